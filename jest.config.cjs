@@ -1,0 +1,15 @@
+// Tests are TypeScript compiled to CommonJS by ts-jest (type-checking is `npm run
+// typecheck`'s job, so ts-jest only transpiles). The `.js` suffixes that NodeNext
+// imports need are mapped back to the .ts sources.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }],
+  },
+  moduleNameMapper: {
+    "^(\\.{1,2}/.*)\\.js$": "$1",
+  },
+};

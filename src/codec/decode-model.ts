@@ -1,0 +1,97 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { concatUint8Arrays, bufferSourceToUint8Array } from "typed-array-utils";
+import { QuantizeError } from "../errors.js";
+import { float32FromBytes } from "./float32-bytes.js";
+import { mapWeightParams } from "./map-weight-params.js";
+import type { Model } from "./model-types.js";
+import { FLOAT_VALUE_FIELD, readSchema } from "./wire-schema.js";
+
+/** Bytes a model can be decoded from. A Node `Buffer` is a `Uint8Array`. */
+export type ModelBytes = Uint8Array | ArrayBuffer;
+
+/**
+ * Protobuf nesting allowed while decoding. Real networks nest a few levels
+ * (pipeline > network > branch > network); the limit turns hostile nesting into an
+ * error instead of a stack overflow.
+ */
+export const MAX_NESTING_DEPTH = 100;
+
+const WIRE_FIXED32 = 5;
+const WIRE_LENGTH_DELIMITED = 2;
+
+type UnknownField = { no: number; wireType: number; data: Uint8Array };
+
+/**
+ * Decodes the bytes of an `.mlmodel` file. The inverse of {@link encodeModel}.
+ *
+ * Weight payloads are not copied where they can be shared: `floatValue`,
+ * `float16Value`, `rawValue` and `int8RawValue` may be views of `bytes`, so do not
+ * modify `bytes` while the model is in use. Fields this schema does not know are
+ * kept and written back by {@link encodeModel}.
+ *
+ * @param bytes - the file's contents
+ * @returns the model
+ * @throws {@link QuantizeError} `invalid-protobuf` when the bytes are not a
+ *   well-formed model
+ * @example
+ * ```ts
+ * const model = decodeModel(await readFile("model.mlmodel"));
+ * ```
+ */
+export function decodeModel(bytes: ModelBytes): Model {
+  const input = bufferSourceToUint8Array(bytes);
+  let decoded: object;
+  try {
+    decoded = fromBinary(readSchema, input, { readUnknownFields: true, recursionLimit: MAX_NESTING_DEPTH });
+  } catch (cause) {
+    throw new QuantizeError("invalid-protobuf", `not a valid Core ML model: ${describe(cause)}`, { cause });
+  }
+  // The messages are fresh: assembling floatValue in place is safe.
+  return mapWeightParams(decoded, (weightParams) => {
+    const target = weightParams as { floatValue?: Float32Array; $unknown?: UnknownField[] };
+    target.floatValue = takeFloatValue(target);
+    return weightParams;
+  }) as unknown as Model;
+}
+
+/** Removes the floatValue records from `$unknown` and joins their values. */
+function takeFloatValue(message: { $unknown?: UnknownField[] }): Float32Array {
+  const unknown = message.$unknown;
+  if (unknown === undefined) return new Float32Array(0);
+  const chunks: Uint8Array[] = [];
+  const rest: UnknownField[] = [];
+  for (const field of unknown) {
+    if (field.no !== FLOAT_VALUE_FIELD) rest.push(field);
+    else chunks.push(floatPayload(field));
+  }
+  if (chunks.length === 0) return new Float32Array(0);
+  if (rest.length > 0) message.$unknown = rest;
+  else delete message.$unknown;
+  return float32FromBytes(chunks.length === 1 ? (chunks[0] as Uint8Array) : concatUint8Arrays(...chunks));
+}
+
+function floatPayload(field: UnknownField): Uint8Array {
+  if (field.wireType === WIRE_FIXED32) return field.data;
+  if (field.wireType !== WIRE_LENGTH_DELIMITED) {
+    throw new QuantizeError("invalid-protobuf", `WeightParams.floatValue has wire type ${field.wireType}, expected 2 (packed) or 5 (fixed32)`);
+  }
+  // `data` is the record after its tag: a varint length, then the payload.
+  let length = 0;
+  let shift = 0;
+  let pos = 0;
+  for (;;) {
+    const byte = field.data[pos++] as number;
+    length += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+    shift += 7;
+  }
+  const payload = field.data.subarray(pos);
+  if (payload.byteLength !== length || length % 4 !== 0) {
+    throw new QuantizeError("invalid-protobuf", `WeightParams.floatValue payload of ${payload.byteLength} bytes is not a whole number of floats`);
+  }
+  return payload;
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}

@@ -1,0 +1,131 @@
+/**
+ * The two wire-level variants of the Core ML schema the codec reads and writes
+ * with. Both are derived at load time from the generated descriptors, so proto/
+ * stays the one source of truth:
+ *
+ * - `readSchema`: `WeightParams.floatValue` (field 1) is left out, so protobuf-es
+ *   keeps its records as unknown fields, zero-copy views into the input. The codec
+ *   then assembles them into one `Float32Array`, whatever the encoding (packed,
+ *   packed split over several records, or one fixed32 record per value).
+ * - `writeSchema`: field 1 is `bytes`. A packed `repeated float` and a `bytes`
+ *   field are the same on the wire (tag, length, little-endian payload), so the
+ *   codec writes a byte view of the `Float32Array` with no per-value work.
+ *
+ * @packageDocumentation
+ */
+import { clone, create, createFileRegistry, type DescField, type DescFile, type DescMessage } from "@bufbuild/protobuf";
+import {
+  FieldDescriptorProto_Label,
+  FieldDescriptorProto_Type,
+  FileDescriptorProtoSchema,
+  FileDescriptorSetSchema,
+  type DescriptorProto,
+  type FileDescriptorProto,
+} from "@bufbuild/protobuf/wkt";
+import { file_Model, ModelSchema } from "../gen/Model_pb.js";
+import { WeightParamsSchema } from "../gen/NeuralNetwork_pb.js";
+
+/** Fully qualified name of the message holding weight tensors. */
+export const WEIGHT_PARAMS_TYPE = WeightParamsSchema.typeName;
+/** Field number of `WeightParams.floatValue`. */
+export const FLOAT_VALUE_FIELD = 1;
+
+/** Every file Model.proto needs, dependencies before dependents. */
+function filesInDependencyOrder(): FileDescriptorProto[] {
+  const byName = new Map<string, DescFile>();
+  const collect = (file: DescFile): void => {
+    if (byName.has(file.proto.name)) return;
+    byName.set(file.proto.name, file);
+    file.dependencies.forEach(collect);
+  };
+  collect(file_Model);
+  const ordered: FileDescriptorProto[] = [];
+  const placed = new Set<string>();
+  const place = (name: string): void => {
+    const file = byName.get(name);
+    if (file === undefined || placed.has(name)) return;
+    placed.add(name);
+    file.proto.dependency.forEach(place);
+    ordered.push(file.proto);
+  };
+  place(file_Model.proto.name);
+  return ordered;
+}
+
+function deriveModelSchema(edit: (weightParams: DescriptorProto) => void): DescMessage {
+  const files = filesInDependencyOrder().map((original) => {
+    const proto = clone(FileDescriptorProtoSchema, original);
+    for (const message of proto.messageType) {
+      if (`${proto.package}.${message.name}` === WEIGHT_PARAMS_TYPE) edit(message);
+    }
+    return proto;
+  });
+  const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: files }));
+  const desc = registry.getMessage(ModelSchema.typeName);
+  if (desc === undefined) throw new Error("coreml-quantize: Model missing from the derived registry");
+  return desc;
+}
+
+/** Decoding variant: `WeightParams.floatValue` is read as unknown-field records. */
+export const readSchema: DescMessage = deriveModelSchema((message) => {
+  message.field = message.field.filter((f) => f.number !== FLOAT_VALUE_FIELD);
+});
+
+/** Encoding variant: `WeightParams.floatValue` is written as `bytes`. */
+export const writeSchema: DescMessage = deriveModelSchema((message) => {
+  for (const field of message.field) {
+    if (field.number === FLOAT_VALUE_FIELD) {
+      field.type = FieldDescriptorProto_Type.BYTES;
+      field.label = FieldDescriptorProto_Label.OPTIONAL;
+    }
+  }
+});
+
+/**
+ * The message-typed fields of each message type through which a WeightParams can
+ * be reached, so walks over a decoded model visit only those (and terminate on the
+ * schema's recursion: a branch layer holds networks holding layers).
+ */
+export function weightPathFields(root: DescMessage): ReadonlyMap<string, readonly DescField[]> {
+  const fieldsByType = new Map<string, DescField[]>();
+  const messages = new Map<string, DescMessage>();
+  const collect = (desc: DescMessage): void => {
+    if (messages.has(desc.typeName)) return;
+    messages.set(desc.typeName, desc);
+    for (const field of desc.fields) {
+      const child = messageOf(field);
+      if (child !== undefined) collect(child);
+    }
+  };
+  collect(root);
+  // Fixed point: a type reaches WeightParams if it is one or a field of it reaches one.
+  const reaches = new Set<string>([WEIGHT_PARAMS_TYPE]);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const desc of messages.values()) {
+      if (reaches.has(desc.typeName)) continue;
+      if (desc.fields.some((f) => reaches.has(messageOf(f)?.typeName ?? ""))) {
+        reaches.add(desc.typeName);
+        changed = true;
+      }
+    }
+  }
+  for (const desc of messages.values()) {
+    if (desc.typeName === WEIGHT_PARAMS_TYPE || !reaches.has(desc.typeName)) continue;
+    fieldsByType.set(desc.typeName, desc.fields.filter((f) => reaches.has(messageOf(f)?.typeName ?? "")));
+  }
+  return fieldsByType;
+}
+
+function messageOf(field: DescField): DescMessage | undefined {
+  switch (field.fieldKind) {
+    case "message":
+      return field.message;
+    case "list":
+      return field.listKind === "message" ? field.message : undefined;
+    case "map":
+      return field.mapKind === "message" ? field.message : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The one error type this library throws for bad input, bad options and models it
+ * cannot handle.
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * What went wrong, as a stable string scripts can switch on.
+ *
+ * - `invalid-protobuf`: the bytes are not a well-formed Core ML model (truncated,
+ *   bad wire type, lengths beyond the buffer, too deeply nested).
+ * - `invalid-weights`: a WeightParams is inconsistent (value count does not match
+ *   the layer's declared shape, two storages at once, a payload of the wrong size).
+ * - `unsupported-model`: the model holds no neural network this tool can change.
+ * - `invalid-option`: an option is out of range or does not combine with another.
+ * - `unsupported-layer`: a selected layer kind has weights this operation cannot handle.
+ * - `float16-overflow`: a weight is beyond the largest half-precision value.
+ * - `non-finite-weight`: a weight is NaN or infinite where a finite value is needed.
+ * - `lut-function`: a user lookup-table function returned something unusable.
+ * - `io`: reading or writing a file failed.
+ */
+export type ErrorCode =
+  | "invalid-protobuf"
+  | "invalid-weights"
+  | "unsupported-model"
+  | "invalid-option"
+  | "unsupported-layer"
+  | "float16-overflow"
+  | "non-finite-weight"
+  | "lut-function"
+  | "io";
+
+/** Options of {@link QuantizeError}. */
+export interface QuantizeErrorOptions {
+  /** Where in the model: e.g. `neuralNetwork/layers[3] "conv1"/weights`. */
+  readonly path?: string;
+  /** The underlying error, when this one wraps another. */
+  readonly cause?: unknown;
+}
+
+/**
+ * Thrown for every refusal: its `code` says what kind, its message says what and
+ * where (layer and field), and `path` repeats the where for programs.
+ */
+export class QuantizeError extends Error {
+  override readonly name = "QuantizeError";
+  /** What kind of failure, stable across versions. */
+  readonly code: ErrorCode;
+  /** Where in the model, when the failure belongs to one place. */
+  readonly path: string | undefined;
+
+  /**
+   * @param code - what kind of failure
+   * @param message - what is wrong, naming the offending value
+   * @param options - where, and the underlying cause
+   */
+  constructor(code: ErrorCode, message: string, options: QuantizeErrorOptions = {}) {
+    super(options.path === undefined ? message : `${options.path}: ${message}`,
+      options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.path = options.path;
+  }
+}
+
+/**
+ * Whether `value` is a {@link QuantizeError}, optionally of one code.
+ *
+ * @param value - anything caught
+ * @param code - when given, the error must also have this code
+ * @returns true when `value` is a QuantizeError (with `code`, if given)
+ */
+export function isQuantizeError(value: unknown, code?: ErrorCode): value is QuantizeError {
+  return value instanceof QuantizeError && (code === undefined || value.code === code);
+}
