@@ -39,7 +39,8 @@ type UnknownField = { no: number; wireType: number; data: Uint8Array };
  * ```
  */
 export function decodeModel(bytes: ModelBytes): Model {
-  const input = bufferSourceToUint8Array(bytes);
+  // A SharedArrayBuffer-backed view works the same; the library typing predates it.
+  const input = bufferSourceToUint8Array(bytes as BufferSource);
   let decoded: object;
   try {
     decoded = fromBinary(readSchema, input, { readUnknownFields: true, recursionLimit: MAX_NESTING_DEPTH });
