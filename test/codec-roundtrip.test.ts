@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { decodeModel } from "../src/codec/decode-model.js";
 import { encodeModel } from "../src/codec/encode-model.js";
-const dir = "/work/shared/golden/models/";
+const dir = "test/fixtures/golden/models/";
 for (const name of readdirSync(dir)) {
   test(name, () => {
     const bytes = readFileSync(dir + name);

@@ -1,0 +1,114 @@
+/**
+ * IEEE 754 half precision <-> single precision, as numpy converts: round to
+ * nearest, ties to even; subnormals, signed zeros, infinities and NaN kept.
+ * Values beyond the half range become infinities here; refusing them is the
+ * caller's decision.
+ *
+ * @packageDocumentation
+ */
+
+/** The largest finite half-precision value. */
+export const FLOAT16_MAX = 65504;
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The half-precision bit pattern nearest to a float32 value given by its bits.
+ * The inverse of {@link float16BitsToFloat32Bits} on every value a half can hold.
+ *
+ * @param bits - the float32 bit pattern (as from a Uint32Array view)
+ * @returns the 16-bit pattern
+ */
+export function float32BitsToFloat16Bits(bits: number): number {
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) {
+    // Infinity, or NaN with its top payload bits (never turned into an infinity).
+    if (mantissa === 0) return sign | 0x7c00;
+    const nan = 0x7c00 | (mantissa >>> 13);
+    return sign | (nan === 0x7c00 ? 0x7c01 : nan);
+  }
+  const halfExponent = exponent - 127 + 15;
+  if (halfExponent >= 0x1f) return sign | 0x7c00;
+  if (halfExponent <= 0) {
+    // Subnormal half (or zero): the value is significand * 2^(halfExponent - 14 - 10).
+    if (halfExponent < -10) return sign;
+    const significand = mantissa | 0x800000;
+    const shift = 14 - halfExponent;
+    let half = significand >>> shift;
+    const rest = significand & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && (half & 1) === 1)) half++;
+    return sign | half;
+  }
+  let half = (halfExponent << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  // A carry out of the mantissa bumps the exponent, up to infinity: still right.
+  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++;
+  return sign | half;
+}
+
+/**
+ * The float32 bit pattern of a half-precision value (exact: every half is a float32).
+ *
+ * @param half - the 16-bit pattern
+ * @returns the float32 bit pattern
+ */
+export function float16BitsToFloat32Bits(half: number): number {
+  const sign = (half & 0x8000) << 16;
+  const exponent = (half >>> 10) & 0x1f;
+  const mantissa = half & 0x3ff;
+  if (exponent === 0x1f) return (sign | 0x7f800000 | (mantissa << 13)) >>> 0;
+  if (exponent !== 0) return (sign | ((exponent + 112) << 23) | (mantissa << 13)) >>> 0;
+  if (mantissa === 0) return sign >>> 0;
+  // Subnormal: normalise the mantissa into a float32 exponent.
+  let shift = 0;
+  let m = mantissa;
+  while ((m & 0x400) === 0) {
+    m <<= 1;
+    shift++;
+  }
+  return (sign | ((113 - shift) << 23) | ((m & 0x3ff) << 13)) >>> 0;
+}
+
+/**
+ * Encodes float32 values as little-endian half-precision bytes (the layout of
+ * `WeightParams.float16Value`). The inverse of {@link decodeFloat16} for values a
+ * half can hold.
+ *
+ * @param values - float32 values
+ * @returns two bytes per value
+ */
+export function encodeFloat16(values: Float32Array): Uint8Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint8Array(values.length * 2);
+  if (littleEndian) {
+    const halves = new Uint16Array(out.buffer);
+    for (let i = 0; i < bits.length; i++) halves[i] = float32BitsToFloat16Bits(bits[i] as number);
+  } else {
+    for (let i = 0; i < bits.length; i++) {
+      const half = float32BitsToFloat16Bits(bits[i] as number);
+      out[2 * i] = half & 0xff;
+      out[2 * i + 1] = half >>> 8;
+    }
+  }
+  return out;
+}
+
+/**
+ * Decodes little-endian half-precision bytes to float32 values. The inverse of
+ * {@link encodeFloat16}.
+ *
+ * @param bytes - two bytes per value; a trailing odd byte is ignored
+ * @returns the values
+ */
+export function decodeFloat16(bytes: Uint8Array): Float32Array {
+  const count = bytes.byteLength >>> 1;
+  const out = new Float32Array(count);
+  const bits = new Uint32Array(out.buffer);
+  for (let i = 0; i < count; i++) {
+    bits[i] = float16BitsToFloat32Bits((bytes[2 * i] as number) | ((bytes[2 * i + 1] as number) << 8));
+  }
+  return out;
+}
