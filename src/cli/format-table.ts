@@ -1,0 +1,42 @@
+/**
+ * Plain-text tables for people: columns padded to their widest cell, numbers
+ * right-aligned.
+ *
+ * @packageDocumentation
+ */
+
+/** A column: header and alignment. */
+export interface Column {
+  readonly header: string;
+  readonly align?: "left" | "right";
+}
+
+/**
+ * Formats rows under headers, two spaces between columns, no trailing spaces.
+ *
+ * @param columns - the columns
+ * @param rows - the cells, one string per column
+ * @returns the table, one line per row after the header line
+ */
+export function formatTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]): string =>
+    columns
+      .map((c, i) => (c.align === "right" ? (cells[i] ?? "").padStart(widths[i] ?? 0) : (cells[i] ?? "").padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(columns.map((c) => c.header)), ...rows.map(line)].join("\n");
+}
+
+/** A byte count for people: `812 B`, `3.4 KB`, `61.2 MB` (powers of 1000). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["KB", "MB", "GB"];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,215 @@
+/**
+ * Typed views of a WeightParams: which storage it uses, its values as float32
+ * whatever the storage, and builders for each storage. The builders return new
+ * WeightParams; nothing here mutates its argument.
+ *
+ * @packageDocumentation
+ */
+import { create } from "@bufbuild/protobuf";
+import {
+  LinearQuantizationParamsSchema,
+  LookUpTableQuantizationParamsSchema,
+  QuantizationParamsSchema,
+} from "../gen/NeuralNetwork_pb.js";
+import { QuantizeError } from "../errors.js";
+import { packedByteLength, unpackIndices } from "./bit-pack.js";
+import { channelLayout } from "../quantizer/channel-layout.js" /* TODO move */;
+import { dequantizeLinear, dequantizeLut } from "../quantizer/dequantize.js" /* TODO move */;
+import { decodeFloat16, encodeFloat16 } from "./float16.js";
+import type { WeightParams } from "./model-types.js";
+
+/** How a WeightParams stores its values. */
+export type WeightStorage =
+  | { readonly kind: "empty" }
+  | { readonly kind: "float32"; readonly count: number }
+  | { readonly kind: "float16"; readonly count: number }
+  | { readonly kind: "linear"; readonly nbits: number; readonly channels: number }
+  | { readonly kind: "lut"; readonly nbits: number }
+  | { readonly kind: "int8"; readonly count: number };
+
+/** The names of {@link WeightStorage} kinds. */
+export type StorageKind = WeightStorage["kind"];
+
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_FLOATS = new Float32Array(0);
+
+/**
+ * Which storage `weightParams` uses.
+ *
+ * @param weightParams - the weights
+ * @param path - where they are, for errors
+ * @returns the storage
+ * @throws {@link QuantizeError} `invalid-weights` when more than one storage is set,
+ *   or quantized bytes come without (or with unusable) quantization parameters
+ */
+export function weightStorage(weightParams: WeightParams, path?: string): WeightStorage {
+  const where = path === undefined ? {} : { path };
+  const used = [
+    weightParams.floatValue.length > 0 && "floatValue",
+    weightParams.float16Value.length > 0 && "float16Value",
+    weightParams.rawValue.length > 0 && "rawValue",
+    weightParams.int8RawValue.length > 0 && "int8RawValue",
+  ].filter((x): x is string => x !== false);
+  if (used.length > 1) {
+    throw new QuantizeError("invalid-weights", `WeightParams has ${used.join(" and ")} at once; a valid model uses one storage`, where);
+  }
+  if (weightParams.floatValue.length > 0) return { kind: "float32", count: weightParams.floatValue.length };
+  if (weightParams.float16Value.length > 0) {
+    if (weightParams.float16Value.length % 2 !== 0) {
+      throw new QuantizeError("invalid-weights", `float16Value has an odd number of bytes (${weightParams.float16Value.length})`, where);
+    }
+    return { kind: "float16", count: weightParams.float16Value.length / 2 };
+  }
+  const quantization = weightParams.quantization;
+  if (weightParams.int8RawValue.length > 0) {
+    if (quantization?.QuantizationType.case !== "linearQuantization") {
+      throw new QuantizeError("invalid-weights", "int8RawValue without linear quantization parameters", where);
+    }
+    return { kind: "int8", count: weightParams.int8RawValue.length };
+  }
+  if (weightParams.rawValue.length === 0) return { kind: "empty" };
+  const nbits = Number(quantization?.numberOfBits ?? 0n);
+  if (quantization === undefined || !Number.isInteger(nbits) || nbits < 1 || nbits > 8) {
+    throw new QuantizeError("invalid-weights", `rawValue needs quantization.numberOfBits in 1..8, found ${quantization === undefined ? "no quantization" : nbits}`, where);
+  }
+  switch (quantization.QuantizationType.case) {
+    case "linearQuantization":
+      return { kind: "linear", nbits, channels: quantization.QuantizationType.value.scale.length };
+    case "lookupTableQuantization":
+      return { kind: "lut", nbits };
+    default:
+      throw new QuantizeError("invalid-weights", "rawValue without linear or lookup-table quantization parameters", where);
+  }
+}
+
+/**
+ * Bytes the weights take in the file: the payload plus quantization parameters.
+ *
+ * @param weightParams - the weights
+ * @returns the byte count
+ */
+export function storedByteLength(weightParams: WeightParams): number {
+  const q = weightParams.quantization?.QuantizationType;
+  const params = q?.case === "linearQuantization"
+    ? q.value.scale.length + q.value.bias.length
+    : q?.case === "lookupTableQuantization" ? q.value.floatValue.length : 0;
+  return weightParams.floatValue.byteLength + weightParams.float16Value.length + weightParams.rawValue.length
+    + weightParams.int8RawValue.length + params * 4;
+}
+
+/**
+ * The values of `weightParams` as float32, whatever the storage. For quantized
+ * storage the tensor's shape is needed: the packed payload does not say how many
+ * values it holds, and per-channel parameters apply along the channel axis.
+ *
+ * @param weightParams - the weights
+ * @param shape - the tensor's shape (from the layer); needed for `linear` and `lut`
+ * @param axis - the channel axis of `shape` @defaultValue 0
+ * @param path - where, for errors
+ * @returns the values; for float32 storage the array itself, not a copy
+ * @throws {@link QuantizeError} `invalid-weights` when the storage does not fit the shape
+ */
+export function readWeights(weightParams: WeightParams, shape?: readonly number[], axis: 0 | 1 = 0, path?: string): Float32Array {
+  const where = path === undefined ? {} : { path };
+  const storage = weightStorage(weightParams, path);
+  switch (storage.kind) {
+    case "empty":
+      return EMPTY_FLOATS;
+    case "float32":
+      return weightParams.floatValue;
+    case "float16":
+      return decodeFloat16(weightParams.float16Value);
+    case "int8": {
+      const q = weightParams.quantization?.QuantizationType;
+      const scale = q?.case === "linearQuantization" ? (q.value.scale[0] ?? 0) : 0;
+      const out = new Float32Array(weightParams.int8RawValue.length);
+      const raw = new Int8Array(weightParams.int8RawValue.buffer, weightParams.int8RawValue.byteOffset, out.length);
+      for (let i = 0; i < out.length; i++) out[i] = (raw[i] as number) * scale;
+      return out;
+    }
+    case "linear":
+    case "lut": {
+      if (shape === undefined) {
+        throw new QuantizeError("invalid-weights", "quantized weights can only be read with the tensor shape", where);
+      }
+      const count = shape.reduce((a, b) => a * b, 1);
+      const expected = packedByteLength(count, storage.nbits);
+      if (weightParams.rawValue.length !== expected) {
+        throw new QuantizeError("invalid-weights",
+          `rawValue has ${weightParams.rawValue.length} bytes; ${count} values of ${storage.nbits} bits take ${expected}`, where);
+      }
+      const indices = unpackIndices(weightParams.rawValue, storage.nbits, count);
+      const q = weightParams.quantization?.QuantizationType;
+      if (q?.case === "lookupTableQuantization") {
+        if (q.value.floatValue.length !== 2 ** storage.nbits) {
+          throw new QuantizeError("invalid-weights",
+            `lookup table has ${q.value.floatValue.length} entries; ${storage.nbits} bits need ${2 ** storage.nbits}`, where);
+        }
+        return dequantizeLut(indices, q.value.floatValue);
+      }
+      if (q?.case !== "linearQuantization") throw new QuantizeError("invalid-weights", "missing quantization parameters", where);
+      const { scale, bias } = q.value;
+      const layout = scale.length === 1 ? channelLayout([count], 0) : channelLayout(shape, axis);
+      if (scale.length !== layout.channels || bias.length !== scale.length) {
+        throw new QuantizeError("invalid-weights",
+          `linear quantization has ${scale.length} scales and ${bias.length} biases for ${layout.channels} channels`, where);
+      }
+      return dequantizeLinear(indices, scale, bias, layout);
+    }
+  }
+}
+
+function cleared(weightParams: WeightParams): WeightParams {
+  const { quantization: _dropped, ...rest } = weightParams;
+  return { ...rest, floatValue: EMPTY_FLOATS, float16Value: EMPTY_BYTES, rawValue: EMPTY_BYTES, int8RawValue: EMPTY_BYTES };
+}
+
+/** `weightParams` stored as float32 `values`, every other storage cleared. */
+export function withFloat32(weightParams: WeightParams, values: Float32Array): WeightParams {
+  return { ...cleared(weightParams), floatValue: values };
+}
+
+/** `weightParams` stored as half precision (rounded to nearest even), every other storage cleared. */
+export function withFloat16(weightParams: WeightParams, values: Float32Array): WeightParams {
+  return { ...cleared(weightParams), float16Value: encodeFloat16(values) };
+}
+
+/**
+ * `weightParams` stored as packed n-bit indices with per-channel linear
+ * parameters (`w = q * scale[c] + bias[c]`).
+ */
+export function withLinear(weightParams: WeightParams, nbits: number, packed: Uint8Array, scale: ArrayLike<number>, bias: ArrayLike<number>): WeightParams {
+  const quantization = create(QuantizationParamsSchema, {
+    numberOfBits: BigInt(nbits),
+    QuantizationType: {
+      case: "linearQuantization",
+      value: create(LinearQuantizationParamsSchema, { scale: Array.from(scale), bias: Array.from(bias) }),
+    },
+  });
+  return { ...cleared(weightParams), rawValue: packed, quantization };
+}
+
+/** `weightParams` stored as packed n-bit indices into a lookup table (`w = lut[q]`). */
+export function withLut(weightParams: WeightParams, nbits: number, packed: Uint8Array, lut: ArrayLike<number>): WeightParams {
+  const quantization = create(QuantizationParamsSchema, {
+    numberOfBits: BigInt(nbits),
+    QuantizationType: {
+      case: "lookupTableQuantization",
+      value: create(LookUpTableQuantizationParamsSchema, { floatValue: Array.from(lut) }),
+    },
+  });
+  return { ...cleared(weightParams), rawValue: packed, quantization };
+}
+
+/** `weightParams` stored as int8 values with one scale (`w = q * scale`). */
+export function withInt8(weightParams: WeightParams, values: Int8Array, scale: number): WeightParams {
+  const quantization = create(QuantizationParamsSchema, {
+    numberOfBits: 8n,
+    QuantizationType: { case: "linearQuantization", value: create(LinearQuantizationParamsSchema, { scale: [scale] }) },
+  });
+  return {
+    ...cleared(weightParams),
+    int8RawValue: new Uint8Array(values.buffer, values.byteOffset, values.length),
+    quantization,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Reading and writing `.mlmodel` files in Node. The rest of the library does no
+ * I/O, so it runs in browsers too.
+ *
+ * @packageDocumentation
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { decodeModel } from "../codec/decode-model.js";
+import { encodeModel } from "../codec/encode-model.js";
+import type { Model } from "../codec/model-types.js";
+import { QuantizeError } from "../errors.js";
+
+/**
+ * Reads and decodes a model file.
+ *
+ * @param path - the `.mlmodel` file
+ * @returns the model
+ * @throws {@link QuantizeError} `io` when the file cannot be read (missing, a
+ *   directory, an `.mlpackage` folder), `invalid-protobuf` when it is not a model
+ */
+export function readModelFile(path: string): Model {
+  let bytes: Uint8Array;
+  try {
+    if (statSync(path).isDirectory()) {
+      const hint = path.replace(/\/+$/, "").endsWith(".mlpackage")
+        ? " (an .mlpackage holds an ML Program; this tool handles neuralNetwork .mlmodel files)"
+        : "";
+      throw new QuantizeError("io", `${path} is a directory, not an .mlmodel file${hint}`);
+    }
+    bytes = readFileSync(path);
+  } catch (cause) {
+    if (cause instanceof QuantizeError) throw cause;
+    throw new QuantizeError("io", `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+  }
+  return decodeModel(bytes);
+}
+
+/**
+ * Encodes a model and writes it atomically: to a temporary file beside `path`,
+ * flushed to disk, then renamed over `path`. A reader (or a crash) sees either the
+ * previous file or the complete new one, never a partial file.
+ *
+ * @param path - the destination
+ * @param model - the model
+ * @throws {@link QuantizeError} `io` when the file cannot be written
+ */
+export function writeModelFile(path: string, model: Model): void {
+  writeFileAtomic(path, encodeModel(model));
+}
+
+/**
+ * Writes bytes atomically (temporary file beside `path`, fsync, rename).
+ *
+ * @param path - the destination
+ * @param bytes - the contents
+ * @throws {@link QuantizeError} `io` when the file cannot be written
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    const fd = openSync(temporary, "wx", 0o644);
+    try {
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (cause) {
+    rmSync(temporary, { force: true });
+    throw new QuantizeError("io", `cannot write ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+  }
+}
