@@ -1,5 +1,5 @@
 import { fromBinary } from "@bufbuild/protobuf";
-import { concatUint8Arrays, bufferSourceToUint8Array } from "typed-array-utils";
+import { concatUint8Arrays } from "typed-array-utils";
 import { QuantizeError } from "../errors.js";
 import { float32FromBytes } from "./float32-bytes.js";
 import { mapWeightParams } from "./map-weight-params.js";
@@ -39,8 +39,8 @@ type UnknownField = { no: number; wireType: number; data: Uint8Array };
  * ```
  */
 export function decodeModel(bytes: ModelBytes): Model {
-  // A SharedArrayBuffer-backed view works the same; the library typing predates it.
-  const input = bufferSourceToUint8Array(bytes as BufferSource);
+  // isView, not instanceof: an ArrayBuffer from another realm (iframe, vm) fails instanceof.
+  const input = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
   let decoded: object;
   try {
     decoded = fromBinary(readSchema, input, { readUnknownFields: true, recursionLimit: MAX_NESTING_DEPTH });

@@ -159,9 +159,16 @@ export function readWeights(weightParams: WeightParams, shape?: readonly number[
   }
 }
 
+/**
+ * Every storage emptied. A `quantization` message that was set stays set but
+ * empty, as the reference's clearing leaves it (so outputs match it byte for byte).
+ */
 function cleared(weightParams: WeightParams): WeightParams {
-  const { quantization: _dropped, ...rest } = weightParams;
-  return { ...rest, floatValue: EMPTY_FLOATS, float16Value: EMPTY_BYTES, rawValue: EMPTY_BYTES, int8RawValue: EMPTY_BYTES };
+  const { quantization, ...rest } = weightParams;
+  const storages = { floatValue: EMPTY_FLOATS, float16Value: EMPTY_BYTES, rawValue: EMPTY_BYTES, int8RawValue: EMPTY_BYTES };
+  return quantization === undefined
+    ? { ...rest, ...storages }
+    : { ...rest, ...storages, quantization: create(QuantizationParamsSchema) };
 }
 
 /** `weightParams` stored as float32 `values`, every other storage cleared. */

@@ -1,0 +1,71 @@
+/**
+ * One mode, one tensor: the quantizer function each mode uses and how its result
+ * is stored. The table is exhaustive over {@link TensorMode}.
+ *
+ * @packageDocumentation
+ */
+import { packIndices } from "./codec/bit-pack.js";
+import type { WeightParams } from "./codec/model-types.js";
+import { withLinear, withLut } from "./codec/weight-storage.js";
+import { QuantizeError } from "./errors.js";
+import type { ChannelLayout } from "./quantizer/channel-layout.js";
+import { channelLayout } from "./quantizer/channel-layout.js";
+import { customLut, type LutFunction } from "./quantizer/custom-lut.js";
+import { kmeansLut } from "./quantizer/kmeans-lut.js";
+import { quantizeLinear } from "./quantizer/linear.js";
+import { quantizeLinearLut } from "./quantizer/linear-lut.js";
+import { quantizeLinearSymmetric } from "./quantizer/linear-symmetric.js";
+
+/** The modes that turn float weights into n-bit storage. */
+export type TensorMode = "linear" | "linear_symmetric" | "linear_lut" | "kmeans_lut" | "custom_lut";
+
+/** What a tensor quantizer needs besides the values. */
+export interface TensorContext {
+  readonly nbits: number;
+  readonly shape: readonly number[];
+  readonly axis: 0 | 1;
+  readonly path: string;
+  readonly lutFunction: LutFunction | undefined;
+}
+
+const perChannel = (values: Float32Array, context: TensorContext): ChannelLayout => {
+  const rank1 = context.shape.length === 1;
+  const channels = rank1 ? 1 : (context.shape[context.axis] ?? 1);
+  const declared = context.shape.reduce((a, b) => a * b, 1);
+  if (channels === 0 || values.length % channels !== 0) {
+    throw new QuantizeError("invalid-weights",
+      `${values.length} values do not split into the ${channels} channels of shape [${context.shape.join(", ")}]`, { path: context.path });
+  }
+  if (declared === values.length) return channelLayout(rank1 ? [values.length] : context.shape, rank1 ? 0 : context.axis, { path: context.path });
+  if (context.axis !== 0) {
+    throw new QuantizeError("invalid-weights",
+      `${values.length} values but the layer declares shape [${context.shape.join(", ")}] (${declared} values)`, { path: context.path });
+  }
+  // The reference reshapes to [channels, -1]: a count the shape does not predict still splits evenly.
+  return { outer: 1, channels, inner: values.length / channels };
+};
+
+/** Each mode's quantize-and-store step. */
+export const TENSOR_QUANTIZERS: { readonly [M in TensorMode]: (weightParams: WeightParams, values: Float32Array, context: TensorContext) => WeightParams } = {
+  linear: (wp, values, c) => {
+    const q = quantizeLinear(values, c.nbits, perChannel(values, c), { path: c.path });
+    return withLinear(wp, c.nbits, packIndices(q.indices, c.nbits), q.scale, q.bias);
+  },
+  linear_symmetric: (wp, values, c) => {
+    const q = quantizeLinearSymmetric(values, c.nbits, perChannel(values, c), { path: c.path });
+    return withLinear(wp, c.nbits, packIndices(q.indices, c.nbits), q.scale, q.bias);
+  },
+  linear_lut: (wp, values, c) => {
+    const q = quantizeLinearLut(values, c.nbits, { path: c.path });
+    return withLut(wp, c.nbits, packIndices(q.indices, c.nbits), q.lut);
+  },
+  kmeans_lut: (wp, values, c) => {
+    const q = kmeansLut(values, c.nbits, { path: c.path });
+    return withLut(wp, c.nbits, packIndices(q.indices, c.nbits), q.lut);
+  },
+  custom_lut: (wp, values, c) => {
+    if (c.lutFunction === undefined) throw new QuantizeError("invalid-option", "custom_lut needs a lutFunction", { path: c.path });
+    const q = customLut(values, c.nbits, c.lutFunction, { path: c.path });
+    return withLut(wp, c.nbits, packIndices(q.indices, c.nbits), q.lut);
+  },
+};

@@ -1,0 +1,276 @@
+/**
+ * quantizeWeights and dequantizeWeights: walk the networks, ask the selector,
+ * quantize each selected tensor, rebuild the model. The input is never changed.
+ *
+ * @packageDocumentation
+ */
+import type { Model, NeuralNetworkLayer, WeightParams } from "./codec/model-types.js";
+import { FLOAT16_MAX } from "./codec/float16.js";
+import { readWeights, weightStorage, withFloat16, withFloat32, withInt8 } from "./codec/weight-storage.js";
+import { quantizeInt8 } from "./quantizer/int8.js";
+import { QuantizeError } from "./errors.js";
+import type { LutFunction } from "./quantizer/custom-lut.js";
+import { TENSOR_QUANTIZERS, type TensorMode } from "./quantize-tensor.js";
+import { MatrixMultiplyLayerSelector, QuantizedLayerSelector, QUANTIZABLE_LAYER_TYPES, type LayerSelector } from "./selectors.js";
+import { fuseLayers } from "./walker/fuse.js";
+import { layerWeightsOf } from "./walker/layer-table.js";
+import { isNetworkModel, layerPath, pipelineModels, mapNetworkModels, nestedNetworks, withNestedNetwork } from "./walker/networks.js";
+import { layerWeights, withLayerWeight, type WeightRef } from "./walker/weights.js";
+
+/** How weights are quantized. `kmeans` is accepted as an alias of `kmeans_lut`. */
+export type QuantizationMode = TensorMode | "dequantization";
+
+/** Progress of a long operation, reported after each tensor. */
+export interface Progress {
+  /** The tensor just done. */
+  readonly path: string;
+  /** Tensors done so far. */
+  readonly done: number;
+  /** Tensors to do in all (counted after fusion of the networks seen so far: may grow). */
+  readonly total: number;
+}
+
+/** Options of {@link quantizeWeights}. */
+export interface QuantizeOptions {
+  /** Bits per weight: 16 for half precision, or 1..8. */
+  readonly nbits: number;
+  /** @defaultValue "linear" (ignored when nbits is 16) */
+  readonly mode?: QuantizationMode | "kmeans";
+  /** Which layers to change. @defaultValue a {@link QuantizedLayerSelector} */
+  readonly selector?: LayerSelector;
+  /** For `custom_lut`: returns a lookup table of 2^nbits values and one index per weight. */
+  readonly lutFunction?: LutFunction;
+  /** Fuse batchnorm, scale and bias layers into the layer before them (below 16 bits). @defaultValue true */
+  readonly fuse?: boolean;
+  /** Called after each tensor. @defaultValue none */
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+/** Options of {@link dequantizeWeights}. */
+export interface DequantizeOptions {
+  /** Which layers to change. @defaultValue a {@link QuantizedLayerSelector} */
+  readonly selector?: LayerSelector;
+  /** Called after each tensor. @defaultValue none */
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+const MODES: readonly string[] = ["linear", "linear_symmetric", "linear_lut", "kmeans_lut", "custom_lut", "dequantization"];
+
+/** What one WeightParams becomes: resolved once from the options. */
+type TensorPlan = (weightParams: WeightParams, ref: WeightRef, path: string) => WeightParams;
+
+/**
+ * Quantizes the weights of every neural network in `model`: half precision
+ * (`nbits: 16`) or n-bit (1..8) with a linear or lookup-table mode. Matches
+ * coremltools' `quantize_weights` bit for bit (k-means: never a larger error).
+ *
+ * @param model - the model; not modified
+ * @param options - bits, mode, selector, …
+ * @returns a new model
+ * @throws {@link QuantizeError} for refused options (`invalid-option`), weights
+ *   that cannot be quantized (`float16-overflow`, `non-finite-weight`,
+ *   `invalid-weights`), updatable models at 16 bits, selected layer kinds without
+ *   quantizable weights (`unsupported-layer`)
+ * @example
+ * ```ts
+ * const small = quantizeWeights(model, { nbits: 8 });
+ * const lut = quantizeWeights(model, { nbits: 4, mode: "kmeans_lut" });
+ * ```
+ */
+export function quantizeWeights(model: Model, options: QuantizeOptions): Model {
+  const mode = options.mode === "kmeans" ? "kmeans_lut" : (options.mode ?? "linear");
+  if (!MODES.includes(mode)) {
+    throw new QuantizeError("invalid-option", `unknown quantization mode ${JSON.stringify(mode)}; valid: ${MODES.join(", ")}`);
+  }
+  if (mode === "dequantization") return dequantizeWeights(model, options);
+  const { nbits } = options;
+  if (!(nbits === 16 || (Number.isInteger(nbits) && nbits >= 1 && nbits <= 8))) {
+    throw new QuantizeError("invalid-option", `nbits must be 16 (half precision) or 1..8, got ${String(nbits)}`);
+  }
+  if (mode === "linear_symmetric" && nbits !== 8) {
+    throw new QuantizeError("invalid-option", `linear_symmetric quantization needs nbits 8, got ${nbits}`);
+  }
+  if (mode === "custom_lut" && nbits !== 16 && options.lutFunction === undefined) {
+    throw new QuantizeError("invalid-option", "custom_lut mode needs a lutFunction");
+  }
+  if (nbits === 16 && model.isUpdatable) {
+    throw new QuantizeError("invalid-option", "an updatable model cannot be converted to half precision (its weights must stay float32 to be trained)");
+  }
+  const plan: TensorPlan = nbits === 16 ? toHalfPrecision : toNbits(mode as TensorMode, nbits, options.lutFunction);
+  return transformModel(model, {
+    selector: options.selector ?? new QuantizedLayerSelector(),
+    plan,
+    fuse: nbits !== 16 && options.fuse !== false,
+    specificationVersion: nbits === 16 ? 2 : 3,
+    onProgress: options.onProgress,
+  });
+}
+
+/**
+ * Turns quantized weights of every selected layer back into float32 (and float16
+ * weights into float32). The inverse of {@link quantizeWeights} up to the
+ * quantization error.
+ *
+ * @param model - the model; not modified
+ * @param options - the selector
+ * @returns a new model
+ * @throws {@link QuantizeError} `invalid-weights` when quantized bytes do not fit
+ *   the layer's shape
+ */
+export function dequantizeWeights(model: Model, options: DequantizeOptions = {}): Model {
+  return transformModel(model, {
+    selector: options.selector ?? new QuantizedLayerSelector(),
+    plan: toFloat32,
+    fuse: false,
+    specificationVersion: 3,
+    onProgress: options.onProgress,
+  });
+}
+
+interface Transform {
+  readonly selector: LayerSelector;
+  /** Runs on each layer whose weights were visited, after them. */
+  readonly finishLayer?: (layer: NeuralNetworkLayer) => NeuralNetworkLayer;
+  readonly plan: TensorPlan;
+  readonly fuse: boolean;
+  readonly specificationVersion: number;
+  readonly onProgress: ((progress: Progress) => void) | undefined;
+}
+
+function transformModel(model: Model, transform: Transform): Model {
+  const counter = { done: 0, total: 0 };
+  return mapNetworkModels(model, (sub, path) => {
+    if (!isNetworkModel(sub)) return sub;
+    const network = sub.Type.value;
+    const layers = transformLayers(network.layers, `${path}/${sub.Type.case}`, transform, counter);
+    return {
+      ...sub,
+      specificationVersion: Math.max(sub.specificationVersion, transform.specificationVersion),
+      Type: { case: sub.Type.case, value: { ...network, layers } } as Model["Type"],
+    };
+  });
+}
+
+function transformLayers(
+  layers: readonly NeuralNetworkLayer[],
+  networkPath: string,
+  transform: Transform,
+  counter: { done: number; total: number },
+): NeuralNetworkLayer[] {
+  const fused = transform.fuse ? fuseLayers(layers) : layers.slice();
+  const work = fused.map((layer) => (transform.selector.doQuantize(layer) ? layerWeights(layer).filter((r) => r.quantized) : []));
+  counter.total += work.reduce((a, refs) => a + refs.length, 0);
+  return fused.map((layer, i) => {
+    const path = layerPath(networkPath, i, layer);
+    if (!transform.selector.doQuantize(layer)) return layer;
+    const nested = nestedNetworks(layer);
+    if (nested.length > 0 || layer.layer.case === "branch" || layer.layer.case === "loop") {
+      return nested.reduce(
+        (out, { field, network }) => withNestedNetwork(out, field, {
+          ...network, layers: transformLayers(network.layers, `${path}/${field}`, transform, counter),
+        }),
+        layer,
+      );
+    }
+    const table = layerWeightsOf(layer.layer.case);
+    if (layer.layer.case === "custom") return layer; // custom layers' weights are the user's to convert
+    if (table === undefined || !table.quantized) {
+      throw new QuantizeError("unsupported-layer",
+        `the selector chose a ${layer.layer.case ?? "empty"} layer, which has no weights this tool quantizes (quantizable kinds: ${QUANTIZABLE_LAYER_TYPES.join(", ")})`,
+        { path });
+    }
+    let out = layer;
+    for (const ref of work[i] ?? []) {
+      if (ref.selectorParam !== undefined && !transform.selector.doQuantize(layer, ref.selectorParam)) continue;
+      const fieldPath = `${path}/${ref.field}`;
+      const next = transform.plan(ref.weightParams, ref, fieldPath);
+      if (next !== ref.weightParams) out = withLayerWeight(out, ref.steps, next);
+      counter.done++;
+      transform.onProgress?.({ path: fieldPath, done: counter.done, total: counter.total });
+    }
+    return transform.finishLayer === undefined ? out : transform.finishLayer(out);
+  });
+}
+
+/** float32 -> half precision; other storages are left alone. */
+const toHalfPrecision: TensorPlan = (weightParams, _ref, path) => {
+  if (weightStorage(weightParams, path).kind !== "float32") return weightParams;
+  const values = weightParams.floatValue;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!(Math.abs(v) <= FLOAT16_MAX)) {
+      if (Number.isNaN(v)) continue; // NaN has a half-precision form; only magnitudes overflow
+      throw new QuantizeError("float16-overflow",
+        `value ${v} at index ${i} is beyond the half-precision range (±${FLOAT16_MAX}); the model cannot be converted to half precision`, { path });
+    }
+  }
+  return withFloat16(weightParams, values);
+};
+
+function toNbits(mode: TensorMode, nbits: number, lutFunction: LutFunction | undefined): TensorPlan {
+  const quantize = TENSOR_QUANTIZERS[mode];
+  return (weightParams, ref, path) => {
+    const kind = weightStorage(weightParams, path).kind;
+    // float16 weights are widened and quantized like float32 ones; quantized or empty ones stay.
+    if (kind !== "float32" && kind !== "float16") return weightParams;
+    const values = readWeights(weightParams, ref.shape, ref.axis, path);
+    return quantize(weightParams, values, { nbits, shape: ref.shape, axis: ref.axis, path, lutFunction });
+  };
+}
+
+/** Quantized or half-precision weights -> float32; float32 and empty ones stay. */
+const toFloat32: TensorPlan = (weightParams, ref, path) => {
+  const kind = weightStorage(weightParams, path).kind;
+  if (kind === "float32" || kind === "empty") return weightParams;
+  return withFloat32(weightParams, readWeights(weightParams, ref.shape, ref.axis, path));
+};
+
+/** Options of {@link activateInt8Int8MatrixMultiplications}. */
+export interface Int8MatmulOptions {
+  /** Which layers to change. @defaultValue a {@link MatrixMultiplyLayerSelector} with its defaults */
+  readonly selector?: LayerSelector;
+  /** Called after each tensor. @defaultValue none */
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+/**
+ * Stores the weights of selected innerProduct and batchedMatmul layers as int8
+ * with one scale and sets `int8DynamicQuantize`, so Core ML runs them as int8 x
+ * int8 products (specification version 5 and later). Quantized weights are
+ * dequantized first.
+ *
+ * @param model - a neural network or a pipeline; not modified
+ * @param options - the selector
+ * @returns a new model
+ * @throws {@link QuantizeError} `unsupported-model` when `model` is neither a
+ *   neural network nor a pipeline
+ */
+export function activateInt8Int8MatrixMultiplications(model: Model, options: Int8MatmulOptions = {}): Model {
+  if (!isNetworkModel(model) && pipelineModels(model) === undefined) {
+    throw new QuantizeError("unsupported-model",
+      `a ${model.Type.case ?? "model without a type"} has no neural network to change; int8 matrix multiplication needs a neuralNetwork or a pipeline`);
+  }
+  const selector = options.selector ?? new MatrixMultiplyLayerSelector();
+  const dequantized = dequantizeWeights(model, { selector });
+  return transformModel(dequantized, {
+    selector,
+    plan: toInt8,
+    fuse: false,
+    specificationVersion: 5,
+    onProgress: options.onProgress,
+    finishLayer: (layer) => {
+      const kind = layer.layer.case;
+      if (kind !== "innerProduct" && kind !== "batchedMatmul") return layer;
+      const params = layer.layer.value;
+      if (params.weights === undefined || weightStorage(params.weights).kind !== "int8") return layer;
+      return { ...layer, layer: { case: kind, value: { ...params, int8DynamicQuantize: true } } as NeuralNetworkLayer["layer"] };
+    },
+  });
+}
+
+/** float32 matrix weights -> int8 with one scale; biases and other storages stay. */
+const toInt8: TensorPlan = (weightParams, ref, path) => {
+  if (ref.field !== "weights" || weightStorage(weightParams, path).kind !== "float32") return weightParams;
+  const q = quantizeInt8(weightParams.floatValue, { path });
+  return withInt8(weightParams, q.values, q.scale);
+};

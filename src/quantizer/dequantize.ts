@@ -1,0 +1,85 @@
+/**
+ * Back from indices to float32 weights, bit-exact with coremltools' `dequantization`.
+ *
+ * @packageDocumentation
+ */
+
+import { QuantizeError } from "../errors.js";
+import { assertLayoutFits, type ChannelLayout } from "./channel-layout.js";
+import type { QuantizerOptions } from "./quantizer-options.js";
+
+/**
+ * Reconstructs linearly quantized weights: `w = q * scale[c] + bias[c]`, in float64,
+ * stored as float32. A `scale` and `bias` of length 1 apply to every channel (what a
+ * one-channel quantization stores).
+ *
+ * Inverse of {@link quantizeLinear} and {@link quantizeLinearSymmetric} on the grid:
+ * quantizing the result with the same layout gives back `indices` (whenever the grid
+ * step is above 1e-6 and every index of a channel's extreme is present).
+ *
+ * @param indices - one index per value, in tensor order
+ * @param scale - per-channel step, or one for all channels
+ * @param bias - per-channel offset, or one for all channels
+ * @param layout - how the tensor splits into channels
+ * @param options - where the tensor lives, for errors
+ * @returns the float32 weights, in tensor order
+ * @throws QuantizeError `invalid-weights` when `layout` does not cover exactly the
+ *   indices or `scale` / `bias` have neither 1 nor `layout.channels` entries;
+ *   `invalid-option` for a malformed layout
+ */
+export function dequantizeLinear(indices: Uint8Array, scale: ArrayLike<number>,
+  bias: ArrayLike<number>, layout: ChannelLayout, options: QuantizerOptions = {}): Float32Array {
+  assertLayoutFits(layout, indices.length, options);
+  const { outer, channels, inner } = layout;
+  assertChannelCount("scale", scale.length, channels, options);
+  assertChannelCount("bias", bias.length, channels, options);
+  const perChannel = scale.length !== 1;
+  const biasPerChannel = bias.length !== 1;
+  const out = new Float32Array(indices.length);
+  let k = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < channels; c++) {
+      const s = scale[perChannel ? c : 0];
+      const b = bias[biasPerChannel ? c : 0];
+      for (let i = 0; i < inner; i++, k++) out[k] = indices[k] * s + b;
+    }
+  }
+  return out;
+}
+
+/**
+ * Reconstructs lookup-table quantized weights: `w = lut[q]`.
+ *
+ * Inverse of {@link quantizeLinearLut}, {@link kmeansLut} and {@link customLut} on
+ * the table: every value becomes an entry of `lut`.
+ *
+ * @param indices - one index per value, in tensor order
+ * @param lut - the table
+ * @param options - where the tensor lives, for errors
+ * @returns the float32 weights, in tensor order
+ * @throws QuantizeError `invalid-weights` naming the first index beyond the table
+ */
+export function dequantizeLut(indices: Uint8Array, lut: ArrayLike<number>,
+  options: QuantizerOptions = {}): Float32Array {
+  const table = Float32Array.from(lut);
+  const size = table.length;
+  const n = indices.length;
+  const out = new Float32Array(n);
+  for (let k = 0; k < n; k++) {
+    const q = indices[k];
+    if (q >= size) {
+      throw new QuantizeError("invalid-weights",
+        `index ${q} at position ${k} is beyond the ${size}-entry lookup table`, options);
+    }
+    out[k] = table[q];
+  }
+  return out;
+}
+
+function assertChannelCount(name: string, length: number, channels: number,
+  options: QuantizerOptions): void {
+  if (length !== 1 && length !== channels) {
+    throw new QuantizeError("invalid-weights",
+      `${name} has ${length} entries; expected 1 or one per channel (${channels})`, options);
+  }
+}

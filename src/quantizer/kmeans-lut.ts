@@ -1,0 +1,290 @@
+/**
+ * Deterministic k-means lookup-table quantization (coremltools' `kmeans_lut`, done
+ * better): the table's centroids minimise the summed squared error exactly whenever
+ * that is affordable, and nearly otherwise.
+ *
+ * Method. The values are sorted and collapsed to `m` distinct values with their
+ * multiplicities; float64 prefix sums of weight, `w x` and `w x²` make the cost of one
+ * cluster over any run of distinct values O(1). With `k = 2^nbits`:
+ *
+ * - `m <= k`: every distinct value is its own centroid (error 0).
+ * - `k m <= exactBudget`: globally optimal 1-D k-means by dynamic programming over the
+ *   distinct values ({@link optimalPartition}, O(k m log m)); the result is optimal.
+ * - otherwise: the distinct values are grouped into `B = floor(exactBudget / k)`
+ *   contiguous runs of nearly equal total multiplicity, the optimal partition of those
+ *   runs (treated as weighted points at their means) is found by the same programme,
+ *   and Lloyd's iterations on the full data refine it until no cluster changes
+ *   ({@link lloydRefine}, O(k log m) each). The result is optimal among clusterings
+ *   that do not split a run, then improved; never worse than that.
+ *
+ * Unlike the reference (scikit-learn k-means++, randomised, a local optimum), the
+ * result is deterministic and its error is never above the reference's whenever the
+ * exact path applies. Memory: a sorted float32 copy of the values, O(m) typed arrays
+ * (about 20 bytes per distinct value, plus 8 more on the exact path), and
+ * `4 k B` bytes of split points at most.
+ *
+ * @packageDocumentation
+ */
+
+import { QuantizeError } from "../errors.js";
+import { lloydRefine, clusterMeans, type SortedDistinct } from "./lloyd-refine.js";
+import type { LutQuantized } from "./lut-quantized.js";
+import { optimalPartition, type PrefixSums } from "./optimal-partition.js";
+import { assertFinite, assertNbits, assertNotEmpty, type QuantizerOptions }
+  from "./quantizer-options.js";
+
+/**
+ * Default cap on `k * m` for the exact programme: 2^24 keeps its split points at 64 MiB
+ * and its run time around a second at 8 bits.
+ */
+export const DEFAULT_EXACT_BUDGET = 2 ** 24;
+
+/**
+ * Default cap on Lloyd's iterations: a safety net against slow creeping convergence
+ * (an iteration costs O(k log m), so this is well under a second at 8 bits).
+ */
+export const DEFAULT_MAX_LLOYD_ITERATIONS = 10_000;
+
+/** Largest tensor the multiplicity prefix sums (Uint32Array) can count. */
+const MAX_VALUES = 2 ** 32 - 1;
+
+/** Options of {@link kmeansLut}. */
+export interface KmeansOptions extends QuantizerOptions {
+  /**
+   * Largest `k * m` (clusters times distinct values) solved exactly; above it the
+   * distinct values are grouped into `floor(exactBudget / k)` runs first (at least `k`).
+   * Time and split-point memory of the programme grow linearly with it.
+   *
+   * @defaultValue {@link DEFAULT_EXACT_BUDGET} (2^24)
+   */
+  readonly exactBudget?: number;
+  /**
+   * Most Lloyd iterations after the grouped programme; 0 keeps the grouped optimum.
+   *
+   * @defaultValue {@link DEFAULT_MAX_LLOYD_ITERATIONS} (10 000)
+   */
+  readonly maxLloydIterations?: number;
+}
+
+/**
+ * Builds a `2^nbits`-entry k-means lookup table for the whole tensor and the index of
+ * each value's nearest entry (see the module documentation for the method and its
+ * guarantee).
+ *
+ * The table holds the centroids ascending, as float32 (each the float32 nearest to its
+ * cluster's float64 mean); when there are fewer than `2^nbits` distinct values the
+ * unused entries at the end are 0. Each value gets the index of its nearest stored
+ * centroid (ties to the lower index), found by binary search over the midpoints between
+ * consecutive used entries, so unused entries are never chosen. Deterministic.
+ * {@link dequantizeLut} is the inverse on the table; {@link squaredError} measures the
+ * result.
+ *
+ * @param values - the tensor, finite
+ * @param nbits - bits per index, 1..8
+ * @param options - budget, iteration cap, and where the tensor lives for errors
+ * @returns the indices in tensor order and the table
+ * @throws QuantizeError `invalid-option` for a bad `nbits`, `exactBudget` or
+ *   `maxLloydIterations`; `invalid-weights` when there are no values (or more than
+ *   2^32 - 1); `non-finite-weight` naming the first NaN or infinite value
+ * @example
+ * ```ts
+ * const { lut, indices } = kmeansLut(weights, 4);
+ * const restored = dequantizeLut(indices, lut);
+ * ```
+ */
+export function kmeansLut(values: Float32Array, nbits: number,
+  options: KmeansOptions = {}): LutQuantized {
+  assertNbits(nbits, options);
+  const { exactBudget, maxLloydIterations } = resolveOptions(options);
+  const n = values.length;
+  assertNotEmpty(n, options);
+  if (n > MAX_VALUES) {
+    throw new QuantizeError("invalid-weights",
+      `${n} values are more than k-means can count (${MAX_VALUES})`, options);
+  }
+  assertFinite(values, options);
+  const k = 2 ** nbits;
+
+  const data = sortedDistinct(values);
+  const xs = data.values;
+  const m = xs.length;
+  const lut = new Float32Array(k);
+  if (m <= k) {
+    lut.set(xs);
+    return { indices: nearestIndices(values, lut, m), lut };
+  }
+
+  let bounds: Int32Array;
+  const centroids = new Float64Array(k);
+  if (k * m <= exactBudget) {
+    bounds = optimalPartition(distinctSums(data), k);
+  } else {
+    const runs = Math.max(k, Math.floor(exactBudget / k));
+    const runEnds = equalMassRuns(data.count, runs);
+    const runBounds = optimalPartition(runSums(data, runEnds), k);
+    bounds = new Int32Array(k + 1);
+    for (let c = 0; c <= k; c++) bounds[c] = runEnds[runBounds[c]];
+    clusterMeans(data, bounds, centroids);
+    lloydRefine(data, bounds, centroids, maxLloydIterations);
+  }
+  storeCentroids(data, bounds, centroids, lut);
+  return { indices: nearestIndices(values, lut, k), lut };
+}
+
+function resolveOptions(options: KmeansOptions): Required<Omit<KmeansOptions, "path">> {
+  const exactBudget = options.exactBudget ?? DEFAULT_EXACT_BUDGET;
+  const maxLloydIterations = options.maxLloydIterations ?? DEFAULT_MAX_LLOYD_ITERATIONS;
+  if (!Number.isSafeInteger(exactBudget) || exactBudget < 1) {
+    throw new QuantizeError("invalid-option",
+      `exactBudget must be a positive integer, got ${String(exactBudget)}`, options);
+  }
+  if (!Number.isSafeInteger(maxLloydIterations) || maxLloydIterations < 0) {
+    throw new QuantizeError("invalid-option",
+      `maxLloydIterations must be a non-negative integer, got ${String(maxLloydIterations)}`,
+      options);
+  }
+  return { exactBudget, maxLloydIterations };
+}
+
+/**
+ * Sorts a copy of the values and collapses it, in place, to the distinct values with
+ * cumulative multiplicities and centred cumulative sums.
+ */
+function sortedDistinct(values: Float32Array): SortedDistinct {
+  const sorted = values.slice().sort();
+  const n = sorted.length;
+  let m = 0;
+  for (let j = 0; j < n; j++) {
+    if (j === 0 || sorted[j] !== sorted[j - 1]) m++;
+  }
+  const count = new Uint32Array(m + 1);
+  const sum = new Float64Array(m + 1);
+  // Centre on the median: sums of x - shift stay small, so prefix differences lose
+  // fewer bits to cancellation.
+  const shift = sorted[n >>> 1];
+  let d = 0;
+  let last = NaN;
+  let total = 0;
+  for (let j = 0; j < n; j++) {
+    const v = sorted[j];
+    // -0 === 0: the two zeros are one distinct value (the first, -0, is kept).
+    if (v !== last) {
+      count[d] = j;
+      sum[d] = total;
+      sorted[d++] = v;
+      last = v;
+    }
+    total += v - shift;
+  }
+  count[m] = n;
+  sum[m] = total;
+  return { values: m === n ? sorted : sorted.slice(0, m), count, sum, shift };
+}
+
+/** Prefix sums over the distinct values, for the exact programme. */
+function distinctSums(data: SortedDistinct): PrefixSums {
+  const { values: xs, count, sum, shift } = data;
+  const m = xs.length;
+  const sumSquares = new Float64Array(m + 1);
+  let total = 0;
+  for (let j = 0; j < m; j++) {
+    const d = xs[j] - shift;
+    total += (count[j + 1] - count[j]) * d * d;
+    sumSquares[j + 1] = total;
+  }
+  return { weight: Float64Array.from(count), sum, sumSquares };
+}
+
+/**
+ * Cuts the distinct values into `runs` contiguous non-empty runs of nearly equal total
+ * multiplicity (requires `runs < m`); returns the `runs + 1` boundaries.
+ */
+function equalMassRuns(count: Uint32Array, runs: number): Int32Array {
+  const m = count.length - 1;
+  const total = count[m];
+  const ends = new Int32Array(runs + 1);
+  ends[runs] = m;
+  let p = 0;
+  for (let r = 1; r < runs; r++) {
+    const target = total * r / runs;
+    while (p < m && count[p] < target) p++;
+    // A heavy value can cover several targets: keep every run non-empty and leave one
+    // value at least for each later run, so there are exactly `runs` runs.
+    const lowest = ends[r - 1] + 1;
+    const highest = m - (runs - r);
+    ends[r] = p < lowest ? lowest : p > highest ? highest : p;
+  }
+  return ends;
+}
+
+/**
+ * Prefix sums over runs treated as weighted points at their means: the squared error
+ * inside a run does not depend on the partition, so it is left out.
+ */
+function runSums(data: SortedDistinct, ends: Int32Array): PrefixSums {
+  const runs = ends.length - 1;
+  const weight = new Float64Array(runs + 1);
+  const sum = new Float64Array(runs + 1);
+  const sumSquares = new Float64Array(runs + 1);
+  for (let r = 0; r < runs; r++) {
+    const w = data.count[ends[r + 1]];
+    const s = data.sum[ends[r + 1]];
+    const runWeight = w - weight[r];
+    const runSum = s - sum[r];
+    weight[r + 1] = w;
+    sum[r + 1] = s;
+    sumSquares[r + 1] = sumSquares[r] + runSum * runSum / runWeight;
+  }
+  return { weight, sum, sumSquares };
+}
+
+/**
+ * Writes each cluster's mean, summed directly (relative to its first value) rather
+ * than from prefix differences so small clusters keep every bit, as float32 into
+ * `lut`; an empty cluster (Lloyd can leave one) keeps `centroids[c]`. Rounding cannot
+ * reorder means, but the table is sorted anyway since the index search relies on it.
+ */
+function storeCentroids(data: SortedDistinct, bounds: Int32Array, centroids: Float64Array,
+  lut: Float32Array): void {
+  const { values: xs, count } = data;
+  const k = lut.length;
+  for (let c = 0; c < k; c++) {
+    const a = bounds[c];
+    const b = bounds[c + 1];
+    if (b === a) {
+      lut[c] = centroids[c];
+      continue;
+    }
+    const x0 = xs[a];
+    let offset = 0;
+    for (let j = a + 1; j < b; j++) offset += (count[j + 1] - count[j]) * (xs[j] - x0);
+    lut[c] = x0 + offset / (count[b] - count[a]);
+  }
+  lut.sort();
+}
+
+/**
+ * Index of each value's nearest entry among `lut[0..used-1]` (ascending), ties to the
+ * lower index: the number of midpoints between consecutive entries strictly below the
+ * value, by binary search. The midpoints are float64, so a value closer than one
+ * float64 ulp to a midpoint may go either way — a difference far below float32 precision.
+ */
+function nearestIndices(values: Float32Array, lut: Float32Array, used: number): Uint8Array {
+  const n = values.length;
+  const indices = new Uint8Array(n);
+  const mids = new Float64Array(used - 1);
+  for (let c = 0; c + 1 < used; c++) mids[c] = 0.5 * (lut[c] + lut[c + 1]);
+  const top = used - 1;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    let lo = 0;
+    let hi = top;
+    while (lo < hi) {
+      const probe = (lo + hi) >>> 1;
+      if (mids[probe] < v) lo = probe + 1;
+      else hi = probe;
+    }
+    indices[i] = lo;
+  }
+  return indices;
+}
