@@ -13,36 +13,109 @@ export class UsageError extends Error {
 /** The usage text. */
 export const USAGE = `Usage:
   coreml-quantize inspect MODEL [--json]
+  coreml-quantize quantize IN -o OUT --nbits N [--mode linear|linear_symmetric|linear_lut|kmeans_lut]
+      [--skip-layer-types a,b] [--min-conv-kernel-channels N] [--min-conv-weight-count N] [--no-fuse]
+  coreml-quantize dequantize IN -o OUT
+  coreml-quantize int8-matmul IN -o OUT [--min-weight-count N] [--min-input-channels N]
+      [--min-output-channels N] [--max-input-channels N] [--max-output-channels N] [--layers a,b]
   coreml-quantize --help | --version
 
 Commands:
   inspect      list the networks, layers and weights of MODEL with their shapes,
                storage (float32, float16, n-bit linear, n-bit LUT, int8) and bytes
+  quantize     compress the weights: --nbits 16 for half precision (--mode is then
+               ignored), 1..8 for n-bit storage (default mode linear)
+  dequantize   turn quantized and half-precision weights back into float32
+  int8-matmul  store innerProduct and batchedMatmul weights as int8 and run them
+               as int8 x int8 products (Core ML 5+)
 
 Options:
-  --json       machine-readable output
-  -h, --help   show this text
-  -v, --version  show the version
+  -o, --output FILE   where to write the result (never the input, unless --force)
+  --skip-layer-types, --min-conv-kernel-channels, --min-conv-weight-count
+                      select layers like coremltools' AdvancedQuantizedLayerSelector
+                      (defaults 4 and 4096 for the two minimums)
+  --no-fuse           do not fold batchnorm/scale/bias layers into the layer before
+  --force             allow OUT to be the input file
+  --json              machine-readable output (inspect)
+  --debug             print stack traces
+  -h, --help          show this text
+  -v, --version       show the version
 `;
+
+/** Selector flags of `quantize`; any given switches to the advanced selector. */
+export interface AdvancedSelectorFlags {
+  readonly skipLayerTypes?: readonly string[];
+  readonly minimumConvKernelChannels?: number;
+  readonly minimumConvWeightCount?: number;
+}
+
+/** Selector flags of `int8-matmul`. */
+export interface MatmulSelectorFlags {
+  readonly minimumWeightCount?: number;
+  readonly minimumInputChannels?: number;
+  readonly minimumOutputChannels?: number;
+  readonly maximumInputChannels?: number;
+  readonly maximumOutputChannels?: number;
+  readonly includeLayersWithNames?: readonly string[];
+}
+
+/** The CLI's quantization modes. */
+export const CLI_MODES = ["linear", "linear_symmetric", "linear_lut", "kmeans_lut"] as const;
 
 /** A parsed command line. */
 export type Command =
   | { readonly command: "help" }
   | { readonly command: "version" }
-  | { readonly command: "inspect"; readonly model: string; readonly json: boolean };
+  | { readonly command: "inspect"; readonly model: string; readonly json: boolean }
+  | {
+    readonly command: "quantize"; readonly input: string; readonly output: string; readonly force: boolean;
+    readonly nbits: number; readonly mode: (typeof CLI_MODES)[number]; readonly fuse: boolean;
+    readonly selector: AdvancedSelectorFlags | undefined;
+  }
+  | { readonly command: "dequantize"; readonly input: string; readonly output: string; readonly force: boolean }
+  | {
+    readonly command: "int8-matmul"; readonly input: string; readonly output: string; readonly force: boolean;
+    readonly selector: MatmulSelectorFlags;
+  };
 
 const options = {
+  output: { type: "string", short: "o" },
+  nbits: { type: "string" },
+  mode: { type: "string" },
+  "skip-layer-types": { type: "string" },
+  "min-conv-kernel-channels": { type: "string" },
+  "min-conv-weight-count": { type: "string" },
+  "no-fuse": { type: "boolean" },
+  "min-weight-count": { type: "string" },
+  "min-input-channels": { type: "string" },
+  "min-output-channels": { type: "string" },
+  "max-input-channels": { type: "string" },
+  "max-output-channels": { type: "string" },
+  layers: { type: "string" },
+  force: { type: "boolean" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const satisfies ParseArgsConfig["options"];
 
+type OptionName = keyof typeof options;
+type Values = { [K in OptionName]?: (typeof options)[K]["type"] extends "string" ? string : boolean };
+
+/** Which options each command takes (besides --help / --version). */
+const ALLOWED: Record<Exclude<Command["command"], "help" | "version">, readonly OptionName[]> = {
+  inspect: ["json"],
+  quantize: ["output", "force", "nbits", "mode", "skip-layer-types", "min-conv-kernel-channels", "min-conv-weight-count", "no-fuse"],
+  dequantize: ["output", "force"],
+  "int8-matmul": ["output", "force", "min-weight-count", "min-input-channels", "min-output-channels", "max-input-channels", "max-output-channels", "layers"],
+};
+
 /**
  * Parses the arguments after the program name.
  *
- * @param argv - e.g. `["inspect", "model.mlmodel", "--json"]`
+ * @param argv - e.g. `["quantize", "in.mlmodel", "-o", "out.mlmodel", "--nbits", "8"]`
  * @returns the command
- * @throws {@link UsageError} for unknown commands or options and missing operands
+ * @throws {@link UsageError} for unknown commands or options, options of another
+ *   command, missing operands and malformed numbers
  */
 export function parseCommand(argv: readonly string[]): Command {
   let parsed;
@@ -51,20 +124,76 @@ export function parseCommand(argv: readonly string[]): Command {
   } catch (cause) {
     throw new UsageError((cause as Error).message);
   }
-  const { values, positionals } = parsed;
+  const values = parsed.values as Values;
   if (values.help === true) return { command: "help" };
   if (values.version === true) return { command: "version" };
-  const [command, ...operands] = positionals;
-  switch (command) {
-    case "inspect": {
-      const [model, ...extra] = operands;
-      if (model === undefined) throw new UsageError("inspect needs a MODEL file");
-      if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-      return { command: "inspect", model, json: values.json === true };
+  const [command, ...operands] = parsed.positionals;
+  if (command === undefined) throw new UsageError("no command given");
+  if (!Object.hasOwn(ALLOWED, command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  const name = command as keyof typeof ALLOWED;
+  for (const option of Object.keys(values) as OptionName[]) {
+    if (option !== "help" && option !== "version" && !ALLOWED[name].includes(option)) {
+      throw new UsageError(`${name} does not take --${option}`);
     }
-    case undefined:
-      throw new UsageError("no command given");
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
+  const [file, ...extra] = operands;
+  if (file === undefined) throw new UsageError(`${name} needs ${name === "inspect" ? "a MODEL" : "an IN"} file`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  if (name === "inspect") return { command: "inspect", model: file, json: values.json === true };
+  if (values.output === undefined) throw new UsageError(`${name} needs -o OUT`);
+  const io = { input: file, output: values.output, force: values.force === true };
+  switch (name) {
+    case "quantize":
+      return { command: "quantize", ...io, ...quantizeFlags(values) };
+    case "dequantize":
+      return { command: "dequantize", ...io };
+    case "int8-matmul":
+      return { command: "int8-matmul", ...io, selector: matmulFlags(values) };
+  }
+}
+
+function quantizeFlags(values: Values): Pick<Extract<Command, { command: "quantize" }>, "nbits" | "mode" | "fuse" | "selector"> {
+  if (values.nbits === undefined) throw new UsageError("quantize needs --nbits (16, or 1..8)");
+  const nbits = integer("nbits", values.nbits);
+  if (nbits !== 16 && (nbits < 1 || nbits > 8)) throw new UsageError(`--nbits must be 16 or 1..8, got ${nbits}`);
+  const mode = values.mode ?? "linear";
+  if (!(CLI_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(`--mode must be one of ${CLI_MODES.join(", ")}, got ${JSON.stringify(mode)}`);
+  }
+  const selector: AdvancedSelectorFlags = {
+    ...(values["skip-layer-types"] === undefined ? {} : { skipLayerTypes: list(values["skip-layer-types"]) }),
+    ...optionalInteger("minimumConvKernelChannels", "min-conv-kernel-channels", values),
+    ...optionalInteger("minimumConvWeightCount", "min-conv-weight-count", values),
+  };
+  return {
+    nbits,
+    mode: mode as (typeof CLI_MODES)[number],
+    fuse: values["no-fuse"] !== true,
+    selector: Object.keys(selector).length === 0 ? undefined : selector,
+  };
+}
+
+function matmulFlags(values: Values): MatmulSelectorFlags {
+  return {
+    ...optionalInteger("minimumWeightCount", "min-weight-count", values),
+    ...optionalInteger("minimumInputChannels", "min-input-channels", values),
+    ...optionalInteger("minimumOutputChannels", "min-output-channels", values),
+    ...optionalInteger("maximumInputChannels", "max-input-channels", values),
+    ...optionalInteger("maximumOutputChannels", "max-output-channels", values),
+    ...(values.layers === undefined ? {} : { includeLayersWithNames: list(values.layers) }),
+  };
+}
+
+function optionalInteger<K extends string>(key: K, option: OptionName, values: Values): { [P in K]?: number } {
+  const text = values[option];
+  return typeof text === "string" ? ({ [key]: integer(option, text) } as { [P in K]: number }) : {};
+}
+
+function integer(option: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${option} needs a whole number, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function list(text: string): string[] {
+  return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }

@@ -16,4 +16,5 @@ process.exitCode = await run(argv.filter((a) => a !== "--debug"), {
   stderr: (text) => process.stderr.write(text),
   version,
   debug,
+  stderrIsTty: process.stderr.isTTY === true,
 });

@@ -4,9 +4,17 @@
  *
  * @packageDocumentation
  */
-import { isQuantizeError } from "../errors.js";
+import { realpathSync } from "node:fs";
+import { resolve } from "node:path";
+import { encodeModel } from "../codec/encode-model.js";
+import type { Model } from "../codec/model-types.js";
+import { isQuantizeError, QuantizeError } from "../errors.js";
 import { inspectModel, type ModelSummary } from "../inspect-model.js";
-import { readModelFile } from "../node/model-files.js";
+import { readModelFile, writeFileAtomic } from "../node/model-files.js";
+import {
+  activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress,
+} from "../quantize-weights.js";
+import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector } from "../selectors.js";
 import { parseCommand, UsageError, USAGE, type Command } from "./args.js";
 import { formatBytes, formatTable } from "./format-table.js";
 
@@ -18,6 +26,8 @@ export interface CliIo {
   readonly version: string;
   /** Print stack traces of unexpected errors. @defaultValue false */
   readonly debug?: boolean;
+  /** Whether stderr is a terminal (a progress bar is drawn only then). @defaultValue false */
+  readonly stderrIsTty?: boolean;
 }
 
 /** Exit codes: 0 success, 1 bad input or failure, 2 bad usage. */
@@ -66,7 +76,78 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       io.stdout(command.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(command.model, summary));
       return EXIT.ok;
     }
+    case "quantize":
+    case "dequantize":
+    case "int8-matmul": {
+      refuseOverwritingInput(command.input, command.output, command.force);
+      const input = readModelFile(command.input);
+      const onProgress = progressBar(io);
+      const output = transform(command, input, onProgress);
+      const bytes = encodeModel(output);
+      writeFileAtomic(command.output, bytes);
+      io.stdout(formatChange(command.output, inspectModel(input), inspectModel(output), bytes.length));
+      return EXIT.ok;
+    }
   }
+}
+
+type Transforming = Extract<Command, { command: "quantize" | "dequantize" | "int8-matmul" }>;
+
+function transform(command: Transforming, model: Model, onProgress: ((p: Progress) => void) | undefined): Model {
+  const progress = onProgress === undefined ? {} : { onProgress };
+  switch (command.command) {
+    case "quantize": {
+      const selector = command.selector === undefined ? {} : { selector: new AdvancedQuantizedLayerSelector(command.selector) };
+      return quantizeWeights(model, { nbits: command.nbits, mode: command.nbits === 16 ? "linear" : command.mode, fuse: command.fuse, ...selector, ...progress });
+    }
+    case "dequantize":
+      return dequantizeWeights(model, progress);
+    case "int8-matmul":
+      return activateInt8Int8MatrixMultiplications(model, { selector: new MatrixMultiplyLayerSelector(command.selector), ...progress });
+  }
+}
+
+function refuseOverwritingInput(input: string, output: string, force: boolean): void {
+  if (force) return;
+  const real = (path: string): string => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return resolve(path);
+    }
+  };
+  if (real(input) === real(output)) {
+    throw new QuantizeError("invalid-option", `-o ${output} is the input file; write elsewhere or pass --force`);
+  }
+}
+
+/** A one-line progress bar on a terminal's stderr, drawn only when the work lasts. */
+function progressBar(io: CliIo): ((p: Progress) => void) | undefined {
+  if (io.stderrIsTty !== true) return undefined;
+  const started = Date.now();
+  let drawn = false;
+  return (p) => {
+    if (!drawn && Date.now() - started < 500) return;
+    const width = 30;
+    const filled = Math.round((p.done / Math.max(1, p.total)) * width);
+    io.stderr(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${p.done}/${p.total} tensors`);
+    drawn = true;
+    if (p.done === p.total) io.stderr("\n");
+  };
+}
+
+function formatChange(file: string, before: ModelSummary, after: ModelSummary, fileBytes: number): string {
+  let changed = 0;
+  const layers = new Set<string>();
+  const previous = new Map(before.weights.map((w) => [`${w.layerPath}/${w.field}`, w]));
+  for (const w of after.weights) {
+    const old = previous.get(`${w.layerPath}/${w.field}`);
+    if (old === undefined || old.storage !== w.storage || old.bytes !== w.bytes) {
+      changed++;
+      layers.add(w.layerPath);
+    }
+  }
+  return `wrote ${file}: ${layers.size} layers (${changed} tensors) changed; weights ${formatBytes(before.totals.bytes)} -> ${formatBytes(after.totals.bytes)}; file ${formatBytes(fileBytes)}\n`;
 }
 
 function storageLabel(w: ModelSummary["weights"][number]): string {

@@ -1,0 +1,32 @@
+/**
+ * coreml-quantize: compress the weights of Core ML neural-network models.
+ *
+ * @packageDocumentation
+ */
+export { decodeModel, MAX_NESTING_DEPTH, type ModelBytes } from "./codec/decode-model.js";
+export { encodeModel } from "./codec/encode-model.js";
+export { packIndices, unpackIndices, packedByteLength } from "./codec/bit-pack.js";
+export { encodeFloat16, decodeFloat16, FLOAT16_MAX } from "./codec/float16.js";
+export {
+  readWeights, weightStorage, storedByteLength, withFloat32, withFloat16, withLinear, withLut, withInt8,
+  type WeightStorage, type StorageKind,
+} from "./codec/weight-storage.js";
+export type {
+  Model, Pipeline, NeuralNetwork, NeuralNetworkClassifier, NeuralNetworkRegressor, NeuralNetworkLayer,
+  LayerKind, WeightParams, QuantizationParams, WithTypedWeights,
+} from "./codec/model-types.js";
+export { QuantizeError, isQuantizeError, type ErrorCode, type QuantizeErrorOptions } from "./errors.js";
+export {
+  quantizeWeights, dequantizeWeights, activateInt8Int8MatrixMultiplications,
+  type QuantizeOptions, type DequantizeOptions, type Int8MatmulOptions, type QuantizationMode, type Progress,
+} from "./quantize-weights.js";
+export {
+  QuantizedLayerSelector, AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector, QUANTIZABLE_LAYER_TYPES,
+  type LayerSelector, type QuantizableLayerType, type AdvancedSelectorOptions, type MatrixMultiplySelectorOptions,
+} from "./selectors.js";
+export type { LutFunction } from "./quantizer/custom-lut.js";
+export { inspectModel, type ModelSummary, type NetworkSummary, type WeightSummary } from "./inspect-model.js";
+export { LAYER_WEIGHTS, NESTED_NETWORKS, type LayerWeights, type WeightField, type WeightedLayerKind } from "./walker/layer-table.js";
+export { layerWeights, type WeightRef } from "./walker/weights.js";
+export { allLayers, type LayerLocation } from "./walker/networks.js";
+export { fuseLayers } from "./walker/fuse.js";
