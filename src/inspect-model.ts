@@ -5,7 +5,7 @@
  */
 import type { Model } from "./codec/model-types.js";
 import { storedByteLength, weightStorage, type StorageKind } from "./codec/weight-storage.js";
-import { allLayers, isNetworkModel, mapNetworkModels } from "./walker/networks.js";
+import { allLayers, isNetworkModel, mapNetworkModels, nestedNetworks } from "./walker/networks.js";
 import { layerWeights } from "./walker/weights.js";
 
 /** One WeightParams in a {@link ModelSummary}. */
@@ -80,6 +80,7 @@ export function inspectModel(model: Model): ModelSummary {
   });
   const weights: WeightSummary[] = [];
   for (const { path, layer } of allLayers(model)) {
+    for (const nested of nestedNetworks(layer)) networks.push({ path: `${path}/${nested.field}`, layers: nested.network.layers.length });
     for (const ref of layerWeights(layer)) {
       const fieldPath = `${path}/${ref.field}`;
       const storage = weightStorage(ref.weightParams, fieldPath);

@@ -105,7 +105,7 @@ export class AdvancedQuantizedLayerSelector extends QuantizedLayerSelector {
     const conv = layer.layer.value;
     const kc = Number(conv.kernelChannels);
     if (skipped("depthwiseConv") && kc === 1 && Number(conv.nGroups) > 1) return false;
-    const [kh = 1, kw = 1] = conv.kernelSize.map(Number);
+    const [kh = 3, kw = 3] = conv.kernelSize.map(Number); // the format's default kernel is 3x3
     return kc >= this.minimumConvKernelChannels && Number(conv.outputChannels) * kc * kh * kw >= this.minimumConvWeightCount;
   }
 }

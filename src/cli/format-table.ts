@@ -34,7 +34,8 @@ export function formatBytes(bytes: number): string {
   const units = ["KB", "MB", "GB"];
   let value = bytes / 1000;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
+  // Compare the rounded value, so 999,950 bytes reads 1.0 MB, not 1000.0 KB.
+  while (Number(value.toFixed(1)) >= 1000 && unit < units.length - 1) {
     value /= 1000;
     unit++;
   }

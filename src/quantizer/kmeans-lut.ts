@@ -167,11 +167,11 @@ function sortedDistinct(values: Float32Array): SortedDistinct {
   let total = 0;
   for (let j = 0; j < n; j++) {
     const v = sorted[j];
-    // -0 === 0: the two zeros are one distinct value (the first, -0, is kept).
+    // -0 === 0: the two zeros are one distinct value, stored as +0 (-0 + 0 is +0).
     if (v !== last) {
       count[d] = j;
       sum[d] = total;
-      sorted[d++] = v;
+      sorted[d++] = v + 0;
       last = v;
     }
     total += v - shift;
@@ -266,14 +266,17 @@ function storeCentroids(data: SortedDistinct, bounds: Int32Array, centroids: Flo
 /**
  * Index of each value's nearest entry among `lut[0..used-1]` (ascending), ties to the
  * lower index: the number of midpoints between consecutive entries strictly below the
- * value, by binary search. The midpoints are float64, so a value closer than one
- * float64 ulp to a midpoint may go either way — a difference far below float32 precision.
+ * value, by binary search, moved to the first of equal entries (rounding to float32 can
+ * make two means equal). The midpoints are float64, so a value closer than one float64
+ * ulp to a midpoint may go either way — a difference far below float32 precision.
  */
 function nearestIndices(values: Float32Array, lut: Float32Array, used: number): Uint8Array {
   const n = values.length;
   const indices = new Uint8Array(n);
   const mids = new Float64Array(used - 1);
   for (let c = 0; c + 1 < used; c++) mids[c] = 0.5 * (lut[c] + lut[c + 1]);
+  const firstEqual = new Uint8Array(used);
+  for (let c = 1; c < used; c++) firstEqual[c] = lut[c] === lut[c - 1] ? firstEqual[c - 1] : c;
   const top = used - 1;
   for (let i = 0; i < n; i++) {
     const v = values[i];
@@ -284,7 +287,7 @@ function nearestIndices(values: Float32Array, lut: Float32Array, used: number): 
       if (mids[probe] < v) lo = probe + 1;
       else hi = probe;
     }
-    indices[i] = lo;
+    indices[i] = firstEqual[lo];
   }
   return indices;
 }

@@ -82,7 +82,8 @@ export const LAYER_WEIGHTS: { readonly [K in WeightedLayerKind]: LayerWeights<La
       {
         path: ["weights"],
         shape: (p) => {
-          const [kh = 1, kw = 1] = p.kernelSize.map(n);
+          // The format's default kernel is 3x3.
+          const [kh = 3, kw = 3] = p.kernelSize.map(n);
           return p.isDeconvolution
             ? [n(p.kernelChannels), n(p.outputChannels) / Math.max(1, n(p.nGroups)), kh, kw]
             : [n(p.outputChannels), n(p.kernelChannels), kh, kw];

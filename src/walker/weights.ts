@@ -59,7 +59,9 @@ export function layerWeights(layer: NeuralNetworkLayer): WeightRef[] {
       });
     }
   }
-  return refs;
+  // Repeated weight sets (a biDirectionalLSTM's two directions) one whole set at a time.
+  const setOf = (ref: WeightRef): number => (ref.steps.find((s) => typeof s === "number") as number | undefined) ?? 0;
+  return refs.map((ref, order) => ({ ref, order })).sort((a, b) => setOf(a.ref) - setOf(b.ref) || a.order - b.order).map((x) => x.ref);
 }
 
 /**
