@@ -1,0 +1,46 @@
+import fc from "fast-check";
+import { roundHalfEven } from "../../src/quantizer/round-half-even.js";
+
+fc.configureGlobal({ seed: 42, numRuns: 2000 });
+
+describe("roundHalfEven", () => {
+  test.each([
+    [0.5, 0], [1.5, 2], [2.5, 2], [3.5, 4], [-0.5, -0], [-1.5, -2], [-2.5, -2], [-3.5, -4],
+    [0.49999999999999994, 0], [-0.49999999999999994, -0], [0.4, 0], [-0.4, -0], [0.6, 1],
+    [-0, -0], [0, 0], [2 ** 51 + 0.5, 2 ** 51], [2 ** 51 + 1.5, 2 ** 51 + 2],
+    [2 ** 52 + 1, 2 ** 52 + 1], [-(2 ** 51) - 0.5, -(2 ** 51)], [1e300, 1e300],
+    [Infinity, Infinity], [-Infinity, -Infinity], [5e-324, 0], [-5e-324, -0],
+  ])("roundHalfEven(%p) is %p (sign of zero included)", (x, expected) => {
+    expect(Object.is(roundHalfEven(x), expected)).toBe(true);
+  });
+
+  test("NaN stays NaN", () => {
+    expect(roundHalfEven(NaN)).toBeNaN();
+  });
+
+  test("n + 0.5 goes to the even one of n and n + 1", () => {
+    fc.assert(fc.property(fc.integer({ min: -(2 ** 30), max: 2 ** 30 }), (n) => {
+      const even = n % 2 === 0 ? n : n + 1;
+      expect(roundHalfEven(n + 0.5) === even).toBe(true); // -0.5 gives -0, which === 0
+    }));
+  });
+
+  test("is the nearest integer, ties to even, keeping the sign (independent definition)", () => {
+    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => {
+      const r = roundHalfEven(x);
+      // Definition by floor and ceil: both candidates are exact, and so are their
+      // distances to x for these magnitudes (Sterbenz) or when x is an integer.
+      const lower = Math.floor(x);
+      const upper = Math.ceil(x);
+      const below = x - lower;
+      const above = upper - x;
+      const expected = below < above ? lower : above < below ? upper
+        : lower % 2 === 0 ? lower : upper;
+      expect(r === expected).toBe(true);
+      expect(Number.isInteger(r)).toBe(true);
+      // numpy keeps the sign: a negative input never gives +0.
+      expect(x < 0 || Object.is(x, -0) ? r < 0 || Object.is(r, -0) : r >= 0 && !Object.is(r, -0))
+        .toBe(true);
+    }));
+  });
+});
