@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { AdvancedSelectorOptions, MatrixMultiplySelectorOptions } from "../selectors.js";
 
 /** Bad command-line usage: the CLI prints the usage text and exits with 2. */
 export class UsageError extends Error {
@@ -43,21 +44,10 @@ Options:
 `;
 
 /** Selector flags of `quantize`; any given switches to the advanced selector. */
-export interface AdvancedSelectorFlags {
-  readonly skipLayerTypes?: readonly string[];
-  readonly minimumConvKernelChannels?: number;
-  readonly minimumConvWeightCount?: number;
-}
+export type AdvancedSelectorFlags = AdvancedSelectorOptions;
 
 /** Selector flags of `int8-matmul`. */
-export interface MatmulSelectorFlags {
-  readonly minimumWeightCount?: number;
-  readonly minimumInputChannels?: number;
-  readonly minimumOutputChannels?: number;
-  readonly maximumInputChannels?: number;
-  readonly maximumOutputChannels?: number;
-  readonly includeLayersWithNames?: readonly string[];
-}
+export type MatmulSelectorFlags = MatrixMultiplySelectorOptions;
 
 /** The CLI's quantization modes. */
 export const CLI_MODES = ["linear", "linear_symmetric", "linear_lut", "kmeans_lut"] as const;
