@@ -14,8 +14,10 @@ import type { QuantizerOptions } from "./quantizer-options.js";
  * one-channel quantization stores).
  *
  * Inverse of {@link quantizeLinear} and {@link quantizeLinearSymmetric} on the grid:
- * quantizing the result with the same layout gives back `indices` (whenever the grid
- * step is above 1e-6 and every index of a channel's extreme is present).
+ * quantizing the result again with the same layout and bit width gives back `indices`
+ * when each channel's grid can be recovered from its values (its extreme indices are
+ * present and its step is above 1e-6 and well above the float32 resolution of its
+ * values).
  *
  * @param indices - one index per value, in tensor order
  * @param scale - per-channel step, or one for all channels

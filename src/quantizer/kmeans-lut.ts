@@ -18,10 +18,10 @@
  *   that do not split a run, then improved; never worse than that.
  *
  * Unlike the reference (scikit-learn k-means++, randomised, a local optimum), the
- * result is deterministic and its error is never above the reference's whenever the
- * exact path applies. Memory: a sorted float32 copy of the values, O(m) typed arrays
- * (about 20 bytes per distinct value, plus 8 more on the exact path), and
- * `4 k B` bytes of split points at most.
+ * result is deterministic, and on the exact path its error is never above the
+ * reference's (nor any other clustering's), up to float rounding. Memory: a sorted
+ * float32 copy of the values, about 16 bytes per distinct value (32 on the exact path,
+ * where `m <= exactBudget / k`), and at most `4 exactBudget` bytes of split points.
  *
  * @packageDocumentation
  */
@@ -34,14 +34,15 @@ import { assertFinite, assertNbits, assertNotEmpty, type QuantizerOptions }
   from "./quantizer-options.js";
 
 /**
- * Default cap on `k * m` for the exact programme: 2^24 keeps its split points at 64 MiB
- * and its run time around a second at 8 bits.
+ * Default cap on `k * m` for the exact programme: 2^24 keeps its split points within
+ * 64 MiB and its run time to a second or two.
  */
 export const DEFAULT_EXACT_BUDGET = 2 ** 24;
 
 /**
  * Default cap on Lloyd's iterations: a safety net against slow creeping convergence
- * (an iteration costs O(k log m), so this is well under a second at 8 bits).
+ * (an iteration costs O(k log m), so even the cap is a fraction of a second at 8 bits;
+ * from the grouped optimum it typically converges in tens of iterations).
  */
 export const DEFAULT_MAX_LLOYD_ITERATIONS = 10_000;
 

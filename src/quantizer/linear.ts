@@ -72,7 +72,9 @@ export function quantizeLinear(values: Float32Array, nbits: number, layout: Chan
  * The float64 step of a channel with extremes `min` and `max` (before any float32
  * rounding): `(max - min) / (2^nbits - 1)`.
  *
- * @internal shared with {@link quantizeLinearLut}
+ * Shared with {@link quantizeLinearLut}.
+ *
+ * @internal
  * @param min - the channel minimum
  * @param max - the channel maximum
  * @param nbits - bits per index
@@ -86,7 +88,9 @@ export function linearScale(min: number, max: number, nbits: number): number {
  * What the reference multiplies by instead of dividing by the step: `1 / scale`,
  * or 0 when `|scale| <= 1e-6`.
  *
- * @internal shared with {@link quantizeLinearLut}
+ * Shared with {@link quantizeLinearLut}.
+ *
+ * @internal
  * @param scale - the float64 step
  * @returns the float64 multiplier
  */
@@ -97,7 +101,9 @@ export function linearInverse(scale: number): number {
 /**
  * Writes `roundHalfEven((w - min[c]) * inverse[c])` for every value, in tensor order.
  *
- * @internal shared with {@link quantizeLinearLut}
+ * Shared with {@link quantizeLinearLut}.
+ *
+ * @internal
  * @param values - the tensor, already checked finite and covered by `layout`
  * @param layout - how it splits into channels
  * @param min - per-channel minimum, float64

@@ -6,6 +6,9 @@
 
 import { QuantizeError } from "../errors.js";
 
+// Read once: a global lookup per call is slow where globals are intercepted (jest vm contexts).
+const INFINITY = Number.POSITIVE_INFINITY;
+
 /**
  * Prefix sums over `M` weighted points sorted by position: entry `i` sums points
  * `0..i-1`, so each array has `M + 1` entries and entry 0 is 0. The cost of one
@@ -54,8 +57,8 @@ export function optimalPartition(sums: PrefixSums, k: number): Int32Array {
 
   // Layer 1: one cluster over each prefix. Only prefixes that leave at least one point
   // for each later cluster matter: i <= m - (k - j) in layer j.
-  let prev = new Float64Array(m + 1).fill(Infinity);
-  let cur = new Float64Array(m + 1).fill(Infinity);
+  let prev = new Float64Array(m + 1).fill(INFINITY);
+  let cur = new Float64Array(m + 1).fill(INFINITY);
   for (let i = 1; i <= m - k + 1; i++) {
     const w = weight[i];
     const s = sum[i];
@@ -76,7 +79,7 @@ export function optimalPartition(sums: PrefixSums, k: number): Int32Array {
   const w0 = weight[m];
   const s0 = sum[m];
   const q0 = sumSquares[m];
-  let best = Infinity;
+  let best = INFINITY;
   let bestT = k - 1;
   for (let t = k - 1; t < m; t++) {
     const w = w0 - weight[t];
@@ -109,7 +112,7 @@ function fillLayer(prev: Float64Array, cur: Float64Array, split: Int32Array,
   const si = sum[i];
   const qi = sumSquares[i];
   const last = optHi < i - 1 ? optHi : i - 1;
-  let best = Infinity;
+  let best = INFINITY;
   let bestT = optLo;
   for (let t = optLo; t <= last; t++) {
     const w = wi - weight[t];
