@@ -13,8 +13,8 @@ import {
 } from "../gen/NeuralNetwork_pb.js";
 import { QuantizeError } from "../errors.js";
 import { packedByteLength, unpackIndices } from "./bit-pack.js";
-import { channelLayout } from "../quantizer/channel-layout.js" /* TODO move */;
-import { dequantizeLinear, dequantizeLut } from "../quantizer/dequantize.js" /* TODO move */;
+import { channelLayout } from "./channel-layout.js";
+import { dequantizeLinear, dequantizeLut } from "./dequantize.js";
 import { decodeFloat16, encodeFloat16 } from "./float16.js";
 import type { WeightParams } from "./model-types.js";
 

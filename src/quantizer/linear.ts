@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 
-import type { ChannelLayout } from "./channel-layout.js";
+import type { ChannelLayout } from "../codec/channel-layout.js";
 import { channelRange } from "./channel-range.js";
 import { assertNbits, type QuantizerOptions } from "./quantizer-options.js";
 import { roundHalfEven } from "./round-half-even.js";

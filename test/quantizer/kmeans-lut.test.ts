@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { dequantizeLut } from "../../src/quantizer/dequantize.js";
+import { dequantizeLut } from "../../src/codec/dequantize.js";
 import { DEFAULT_EXACT_BUDGET, kmeansLut } from "../../src/quantizer/kmeans-lut.js";
 import { squaredError } from "../../src/quantizer/squared-error.js";
 import {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
-import { channelLayout } from "../../src/quantizer/channel-layout.js";
-import { dequantizeLinear, dequantizeLut } from "../../src/quantizer/dequantize.js";
-import { expectQuantizeError } from "./helpers.js";
+import { channelLayout } from "../../src/codec/channel-layout.js";
+import { dequantizeLinear, dequantizeLut } from "../../src/codec/dequantize.js";
+import { expectQuantizeError } from "../quantizer/helpers.js";
 
 fc.configureGlobal({ seed: 42, numRuns: 200 });
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { assertLayoutFits, channelLayout, layoutSize } from "../../src/quantizer/channel-layout.js";
-import { expectQuantizeError } from "./helpers.js";
+import { assertLayoutFits, channelLayout, layoutSize } from "../../src/codec/channel-layout.js";
+import { expectQuantizeError } from "../quantizer/helpers.js";
 
 fc.configureGlobal({ seed: 42, numRuns: 300 });
 

@@ -6,7 +6,7 @@
 
 import { QuantizeError } from "../errors.js";
 import { assertLayoutFits, type ChannelLayout } from "./channel-layout.js";
-import type { QuantizerOptions } from "./quantizer-options.js";
+import type { QuantizeErrorOptions as QuantizerOptions } from "../errors.js";
 
 /**
  * Reconstructs linearly quantized weights: `w = q * scale[c] + bias[c]`, in float64,

@@ -5,7 +5,7 @@
  */
 
 import { QuantizeError } from "../errors.js";
-import type { QuantizerOptions } from "./quantizer-options.js";
+import type { QuantizeErrorOptions as QuantizerOptions } from "../errors.js";
 
 /**
  * A row-major tensor seen as `[outer, channels, inner]`: element `(o, c, i)` is at
