@@ -43,7 +43,7 @@ export function decodeModel(bytes: ModelBytes): Model {
   const input = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
   let decoded: object;
   try {
-    decoded = fromBinary(readSchema, input, { readUnknownFields: true, recursionLimit: MAX_NESTING_DEPTH });
+    decoded = fromBinary(readSchema(), input, { readUnknownFields: true, recursionLimit: MAX_NESTING_DEPTH });
   } catch (cause) {
     throw new QuantizeError("invalid-protobuf", `not a valid Core ML model: ${describe(cause)}`, { cause });
   }

@@ -21,5 +21,5 @@ export function encodeModel(model: Model): Uint8Array {
     ...weightParams,
     floatValue: float32ToBytes(weightParams["floatValue"] as Float32Array),
   }));
-  return toBinary(writeSchema, wire);
+  return toBinary(writeSchema(), wire);
 }

@@ -1,3 +1,4 @@
+import type { DescField } from "@bufbuild/protobuf";
 import { WEIGHT_PARAMS_TYPE, readSchema, weightPathFields } from "./wire-schema.js";
 
 /** A message as plain data: what protobuf-es messages are at run time. */
@@ -5,7 +6,8 @@ type MessageObject = { readonly $typeName: string; [field: string]: unknown };
 type OneofValue = { case: string | undefined; value?: unknown };
 
 // The field names are the same in both wire variants, so one table serves both.
-const pathFields = weightPathFields(readSchema);
+let pathFieldsTable: ReadonlyMap<string, readonly DescField[]> | undefined;
+const pathFields = (): ReadonlyMap<string, readonly DescField[]> => (pathFieldsTable ??= weightPathFields(readSchema()));
 
 /**
  * Applies `fn` to every WeightParams reachable from `root` (every network, layer
@@ -23,7 +25,7 @@ export function mapWeightParams<T extends object>(root: T, fn: (weightParams: Me
 
 function visit(message: MessageObject, fn: (weightParams: MessageObject) => MessageObject): MessageObject {
   if (message.$typeName === WEIGHT_PARAMS_TYPE) return fn(message);
-  const fields = pathFields.get(message.$typeName);
+  const fields = pathFields().get(message.$typeName);
   if (fields === undefined) return message;
   let out = message;
   const set = (key: string, value: unknown): void => {

@@ -13,73 +13,69 @@
  *
  * @packageDocumentation
  */
-import { clone, create, createFileRegistry, type DescField, type DescFile, type DescMessage } from "@bufbuild/protobuf";
+import { clone, createFileRegistry, type DescField, type DescFile, type DescMessage } from "@bufbuild/protobuf";
 import {
   FieldDescriptorProto_Label,
   FieldDescriptorProto_Type,
   FileDescriptorProtoSchema,
-  FileDescriptorSetSchema,
   type DescriptorProto,
-  type FileDescriptorProto,
 } from "@bufbuild/protobuf/wkt";
 import { file_Model, ModelSchema } from "../gen/Model_pb.js";
-import { WeightParamsSchema } from "../gen/NeuralNetwork_pb.js";
+import { file_NeuralNetwork, WeightParamsSchema } from "../gen/NeuralNetwork_pb.js";
 
 /** Fully qualified name of the message holding weight tensors. */
 export const WEIGHT_PARAMS_TYPE = WeightParamsSchema.typeName;
 /** Field number of `WeightParams.floatValue`. */
 export const FLOAT_VALUE_FIELD = 1;
 
-/** Every file Model.proto needs, dependencies before dependents. */
-function filesInDependencyOrder(): FileDescriptorProto[] {
-  const byName = new Map<string, DescFile>();
+/**
+ * The Model schema with WeightParams edited. Only NeuralNetwork.proto (where
+ * WeightParams lives) and Model.proto (its one dependent) are rebuilt; every other
+ * file is reused as generated, which keeps this to a few milliseconds.
+ */
+function deriveModelSchema(edit: (weightParams: DescriptorProto) => void): DescMessage {
+  const generated = new Map<string, DescFile>();
   const collect = (file: DescFile): void => {
-    if (byName.has(file.proto.name)) return;
-    byName.set(file.proto.name, file);
+    if (generated.has(file.proto.name)) return;
+    generated.set(file.proto.name, file);
     file.dependencies.forEach(collect);
   };
   collect(file_Model);
-  const ordered: FileDescriptorProto[] = [];
-  const placed = new Set<string>();
-  const place = (name: string): void => {
-    const file = byName.get(name);
-    if (file === undefined || placed.has(name)) return;
-    placed.add(name);
-    file.proto.dependency.forEach(place);
-    ordered.push(file.proto);
-  };
-  place(file_Model.proto.name);
-  return ordered;
-}
-
-function deriveModelSchema(edit: (weightParams: DescriptorProto) => void): DescMessage {
-  const files = filesInDependencyOrder().map((original) => {
-    const proto = clone(FileDescriptorProtoSchema, original);
-    for (const message of proto.messageType) {
-      if (`${proto.package}.${message.name}` === WEIGHT_PARAMS_TYPE) edit(message);
-    }
-    return proto;
-  });
-  const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: files }));
+  const network = clone(FileDescriptorProtoSchema, file_NeuralNetwork.proto);
+  for (const message of network.messageType) {
+    if (`${network.package}.${message.name}` === WEIGHT_PARAMS_TYPE) edit(message);
+  }
+  const registry = createFileRegistry(file_Model.proto, (name) =>
+    name === network.name ? network : generated.get(name));
   const desc = registry.getMessage(ModelSchema.typeName);
   if (desc === undefined) throw new Error("coreml-quantize: Model missing from the derived registry");
   return desc;
 }
 
-/** Decoding variant: `WeightParams.floatValue` is read as unknown-field records. */
-export const readSchema: DescMessage = deriveModelSchema((message) => {
-  message.field = message.field.filter((f) => f.number !== FLOAT_VALUE_FIELD);
-});
+let readVariant: DescMessage | undefined;
+let writeVariant: DescMessage | undefined;
 
-/** Encoding variant: `WeightParams.floatValue` is written as `bytes`. */
-export const writeSchema: DescMessage = deriveModelSchema((message) => {
-  for (const field of message.field) {
-    if (field.number === FLOAT_VALUE_FIELD) {
-      field.type = FieldDescriptorProto_Type.BYTES;
-      field.label = FieldDescriptorProto_Label.OPTIONAL;
+/**
+ * Decoding variant: `WeightParams.floatValue` is read as unknown-field records.
+ * Derived on first use and kept: it depends on nothing but the generated code.
+ */
+export function readSchema(): DescMessage {
+  return (readVariant ??= deriveModelSchema((message) => {
+    message.field = message.field.filter((f) => f.number !== FLOAT_VALUE_FIELD);
+  }));
+}
+
+/** Encoding variant: `WeightParams.floatValue` is written as `bytes`. Derived on first use. */
+export function writeSchema(): DescMessage {
+  return (writeVariant ??= deriveModelSchema((message) => {
+    for (const field of message.field) {
+      if (field.number === FLOAT_VALUE_FIELD) {
+        field.type = FieldDescriptorProto_Type.BYTES;
+        field.label = FieldDescriptorProto_Label.OPTIONAL;
+      }
     }
-  }
-});
+  }));
+}
 
 /**
  * The message-typed fields of each message type through which a WeightParams can
