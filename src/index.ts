@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { decodeModel, MAX_NESTING_DEPTH, type ModelBytes } from "./codec/decode-model.js";
-export { encodeModel } from "./codec/encode-model.js";
+export { encodeModel, encodeModelChunks, type EncodedChunks } from "./codec/encode-model.js";
 export { packIndices, unpackIndices, packedByteLength } from "./codec/bit-pack.js";
 export { encodeFloat16, decodeFloat16, FLOAT16_MAX } from "./codec/float16.js";
 export {

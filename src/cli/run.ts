@@ -6,7 +6,7 @@
  */
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
-import { encodeModel } from "../codec/encode-model.js";
+import { encodeModelChunks } from "../codec/encode-model.js";
 import type { Model } from "../codec/model-types.js";
 import { isQuantizeError, QuantizeError } from "../errors.js";
 import { inspectModel, type ModelSummary } from "../inspect-model.js";
@@ -83,9 +83,9 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       const input = readModelFile(command.input);
       const onProgress = progressBar(io);
       const output = transform(command, input, onProgress);
-      const bytes = encodeModel(output);
-      writeFileAtomic(command.output, bytes);
-      io.stdout(formatChange(command.output, inspectModel(input), inspectModel(output), bytes.length));
+      const encoded = encodeModelChunks(output);
+      writeFileAtomic(command.output, encoded);
+      io.stdout(formatChange(command.output, inspectModel(input), inspectModel(output), encoded.byteLength));
       return EXIT.ok;
     }
   }

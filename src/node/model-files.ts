@@ -7,7 +7,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { decodeModel } from "../codec/decode-model.js";
-import { encodeModel } from "../codec/encode-model.js";
+import { encodeModelChunks, type EncodedChunks } from "../codec/encode-model.js";
 import type { Model } from "../codec/model-types.js";
 import { QuantizeError } from "../errors.js";
 
@@ -46,22 +46,26 @@ export function readModelFile(path: string): Model {
  * @throws {@link QuantizeError} `io` when the file cannot be written
  */
 export function writeModelFile(path: string, model: Model): void {
-  writeFileAtomic(path, encodeModel(model));
+  writeFileAtomic(path, encodeModelChunks(model));
 }
 
 /**
  * Writes bytes atomically (temporary file beside `path`, fsync, rename).
  *
  * @param path - the destination
- * @param bytes - the contents
+ * @param contents - the bytes, or chunks written one after another (as from
+ *   {@link encodeModelChunks}, so no output buffer is ever assembled)
  * @throws {@link QuantizeError} `io` when the file cannot be written
  */
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+export function writeFileAtomic(path: string, contents: Uint8Array | EncodedChunks): void {
+  const chunks = contents instanceof Uint8Array ? [contents] : contents.chunks;
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
     const fd = openSync(temporary, "wx", 0o644);
     try {
-      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+      for (const chunk of chunks) {
+        for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
+      }
       fsyncSync(fd);
     } finally {
       closeSync(fd);
