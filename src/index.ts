@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-export { decodeModel, MAX_NESTING_DEPTH, type ModelBytes } from "./codec/decode-model.js";
+export { decodeModel, MAX_NESTING_DEPTH, type ModelBytes, type DecodeOptions } from "./codec/decode-model.js";
 export { encodeModel, encodeModelChunks, type EncodedChunks } from "./codec/encode-model.js";
 export { packIndices, unpackIndices, packedByteLength } from "./codec/bit-pack.js";
 export { encodeFloat16, decodeFloat16, FLOAT16_MAX } from "./codec/float16.js";

@@ -158,7 +158,10 @@ function transformLayers(
   counter: { done: number; total: number },
 ): NeuralNetworkLayer[] {
   const fused = transform.fuse ? fuseLayers(layers) : layers.slice();
-  const work = fused.map((layer) => (transform.selector.doQuantize(layer) ? layerWeights(layer).filter((r) => r.quantized) : []));
+  // The selector is asked once per layer, then once per optional field, before any work.
+  const work = fused.map((layer) => (transform.selector.doQuantize(layer)
+    ? layerWeights(layer).filter((r) => r.quantized && (r.selectorParam === undefined || transform.selector.doQuantize(layer, r.selectorParam)))
+    : []));
   counter.total += work.reduce((a, refs) => a + refs.length, 0);
   return fused.map((layer, i) => {
     const path = layerPath(networkPath, i, layer);
@@ -181,7 +184,6 @@ function transformLayers(
     }
     let out = layer;
     for (const ref of work[i] ?? []) {
-      if (ref.selectorParam !== undefined && !transform.selector.doQuantize(layer, ref.selectorParam)) continue;
       const fieldPath = `${path}/${ref.field}`;
       const next = transform.plan(ref.weightParams, ref, fieldPath);
       if (next !== ref.weightParams) out = withLayerWeight(out, ref.steps, next);
@@ -218,10 +220,14 @@ function toNbits(mode: TensorMode, nbits: number, lutFunction: LutFunction | und
   };
 }
 
-/** Quantized or half-precision weights -> float32; float32 and empty ones stay. */
+/**
+ * n-bit quantized or half-precision weights -> float32. float32, empty and int8
+ * ones stay: the reference dequantizes rawValue only, and int8 weights belong to
+ * layers set to run int8 products.
+ */
 const toFloat32: TensorPlan = (weightParams, ref, path) => {
   const kind = weightStorage(weightParams, path).kind;
-  if (kind === "float32" || kind === "empty") return weightParams;
+  if (kind !== "float16" && kind !== "linear" && kind !== "lut") return weightParams;
   return withFloat32(weightParams, readWeights(weightParams, ref.shape, ref.axis, path));
 };
 

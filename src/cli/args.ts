@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import type { AdvancedSelectorOptions, MatrixMultiplySelectorOptions } from "../selectors.js";
+import { QUANTIZABLE_LAYER_TYPES, type AdvancedSelectorOptions, type MatrixMultiplySelectorOptions } from "../selectors.js";
 
 /** Bad command-line usage: the CLI prints the usage text and exits with 2. */
 export class UsageError extends Error {
@@ -28,7 +28,7 @@ Commands:
                ignored), 1..8 for n-bit storage (default mode linear)
   dequantize   turn quantized and half-precision weights back into float32
   int8-matmul  store innerProduct and batchedMatmul weights as int8 and run them
-               as int8 x int8 products (Core ML 5+)
+               as int8 x int8 products (specification version 5: iOS 14, macOS 11)
 
 Options:
   -o, --output FILE   where to write the result (never the input, unless --force)
@@ -130,7 +130,7 @@ export function parseCommand(argv: readonly string[]): Command {
   if (file === undefined) throw new UsageError(`${name} needs ${name === "inspect" ? "a MODEL" : "an IN"} file`);
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   if (name === "inspect") return { command: "inspect", model: file, json: values.json === true };
-  if (values.output === undefined) throw new UsageError(`${name} needs -o OUT`);
+  if (values.output === undefined || values.output === "") throw new UsageError(`${name} needs -o OUT`);
   const io = { input: file, output: values.output, force: values.force === true };
   switch (name) {
     case "quantize":
@@ -151,7 +151,7 @@ function quantizeFlags(values: Values): Pick<Extract<Command, { command: "quanti
     throw new UsageError(`--mode must be one of ${CLI_MODES.join(", ")}, got ${JSON.stringify(mode)}`);
   }
   const selector: AdvancedSelectorFlags = {
-    ...(values["skip-layer-types"] === undefined ? {} : { skipLayerTypes: list(values["skip-layer-types"]) }),
+    ...(values["skip-layer-types"] === undefined ? {} : { skipLayerTypes: skipTypes(values["skip-layer-types"]) }),
     ...optionalInteger("minimumConvKernelChannels", "min-conv-kernel-channels", values),
     ...optionalInteger("minimumConvWeightCount", "min-conv-weight-count", values),
   };
@@ -182,6 +182,15 @@ function optionalInteger<K extends string>(key: K, option: OptionName, values: V
 function integer(option: string, text: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`--${option} needs a whole number, got ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+function skipTypes(text: string): string[] {
+  const types = list(text);
+  const unknown = types.filter((t) => !(QUANTIZABLE_LAYER_TYPES as readonly string[]).includes(t));
+  if (unknown.length > 0) {
+    throw new UsageError(`--skip-layer-types: unknown layer type ${unknown.join(", ")}; valid: ${QUANTIZABLE_LAYER_TYPES.join(", ")}`);
+  }
+  return types;
 }
 
 function list(text: string): string[] {

@@ -81,8 +81,13 @@ async function execute(command: Command, io: CliIo): Promise<number> {
     case "int8-matmul": {
       refuseOverwritingInput(command.input, command.output, command.force);
       const input = readModelFile(command.input);
-      const onProgress = progressBar(io);
-      const output = transform(command, input, onProgress);
+      const bar = progressBar(io);
+      let output: Model;
+      try {
+        output = transform(command, input, bar.onProgress);
+      } finally {
+        bar.finish();
+      }
       const encoded = encodeModelChunks(output);
       writeFileAtomic(command.output, encoded);
       io.stdout(formatChange(command.output, inspectModel(input), inspectModel(output), encoded.byteLength));
@@ -122,26 +127,33 @@ function refuseOverwritingInput(input: string, output: string, force: boolean): 
 }
 
 /** A one-line progress bar on a terminal's stderr, drawn only when the work lasts. */
-function progressBar(io: CliIo): ((p: Progress) => void) | undefined {
-  if (io.stderrIsTty !== true) return undefined;
+function progressBar(io: CliIo): { onProgress: ((p: Progress) => void) | undefined; finish: () => void } {
+  if (io.stderrIsTty !== true) return { onProgress: undefined, finish: () => undefined };
   const started = Date.now();
   let drawn = false;
-  return (p) => {
-    if (!drawn && Date.now() - started < 500) return;
-    const width = 30;
-    const filled = Math.round((p.done / Math.max(1, p.total)) * width);
-    io.stderr(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${p.done}/${p.total} tensors`);
-    drawn = true;
-    if (p.done === p.total) io.stderr("\n");
+  return {
+    onProgress: (p) => {
+      if (!drawn && Date.now() - started < 500) return;
+      const width = 30;
+      const filled = Math.round((Math.min(p.done, p.total) / Math.max(1, p.total)) * width);
+      io.stderr(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${p.done}/${p.total} tensors`);
+      drawn = true;
+    },
+    // Ends the bar's line, so what follows (summary or error) starts a line of its own.
+    finish: () => {
+      if (drawn) io.stderr("\n");
+    },
   };
 }
 
 function formatChange(file: string, before: ModelSummary, after: ModelSummary, fileBytes: number): string {
   let changed = 0;
   const layers = new Set<string>();
-  const previous = new Map(before.weights.map((w) => [`${w.layerPath}/${w.field}`, w]));
+  // Keyed by layer name, not index: fusion removes layers and shifts the indices.
+  const key = (w: ModelSummary["weights"][number]): string => `${w.layerPath.replace(/layers\[\d+\] /g, "")}/${w.field}`;
+  const previous = new Map(before.weights.map((w) => [key(w), w]));
   for (const w of after.weights) {
-    const old = previous.get(`${w.layerPath}/${w.field}`);
+    const old = previous.get(key(w));
     if (old === undefined || old.storage !== w.storage || old.bytes !== w.bytes) {
       changed++;
       layers.add(w.layerPath);

@@ -17,9 +17,23 @@ export type ModelBytes = Uint8Array | ArrayBuffer;
 export const MAX_NESTING_DEPTH = 100;
 
 const WIRE_FIXED32 = 5;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const WIRE_LENGTH_DELIMITED = 2;
 
 type UnknownField = { no: number; wireType: number; data: Uint8Array };
+
+/** Options of {@link decodeModel}. */
+export interface DecodeOptions {
+  /**
+   * Let the decoder move bytes inside `bytes`: an unaligned float payload is then
+   * shifted by up to 3 bytes over its own record header instead of being copied, so
+   * weights cost no memory beyond the input. `bytes` is no longer a valid model
+   * afterwards: use it only when the buffer is yours and used for nothing else
+   * (the Node file helpers do).
+   * @defaultValue false
+   */
+  readonly reuseInput?: boolean;
+}
 
 /**
  * Decodes the bytes of an `.mlmodel` file. The inverse of {@link encodeModel}.
@@ -30,6 +44,7 @@ type UnknownField = { no: number; wireType: number; data: Uint8Array };
  * kept and written back by {@link encodeModel}.
  *
  * @param bytes - the file's contents
+ * @param options - see {@link DecodeOptions}
  * @returns the model
  * @throws {@link QuantizeError} `invalid-protobuf` when the bytes are not a
  *   well-formed model
@@ -38,7 +53,7 @@ type UnknownField = { no: number; wireType: number; data: Uint8Array };
  * const model = decodeModel(await readFile("model.mlmodel"));
  * ```
  */
-export function decodeModel(bytes: ModelBytes): Model {
+export function decodeModel(bytes: ModelBytes, options: DecodeOptions = {}): Model {
   // isView, not instanceof: an ArrayBuffer from another realm (iframe, vm) fails instanceof.
   const input = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
   let decoded: object;
@@ -50,25 +65,50 @@ export function decodeModel(bytes: ModelBytes): Model {
   // The messages are fresh: assembling floatValue in place is safe.
   return mapWeightParams(decoded, (weightParams) => {
     const target = weightParams as { floatValue?: Float32Array; $unknown?: UnknownField[] };
-    target.floatValue = takeFloatValue(target);
+    target.floatValue = takeFloatValue(target, options.reuseInput === true);
     return weightParams;
   }) as unknown as Model;
 }
 
 /** Removes the floatValue records from `$unknown` and joins their values. */
-function takeFloatValue(message: { $unknown?: UnknownField[] }): Float32Array {
+function takeFloatValue(message: { $unknown?: UnknownField[] }, reuseInput: boolean): Float32Array {
   const unknown = message.$unknown;
   if (unknown === undefined) return new Float32Array(0);
   const chunks: Uint8Array[] = [];
   const rest: UnknownField[] = [];
+  let only: UnknownField | undefined;
   for (const field of unknown) {
     if (field.no !== FLOAT_VALUE_FIELD) rest.push(field);
-    else chunks.push(floatPayload(field));
+    else {
+      chunks.push(floatPayload(field));
+      only = field;
+    }
   }
   if (chunks.length === 0) return new Float32Array(0);
   if (rest.length > 0) message.$unknown = rest;
   else delete message.$unknown;
-  return float32FromBytes(chunks.length === 1 ? (chunks[0] as Uint8Array) : concatUint8Arrays(...chunks));
+  if (chunks.length > 1) return float32FromBytes(concatUint8Arrays(...chunks));
+  const payload = chunks[0] as Uint8Array;
+  if (reuseInput && only !== undefined) {
+    const aligned = alignInPlace(only.data, payload);
+    if (aligned !== undefined) return aligned;
+  }
+  return float32FromBytes(payload);
+}
+
+/**
+ * Moves an unaligned payload back to a 4-byte boundary over the start of its own
+ * record (the tag and length bytes, no longer needed), or undefined when the
+ * header is too short to absorb the shift or the host is big-endian.
+ */
+function alignInPlace(record: Uint8Array, payload: Uint8Array): Float32Array | undefined {
+  const shift = payload.byteOffset % 4;
+  // Bytes before the payload in this record: its length varint, plus at least one tag byte.
+  const header = payload.byteOffset - record.byteOffset + 1;
+  if (shift === 0 || shift > header || !LITTLE_ENDIAN) return undefined;
+  const target = payload.byteOffset - shift;
+  new Uint8Array(payload.buffer).copyWithin(target, payload.byteOffset, payload.byteOffset + payload.byteLength);
+  return new Float32Array(payload.buffer, target, payload.byteLength / 4);
 }
 
 function floatPayload(field: UnknownField): Uint8Array {

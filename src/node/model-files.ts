@@ -33,7 +33,8 @@ export function readModelFile(path: string): Model {
     if (cause instanceof QuantizeError) throw cause;
     throw new QuantizeError("io", `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
   }
-  return decodeModel(bytes);
+  // The buffer is ours alone: let the decoder align weights in place instead of copying.
+  return decodeModel(bytes, { reuseInput: true });
 }
 
 /**

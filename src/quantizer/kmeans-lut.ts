@@ -10,8 +10,10 @@
  * - `m <= k`: every distinct value is its own centroid (error 0).
  * - `k m <= exactBudget`: globally optimal 1-D k-means by dynamic programming over the
  *   distinct values ({@link optimalPartition}, O(k m log m)); the result is optimal.
- * - otherwise: the distinct values are grouped into `B = floor(exactBudget / k)`
- *   contiguous runs of nearly equal total multiplicity, the optimal partition of those
+ * - otherwise: the distinct values are grouped into contiguous runs: `max(k,
+ *   floor(exactBudget / 2k))` runs of nearly equal total multiplicity, each further cut
+ *   where the value crosses a multiple of (max - min) / runs, so sparse tails keep
+ *   their own runs (at most twice as many runs in all); the optimal partition of those
  *   runs (treated as weighted points at their means) is found by the same programme,
  *   and Lloyd's iterations on the full data refine it until no cluster changes
  *   ({@link lloydRefine}, O(k log m) each). The result is optimal among clusterings
