@@ -30,3 +30,4 @@ export { LAYER_WEIGHTS, NESTED_NETWORKS, type LayerWeights, type WeightField, ty
 export { layerWeights, type WeightRef } from "./walker/weights.js";
 export { allLayers, type LayerLocation } from "./walker/networks.js";
 export { fuseLayers } from "./walker/fuse.js";
+export { assertHasNetwork, validateWeights } from "./validate-model.js";

@@ -9,6 +9,7 @@ import { FLOAT16_MAX } from "./codec/float16.js";
 import { readWeights, weightStorage, withFloat16, withFloat32, withInt8 } from "./codec/weight-storage.js";
 import { quantizeInt8 } from "./quantizer/int8.js";
 import { QuantizeError } from "./errors.js";
+import { assertHasNetwork } from "./validate-model.js";
 import type { LutFunction } from "./quantizer/custom-lut.js";
 import { TENSOR_QUANTIZERS, type TensorMode } from "./quantize-tensor.js";
 import { MatrixMultiplyLayerSelector, QuantizedLayerSelector, QUANTIZABLE_LAYER_TYPES, type LayerSelector } from "./selectors.js";
@@ -70,7 +71,8 @@ type TensorPlan = (weightParams: WeightParams, ref: WeightRef, path: string) => 
  * @throws {@link QuantizeError} for refused options (`invalid-option`), weights
  *   that cannot be quantized (`float16-overflow`, `non-finite-weight`,
  *   `invalid-weights`), updatable models at 16 bits, selected layer kinds without
- *   quantizable weights (`unsupported-layer`)
+ *   quantizable weights (`unsupported-layer`), models without a neural network
+ *   (`unsupported-model`)
  * @example
  * ```ts
  * const small = quantizeWeights(model, { nbits: 8 });
@@ -96,6 +98,7 @@ export function quantizeWeights(model: Model, options: QuantizeOptions): Model {
   if (nbits === 16 && model.isUpdatable) {
     throw new QuantizeError("invalid-option", "an updatable model cannot be converted to half precision (its weights must stay float32 to be trained)");
   }
+  assertHasNetwork(model);
   const plan: TensorPlan = nbits === 16 ? toHalfPrecision : toNbits(mode as TensorMode, nbits, options.lutFunction);
   return transformModel(model, {
     selector: options.selector ?? new QuantizedLayerSelector(),
@@ -118,6 +121,7 @@ export function quantizeWeights(model: Model, options: QuantizeOptions): Model {
  *   the layer's shape
  */
 export function dequantizeWeights(model: Model, options: DequantizeOptions = {}): Model {
+  assertHasNetwork(model);
   return transformModel(model, {
     selector: options.selector ?? new QuantizedLayerSelector(),
     plan: toFloat32,
@@ -256,6 +260,7 @@ export function activateInt8Int8MatrixMultiplications(model: Model, options: Int
     throw new QuantizeError("unsupported-model",
       `a ${model.Type.case ?? "model without a type"} has no neural network to change; int8 matrix multiplication needs a neuralNetwork or a pipeline`);
   }
+  assertHasNetwork(model);
   const selector = options.selector ?? new MatrixMultiplyLayerSelector();
   const dequantized = dequantizeWeights(model, { selector });
   return transformModel(dequantized, {

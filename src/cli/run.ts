@@ -10,6 +10,7 @@ import { encodeModelChunks } from "../codec/encode-model.js";
 import type { Model } from "../codec/model-types.js";
 import { isQuantizeError, QuantizeError } from "../errors.js";
 import { inspectModel, type ModelSummary } from "../inspect-model.js";
+import { assertHasNetwork, validateWeights } from "../validate-model.js";
 import { readModelFile, writeFileAtomic } from "../node/model-files.js";
 import {
   activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress,
@@ -81,6 +82,8 @@ async function execute(command: Command, io: CliIo): Promise<number> {
     case "int8-matmul": {
       refuseOverwritingInput(command.input, command.output, command.force);
       const input = readModelFile(command.input);
+      assertHasNetwork(input);
+      validateWeights(input);
       const bar = progressBar(io);
       let output: Model;
       try {
@@ -88,6 +91,8 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       } finally {
         bar.finish();
       }
+      // Never write a model that is not self-consistent, whatever produced it.
+      validateWeights(output);
       const encoded = encodeModelChunks(output);
       writeFileAtomic(command.output, encoded);
       io.stdout(formatChange(command.output, inspectModel(input), inspectModel(output), encoded.byteLength));

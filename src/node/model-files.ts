@@ -33,6 +33,7 @@ export function readModelFile(path: string): Model {
     if (cause instanceof QuantizeError) throw cause;
     throw new QuantizeError("io", `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
   }
+  if (bytes.length === 0) throw new QuantizeError("invalid-protobuf", `${path} is empty (0 bytes), not a Core ML model`);
   // The buffer is ours alone: let the decoder align weights in place instead of copying.
   return decodeModel(bytes, { reuseInput: true });
 }

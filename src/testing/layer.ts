@@ -7,7 +7,7 @@ import * as fc from "fast-check";
 import type { NeuralNetworkLayer } from "../codec/model-types.js";
 import { buildOptions } from "./internal/build-options.js";
 import { layerArbitrary } from "./internal/build-network.js";
-import type { NetworkConstraints } from "./network.js";
+import type { network, NetworkConstraints } from "./network.js";
 import { text } from "./internal/validate.js";
 
 export { GENERATED_LAYER_KINDS, type GeneratedLayerKind } from "./internal/layer-kinds.js";

@@ -6,6 +6,7 @@
 import * as fc from "fast-check";
 import type { MatrixMultiplySelectorOptions } from "../selectors.js";
 import { MAX_SIZE_CONSTRAINT, integerIn } from "./internal/validate.js";
+import type { network } from "./network.js";
 
 /** Constraints of {@link matrixMultiplySelectorOptions}. */
 export interface MatrixMultiplySelectorOptionsConstraints {

@@ -13,7 +13,7 @@ import { buildOptions } from "./internal/build-options.js";
 import { networkArbitrary } from "./internal/build-network.js";
 import { typed } from "./internal/messages.js";
 import { bool, integerIn, ordered, subsetOf, text } from "./internal/validate.js";
-import type { NetworkConstraints } from "./network.js";
+import type { network, NetworkConstraints } from "./network.js";
 
 /** The model kinds {@link model} generates. */
 export type GeneratedModelKind =

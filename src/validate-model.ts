@@ -1,0 +1,97 @@
+/**
+ * Checks a model is one this tool can work on, and that every weight tensor is
+ * consistent with the layer that holds it: run on inputs before any work and on
+ * results before they are written.
+ *
+ * @packageDocumentation
+ */
+import { packedByteLength } from "./codec/bit-pack.js";
+import type { Model } from "./codec/model-types.js";
+import { weightStorage } from "./codec/weight-storage.js";
+import { QuantizeError } from "./errors.js";
+import { allLayers } from "./walker/networks.js";
+import { layerWeights, weightCount } from "./walker/weights.js";
+
+/**
+ * Refuses a model that holds no neural network, saying what it is instead.
+ *
+ * @param model - the model
+ * @throws {@link QuantizeError} `unsupported-model`
+ */
+export function assertHasNetwork(model: Model): void {
+  if (allLayers(model).length > 0 || hasEmptyNetwork(model)) return;
+  const kind = model.Type.case;
+  if (kind === "mlProgram") {
+    throw new QuantizeError("unsupported-model",
+      "this is an ML Program (mlProgram) model; this tool compresses neuralNetwork weights. ML Program weights are compressed with coremltools.optimize.coreml (linear_quantize_weights, palettize_weights)");
+  }
+  throw new QuantizeError("unsupported-model",
+    kind === undefined
+      ? "the model is empty (no model type is set): nothing to quantize"
+      : `the model is a ${kind} and holds no neural network: nothing to quantize`);
+}
+
+function hasEmptyNetwork(model: Model): boolean {
+  switch (model.Type.case) {
+    case "neuralNetwork":
+    case "neuralNetworkClassifier":
+    case "neuralNetworkRegressor":
+      return true;
+    case "pipeline":
+      return model.Type.value.models.some(hasEmptyNetwork);
+    case "pipelineClassifier":
+    case "pipelineRegressor":
+      return (model.Type.value.pipeline?.models ?? []).some(hasEmptyNetwork);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Checks every WeightParams of every layer: one storage at most, and a size that
+ * matches the shape the layer declares (float32 and int8: one value each; float16:
+ * two bytes each; n-bit: the packed length, with a scale and bias per channel or
+ * a table of 2^n entries).
+ *
+ * @param model - the model
+ * @throws {@link QuantizeError} `invalid-weights` naming the layer and field
+ */
+export function validateWeights(model: Model): void {
+  for (const { path, layer } of allLayers(model)) {
+    for (const ref of layerWeights(layer)) {
+      const where = `${path}/${ref.field}`;
+      const storage = weightStorage(ref.weightParams, where);
+      const count = ref.shape.reduce((a, b) => a * b, 1);
+      const mismatch = (what: string): QuantizeError => new QuantizeError("invalid-weights",
+        `${what}, but the layer declares shape [${ref.shape.join(", ")}] (${count} values)`, { path: where });
+      switch (storage.kind) {
+        case "empty":
+          break;
+        case "float32":
+        case "float16":
+        case "int8":
+          if (weightCount(ref.weightParams) !== count) throw mismatch(`${weightCount(ref.weightParams)} ${storage.kind} values`);
+          break;
+        case "linear":
+        case "lut": {
+          const bytes = ref.weightParams.rawValue.length;
+          if (bytes !== packedByteLength(count, storage.nbits)) throw mismatch(`${bytes} bytes of ${storage.nbits}-bit indices`);
+          const q = ref.weightParams.quantization?.QuantizationType;
+          if (q?.case === "lookupTableQuantization" && q.value.floatValue.length !== 2 ** storage.nbits) {
+            throw new QuantizeError("invalid-weights",
+              `a ${storage.nbits}-bit lookup table needs ${2 ** storage.nbits} entries, found ${q.value.floatValue.length}`, { path: where });
+          }
+          if (q?.case === "linearQuantization") {
+            const channels = ref.shape.length === 1 ? 1 : (ref.shape[ref.axis] ?? 1);
+            const { scale, bias } = q.value;
+            if (!(scale.length === 1 || scale.length === channels) || bias.length !== scale.length) {
+              throw new QuantizeError("invalid-weights",
+                `linear quantization has ${scale.length} scales and ${bias.length} biases; expected 1 or ${channels} of each`, { path: where });
+            }
+          }
+          break;
+        }
+      }
+    }
+  }
+}
