@@ -17,5 +17,5 @@ export { quantizeLinearSymmetric } from "./linear-symmetric.js";
 export { quantizeLinear, SCALE_EPSILON, type LinearQuantized } from "./linear.js";
 export type { LutQuantized } from "./lut-quantized.js";
 export { MAX_NBITS, type QuantizerOptions } from "./quantizer-options.js";
-export { roundHalfEven } from "./round-half-even.js";
+export { roundHalfEven, roundHalfEvenNonNegative } from "./round-half-even.js";
 export { squaredError } from "./squared-error.js";

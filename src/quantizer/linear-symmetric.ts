@@ -10,7 +10,7 @@ import type { ChannelLayout } from "../codec/channel-layout.js";
 import { channelRange } from "./channel-range.js";
 import { SCALE_EPSILON, type LinearQuantized } from "./linear.js";
 import { assertNbits, type QuantizerOptions } from "./quantizer-options.js";
-import { roundHalfEven } from "./round-half-even.js";
+import { roundHalfEvenNonNegative } from "./round-half-even.js";
 
 /**
  * Quantizes each channel on a grid symmetric around zero, as coremltools'
@@ -61,7 +61,7 @@ export function quantizeLinearSymmetric(values: Float32Array, nbits: number,
       const step = scale64[c];
       const b = bias64[c];
       if (Math.abs(step) > SCALE_EPSILON) {
-        for (let i = 0; i < inner; i++, k++) indices[k] = roundHalfEven((values[k] - b) / step);
+        for (let i = 0; i < inner; i++, k++) indices[k] = roundHalfEvenNonNegative((values[k] - b) / step);
       } else {
         // The reference's `where=` leaves 0 for these; the array is already zeroed.
         k += inner;

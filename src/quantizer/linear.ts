@@ -7,7 +7,7 @@
 import type { ChannelLayout } from "../codec/channel-layout.js";
 import { channelRange } from "./channel-range.js";
 import { assertNbits, type QuantizerOptions } from "./quantizer-options.js";
-import { roundHalfEven } from "./round-half-even.js";
+import { roundHalfEvenNonNegative } from "./round-half-even.js";
 
 /**
  * Below this step the reference does not divide by the scale and maps every value of
@@ -119,7 +119,7 @@ export function linearIndicesInto(values: Float32Array, layout: ChannelLayout,
       const a = min[c];
       const inv = inverse[c];
       for (let i = 0; i < inner; i++, k++) {
-        out[k] = roundHalfEven((values[k] - a) * inv);
+        out[k] = roundHalfEvenNonNegative((values[k] - a) * inv);
       }
     }
   }

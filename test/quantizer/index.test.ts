@@ -6,7 +6,7 @@ describe("quantizer/index", () => {
       "DEFAULT_EXACT_BUDGET", "DEFAULT_MAX_LLOYD_ITERATIONS", "MAX_NBITS", "SCALE_EPSILON",
       "channelLayout", "channelRange", "customLut", "dequantizeLinear", "dequantizeLut", "kmeansLut",
       "layoutSize", "quantizeInt8", "quantizeLinear", "quantizeLinearLut", "quantizeLinearSymmetric",
-      "roundHalfEven", "squaredError",
+      "roundHalfEven", "roundHalfEvenNonNegative", "squaredError",
     ]);
   });
 });
