@@ -31,6 +31,10 @@
 import { QuantizeError } from "../errors.js";
 import { lloydRefine, clusterMeans, type SortedDistinct } from "./lloyd-refine.js";
 import type { LutQuantized } from "./lut-quantized.js";
+import { sortFloat32 } from "./sort-float32.js";
+
+// Read once: a global lookup in a hot loop is slow where globals are intercepted (jest).
+const INFINITY = Number.POSITIVE_INFINITY;
 import { optimalPartition, type PrefixSums } from "./optimal-partition.js";
 import { assertFinite, assertNbits, assertNotEmpty, type QuantizerOptions }
   from "./quantizer-options.js";
@@ -157,7 +161,7 @@ function resolveOptions(options: KmeansOptions): Required<Omit<KmeansOptions, "p
  * cumulative multiplicities and centred cumulative sums.
  */
 function sortedDistinct(values: Float32Array): SortedDistinct {
-  const sorted = values.slice().sort();
+  const sorted = sortFloat32(values);
   const n = sorted.length;
   let m = 0;
   for (let j = 0; j < n; j++) {
@@ -304,20 +308,20 @@ function storeCentroids(data: SortedDistinct, bounds: Int32Array, centroids: Flo
 function nearestIndices(values: Float32Array, lut: Float32Array, used: number): Uint8Array {
   const n = values.length;
   const indices = new Uint8Array(n);
-  const mids = new Float64Array(used - 1);
+  // Midpoints between consecutive centroids, padded with +Infinity to a power of two
+  // so the search below takes the same fixed steps for every value, without branches
+  // (a branching binary search mispredicts on random weights).
+  let size = 1;
+  while (size < used) size *= 2;
+  const mids = new Float64Array(size).fill(INFINITY);
   for (let c = 0; c + 1 < used; c++) mids[c] = 0.5 * (lut[c] + lut[c + 1]);
   const firstEqual = new Uint8Array(used);
   for (let c = 1; c < used; c++) firstEqual[c] = lut[c] === lut[c - 1] ? firstEqual[c - 1] : c;
-  const top = used - 1;
   for (let i = 0; i < n; i++) {
     const v = values[i];
+    // lo = how many midpoints lie below v: the index of the nearest centroid.
     let lo = 0;
-    let hi = top;
-    while (lo < hi) {
-      const probe = (lo + hi) >>> 1;
-      if (mids[probe] < v) lo = probe + 1;
-      else hi = probe;
-    }
+    for (let step = size >>> 1; step > 0; step >>>= 1) lo += Number(mids[lo + step - 1] < v) * step;
     indices[i] = firstEqual[lo];
   }
   return indices;

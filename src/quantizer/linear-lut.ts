@@ -8,7 +8,7 @@
 import { channelRange } from "./channel-range.js";
 import { linearIndicesInto, linearInverse, linearScale } from "./linear.js";
 import type { LutQuantized } from "./lut-quantized.js";
-import { assertNbits, type QuantizerOptions } from "./quantizer-options.js";
+import { assertFloat32Finite, assertNbits, type QuantizerOptions } from "./quantizer-options.js";
 
 /**
  * Whether table entries are computed from the float64 scale (true) or from the scale
@@ -49,5 +49,6 @@ export function quantizeLinearLut(values: Float32Array, nbits: number,
   const size = 2 ** nbits;
   const lut = new Float32Array(size);
   for (let i = 0; i < size; i++) lut[i] = i * scale + bias;
+  assertFloat32Finite(lut[size - 1] as number, `lookup table entry ${size - 1}`, options);
   return { indices, lut };
 }

@@ -9,7 +9,7 @@ import { QuantizeError } from "../errors.js";
 import type { ChannelLayout } from "../codec/channel-layout.js";
 import { channelRange } from "./channel-range.js";
 import { SCALE_EPSILON, type LinearQuantized } from "./linear.js";
-import { assertNbits, type QuantizerOptions } from "./quantizer-options.js";
+import { assertFloat32Finite, assertNbits, type QuantizerOptions } from "./quantizer-options.js";
 import { roundHalfEvenNonNegative } from "./round-half-even.js";
 
 /**
@@ -53,6 +53,7 @@ export function quantizeLinearSymmetric(values: Float32Array, nbits: number,
     const step = r / (half - 1);
     scale64[c] = step;
     bias64[c] = -half * step;
+    assertFloat32Finite(bias64[c], `the bias of channel ${c}`, options);
   }
   const indices = new Uint8Array(values.length);
   let k = 0;

@@ -6,7 +6,7 @@
 
 import type { ChannelLayout } from "../codec/channel-layout.js";
 import { channelRange } from "./channel-range.js";
-import { assertNbits, type QuantizerOptions } from "./quantizer-options.js";
+import { assertFloat32Finite, assertNbits, type QuantizerOptions } from "./quantizer-options.js";
 import { roundHalfEvenNonNegative } from "./round-half-even.js";
 
 /**
@@ -59,6 +59,7 @@ export function quantizeLinear(values: Float32Array, nbits: number, layout: Chan
   const inverse = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
     const step = linearScale(min[c], max[c], nbits);
+    assertFloat32Finite(step, `the step of channel ${c}`, options);
     scale[c] = step;
     bias[c] = min[c];
     inverse[c] = linearInverse(step);

@@ -82,3 +82,20 @@ export function assertFinite(values: Float32Array, options: QuantizerOptions): v
     if (v - v !== 0) throw nonFiniteWeightError(i, v, options);
   }
 }
+
+/**
+ * Refuses a quantization parameter that float32 storage cannot hold (the model
+ * would decode to Infinity and NaN). Only extreme ranges get here: a 1-bit step
+ * over [-3.4e38, 3.4e38] is 6.8e38.
+ *
+ * @param value - the float64 parameter
+ * @param what - what it is, for the message (e.g. `the step of channel 3`)
+ * @param options - where the tensor lives, for errors
+ * @throws QuantizeError `invalid-weights`
+ */
+export function assertFloat32Finite(value: number, what: string, options: QuantizerOptions): void {
+  if (!Number.isFinite(Math.fround(value))) {
+    throw new QuantizeError("invalid-weights",
+      `${what} would be ${String(value)}, beyond the float32 range: the values span too wide a range to quantize`, options);
+  }
+}

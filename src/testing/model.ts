@@ -34,7 +34,8 @@ const NEWEST_SPECIFICATION_VERSION = 6;
 export interface ModelConstraints {
   /**
    * Kinds of the top-level model. Pipelines hold 1 to `maxPipelineModels` models,
-   * each a network kind (and, sometimes, a scaler model, which holds no network).
+   * each a network kind or (sometimes) a scaler model, which holds no network; at
+   * least one is a network.
    * @defaultValue every {@link GENERATED_MODEL_KINDS} entry
    */
   readonly kinds?: readonly GeneratedModelKind[];
@@ -80,10 +81,10 @@ export function model(constraints: ModelConstraints = {}): fc.Arbitrary<Model> {
     constraints.maxSpecificationVersion ?? Math.max(NEWEST_SPECIFICATION_VERSION, minVersion), 1, 1000);
   ordered(name, "minSpecificationVersion", minVersion, "maxSpecificationVersion", maxVersion);
   const isUpdatable = bool(name, "isUpdatable", constraints.isUpdatable ?? false);
-  const network = constraints.network ?? {};
-  const namePrefix = text(name, "network.namePrefix", network.namePrefix ?? "layer");
-  const input = text(name, "network.input", network.input ?? "input");
-  const output = text(name, "network.output", network.output ?? "output");
+  const networkConstraints = constraints.network ?? {};
+  const namePrefix = text(name, "network.namePrefix", networkConstraints.namePrefix ?? "layer");
+  const input = text(name, "network.input", networkConstraints.input ?? "input");
+  const output = text(name, "network.output", networkConstraints.output ?? "output");
   const version = fc.integer({ min: minVersion, max: maxVersion });
 
   /** A network model; pipeline members' layer names are prefixed `m0.`, `m1.`, ... */
@@ -94,12 +95,14 @@ export function model(constraints: ModelConstraints = {}): fc.Arbitrary<Model> {
     ...modelShell(specificationVersion),
     Type: { case: "scaler", value: typed(create(ScalerSchema, { shiftValue: [0], scaleValue: [1] })) },
   }));
-  const member = (i: number): fc.Arbitrary<Model> => fc.oneof(
-    { arbitrary: fc.constantFrom(...NETWORK_KINDS).chain((kind) => networkModel(kind, `m${i}.`)), weight: 4 },
-    { arbitrary: scaler, weight: 1 },
-  );
-  const pipeline = fc.integer({ min: 1, max: maxPipelineModels })
-    .chain((count) => fc.tuple(...Array.from({ length: count }, (_, i) => member(i))))
+  const networkMember = (i: number): fc.Arbitrary<Model> => fc.constantFrom(...NETWORK_KINDS).chain((kind) => networkModel(kind, `m${i}.`));
+  const member = (i: number): fc.Arbitrary<Model> => fc.oneof({ arbitrary: networkMember(i), weight: 4 }, { arbitrary: scaler, weight: 1 });
+  // At least one member is a network (a model holding none is refused by the library), at a random position.
+  const pipeline = fc.record({ count: fc.integer({ min: 1, max: maxPipelineModels }), position: fc.nat() })
+    .chain(({ count, position }) => {
+      const at = position % count;
+      return fc.tuple(...Array.from({ length: count }, (_, i) => (i === at ? networkMember(i) : member(i))));
+    })
     .map((models) => ({ ...typed(create(PipelineSchema)), models }));
 
   return fc.tuple(fc.constantFrom(...kinds), version).chain(([kind, specificationVersion]) => {

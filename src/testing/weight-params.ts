@@ -45,6 +45,17 @@ export interface WeightParamsConstraints {
   readonly maxLength?: number;
   /** Largest rank of the shape. @defaultValue 4 */
   readonly maxRank?: number;
+  /**
+   * The tensor shape, e.g. a layer's declared weight shape; `minLength`,
+   * `maxLength` and `maxRank` are then ignored.
+   * @defaultValue a random shape of `minLength..maxLength` values
+   */
+  readonly shape?: readonly number[];
+  /**
+   * The channel axis (1 needs a rank of at least 2).
+   * @defaultValue 0 or 1 at random for rank >= 2, else 0
+   */
+  readonly axis?: 0 | 1;
   /** Fewest bits of n-bit linear and LUT storage. @defaultValue 1 */
   readonly minBits?: number;
   /** Most bits of n-bit linear and LUT storage. @defaultValue 8 */
@@ -55,9 +66,9 @@ export interface WeightParamsConstraints {
    */
   readonly edgeValues?: boolean;
   /**
-   * Largest magnitude of a float32 / float16 value, of a linear bias (half of it)
-   * and of every decoded value. The default keeps every decoded value finite and
-   * convertible to half precision.
+   * Largest magnitude of any value, stored (float32, float16, table entries) or
+   * decoded (linear: bias and step times index each stay within half of it; int8).
+   * The default keeps every decoded value finite and convertible to half precision.
    * @defaultValue 65504
    */
   readonly maxMagnitude?: number;
@@ -68,7 +79,7 @@ export interface WeightParamsConstraints {
  * scale and bias, packed rawValue), n-bit lookup table, int8 — built with the
  * codec's `with*` builders, with their shape, channel axis and decoded values.
  *
- * @param constraints - storages, sizes, bit widths
+ * @param constraints - storages, sizes or a fixed shape and axis, bit widths
  * @returns an arbitrary of {@link GeneratedWeightParams}
  * @throws RangeError (when called) for constraints out of range or out of order
  * @example
@@ -98,10 +109,23 @@ export function weightParams(constraints: WeightParamsConstraints = {}): fc.Arbi
     finite: true,
     maxMagnitude: positive(name, "maxMagnitude", constraints.maxMagnitude ?? FLOAT16_MAX),
   };
+  const fixedShape = constraints.shape === undefined ? undefined : checkShape(name, constraints.shape);
+  const fixedAxis = constraints.axis;
+  if (fixedAxis !== undefined && fixedAxis !== 0 && fixedAxis !== 1) {
+    throw new RangeError(`${name}: axis must be 0 or 1, got ${String(fixedAxis)}`);
+  }
+  if (fixedAxis === 1 && fixedShape !== undefined && fixedShape.length < 2) {
+    throw new RangeError(`${name}: axis 1 needs a shape of rank 2 or more, got [${fixedShape.join(", ")}]`);
+  }
   const bits = fc.integer({ min: minBits, max: maxBits });
-  return fc.tuple(fc.constantFrom(...storages), fc.integer({ min: minLength, max: maxLength }))
-    .chain(([storage, length]) => shapeOf(length, maxRank).chain((shape) => {
-      const axes: (0 | 1)[] = shape.length >= 2 ? [0, 1] : [0];
+  const shapes = fixedShape !== undefined
+    ? fc.constant(fixedShape)
+    : fc.integer({ min: minLength, max: maxLength }).chain((length) => shapeOf(length, Math.max(maxRank, fixedAxis === 1 ? 2 : 1)))
+      .filter((shape) => fixedAxis !== 1 || shape.length >= 2);
+  return fc.tuple(fc.constantFrom(...storages), shapes)
+    .chain(([storage, shape]) => {
+      const axes: (0 | 1)[] = fixedAxis !== undefined ? [fixedAxis] : shape.length >= 2 ? [0, 1] : [0];
+      const length = product(shape);
       return fc.constantFrom(...axes).chain((axis) => {
         const tensor = { shape, axis, length };
         switch (storage) {
@@ -116,7 +140,15 @@ export function weightParams(constraints: WeightParamsConstraints = {}): fc.Arbi
             return int8Storage(tensor, values.maxMagnitude);
         }
       });
-    }));
+    });
+}
+
+function checkShape(owner: string, shape: readonly number[]): number[] {
+  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)
+    || product(shape) > MAX_SIZE_CONSTRAINT) {
+    throw new RangeError(`${owner}: shape must be a non-empty list of positive integers with at most ${MAX_SIZE_CONSTRAINT} values in all, got [${String(shape)}]`);
+  }
+  return shape.slice();
 }
 
 interface Tensor {
