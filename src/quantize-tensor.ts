@@ -1,15 +1,13 @@
 /**
- * One mode, one tensor: the quantizer function each mode uses and how its result
- * is stored. The table is exhaustive over {@link TensorMode}.
+ * One mode, one tensor: float values in, packed indices and their parameters out.
+ * The table is exhaustive over {@link TensorMode}. Nothing here touches model
+ * messages, so the same code runs in worker threads.
  *
  * @packageDocumentation
  */
 import { packIndices } from "./codec/bit-pack.js";
-import type { WeightParams } from "./codec/model-types.js";
-import { withLinear, withLut } from "./codec/weight-storage.js";
+import { channelLayout, type ChannelLayout } from "./codec/channel-layout.js";
 import { QuantizeError } from "./errors.js";
-import type { ChannelLayout } from "./codec/channel-layout.js";
-import { channelLayout } from "./codec/channel-layout.js";
 import { customLut, type LutFunction } from "./quantizer/custom-lut.js";
 import { kmeansLut } from "./quantizer/kmeans-lut.js";
 import { quantizeLinear } from "./quantizer/linear.js";
@@ -28,6 +26,11 @@ export interface TensorContext {
   readonly lutFunction: LutFunction | undefined;
 }
 
+/** A quantized tensor, ready to store: packed n-bit indices and their parameters. */
+export type TensorResult =
+  | { readonly kind: "linear"; readonly packed: Uint8Array; readonly scale: Float32Array; readonly bias: Float32Array }
+  | { readonly kind: "lut"; readonly packed: Uint8Array; readonly lut: Float32Array };
+
 const perChannel = (values: Float32Array, context: TensorContext): ChannelLayout => {
   const rank1 = context.shape.length === 1;
   const channels = rank1 ? 1 : (context.shape[context.axis] ?? 1);
@@ -45,27 +48,27 @@ const perChannel = (values: Float32Array, context: TensorContext): ChannelLayout
   return { outer: 1, channels, inner: values.length / channels };
 };
 
-/** Each mode's quantize-and-store step. */
-export const TENSOR_QUANTIZERS: { readonly [M in TensorMode]: (weightParams: WeightParams, values: Float32Array, context: TensorContext) => WeightParams } = {
-  linear: (wp, values, c) => {
+/** Each mode's quantizer. */
+export const TENSOR_QUANTIZERS: { readonly [M in TensorMode]: (values: Float32Array, context: TensorContext) => TensorResult } = {
+  linear: (values, c) => {
     const q = quantizeLinear(values, c.nbits, perChannel(values, c), { path: c.path });
-    return withLinear(wp, c.nbits, packIndices(q.indices, c.nbits), q.scale, q.bias);
+    return { kind: "linear", packed: packIndices(q.indices, c.nbits), scale: q.scale, bias: q.bias };
   },
-  linear_symmetric: (wp, values, c) => {
+  linear_symmetric: (values, c) => {
     const q = quantizeLinearSymmetric(values, c.nbits, perChannel(values, c), { path: c.path });
-    return withLinear(wp, c.nbits, packIndices(q.indices, c.nbits), q.scale, q.bias);
+    return { kind: "linear", packed: packIndices(q.indices, c.nbits), scale: q.scale, bias: q.bias };
   },
-  linear_lut: (wp, values, c) => {
+  linear_lut: (values, c) => {
     const q = quantizeLinearLut(values, c.nbits, { path: c.path });
-    return withLut(wp, c.nbits, packIndices(q.indices, c.nbits), q.lut);
+    return { kind: "lut", packed: packIndices(q.indices, c.nbits), lut: q.lut };
   },
-  kmeans_lut: (wp, values, c) => {
+  kmeans_lut: (values, c) => {
     const q = kmeansLut(values, c.nbits, { path: c.path });
-    return withLut(wp, c.nbits, packIndices(q.indices, c.nbits), q.lut);
+    return { kind: "lut", packed: packIndices(q.indices, c.nbits), lut: q.lut };
   },
-  custom_lut: (wp, values, c) => {
+  custom_lut: (values, c) => {
     if (c.lutFunction === undefined) throw new QuantizeError("invalid-option", "custom_lut needs a lutFunction", { path: c.path });
     const q = customLut(values, c.nbits, c.lutFunction, { path: c.path });
-    return withLut(wp, c.nbits, packIndices(q.indices, c.nbits), q.lut);
+    return { kind: "lut", packed: packIndices(q.indices, c.nbits), lut: q.lut };
   },
 };

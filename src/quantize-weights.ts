@@ -6,12 +6,12 @@
  */
 import type { Model, NeuralNetworkLayer, WeightParams } from "./codec/model-types.js";
 import { FLOAT16_MAX } from "./codec/float16.js";
-import { readWeights, weightStorage, withFloat16, withFloat32, withInt8 } from "./codec/weight-storage.js";
+import { readWeights, weightStorage, withFloat16, withFloat32, withInt8, withLinear, withLut } from "./codec/weight-storage.js";
 import { quantizeInt8 } from "./quantizer/int8.js";
 import { QuantizeError } from "./errors.js";
 import { assertHasNetwork } from "./validate-model.js";
 import type { LutFunction } from "./quantizer/custom-lut.js";
-import { TENSOR_QUANTIZERS, type TensorMode } from "./quantize-tensor.js";
+import { TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult } from "./quantize-tensor.js";
 import { MatrixMultiplyLayerSelector, QuantizedLayerSelector, QUANTIZABLE_LAYER_TYPES, type LayerSelector } from "./selectors.js";
 import { fuseLayers } from "./walker/fuse.js";
 import { layerWeightsOf } from "./walker/layer-table.js";
@@ -80,6 +80,16 @@ type TensorPlan = (weightParams: WeightParams, ref: WeightRef, path: string) => 
  * ```
  */
 export function quantizeWeights(model: Model, options: QuantizeOptions): Model {
+  return quantizeWeightsWith(model, options, runTensorInline);
+}
+
+/**
+ * {@link quantizeWeights} with the n-bit tensor work handed to `run` (the Node
+ * worker-thread variant collects it to run in parallel).
+ *
+ * @internal
+ */
+export function quantizeWeightsWith(model: Model, options: QuantizeOptions, run: TensorRunner): Model {
   const mode = options.mode === "kmeans" ? "kmeans_lut" : (options.mode ?? "linear");
   if (!MODES.includes(mode)) {
     throw new QuantizeError("invalid-option", `unknown quantization mode ${JSON.stringify(mode)}; valid: ${MODES.join(", ")}`);
@@ -99,7 +109,7 @@ export function quantizeWeights(model: Model, options: QuantizeOptions): Model {
     throw new QuantizeError("invalid-option", "an updatable model cannot be converted to half precision (its weights must stay float32 to be trained)");
   }
   assertHasNetwork(model);
-  const plan: TensorPlan = nbits === 16 ? toHalfPrecision : toNbits(mode as TensorMode, nbits, options.lutFunction);
+  const plan: TensorPlan = nbits === 16 ? toHalfPrecision : toNbits(mode as TensorMode, nbits, options.lutFunction, run);
   return transformModel(model, {
     selector: options.selector ?? new QuantizedLayerSelector(),
     plan,
@@ -213,15 +223,31 @@ const toHalfPrecision: TensorPlan = (weightParams, _ref, path) => {
   return withFloat16(weightParams, values);
 };
 
-function toNbits(mode: TensorMode, nbits: number, lutFunction: LutFunction | undefined): TensorPlan {
-  const quantize = TENSOR_QUANTIZERS[mode];
+function toNbits(mode: TensorMode, nbits: number, lutFunction: LutFunction | undefined, run: TensorRunner): TensorPlan {
   return (weightParams, ref, path) => {
     const kind = weightStorage(weightParams, path).kind;
     // float16 weights are widened and quantized like float32 ones; quantized or empty ones stay.
     if (kind !== "float32" && kind !== "float16") return weightParams;
     const values = readWeights(weightParams, ref.shape, ref.axis, path);
-    return quantize(weightParams, values, { nbits, shape: ref.shape, axis: ref.axis, path, lutFunction });
+    return run(mode, weightParams, values, { nbits, shape: ref.shape, axis: ref.axis, path, lutFunction });
   };
+}
+
+/**
+ * Quantizes one tensor and stores the result in (a copy of) its WeightParams. The
+ * default runs the quantizer in place; the worker-thread variant defers it.
+ */
+export type TensorRunner = (mode: TensorMode, weightParams: WeightParams, values: Float32Array, context: TensorContext) => WeightParams;
+
+/** Runs the quantizer here and now. */
+export const runTensorInline: TensorRunner = (mode, weightParams, values, context) =>
+  storeTensorResult(weightParams, context.nbits, TENSOR_QUANTIZERS[mode](values, context));
+
+/** `weightParams` holding a quantized tensor. */
+export function storeTensorResult(weightParams: WeightParams, nbits: number, result: TensorResult): WeightParams {
+  return result.kind === "linear"
+    ? withLinear(weightParams, nbits, result.packed, result.scale, result.bias)
+    : withLut(weightParams, nbits, result.packed, result.lut);
 }
 
 /**

@@ -12,9 +12,8 @@ import { isQuantizeError, QuantizeError } from "../errors.js";
 import { inspectModel, type ModelSummary } from "../inspect-model.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";
 import { readModelFile, writeFileAtomic } from "../node/model-files.js";
-import {
-  activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress,
-} from "../quantize-weights.js";
+import { quantizeWeightsParallel } from "../node/quantize-weights-parallel.js";
+import { activateInt8Int8MatrixMultiplications, dequantizeWeights, type Progress } from "../quantize-weights.js";
 import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector } from "../selectors.js";
 import { parseCommand, UsageError, USAGE, type Command } from "./args.js";
 import { formatBytes, formatTable } from "./format-table.js";
@@ -87,7 +86,7 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       const bar = progressBar(io);
       let output: Model;
       try {
-        output = transform(command, input, bar.onProgress);
+        output = await transform(command, input, bar.onProgress);
       } finally {
         bar.finish();
       }
@@ -103,12 +102,12 @@ async function execute(command: Command, io: CliIo): Promise<number> {
 
 type Transforming = Extract<Command, { command: "quantize" | "dequantize" | "int8-matmul" }>;
 
-function transform(command: Transforming, model: Model, onProgress: ((p: Progress) => void) | undefined): Model {
+async function transform(command: Transforming, model: Model, onProgress: ((p: Progress) => void) | undefined): Promise<Model> {
   const progress = onProgress === undefined ? {} : { onProgress };
   switch (command.command) {
     case "quantize": {
       const selector = command.selector === undefined ? {} : { selector: new AdvancedQuantizedLayerSelector(command.selector) };
-      return quantizeWeights(model, { nbits: command.nbits, mode: command.nbits === 16 ? "linear" : command.mode, fuse: command.fuse, ...selector, ...progress });
+      return quantizeWeightsParallel(model, { nbits: command.nbits, mode: command.nbits === 16 ? "linear" : command.mode, fuse: command.fuse, ...selector, ...progress });
     }
     case "dequantize":
       return dequantizeWeights(model, progress);

@@ -4,3 +4,4 @@
  * @packageDocumentation
  */
 export { readModelFile, writeModelFile, writeFileAtomic } from "./model-files.js";
+export { quantizeWeightsParallel, PARALLEL_LINEAR_MIN_VALUES, type ParallelQuantizeOptions } from "./quantize-weights-parallel.js";
