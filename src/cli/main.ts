@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { readFileSync } from "node:fs";
+import { quantizeWeightsParallel } from "../node/quantize-weights-parallel.js";
 import { run } from "./run.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -17,4 +18,5 @@ process.exitCode = await run(argv.filter((a) => a !== "--debug"), {
   version,
   debug,
   stderrIsTty: process.stderr.isTTY === true,
+  quantize: quantizeWeightsParallel,
 });

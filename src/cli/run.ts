@@ -12,8 +12,9 @@ import { isQuantizeError, QuantizeError } from "../errors.js";
 import { inspectModel, type ModelSummary } from "../inspect-model.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";
 import { readModelFile, writeFileAtomic } from "../node/model-files.js";
-import { quantizeWeightsParallel } from "../node/quantize-weights-parallel.js";
-import { activateInt8Int8MatrixMultiplications, dequantizeWeights, type Progress } from "../quantize-weights.js";
+import {
+  activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress, type QuantizeOptions,
+} from "../quantize-weights.js";
 import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector } from "../selectors.js";
 import { parseCommand, UsageError, USAGE, type Command } from "./args.js";
 import { formatBytes, formatTable } from "./format-table.js";
@@ -28,6 +29,11 @@ export interface CliIo {
   readonly debug?: boolean;
   /** Whether stderr is a terminal (a progress bar is drawn only then). @defaultValue false */
   readonly stderrIsTty?: boolean;
+  /**
+   * What runs `quantize`; main.ts passes the worker-thread variant.
+   * @defaultValue {@link quantizeWeights}, on this thread
+   */
+  readonly quantize?: (model: Model, options: QuantizeOptions) => Model | Promise<Model>;
 }
 
 /** Exit codes: 0 success, 1 bad input or failure, 2 bad usage. */
@@ -86,7 +92,7 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       const bar = progressBar(io);
       let output: Model;
       try {
-        output = await transform(command, input, bar.onProgress);
+        output = await transform(command, input, bar.onProgress, io.quantize ?? quantizeWeights);
       } finally {
         bar.finish();
       }
@@ -102,12 +108,17 @@ async function execute(command: Command, io: CliIo): Promise<number> {
 
 type Transforming = Extract<Command, { command: "quantize" | "dequantize" | "int8-matmul" }>;
 
-async function transform(command: Transforming, model: Model, onProgress: ((p: Progress) => void) | undefined): Promise<Model> {
+async function transform(
+  command: Transforming,
+  model: Model,
+  onProgress: ((p: Progress) => void) | undefined,
+  quantize: NonNullable<CliIo["quantize"]>,
+): Promise<Model> {
   const progress = onProgress === undefined ? {} : { onProgress };
   switch (command.command) {
     case "quantize": {
       const selector = command.selector === undefined ? {} : { selector: new AdvancedQuantizedLayerSelector(command.selector) };
-      return quantizeWeightsParallel(model, { nbits: command.nbits, mode: command.nbits === 16 ? "linear" : command.mode, fuse: command.fuse, ...selector, ...progress });
+      return quantize(model, { nbits: command.nbits, mode: command.nbits === 16 ? "linear" : command.mode, fuse: command.fuse, ...selector, ...progress });
     }
     case "dequantize":
       return dequantizeWeights(model, progress);

@@ -1,0 +1,86 @@
+/**
+ * A {@link WeightReport} for people (a table) and for programs (JSON).
+ *
+ * @packageDocumentation
+ */
+import { formatBytes, formatTable } from "../cli/format-table.js";
+import type { StoredTensor, TensorReport, WeightReport } from "./weight-report.js";
+
+/**
+ * The report as a table — layer, field, storage before and after, bytes before
+ * and after, SNR — then a totals line. An infinite SNR reads `exact` when every
+ * value came back unchanged, `inf` when only non-finite values differ, `-inf`
+ * when the original is all zeros and the quantized tensor is not.
+ *
+ * @param report - from {@link weightReport}
+ * @returns the text, ending with a newline
+ * @example
+ * ```ts
+ * process.stdout.write(formatReport(weightReport(model, quantizeWeights(model, { nbits: 8 }))));
+ * ```
+ */
+export function formatReport(report: WeightReport): string {
+  const lines: string[] = [];
+  if (report.tensors.length === 0) {
+    lines.push("no weight tensor in both models");
+  } else {
+    const rows = report.tensors.map((t) => [
+      t.layerPath.replace(/^model\//, "") + (t.fused ? " *" : ""),
+      t.field,
+      `${storageLabel(t.before)} -> ${storageLabel(t.after)}`,
+      `${formatBytes(t.before.bytes)} -> ${formatBytes(t.after.bytes)}`,
+      snrLabel(t),
+    ]);
+    lines.push(formatTable([
+      { header: "layer" }, { header: "field" }, { header: "storage" },
+      { header: "bytes", align: "right" }, { header: "SNR", align: "right" },
+    ], rows));
+    if (report.tensors.some((t) => t.fused)) {
+      lines.push("* fused layer: compared against the original's weights with batchnorm/scale/bias folded in");
+    }
+    const nonFinite = report.tensors.filter((t) => t.nonFinite > 0).length;
+    if (nonFinite > 0) lines.push(`${nonFinite} tensors hold NaN or infinite values, left out of their SNR`);
+  }
+  lines.push("", totalsLine(report));
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The report as JSON, two-space indented, ending with a newline. Infinite ratios
+ * are `null` (see {@link TensorError}); the object is otherwise the report itself.
+ *
+ * @param report - from {@link weightReport}
+ * @returns the JSON text
+ */
+export function reportJson(report: WeightReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+function totalsLine(report: WeightReport): string {
+  const t = report.totals;
+  const parts = [
+    `${t.tensors} tensors (${t.exactTensors} exact)`,
+    `weights ${formatBytes(t.bytesBefore)} -> ${formatBytes(t.bytesAfter)}${t.ratio === null ? "" : ` (${t.ratio.toFixed(2)}x smaller)`}`,
+  ];
+  if (t.meanSnrDb !== null && t.minSnrDb !== null) {
+    parts.push(`SNR ${t.meanSnrDb.toFixed(1)} dB mean by size (exact tensors left out), ${t.minSnrDb.toFixed(1)} dB lowest`);
+  }
+  return `total: ${parts.join("; ")}`;
+}
+
+function storageLabel(s: StoredTensor): string {
+  switch (s.storage) {
+    case "linear":
+      return `${s.nbits}-bit linear`;
+    case "lut":
+      return `${s.nbits}-bit LUT`;
+    default:
+      return s.storage;
+  }
+}
+
+function snrLabel(t: TensorReport): string {
+  if (t.snrDb !== null) return `${t.snrDb.toFixed(1)} dB`;
+  if (t.exact) return "exact";
+  return t.maxAbsError === 0 ? "inf" : "-inf";
+}

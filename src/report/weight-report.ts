@@ -1,0 +1,220 @@
+/**
+ * weightReport: what quantizing cost, tensor by tensor, from the weights alone —
+ * signal-to-noise ratios, largest error and cosine similarity of every weight
+ * tensor of a quantized model against its original, with the bytes saved.
+ *
+ * @packageDocumentation
+ */
+import type { Model } from "../codec/model-types.js";
+import { readWeights, storedByteLength, weightStorage, type StorageKind } from "../codec/weight-storage.js";
+import { QuantizeError } from "../errors.js";
+import { inspectModel } from "../inspect-model.js";
+import { assertHasNetwork, validateWeights } from "../validate-model.js";
+import { layerWeights, type WeightRef } from "../walker/weights.js";
+import { pairLayers, type FuseMatching } from "./pair-layers.js";
+import { tensorError, type TensorError } from "./tensor-error.js";
+
+/** Options of {@link weightReport}. */
+export interface WeightReportOptions {
+  /**
+   * `auto`: when a network of the quantized model has fewer layers than the
+   * original's, compare against the original fused as quantizeWeights fuses it
+   * (batchnorm, scale and bias folded into the layer before); `never`: compare
+   * the layers as they are, so a fused model is refused.
+   * @defaultValue "auto"
+   */
+  readonly fuse?: FuseMatching;
+}
+
+const DEFAULTS: Required<WeightReportOptions> = Object.freeze({ fuse: "auto" });
+const FUSE_VALUES: readonly FuseMatching[] = ["auto", "never"];
+
+/** How one side of a comparison stores a tensor. */
+export interface StoredTensor {
+  /** Storage kind. */
+  readonly storage: StorageKind;
+  /** Bits per value for `linear` and `lut` storage. */
+  readonly nbits?: number;
+  /** Bytes in the file: payload plus quantization parameters. */
+  readonly bytes: number;
+}
+
+/**
+ * One WeightParams present in both models: where it is, how each model stores it,
+ * and the error of the quantized values against the original ones (see
+ * {@link TensorError}; `null` stands for an infinite ratio).
+ */
+export interface TensorReport extends TensorError {
+  /** The network holding the layer, e.g. `model/neuralNetwork`. */
+  readonly networkPath: string;
+  /** The layer's path in the quantized model, e.g. `model/neuralNetwork/layers[2] "conv2"`. */
+  readonly layerPath: string;
+  /** The layer's name. */
+  readonly layer: string;
+  /** The layer kind (the case of its `layer` oneof). */
+  readonly kind: string;
+  /** The field inside the layer, e.g. `weights`. */
+  readonly field: string;
+  /** The shape the layer declares. */
+  readonly shape: readonly number[];
+  /**
+   * Whether the original side is the fusion of several layers of the original
+   * model (quantizeWeights folded a batchnorm, scale or bias layer into this one),
+   * so the signal is the fused float weights.
+   */
+  readonly fused: boolean;
+  /** The original's storage (after fusion, when `fused`). */
+  readonly before: StoredTensor;
+  /** The quantized model's storage. */
+  readonly after: StoredTensor;
+}
+
+/** Sums over a {@link WeightReport}. */
+export interface ReportTotals {
+  /** Tensors compared. */
+  readonly tensors: number;
+  /** Values compared. */
+  readonly values: number;
+  /**
+   * Bytes of every WeightParams of the original model as stored (as `inspect`
+   * counts them; layers fused away included).
+   */
+  readonly bytesBefore: number;
+  /** Bytes of every WeightParams of the quantized model. */
+  readonly bytesAfter: number;
+  /** `bytesBefore / bytesAfter` (4: a quarter of the bytes); `null` when `bytesAfter` is 0. */
+  readonly ratio: number | null;
+  /**
+   * Mean of the tensors' SNR in dB weighted by their value counts, over the
+   * tensors with a finite SNR: exact tensors (infinite SNR, typically those left
+   * unquantized) are left out, and counted in `exactTensors`. `null` when no
+   * tensor has a finite SNR.
+   */
+  readonly meanSnrDb: number | null;
+  /** The lowest finite SNR of any tensor, in dB; `null` when none is finite. */
+  readonly minSnrDb: number | null;
+  /** Tensors whose values all came back unchanged. */
+  readonly exactTensors: number;
+  /** Values in those tensors. */
+  readonly exactValues: number;
+}
+
+/** What {@link weightReport} returns: plain data, faithful through `JSON.stringify`. */
+export interface WeightReport {
+  /** Every WeightParams present in both models, in file order. */
+  readonly tensors: readonly TensorReport[];
+  /** Sums and means. */
+  readonly totals: ReportTotals;
+}
+
+/**
+ * Measures what quantizing cost: compares every weight tensor of `quantized`
+ * with the same tensor of `original`, decoding any storage (float32, float16,
+ * n-bit linear or LUT, int8) to float32 and computing the error in float64.
+ * Networks that quantizeWeights fused are compared against the original fused
+ * the same way, so fused layers are measured against the fused float weights.
+ * WeightParams present in one model only, or empty in both, are left out.
+ *
+ * @param original - the model before quantization; not modified
+ * @param quantized - the model after; not modified
+ * @param options - how to match layers
+ * @returns per-tensor errors and sizes, and totals
+ * @throws {@link QuantizeError} `invalid-option` when the models do not
+ *   correspond (different model kinds, pipeline lengths, layer names or kinds
+ *   after fusion, shapes, or value counts), naming the first difference, or for
+ *   an unknown `fuse`; `invalid-weights` when either model's weights do not fit
+ *   their layers; `unsupported-model` when `original` holds no neural network
+ * @example
+ * ```ts
+ * const small = quantizeWeights(model, { nbits: 4 });
+ * const { tensors, totals } = weightReport(model, small);
+ * console.log(`${totals.ratio}x smaller, mean SNR ${totals.meanSnrDb} dB`);
+ * ```
+ */
+export function weightReport(original: Model, quantized: Model, options: WeightReportOptions = {}): WeightReport {
+  const { fuse } = { ...DEFAULTS, ...options };
+  if (!FUSE_VALUES.includes(fuse)) {
+    throw new QuantizeError("invalid-option", `fuse must be one of ${FUSE_VALUES.join(", ")}, got ${JSON.stringify(fuse)}`);
+  }
+  assertHasNetwork(original);
+  validateWeights(original);
+  validateWeights(quantized);
+  const tensors: TensorReport[] = [];
+  for (const pair of pairLayers(original, quantized, fuse)) {
+    const before = new Map(layerWeights(pair.original).map((ref) => [ref.field, ref]));
+    for (const ref of layerWeights(pair.quantized)) {
+      const originalRef = before.get(ref.field);
+      if (originalRef === undefined) continue;
+      const path = `${pair.path}/${ref.field}`;
+      if (!sameShape(originalRef.shape, ref.shape)) {
+        throw new QuantizeError("invalid-option",
+          `the models do not correspond: the original declares shape [${originalRef.shape.join(", ")}], the quantized model [${ref.shape.join(", ")}]`, { path });
+      }
+      const x = readWeights(originalRef.weightParams, originalRef.shape, originalRef.axis, path);
+      const y = readWeights(ref.weightParams, ref.shape, ref.axis, path);
+      if (x.length === 0 && y.length === 0) continue;
+      if (x.length !== y.length) {
+        throw new QuantizeError("invalid-option",
+          `the models do not correspond: the original holds ${x.length} values, the quantized model ${y.length}`, { path });
+      }
+      tensors.push({
+        networkPath: pair.networkPath,
+        layerPath: pair.path,
+        layer: pair.quantized.name,
+        kind: pair.quantized.layer.case ?? "none",
+        field: ref.field,
+        shape: ref.shape,
+        fused: pair.fused,
+        before: stored(originalRef, path),
+        after: stored(ref, path),
+        ...tensorError(x, y),
+      });
+    }
+  }
+  return { tensors, totals: totalsOf(tensors, inspectModel(original).totals.bytes, inspectModel(quantized).totals.bytes) };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function stored(ref: WeightRef, path: string): StoredTensor {
+  const storage = weightStorage(ref.weightParams, path);
+  return {
+    storage: storage.kind,
+    ...(storage.kind === "linear" || storage.kind === "lut" ? { nbits: storage.nbits } : {}),
+    bytes: storedByteLength(ref.weightParams),
+  };
+}
+
+function totalsOf(tensors: readonly TensorReport[], bytesBefore: number, bytesAfter: number): ReportTotals {
+  let values = 0;
+  let weighted = 0;
+  let weight = 0;
+  let minSnrDb: number | null = null;
+  let exactTensors = 0;
+  let exactValues = 0;
+  for (const t of tensors) {
+    values += t.count;
+    if (t.exact) {
+      exactTensors++;
+      exactValues += t.count;
+    }
+    if (t.snrDb !== null) {
+      weighted += t.snrDb * t.count;
+      weight += t.count;
+      if (minSnrDb === null || t.snrDb < minSnrDb) minSnrDb = t.snrDb;
+    }
+  }
+  return {
+    tensors: tensors.length,
+    values,
+    bytesBefore,
+    bytesAfter,
+    ratio: bytesAfter === 0 ? null : bytesBefore / bytesAfter,
+    meanSnrDb: weight === 0 ? null : weighted / weight,
+    minSnrDb,
+    exactTensors,
+    exactValues,
+  };
+}
