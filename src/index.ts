@@ -31,3 +31,9 @@ export { layerWeights, type WeightRef } from "./walker/weights.js";
 export { allLayers, type LayerLocation } from "./walker/networks.js";
 export { fuseLayers } from "./walker/fuse.js";
 export { assertHasNetwork, validateWeights } from "./validate-model.js";
+export {
+  weightReport, type WeightReport, type WeightReportOptions, type TensorReport, type StoredTensor, type ReportTotals,
+} from "./report/weight-report.js";
+export { tensorError, type TensorError } from "./report/tensor-error.js";
+export { formatReport, reportJson } from "./report/format-report.js";
+export type { FuseMatching } from "./report/pair-layers.js";

@@ -19,6 +19,7 @@ export const USAGE = `Usage:
   coreml-quantize dequantize IN -o OUT
   coreml-quantize int8-matmul IN -o OUT [--min-weight-count N] [--min-input-channels N]
       [--min-output-channels N] [--max-input-channels N] [--max-output-channels N] [--layers a,b]
+  coreml-quantize report ORIGINAL QUANTIZED [--json]
   coreml-quantize --help | --version
 
 Commands:
@@ -29,6 +30,9 @@ Commands:
   dequantize   turn quantized and half-precision weights back into float32
   int8-matmul  store innerProduct and batchedMatmul weights as int8 and run them
                as int8 x int8 products (specification version 5: iOS 14, macOS 11)
+  report       compare QUANTIZED with ORIGINAL weight by weight: storage, bytes,
+               SNR (and, with --json, PSNR, max error, cosine); fused layers are
+               compared against the original's fused weights
 
 Options:
   -o, --output FILE   where to write the result (never the input, unless --force)
@@ -37,7 +41,7 @@ Options:
                       (defaults 4 and 4096 for the two minimums)
   --no-fuse           do not fold batchnorm/scale/bias layers into the layer before
   --force             allow OUT to be the input file
-  --json              machine-readable output (inspect)
+  --json              machine-readable output (inspect, report)
   --debug             print stack traces
   -h, --help          show this text
   -v, --version       show the version
@@ -63,6 +67,7 @@ export type Command =
     readonly selector: AdvancedSelectorFlags | undefined;
   }
   | { readonly command: "dequantize"; readonly input: string; readonly output: string; readonly force: boolean }
+  | { readonly command: "report"; readonly original: string; readonly quantized: string; readonly json: boolean }
   | {
     readonly command: "int8-matmul"; readonly input: string; readonly output: string; readonly force: boolean;
     readonly selector: MatmulSelectorFlags;
@@ -97,6 +102,7 @@ const ALLOWED: Record<Exclude<Command["command"], "help" | "version">, readonly 
   quantize: ["output", "force", "nbits", "mode", "skip-layer-types", "min-conv-kernel-channels", "min-conv-weight-count", "no-fuse"],
   dequantize: ["output", "force"],
   "int8-matmul": ["output", "force", "min-weight-count", "min-input-channels", "min-output-channels", "max-input-channels", "max-output-channels", "layers"],
+  report: ["json"],
 };
 
 /**
@@ -126,6 +132,7 @@ export function parseCommand(argv: readonly string[]): Command {
       throw new UsageError(`${name} does not take --${option}`);
     }
   }
+  if (name === "report") return reportCommand(operands, values);
   const [file, ...extra] = operands;
   if (file === undefined) throw new UsageError(`${name} needs ${name === "inspect" ? "a MODEL" : "an IN"} file`);
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
@@ -140,6 +147,13 @@ export function parseCommand(argv: readonly string[]): Command {
     case "int8-matmul":
       return { command: "int8-matmul", ...io, selector: matmulFlags(values) };
   }
+}
+
+function reportCommand(operands: readonly string[], values: Values): Extract<Command, { command: "report" }> {
+  const [original, quantized, ...extra] = operands;
+  if (original === undefined || quantized === undefined) throw new UsageError("report needs an ORIGINAL and a QUANTIZED file");
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  return { command: "report", original, quantized, json: values.json === true };
 }
 
 function quantizeFlags(values: Values): Pick<Extract<Command, { command: "quantize" }>, "nbits" | "mode" | "fuse" | "selector"> {

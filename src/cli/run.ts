@@ -16,6 +16,8 @@ import {
   activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress, type QuantizeOptions,
 } from "../quantize-weights.js";
 import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector } from "../selectors.js";
+import { formatReport, reportJson } from "../report/format-report.js";
+import { weightReport } from "../report/weight-report.js";
 import { parseCommand, UsageError, USAGE, type Command } from "./args.js";
 import { formatBytes, formatTable } from "./format-table.js";
 
@@ -80,6 +82,11 @@ async function execute(command: Command, io: CliIo): Promise<number> {
     case "inspect": {
       const summary = inspectModel(readModelFile(command.model));
       io.stdout(command.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(command.model, summary));
+      return EXIT.ok;
+    }
+    case "report": {
+      const report = weightReport(readModelFile(command.original), readModelFile(command.quantized));
+      io.stdout(command.json ? reportJson(report) : formatReport(report));
       return EXIT.ok;
     }
     case "quantize":

@@ -39,7 +39,7 @@ export function formatReport(report: WeightReport): string {
       lines.push("* fused layer: compared against the original's weights with batchnorm/scale/bias folded in");
     }
     const nonFinite = report.tensors.filter((t) => t.nonFinite > 0).length;
-    if (nonFinite > 0) lines.push(`${nonFinite} tensors hold NaN or infinite values, left out of their SNR`);
+    if (nonFinite > 0) lines.push(`${plural(nonFinite, "tensor")} with NaN or infinite values: those values are left out of the SNR`);
   }
   lines.push("", totalsLine(report));
   return `${lines.join("\n")}\n`;
@@ -59,13 +59,17 @@ export function reportJson(report: WeightReport): string {
 function totalsLine(report: WeightReport): string {
   const t = report.totals;
   const parts = [
-    `${t.tensors} tensors (${t.exactTensors} exact)`,
+    `${plural(t.tensors, "tensor")} (${t.exactTensors} exact)`,
     `weights ${formatBytes(t.bytesBefore)} -> ${formatBytes(t.bytesAfter)}${t.ratio === null ? "" : ` (${t.ratio.toFixed(2)}x smaller)`}`,
   ];
   if (t.meanSnrDb !== null && t.minSnrDb !== null) {
     parts.push(`SNR ${t.meanSnrDb.toFixed(1)} dB mean by size (exact tensors left out), ${t.minSnrDb.toFixed(1)} dB lowest`);
   }
   return `total: ${parts.join("; ")}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function storageLabel(s: StoredTensor): string {

@@ -100,7 +100,8 @@ export function tensorError(original: Float32Array, reconstructed: Float32Array)
     snrDb: finiteRatio(signal),
     psnrDb: finiteRatio(peak * finite),
     maxAbsError,
-    cosine: cosineOf(dot, signal, energy),
+    // Equal vectors: exactly 1, not dot / (|x| |y|) rounded.
+    cosine: noise === 0 ? 1 : cosineOf(dot, signal, energy),
   };
 }
 

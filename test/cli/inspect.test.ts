@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { USAGE } from "../../src/cli/args.js";
 import { formatBytes } from "../../src/cli/format-table.js";
-import { EXIT, run, type CliIo } from "../../src/cli/run.js";
+import { EXIT, run } from "../../src/cli/run.js";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import { encodeModel } from "../../src/codec/encode-model.js";
 import type { Model } from "../../src/codec/model-types.js";
@@ -23,30 +23,10 @@ import {
   goldenInputs,
   product,
 } from "../walker/helpers.js";
+import { cli, TEST_VERSION as VERSION, type CliResult } from "../support/cli.js";
 
-const VERSION = "9.8.7-test";
 
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
-async function cli(argv: readonly string[], extra: Partial<Pick<CliIo, "debug">> = {}): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(argv, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    version: VERSION,
-    ...extra,
-  });
-  return { code, stdout, stderr };
-}
 
 /** The JSON summary, as `inspect --json` prints it. */
 interface Summary {
@@ -382,7 +362,7 @@ describe("inspect: the table", () => {
 // ---------------------------------------------------------------------------
 
 /** Exit 1, nothing on stdout, exactly one line on stderr starting `coreml-quantize:`. */
-function expectOneLineFailure(r: Result): string {
+function expectOneLineFailure(r: CliResult): string {
   expect(r.code).toBe(1);
   expect(r.stdout).toBe("");
   expect(r.stderr).toMatch(/^coreml-quantize: \S.*\n$/);

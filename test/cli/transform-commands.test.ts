@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { USAGE } from "../../src/cli/args.js";
 import { formatBytes } from "../../src/cli/format-table.js";
-import { EXIT, run, type CliIo } from "../../src/cli/run.js";
+import { EXIT } from "../../src/cli/run.js";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import { encodeModel } from "../../src/codec/encode-model.js";
 import type { Model } from "../../src/codec/model-types.js";
@@ -23,6 +23,7 @@ import { MatrixMultiplyLayerSelector } from "../../src/selectors.js";
 import { allLayers } from "../../src/walker/networks.js";
 import { layerWeights } from "../../src/walker/weights.js";
 import { buildModel, GOLDEN_MODELS_DIR } from "../walker/helpers.js";
+import { cli, type CliResult } from "../support/cli.js";
 
 const GOLDEN = join("test", "fixtures", "golden");
 
@@ -30,27 +31,6 @@ const GOLDEN = join("test", "fixtures", "golden");
 // Helpers
 // ---------------------------------------------------------------------------
 
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function cli(argv: readonly string[], extra: Partial<Pick<CliIo, "debug" | "stderrIsTty">> = {}): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(argv, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    version: "0.0.0-test",
-    ...extra,
-  });
-  return { code, stdout, stderr };
-}
 
 let root = "";
 beforeAll(() => {
@@ -69,7 +49,7 @@ const listing = (dir: string): string[] => readdirSync(dir).sort();
 const bytesOf = (file: string): Buffer => readFileSync(file);
 
 /** Exit 0, nothing on stderr, the one-line summary on stdout (checked against the files). */
-function expectWrote(r: Result, input: string, output: string): void {
+function expectWrote(r: CliResult, input: string, output: string): void {
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: EXIT.ok, stderr: "" });
   const before = inspectModel(decodeModel(bytesOf(input))).totals.bytes;
   const after = inspectModel(decodeModel(bytesOf(output))).totals.bytes;
@@ -80,7 +60,7 @@ function expectWrote(r: Result, input: string, output: string): void {
 }
 
 /** Exit 1, nothing on stdout, exactly one line on stderr starting `coreml-quantize:`. */
-function expectOneLineFailure(r: Result): string {
+function expectOneLineFailure(r: CliResult): string {
   expect(r.code).toBe(EXIT.failure);
   expect(r.stdout).toBe("");
   expect(r.stderr).toMatch(/^coreml-quantize: \S[^\n]*\n$/);
@@ -88,7 +68,7 @@ function expectOneLineFailure(r: Result): string {
 }
 
 /** Exit 2, nothing on stdout, the problem then the usage text on stderr. */
-function expectUsage(r: Result): string {
+function expectUsage(r: CliResult): string {
   expect(r.code).toBe(EXIT.usage);
   expect(r.stdout).toBe("");
   expect(r.stderr).toMatch(/^coreml-quantize: \S[^\n]*\n\n/);

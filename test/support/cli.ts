@@ -1,0 +1,36 @@
+/**
+ * Drives the CLI in-process: `run(argv, io)` with captured output.
+ */
+import { run, type CliIo } from "../../src/cli/run.js";
+
+/** What one CLI run produced. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The version the captured io reports. */
+export const TEST_VERSION = "0.0.0-test";
+
+/**
+ * Runs one command line with stdout and stderr captured.
+ *
+ * @param argv - the arguments after the program name
+ * @param extra - io settings to override (debug, stderrIsTty, version, quantize)
+ */
+export async function cli(argv: readonly string[], extra: Partial<Omit<CliIo, "stdout" | "stderr">> = {}): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const code = await run(argv, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    version: TEST_VERSION,
+    ...extra,
+  });
+  return { code, stdout, stderr };
+}
