@@ -19,6 +19,7 @@ export { QuantizeError, isQuantizeError, type ErrorCode, type QuantizeErrorOptio
 export {
   quantizeWeights, dequantizeWeights, activateInt8Int8MatrixMultiplications,
   type QuantizeOptions, type DequantizeOptions, type Int8MatmulOptions, type QuantizationMode, type Progress,
+  type TensorDecision, type Float16Overflow,
 } from "./quantize-weights.js";
 export {
   QuantizedLayerSelector, AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector, QUANTIZABLE_LAYER_TYPES,
@@ -37,3 +38,4 @@ export {
 export { tensorError, type TensorError } from "./report/tensor-error.js";
 export { formatReport, reportJson } from "./report/format-report.js";
 export type { FuseMatching } from "./report/pair-layers.js";
+export { chooseTensorStorage, type AutoMode, type TensorChoice } from "./auto-bits.js";

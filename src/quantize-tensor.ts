@@ -31,7 +31,13 @@ export type TensorResult =
   | { readonly kind: "linear"; readonly packed: Uint8Array; readonly scale: Float32Array; readonly bias: Float32Array }
   | { readonly kind: "lut"; readonly packed: Uint8Array; readonly lut: Float32Array };
 
-const perChannel = (values: Float32Array, context: TensorContext): ChannelLayout => {
+/**
+ * How the per-channel modes split a tensor into channels: along the layer's channel
+ * axis, one channel for rank-1 tensors (as the reference reshapes them).
+ *
+ * @throws {@link QuantizeError} `invalid-weights` when the values do not split evenly
+ */
+export const perChannel = (values: Float32Array, context: Pick<TensorContext, "shape" | "axis" | "path">): ChannelLayout => {
   const rank1 = context.shape.length === 1;
   const channels = rank1 ? 1 : (context.shape[context.axis] ?? 1);
   const declared = context.shape.reduce((a, b) => a * b, 1);

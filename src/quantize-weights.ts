@@ -10,6 +10,7 @@ import { readWeights, weightStorage, withFloat16, withFloat32, withInt8, withLin
 import { quantizeInt8 } from "./quantizer/int8.js";
 import { QuantizeError } from "./errors.js";
 import { assertHasNetwork } from "./validate-model.js";
+import { chooseTensorStorage, type AutoMode } from "./auto-bits.js";
 import type { LutFunction } from "./quantizer/custom-lut.js";
 import { TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult } from "./quantize-tensor.js";
 import { MatrixMultiplyLayerSelector, QuantizedLayerSelector, QUANTIZABLE_LAYER_TYPES, type LayerSelector } from "./selectors.js";
@@ -31,10 +32,47 @@ export interface Progress {
   readonly total: number;
 }
 
+/** What happened to one tensor, reported through {@link QuantizeOptions.onTensor}. */
+export interface TensorDecision {
+  /** The tensor, e.g. `model/neuralNetwork/layers[0] "fc"/weights`. */
+  readonly path: string;
+  /** How it is stored now. */
+  readonly storage: "linear" | "lut" | "float16" | "float32";
+  /** Bits per weight for `linear` and `lut` storage. */
+  readonly nbits?: number;
+  /** The mode that produced it, for n-bit storage. */
+  readonly mode?: TensorMode;
+  /** With `nbits: "auto"`: the SNR the choice reaches, in dB (Infinity when exact). */
+  readonly snrDb?: number;
+  /** At 16 bits, for a tensor with values beyond ±65504: what `float16Overflow` did. */
+  readonly overflow?: "kept-float32" | "clamped";
+}
+
+/** What to do with values beyond the half-precision range at `nbits: 16`. */
+export type Float16Overflow = "error" | "keep-float32" | "clamp";
+
 /** Options of {@link quantizeWeights}. */
 export interface QuantizeOptions {
-  /** Bits per weight: 16 for half precision, or 1..8. */
-  readonly nbits: number;
+  /**
+   * Bits per weight: 16 for half precision, 1..8, or `"auto"`: per tensor, the
+   * fewest bits (trying each of `modes`) whose SNR reaches `targetSnrDb`, else half
+   * precision if that reaches it, else float32.
+   */
+  readonly nbits: number | "auto";
+  /** With `nbits: "auto"`: the quality each tensor must keep, in dB. @defaultValue 40 */
+  readonly targetSnrDb?: number;
+  /** With `nbits: "auto"`: the modes to try, in order of preference. @defaultValue ["linear", "kmeans_lut"] */
+  readonly modes?: readonly AutoMode[];
+  /**
+   * At 16 bits, values beyond ±65504: `"error"` refuses the model (as the
+   * reference does), `"keep-float32"` leaves just those tensors in float32,
+   * `"clamp"` saturates them to ±65504. Affected tensors are reported through
+   * `onTensor`.
+   * @defaultValue "error"
+   */
+  readonly float16Overflow?: Float16Overflow;
+  /** Called once per tensor changed, with how it is stored now. @defaultValue none */
+  readonly onTensor?: (decision: TensorDecision) => void;
   /** @defaultValue "linear" (ignored when nbits is 16) */
   readonly mode?: QuantizationMode | "kmeans";
   /** Which layers to change. @defaultValue a {@link QuantizedLayerSelector} */
@@ -96,8 +134,23 @@ export function quantizeWeightsWith(model: Model, options: QuantizeOptions, run:
   }
   if (mode === "dequantization") return dequantizeWeights(model, options);
   const { nbits } = options;
-  if (!(nbits === 16 || (Number.isInteger(nbits) && nbits >= 1 && nbits <= 8))) {
-    throw new QuantizeError("invalid-option", `nbits must be 16 (half precision) or 1..8, got ${String(nbits)}`);
+  if (!(nbits === 16 || nbits === "auto" || (Number.isInteger(nbits) && nbits >= 1 && nbits <= 8))) {
+    throw new QuantizeError("invalid-option", `nbits must be 16 (half precision), 1..8 or "auto", got ${String(nbits)}`);
+  }
+  const overflow = options.float16Overflow ?? "error";
+  if (!FLOAT16_OVERFLOWS.includes(overflow)) {
+    throw new QuantizeError("invalid-option", `float16Overflow must be one of ${FLOAT16_OVERFLOWS.join(", ")}, got ${JSON.stringify(overflow)}`);
+  }
+  const onTensor = options.onTensor;
+  if (nbits === "auto") {
+    assertHasNetwork(model);
+    return transformModel(model, {
+      selector: options.selector ?? new QuantizedLayerSelector(),
+      plan: toAutoStorage(autoOptions(options), onTensor),
+      fuse: options.fuse !== false,
+      specificationVersion: 3,
+      onProgress: options.onProgress,
+    });
   }
   if (mode === "linear_symmetric" && nbits !== 8) {
     throw new QuantizeError("invalid-option", `linear_symmetric quantization needs nbits 8, got ${nbits}`);
@@ -109,7 +162,7 @@ export function quantizeWeightsWith(model: Model, options: QuantizeOptions, run:
     throw new QuantizeError("invalid-option", "an updatable model cannot be converted to half precision (its weights must stay float32 to be trained)");
   }
   assertHasNetwork(model);
-  const plan: TensorPlan = nbits === 16 ? toHalfPrecision : toNbits(mode as TensorMode, nbits, options.lutFunction, run);
+  const plan: TensorPlan = nbits === 16 ? toHalfPrecision(overflow, onTensor) : toNbits(mode as TensorMode, nbits, options.lutFunction, run, onTensor);
   return transformModel(model, {
     selector: options.selector ?? new QuantizedLayerSelector(),
     plan,
@@ -208,27 +261,85 @@ function transformLayers(
   });
 }
 
+const FLOAT16_OVERFLOWS: readonly string[] = ["error", "keep-float32", "clamp"];
+
 /** float32 -> half precision; other storages are left alone. */
-const toHalfPrecision: TensorPlan = (weightParams, _ref, path) => {
-  if (weightStorage(weightParams, path).kind !== "float32") return weightParams;
-  const values = weightParams.floatValue;
+function toHalfPrecision(overflow: Float16Overflow, onTensor: QuantizeOptions["onTensor"]): TensorPlan {
+  return (weightParams, _ref, path) => {
+    if (weightStorage(weightParams, path).kind !== "float32") return weightParams;
+    let values = weightParams.floatValue;
+    let first = -1;
+    for (let i = 0; i < values.length && first < 0; i++) {
+      // NaN has a half-precision form; only magnitudes overflow.
+      if (Math.abs(values[i] as number) > FLOAT16_MAX) first = i;
+    }
+    if (first >= 0) {
+      switch (overflow) {
+        case "error":
+          throw new QuantizeError("float16-overflow",
+            `value ${values[first]} at index ${first} is beyond the half-precision range (±${FLOAT16_MAX}); the model cannot be converted to half precision (float16Overflow "keep-float32" or "clamp" would)`, { path });
+        case "keep-float32":
+          onTensor?.({ path, storage: "float32", overflow: "kept-float32" });
+          return weightParams;
+        case "clamp":
+          values = values.map((v) => (v > FLOAT16_MAX ? FLOAT16_MAX : v < -FLOAT16_MAX ? -FLOAT16_MAX : v));
+          onTensor?.({ path, storage: "float16", overflow: "clamped" });
+          return withFloat16(weightParams, values);
+      }
+    }
+    onTensor?.({ path, storage: "float16" });
+    return withFloat16(weightParams, values);
+  };
+}
+
+function autoOptions(options: QuantizeOptions): { targetSnrDb: number; modes: readonly AutoMode[] } {
+  const targetSnrDb = options.targetSnrDb ?? 40;
+  if (!Number.isFinite(targetSnrDb)) throw new QuantizeError("invalid-option", `targetSnrDb must be a finite number of dB, got ${String(targetSnrDb)}`);
+  const modes = options.modes ?? ["linear", "kmeans_lut"];
+  const valid: readonly string[] = ["linear", "linear_symmetric", "linear_lut", "kmeans_lut"];
+  const unknown = modes.filter((m) => !valid.includes(m));
+  if (modes.length === 0 || unknown.length > 0) {
+    throw new QuantizeError("invalid-option", `modes must name some of ${valid.join(", ")}, got [${modes.join(", ")}]`);
+  }
+  return { targetSnrDb, modes };
+}
+
+/** nbits "auto": each tensor gets the storage {@link chooseTensorStorage} picks. */
+function toAutoStorage(auto: { targetSnrDb: number; modes: readonly AutoMode[] }, onTensor: QuantizeOptions["onTensor"]): TensorPlan {
+  return (weightParams, ref, path) => {
+    const kind = weightStorage(weightParams, path).kind;
+    if (kind !== "float32" && kind !== "float16") return weightParams;
+    const values = readWeights(weightParams, ref.shape, ref.axis, path);
+    assertFiniteValues(values, path);
+    const choice = chooseTensorStorage(values, { shape: ref.shape, axis: ref.axis, path }, auto.targetSnrDb, auto.modes);
+    switch (choice.storage) {
+      case "n-bit":
+        onTensor?.({ path, storage: choice.result.kind, nbits: choice.nbits, mode: choice.mode, snrDb: choice.snrDb });
+        return storeTensorResult(weightParams, choice.nbits, choice.result);
+      case "float16":
+        onTensor?.({ path, storage: "float16", snrDb: choice.snrDb });
+        return withFloat16(weightParams, values);
+      case "float32":
+        onTensor?.({ path, storage: "float32", snrDb: choice.snrDb });
+        return kind === "float32" ? weightParams : withFloat32(weightParams, values);
+    }
+  };
+}
+
+function assertFiniteValues(values: Float32Array, path: string): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
-    if (!(Math.abs(v) <= FLOAT16_MAX)) {
-      if (Number.isNaN(v)) continue; // NaN has a half-precision form; only magnitudes overflow
-      throw new QuantizeError("float16-overflow",
-        `value ${v} at index ${i} is beyond the half-precision range (±${FLOAT16_MAX}); the model cannot be converted to half precision`, { path });
-    }
+    if (!Number.isFinite(v)) throw new QuantizeError("non-finite-weight", `value ${v} at index ${i} is not finite; it cannot be quantized`, { path });
   }
-  return withFloat16(weightParams, values);
-};
+}
 
-function toNbits(mode: TensorMode, nbits: number, lutFunction: LutFunction | undefined, run: TensorRunner): TensorPlan {
+function toNbits(mode: TensorMode, nbits: number, lutFunction: LutFunction | undefined, run: TensorRunner, onTensor: QuantizeOptions["onTensor"]): TensorPlan {
   return (weightParams, ref, path) => {
     const kind = weightStorage(weightParams, path).kind;
     // float16 weights are widened and quantized like float32 ones; quantized or empty ones stay.
     if (kind !== "float32" && kind !== "float16") return weightParams;
     const values = readWeights(weightParams, ref.shape, ref.axis, path);
+    onTensor?.({ path, storage: mode === "linear" || mode === "linear_symmetric" ? "linear" : "lut", nbits, mode });
     return run(mode, weightParams, values, { nbits, shape: ref.shape, axis: ref.axis, path, lutFunction });
   };
 }

@@ -344,7 +344,7 @@ function withValue(m: Model, index: number, at: number, value: number): { model:
 describe("refusals", () => {
   test.each([0, 9, 16.5, -1, NaN])("nbits %p is refused", (nbits) => {
     const [m] = fc.sample(model(), { numRuns: 1, seed });
-    expectQuantizeError(() => quantizeWeights(m as Model, { nbits }), "invalid-option", "nbits must be 16 (half precision) or 1..8, got");
+    expectQuantizeError(() => quantizeWeights(m as Model, { nbits }), "invalid-option", "nbits must be 16 (half precision), 1..8 or \"auto\", got");
   });
 
   test("an unknown mode, linear_symmetric below 8 bits, custom_lut without a function, 16 bits on an updatable model", () => {

@@ -16,6 +16,8 @@ export const USAGE = `Usage:
   coreml-quantize inspect MODEL [--json]
   coreml-quantize quantize IN -o OUT --nbits N [--mode linear|linear_symmetric|linear_lut|kmeans_lut]
       [--skip-layer-types a,b] [--min-conv-kernel-channels N] [--min-conv-weight-count N] [--no-fuse]
+      [--fp16-overflow error|keep-float32|clamp] [--report FILE.json|-]
+  coreml-quantize quantize IN -o OUT --nbits auto [--target-snr DB] [--modes linear,kmeans_lut] [...]
   coreml-quantize dequantize IN -o OUT
   coreml-quantize int8-matmul IN -o OUT [--min-weight-count N] [--min-input-channels N]
       [--min-output-channels N] [--max-input-channels N] [--max-output-channels N] [--layers a,b]
@@ -26,7 +28,9 @@ Commands:
   inspect      list the networks, layers and weights of MODEL with their shapes,
                storage (float32, float16, n-bit linear, n-bit LUT, int8) and bytes
   quantize     compress the weights: --nbits 16 for half precision (--mode is then
-               ignored), 1..8 for n-bit storage (default mode linear)
+               ignored), 1..8 for n-bit storage (default mode linear), auto for
+               the fewest bits per tensor that keep --target-snr (default 40 dB);
+               prints a per-layer table with the SNR each tensor kept
   dequantize   turn quantized and half-precision weights back into float32
   int8-matmul  store innerProduct and batchedMatmul weights as int8 and run them
                as int8 x int8 products (specification version 5: iOS 14, macOS 11)
@@ -40,6 +44,11 @@ Options:
                       select layers like coremltools' AdvancedQuantizedLayerSelector
                       (defaults 4 and 4096 for the two minimums)
   --no-fuse           do not fold batchnorm/scale/bias layers into the layer before
+  --fp16-overflow     at 16 bits, values beyond ±65504: error (default), keep-float32
+                      (those tensors stay float32) or clamp (saturate to ±65504)
+  --report FILE       also write the per-tensor report as JSON (- for stdout)
+  --target-snr DB     with --nbits auto: the SNR every tensor must keep (default 40)
+  --modes a,b         with --nbits auto: the modes to try (default linear,kmeans_lut)
   --force             allow OUT to be the input file
   --json              machine-readable output (inspect, report)
   --debug             print stack traces
@@ -53,6 +62,10 @@ export type AdvancedSelectorFlags = AdvancedSelectorOptions;
 /** Selector flags of `int8-matmul`. */
 export type MatmulSelectorFlags = MatrixMultiplySelectorOptions;
 
+/** The values of `--fp16-overflow`. */
+export const FLOAT16_OVERFLOWS = ["error", "keep-float32", "clamp"] as const;
+type Float16Overflow = (typeof FLOAT16_OVERFLOWS)[number];
+
 /** The CLI's quantization modes. */
 export const CLI_MODES = ["linear", "linear_symmetric", "linear_lut", "kmeans_lut"] as const;
 
@@ -63,7 +76,9 @@ export type Command =
   | { readonly command: "inspect"; readonly model: string; readonly json: boolean }
   | {
     readonly command: "quantize"; readonly input: string; readonly output: string; readonly force: boolean;
-    readonly nbits: number; readonly mode: (typeof CLI_MODES)[number]; readonly fuse: boolean;
+    readonly nbits: number | "auto"; readonly mode: (typeof CLI_MODES)[number]; readonly fuse: boolean;
+    readonly targetSnrDb?: number; readonly modes?: readonly (typeof CLI_MODES)[number][];
+    readonly float16Overflow?: Float16Overflow; readonly report?: string;
     readonly selector: AdvancedSelectorFlags | undefined;
   }
   | { readonly command: "dequantize"; readonly input: string; readonly output: string; readonly force: boolean }
@@ -76,6 +91,10 @@ export type Command =
 const options = {
   output: { type: "string", short: "o" },
   nbits: { type: "string" },
+  "target-snr": { type: "string" },
+  modes: { type: "string" },
+  "fp16-overflow": { type: "string" },
+  report: { type: "string" },
   mode: { type: "string" },
   "skip-layer-types": { type: "string" },
   "min-conv-kernel-channels": { type: "string" },
@@ -99,7 +118,10 @@ type Values = { [K in OptionName]?: (typeof options)[K]["type"] extends "string"
 /** Which options each command takes (besides --help / --version). */
 const ALLOWED: Record<Exclude<Command["command"], "help" | "version">, readonly OptionName[]> = {
   inspect: ["json"],
-  quantize: ["output", "force", "nbits", "mode", "skip-layer-types", "min-conv-kernel-channels", "min-conv-weight-count", "no-fuse"],
+  quantize: [
+    "output", "force", "nbits", "mode", "skip-layer-types", "min-conv-kernel-channels", "min-conv-weight-count", "no-fuse",
+    "target-snr", "modes", "fp16-overflow", "report",
+  ],
   dequantize: ["output", "force"],
   "int8-matmul": ["output", "force", "min-weight-count", "min-input-channels", "min-output-channels", "max-input-channels", "max-output-channels", "layers"],
   report: ["json"],
@@ -156,10 +178,32 @@ function reportCommand(operands: readonly string[], values: Values): Extract<Com
   return { command: "report", original, quantized, json: values.json === true };
 }
 
-function quantizeFlags(values: Values): Pick<Extract<Command, { command: "quantize" }>, "nbits" | "mode" | "fuse" | "selector"> {
-  if (values.nbits === undefined) throw new UsageError("quantize needs --nbits (16, or 1..8)");
-  const nbits = integer("nbits", values.nbits);
-  if (nbits !== 16 && (nbits < 1 || nbits > 8)) throw new UsageError(`--nbits must be 16 or 1..8, got ${nbits}`);
+type QuantizeFlags = Omit<Extract<Command, { command: "quantize" }>, "command" | "input" | "output" | "force">;
+
+function quantizeFlags(values: Values): QuantizeFlags {
+  if (values.nbits === undefined) throw new UsageError("quantize needs --nbits (16, 1..8 or auto)");
+  const nbits = values.nbits === "auto" ? "auto" : integer("nbits", values.nbits);
+  if (nbits !== "auto" && nbits !== 16 && (nbits < 1 || nbits > 8)) throw new UsageError(`--nbits must be 16, 1..8 or auto, got ${nbits}`);
+  if (nbits !== "auto" && (values["target-snr"] !== undefined || values.modes !== undefined)) {
+    throw new UsageError("--target-snr and --modes go with --nbits auto");
+  }
+  const overflow = values["fp16-overflow"];
+  if (overflow !== undefined && !(FLOAT16_OVERFLOWS as readonly string[]).includes(overflow)) {
+    throw new UsageError(`--fp16-overflow must be one of ${FLOAT16_OVERFLOWS.join(", ")}, got ${JSON.stringify(overflow)}`);
+  }
+  const target = values["target-snr"];
+  if (target !== undefined && !/^-?\d+(\.\d+)?$/.test(target)) throw new UsageError(`--target-snr needs a number of dB, got ${JSON.stringify(target)}`);
+  const modes = values.modes === undefined ? undefined : list(values.modes);
+  if (modes !== undefined && (modes.length === 0 || modes.some((m) => !(CLI_MODES as readonly string[]).includes(m)))) {
+    throw new UsageError(`--modes takes some of ${CLI_MODES.join(", ")}, got ${JSON.stringify(values.modes)}`);
+  }
+  if (values.report === "") throw new UsageError("--report needs a FILE (or - for stdout)");
+  const extras = {
+    ...(target === undefined ? {} : { targetSnrDb: Number(target) }),
+    ...(modes === undefined ? {} : { modes: modes as (typeof CLI_MODES)[number][] }),
+    ...(overflow === undefined ? {} : { float16Overflow: overflow as Float16Overflow }),
+    ...(values.report === undefined ? {} : { report: values.report }),
+  };
   const mode = values.mode ?? "linear";
   if (!(CLI_MODES as readonly string[]).includes(mode)) {
     throw new UsageError(`--mode must be one of ${CLI_MODES.join(", ")}, got ${JSON.stringify(mode)}`);
@@ -174,6 +218,7 @@ function quantizeFlags(values: Values): Pick<Extract<Command, { command: "quanti
     mode: mode as (typeof CLI_MODES)[number],
     fuse: values["no-fuse"] !== true,
     selector: Object.keys(selector).length === 0 ? undefined : selector,
+    ...extras,
   };
 }
 

@@ -14,10 +14,11 @@ import { assertHasNetwork, validateWeights } from "../validate-model.js";
 import { readModelFile, writeFileAtomic } from "../node/model-files.js";
 import {
   activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress, type QuantizeOptions,
+  type TensorDecision,
 } from "../quantize-weights.js";
 import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector } from "../selectors.js";
 import { formatReport, reportJson } from "../report/format-report.js";
-import { weightReport } from "../report/weight-report.js";
+import { weightReport, type WeightReport } from "../report/weight-report.js";
 import { parseCommand, UsageError, USAGE, type Command } from "./args.js";
 import { formatBytes, formatTable } from "./format-table.js";
 
@@ -97,9 +98,10 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       assertHasNetwork(input);
       validateWeights(input);
       const bar = progressBar(io);
+      const decisions = new Map<string, TensorDecision>();
       let output: Model;
       try {
-        output = await transform(command, input, bar.onProgress, io.quantize ?? quantizeWeights);
+        output = await transform(command, input, bar.onProgress, io.quantize ?? quantizeWeights, (d) => decisions.set(d.path, d));
       } finally {
         bar.finish();
       }
@@ -107,7 +109,17 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       validateWeights(output);
       const encoded = encodeModelChunks(output);
       writeFileAtomic(command.output, encoded);
-      io.stdout(formatChange(command.output, inspectModel(input), inspectModel(output), encoded.byteLength));
+      const summary = formatChange(command.output, inspectModel(input), inspectModel(output), encoded.byteLength);
+      if (command.command !== "quantize") {
+        io.stdout(summary);
+        return EXIT.ok;
+      }
+      const report = withDecisions(weightReport(input, output), decisions);
+      // With --report -, stdout carries the JSON alone; the people's view goes to stderr.
+      const people = command.report === "-" ? io.stderr : io.stdout;
+      people(`${summary}\n${formatReport(report)}${overflowNotes(decisions)}`);
+      if (command.report === "-") io.stdout(reportJson(report));
+      else if (command.report !== undefined) writeFileAtomic(command.report, new TextEncoder().encode(reportJson(report)));
       return EXIT.ok;
     }
   }
@@ -120,12 +132,20 @@ async function transform(
   model: Model,
   onProgress: ((p: Progress) => void) | undefined,
   quantize: NonNullable<CliIo["quantize"]>,
+  onTensor: (decision: TensorDecision) => void,
 ): Promise<Model> {
   const progress = onProgress === undefined ? {} : { onProgress };
   switch (command.command) {
     case "quantize": {
       const selector = command.selector === undefined ? {} : { selector: new AdvancedQuantizedLayerSelector(command.selector) };
-      return quantize(model, { nbits: command.nbits, mode: command.nbits === 16 ? "linear" : command.mode, fuse: command.fuse, ...selector, ...progress });
+      const { targetSnrDb, modes, float16Overflow } = command;
+      const extra = {
+        onTensor,
+        ...(targetSnrDb === undefined ? {} : { targetSnrDb }),
+        ...(modes === undefined ? {} : { modes }),
+        ...(float16Overflow === undefined ? {} : { float16Overflow }),
+      };
+      return quantize(model, { ...extra, nbits: command.nbits, mode: command.nbits === 16 || command.nbits === "auto" ? "linear" : command.mode, fuse: command.fuse, ...selector, ...progress });
     }
     case "dequantize":
       return dequantizeWeights(model, progress);
@@ -166,6 +186,28 @@ function progressBar(io: CliIo): { onProgress: ((p: Progress) => void) | undefin
       if (drawn) io.stderr("\n");
     },
   };
+}
+
+/** The report with each tensor's decision (auto choice, overflow handling) attached. */
+function withDecisions(report: WeightReport, decisions: ReadonlyMap<string, TensorDecision>): WeightReport {
+  if (decisions.size === 0) return report;
+  return {
+    ...report,
+    tensors: report.tensors.map((t) => {
+      const decision = decisions.get(`${t.layerPath}/${t.field}`);
+      return decision === undefined ? t : { ...t, decision };
+    }),
+  };
+}
+
+function overflowNotes(decisions: ReadonlyMap<string, TensorDecision>): string {
+  const kept = [...decisions.values()].filter((d) => d.overflow === "kept-float32").map((d) => d.path);
+  const clamped = [...decisions.values()].filter((d) => d.overflow === "clamped").map((d) => d.path);
+  const lines = [
+    ...(kept.length === 0 ? [] : [`kept float32 (values beyond ±65504): ${kept.join(", ")}`]),
+    ...(clamped.length === 0 ? [] : [`clamped to ±65504: ${clamped.join(", ")}`]),
+  ];
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
 
 function formatChange(file: string, before: ModelSummary, after: ModelSummary, fileBytes: number): string {

@@ -164,7 +164,7 @@ describe("quantize", () => {
   });
 
   test("--nbits out of range says the range; not a number says so", () => {
-    expect(usageError(q().slice(0, -1).concat("9")).message).toBe("--nbits must be 16 or 1..8, got 9");
+    expect(usageError(q().slice(0, -1).concat("9")).message).toBe("--nbits must be 16, 1..8 or auto, got 9");
     expect(usageError(q().slice(0, -1).concat("abc")).message).toBe('--nbits needs a whole number, got "abc"');
   });
 
@@ -185,7 +185,7 @@ describe("quantize", () => {
     expect(usageError(["quantize"]).message).toBe("quantize needs an IN file");
     expect(usageError(["quantize", "-o", "b", "--nbits", "8"]).message).toBe("quantize needs an IN file");
     expect(usageError(["quantize", "a", "--nbits", "8"]).message).toBe("quantize needs -o OUT");
-    expect(usageError(["quantize", "a", "-o", "b"]).message).toBe("quantize needs --nbits (16, or 1..8)");
+    expect(usageError(["quantize", "a", "-o", "b"]).message).toBe("quantize needs --nbits (16, 1..8 or auto)");
     expect(usageError(["quantize", "a", "-o"]).message).toMatch(/-o/);
     expect(usageError(["quantize", "a", "-o", "b", "--nbits"]).message).toMatch(/nbits/);
   });

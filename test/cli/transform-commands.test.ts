@@ -55,8 +55,15 @@ function expectWrote(r: CliResult, input: string, output: string): void {
   const after = inspectModel(decodeModel(bytesOf(output))).totals.bytes;
   const size = statSync(output).size;
   const escaped = output.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  expect(r.stdout).toMatch(new RegExp(`^wrote ${escaped}: \\d+ layers \\(\\d+ tensors\\) changed; weights \\S+ [KMG]?B -> \\S+ [KMG]?B; file \\S+ [KMG]?B\\n$`));
-  expect(r.stdout).toContain(`; weights ${formatBytes(before)} -> ${formatBytes(after)}; file ${formatBytes(size)}\n`);
+  // The summary line; `quantize` follows it with the per-tensor table (layer, field, storage, bytes, SNR).
+  const [first = "", ...rest] = r.stdout.split("\n");
+  expect(`${first}\n`).toMatch(new RegExp(`^wrote ${escaped}: \\d+ layers \\(\\d+ tensors\\) changed; weights \\S+ [KMG]?B -> \\S+ [KMG]?B; file \\S+ [KMG]?B\\n$`));
+  expect(`${first}\n`).toContain(`; weights ${formatBytes(before)} -> ${formatBytes(after)}; file ${formatBytes(size)}\n`);
+  if (rest.length > 1) {
+    expect(rest[0]).toBe("");
+    expect(rest[1]).toMatch(/^layer +field +storage +bytes +SNR$/);
+    expect(r.stdout).toMatch(/\ntotal: \d+ tensors? \(\d+ exact\); weights /);
+  }
 }
 
 /** Exit 1, nothing on stdout, exactly one line on stderr starting `coreml-quantize:`. */

@@ -1,0 +1,187 @@
+/**
+ * nbits "auto" and float16Overflow: every chosen tensor meets the target (SNR
+ * recomputed here, independently of src/report), the choice is the smallest width
+ * that does, and overflowing half-precision tensors are handled as asked.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { decodeModel } from "../src/codec/decode-model.js";
+import { encodeModel } from "../src/codec/encode-model.js";
+import type { Model } from "../src/codec/model-types.js";
+import { readWeights, weightStorage } from "../src/codec/weight-storage.js";
+import { isQuantizeError } from "../src/errors.js";
+import { quantizeWeights, type TensorDecision } from "../src/quantize-weights.js";
+import { model as modelArbitrary } from "../src/testing/model.js";
+import { fuseLayers } from "../src/walker/fuse.js";
+import { allLayers } from "../src/walker/networks.js";
+import { layerWeights } from "../src/walker/weights.js";
+
+const golden = (name: string): Model => decodeModel(readFileSync(join(__dirname, "fixtures", "golden", "models", `${name}.mlmodel`)));
+
+/** 10 log10(Σx² / Σ(y-x)²), +Infinity when equal: written out here on purpose. */
+function snrDb(x: Float32Array, y: Float32Array): number {
+  let signal = 0;
+  let noise = 0;
+  for (let i = 0; i < x.length; i++) {
+    signal += (x[i] as number) ** 2;
+    noise += ((y[i] as number) - (x[i] as number)) ** 2;
+  }
+  return noise === 0 ? Infinity : 10 * Math.log10(signal / noise);
+}
+
+/** Per tensor path: [original (fused) values, quantized values, storage]. */
+function pairs(original: Model, quantized: Model): { path: string; x: Float32Array; y: Float32Array; storage: string; nbits?: number }[] {
+  const fusedOriginal = structuredClone(original);
+  const orig = allLayers(fusedOriginal);
+  const quant = allLayers(quantized);
+  const out: { path: string; x: Float32Array; y: Float32Array; storage: string; nbits?: number }[] = [];
+  const byName = new Map<string, (typeof orig)[number]>();
+  // Fuse each original network the way quantizeWeights did, then match layers by name.
+  const fusedLayers = new Map<string, ReturnType<typeof fuseLayers>>();
+  for (const l of orig) {
+    if (!fusedLayers.has(l.networkPath)) {
+      const net = orig.filter((o) => o.networkPath === l.networkPath && o.path.split("/").length === l.path.split("/").length).map((o) => o.layer);
+      fusedLayers.set(l.networkPath, fuseLayers(net));
+    }
+  }
+  for (const [networkPath, layers] of fusedLayers) for (const layer of layers) byName.set(`${networkPath}/${layer.name}`, { path: "", networkPath, layer });
+  for (const q of quant) {
+    const o = byName.get(`${q.networkPath}/${q.layer.name}`);
+    if (o === undefined) continue;
+    const oRefs = layerWeights(o.layer);
+    layerWeights(q.layer).forEach((ref, k) => {
+      const oRef = oRefs[k];
+      if (oRef === undefined || !ref.quantized) return;
+      const storage = weightStorage(ref.weightParams);
+      out.push({
+        path: `${q.path}/${ref.field}`,
+        x: readWeights(oRef.weightParams, oRef.shape, oRef.axis),
+        y: readWeights(ref.weightParams, ref.shape, ref.axis),
+        storage: storage.kind,
+        ...(storage.kind === "linear" || storage.kind === "lut" ? { nbits: storage.nbits } : {}),
+      });
+    });
+  }
+  return out;
+}
+
+describe("nbits auto", () => {
+  for (const name of ["cnn", "mlp", "sequence", "control_flow", "mixed_fp16", "real_updatable_drawing_pipeline_nn_knn"]) {
+    for (const target of [20, 35, 50]) {
+      test(`${name} at ${target} dB: every tensor meets the target, and its decision says so`, () => {
+        const input = golden(name);
+        const decisions: TensorDecision[] = [];
+        const output = quantizeWeights(input, { nbits: "auto", targetSnrDb: target, onTensor: (d) => decisions.push(d) });
+        const tensors = pairs(input, output);
+        expect(tensors.length).toBeGreaterThan(0);
+        for (const t of tensors) {
+          expect({ path: t.path, meets: snrDb(t.x, t.y) >= target - 1e-9 }).toEqual({ path: t.path, meets: true });
+        }
+        expect(decisions.length).toBeGreaterThan(0);
+        for (const d of decisions) {
+          const t = tensors.find((p) => p.path === d.path);
+          if (t === undefined) continue;
+          expect(t.storage).toBe(d.storage);
+          if (d.snrDb !== undefined && Number.isFinite(d.snrDb)) expect(Math.abs(snrDb(t.x, t.y) - d.snrDb)).toBeLessThan(0.01);
+        }
+      });
+    }
+  }
+
+  test("the chosen width is the smallest that meets the target: one bit fewer misses it (same modes)", () => {
+    const input = golden("cnn");
+    const target = 35;
+    const output = quantizeWeights(input, { nbits: "auto", targetSnrDb: target });
+    for (const t of pairs(input, output)) {
+      if (t.nbits === undefined || t.nbits === 1) continue;
+      // Re-quantize this tensor alone at one bit fewer with each mode: both miss.
+      for (const mode of ["linear", "kmeans_lut"] as const) {
+        const fewer = quantizeWeights(input, { nbits: t.nbits - 1, mode });
+        const again = pairs(input, fewer).find((p) => p.path === t.path);
+        if (again === undefined) continue;
+        expect({ path: t.path, mode, misses: snrDb(again.x, again.y) < target }).toEqual({ path: t.path, mode, misses: true });
+      }
+    }
+  });
+
+  test("is deterministic and never larger than the input", () => {
+    const input = golden("mlp");
+    const a = encodeModel(quantizeWeights(input, { nbits: "auto" }));
+    const b = encodeModel(quantizeWeights(input, { nbits: "auto" }));
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    expect(a.length).toBeLessThan(encodeModel(input).length);
+  });
+
+  test("random models: every tensor meets the target", () => {
+    fc.assert(fc.property(modelArbitrary(), fc.integer({ min: 10, max: 60 }), (m, target) => {
+      const output = quantizeWeights(m, { nbits: "auto", targetSnrDb: target });
+      for (const t of pairs(m, output)) expect(snrDb(t.x, t.y) >= target - 1e-9).toBe(true);
+    }), { seed: 42, numRuns: 25 });
+  });
+
+  test("refuses a bad target or mode list", () => {
+    const input = golden("mlp");
+    for (const options of [{ targetSnrDb: NaN }, { targetSnrDb: Infinity }, { modes: [] }, { modes: ["custom_lut"] }]) {
+      let caught: unknown;
+      try {
+        quantizeWeights(input, { nbits: "auto", ...(options as object) });
+      } catch (error) {
+        caught = error;
+      }
+      expect(isQuantizeError(caught, "invalid-option")).toBe(true);
+    }
+  });
+});
+
+describe("float16Overflow", () => {
+  const input = golden("fp16_overflow");
+  const weights = (m: Model) => {
+    const ref = layerWeights((allLayers(m)[0] as ReturnType<typeof allLayers>[number]).layer)[0];
+    if (ref === undefined) throw new Error("no weights");
+    return ref;
+  };
+
+  test("error (the default) refuses, naming the tensor", () => {
+    let caught: unknown;
+    try {
+      quantizeWeights(input, { nbits: 16 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isQuantizeError(caught, "float16-overflow")).toBe(true);
+    expect((caught as Error).message).toContain("fc_overflow");
+  });
+
+  test("keep-float32 leaves just that tensor in float32 and says so", () => {
+    const decisions: TensorDecision[] = [];
+    const output = quantizeWeights(input, { nbits: 16, float16Overflow: "keep-float32", onTensor: (d) => decisions.push(d) });
+    expect(weightStorage(weights(output).weightParams).kind).toBe("float32");
+    expect(weights(output).weightParams.floatValue).toEqual(weights(input).weightParams.floatValue);
+    expect(decisions.filter((d) => d.overflow === "kept-float32").map((d) => d.path)).toEqual([expect.stringContaining("fc_overflow")]);
+  });
+
+  test("clamp saturates to ±65504 and stores half precision", () => {
+    const decisions: TensorDecision[] = [];
+    const output = quantizeWeights(input, { nbits: 16, float16Overflow: "clamp", onTensor: (d) => decisions.push(d) });
+    const ref = weights(output);
+    expect(weightStorage(ref.weightParams).kind).toBe("float16");
+    const before = weights(input).weightParams.floatValue;
+    const after = readWeights(ref.weightParams, ref.shape, ref.axis);
+    for (let i = 0; i < before.length; i++) {
+      const v = before[i] as number;
+      if (Math.abs(v) > 65504) expect(after[i]).toBe(Math.sign(v) * 65504);
+    }
+    expect(decisions.some((d) => d.overflow === "clamped")).toBe(true);
+  });
+
+  test("an unknown value is refused", () => {
+    let caught: unknown;
+    try {
+      quantizeWeights(input, { nbits: 16, float16Overflow: "wrap" as "clamp" });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isQuantizeError(caught, "invalid-option")).toBe(true);
+  });
+});
