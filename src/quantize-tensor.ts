@@ -45,13 +45,11 @@ export const perChannel = (values: Float32Array, context: Pick<TensorContext, "s
     throw new QuantizeError("invalid-weights",
       `${values.length} values do not split into the ${channels} channels of shape [${context.shape.join(", ")}]`, { path: context.path });
   }
-  if (declared === values.length) return channelLayout(rank1 ? [values.length] : context.shape, rank1 ? 0 : context.axis, { path: context.path });
-  if (context.axis !== 0) {
+  if (declared !== values.length) {
     throw new QuantizeError("invalid-weights",
       `${values.length} values but the layer declares shape [${context.shape.join(", ")}] (${declared} values)`, { path: context.path });
   }
-  // The reference reshapes to [channels, -1]: a count the shape does not predict still splits evenly.
-  return { outer: 1, channels, inner: values.length / channels };
+  return channelLayout(rank1 ? [values.length] : context.shape, rank1 ? 0 : context.axis, { path: context.path });
 };
 
 /** Each mode's quantizer. */

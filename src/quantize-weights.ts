@@ -9,7 +9,7 @@ import { FLOAT16_MAX } from "./codec/float16.js";
 import { readWeights, weightStorage, withFloat16, withFloat32, withInt8, withLinear, withLut } from "./codec/weight-storage.js";
 import { quantizeInt8 } from "./quantizer/int8.js";
 import { QuantizeError } from "./errors.js";
-import { assertHasNetwork } from "./validate-model.js";
+import { assertDeclaredCount, assertHasNetwork, validateWeights } from "./validate-model.js";
 import { chooseTensorStorage, type AutoMode } from "./auto-bits.js";
 import type { LutFunction } from "./quantizer/custom-lut.js";
 import { TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult } from "./quantize-tensor.js";
@@ -205,6 +205,8 @@ interface Transform {
 }
 
 function transformModel(model: Model, transform: Transform): Model {
+  // Validate before working: a tensor inconsistent with its layer is refused, never passed on.
+  validateWeights(model);
   const counter = { done: 0, total: 0 };
   return mapNetworkModels(model, (sub, path) => {
     if (!isNetworkModel(sub)) return sub;
@@ -265,9 +267,10 @@ const FLOAT16_OVERFLOWS: readonly string[] = ["error", "keep-float32", "clamp"];
 
 /** float32 -> half precision; other storages are left alone. */
 function toHalfPrecision(overflow: Float16Overflow, onTensor: QuantizeOptions["onTensor"]): TensorPlan {
-  return (weightParams, _ref, path) => {
+  return (weightParams, ref, path) => {
     if (weightStorage(weightParams, path).kind !== "float32") return weightParams;
     let values = weightParams.floatValue;
+    assertDeclaredCount(values.length, ref.shape, path);
     let first = -1;
     for (let i = 0; i < values.length && first < 0; i++) {
       // NaN has a half-precision form; only magnitudes overflow.
@@ -310,6 +313,7 @@ function toAutoStorage(auto: { targetSnrDb: number; modes: readonly AutoMode[] }
     const kind = weightStorage(weightParams, path).kind;
     if (kind !== "float32" && kind !== "float16") return weightParams;
     const values = readWeights(weightParams, ref.shape, ref.axis, path);
+    assertDeclaredCount(values.length, ref.shape, path);
     assertFiniteValues(values, path);
     const choice = chooseTensorStorage(values, { shape: ref.shape, axis: ref.axis, path }, auto.targetSnrDb, auto.modes);
     switch (choice.storage) {
@@ -339,6 +343,7 @@ function toNbits(mode: TensorMode, nbits: number, lutFunction: LutFunction | und
     // float16 weights are widened and quantized like float32 ones; quantized or empty ones stay.
     if (kind !== "float32" && kind !== "float16") return weightParams;
     const values = readWeights(weightParams, ref.shape, ref.axis, path);
+    assertDeclaredCount(values.length, ref.shape, path);
     onTensor?.({ path, storage: mode === "linear" || mode === "linear_symmetric" ? "linear" : "lut", nbits, mode });
     return run(mode, weightParams, values, { nbits, shape: ref.shape, axis: ref.axis, path, lutFunction });
   };

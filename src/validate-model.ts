@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { packedByteLength } from "./codec/bit-pack.js";
-import type { Model } from "./codec/model-types.js";
+import type { Model, NeuralNetworkLayer } from "./codec/model-types.js";
 import { weightStorage } from "./codec/weight-storage.js";
 import { QuantizeError } from "./errors.js";
 import { allLayers } from "./walker/networks.js";
@@ -58,6 +58,7 @@ function hasEmptyNetwork(model: Model): boolean {
  */
 export function validateWeights(model: Model): void {
   for (const { path, layer } of allLayers(model)) {
+    assertLayerShapes(layer, path);
     for (const ref of layerWeights(layer)) {
       const where = `${path}/${ref.field}`;
       const storage = weightStorage(ref.weightParams, where);
@@ -93,5 +94,45 @@ export function validateWeights(model: Model): void {
         }
       }
     }
+  }
+}
+
+/**
+ * Refuses a layer whose parameters make the shape of its weights impossible: a
+ * dimension that is not a whole number, as a deconvolution's `outputChannels /
+ * nGroups` when the output channels do not divide into the groups.
+ *
+ * @param layer - the layer
+ * @param path - where, for the message
+ * @throws {@link QuantizeError} `invalid-weights` naming the parameters
+ */
+export function assertLayerShapes(layer: NeuralNetworkLayer, path: string): void {
+  if (layer.layer.case === "convolution" && layer.layer.value.isDeconvolution) {
+    const { outputChannels, nGroups } = layer.layer.value;
+    if (nGroups === 0n || outputChannels % nGroups !== 0n) {
+      throw new QuantizeError("invalid-weights",
+        `deconvolution outputChannels (${outputChannels}) is not a multiple of nGroups (${nGroups})`, { path: `${path}/weights` });
+    }
+  }
+  for (const ref of layerWeights(layer)) {
+    if (!ref.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new QuantizeError("invalid-weights", `the layer's parameters give an impossible shape for ${ref.field}`, { path: `${path}/${ref.field}` });
+    }
+  }
+}
+
+/**
+ * Refuses values whose count is not what the declared shape holds.
+ *
+ * @param count - the values present
+ * @param shape - the declared shape
+ * @param path - where, for the message
+ * @throws {@link QuantizeError} `invalid-weights`
+ */
+export function assertDeclaredCount(count: number, shape: readonly number[], path: string): void {
+  const declared = shape.reduce((a, b) => a * b, 1);
+  if (count !== declared) {
+    throw new QuantizeError("invalid-weights",
+      `${count} values, but the layer declares shape [${shape.join(", ")}] (${declared} values)`, { path });
   }
 }

@@ -81,7 +81,9 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       io.stdout(`${io.version}\n`);
       return EXIT.ok;
     case "inspect": {
-      const summary = inspectModel(readModelFile(command.model));
+      const model = readModelFile(command.model);
+      validateWeights(model);
+      const summary = inspectModel(model);
       io.stdout(command.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(command.model, summary));
       return EXIT.ok;
     }

@@ -1,6 +1,7 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { concatUint8Arrays } from "typed-array-utils";
 import { QuantizeError } from "../errors.js";
+import { checkFraming } from "./check-framing.js";
 import { float32FromBytes } from "./float32-bytes.js";
 import { mapWeightParams } from "./map-weight-params.js";
 import type { Model } from "./model-types.js";
@@ -56,6 +57,7 @@ export interface DecodeOptions {
 export function decodeModel(bytes: ModelBytes, options: DecodeOptions = {}): Model {
   // isView, not instanceof: an ArrayBuffer from another realm (iframe, vm) fails instanceof.
   const input = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
+  checkFraming(readSchema(), input, MAX_NESTING_DEPTH);
   let decoded: object;
   try {
     decoded = fromBinary(readSchema(), input, { readUnknownFields: true, recursionLimit: MAX_NESTING_DEPTH });

@@ -3,7 +3,7 @@
  * inputs is spelled out here, independent of the codec under test), model builders
  * on top of it, the CLI run in-process and as the real binary, and file helpers.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +17,8 @@ import { run } from "../../src/cli/run.js";
 export const F = {
   model: { specificationVersion: 1, description: 2, glmRegressor: 300, neuralNetwork: 500, mlProgram: 502 },
   network: { layers: 1 },
-  layer: { name: 1, input: 2, output: 3, innerProduct: 140, branch: 605 },
+  layer: { name: 1, input: 2, output: 3, convolution: 100, innerProduct: 140, branch: 605 },
+  convolution: { outputChannels: 1, kernelChannels: 2, nGroups: 10, kernelSize: 20, isDeconvolution: 60, weights: 90 },
   branch: { ifBranch: 1, elseBranch: 2 },
   innerProduct: { inputChannels: 1, outputChannels: 2, hasBias: 10, weights: 20, bias: 21 },
   weights: { floatValue: 1, float16Value: 2, rawValue: 30, int8RawValue: 31, quantization: 40, isUpdatable: 50 },
@@ -117,6 +118,14 @@ export function networkModel(layers: readonly Uint8Array[], specificationVersion
   return concat(varintField(F.model.specificationVersion, specificationVersion), lengthDelimited(F.model.neuralNetwork, network));
 }
 
+/** A 4x4 innerProduct "fc" whose weights are `weights` (a WeightParams' bytes), plus a good 4-value bias. */
+export const fcModel = (weights: Uint8Array): Uint8Array =>
+  networkModel([innerProductLayer("fc", { inputChannels: 4, outputChannels: 4 }, weights, floatValueRecords([0.1, -0.2, 0.3, -0.4]))]);
+
+/** 16 small weights for {@link fcModel}; the sixth is `special` when given. */
+export const sixteen = (special?: number): number[] =>
+  Array.from({ length: 16 }, (_, i) => (i === 5 && special !== undefined ? special : (i - 7.5) / 8));
+
 /**
  * Model.neuralNetwork > layers > NeuralNetworkLayer.branch > BranchLayerParams.ifBranch
  * > layers > … `depth` branch layers deep, around an empty network. Built from the
@@ -193,9 +202,11 @@ export function topLevelBoundaries(bytes: Uint8Array): number[] {
       case WIRE.fixed32:
         pos += 4;
         break;
-      case WIRE.lengthDelimited:
-        pos += Number(readVarint());
+      case WIRE.lengthDelimited: {
+        const length = Number(readVarint()); // read before `pos +=` evaluates pos
+        pos += length;
         break;
+      }
       default:
         throw new Error(`unexpected wire type ${key & 7}`);
     }
@@ -248,6 +259,47 @@ export function runBinary(argv: readonly string[], timeoutMs = 20_000, env: Node
     env: { ...process.env, COREML_QUANTIZE_DEBUG: "", ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal, ms: Date.now() - started };
+}
+
+/** {@link runBinary} without blocking: many can run at once. */
+export function runBinaryAsync(argv: readonly string[], timeoutMs = 20_000): Promise<CliResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...argv], {
+      cwd: REPO, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, COREML_QUANTIZE_DEBUG: "" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      stdout += text;
+    });
+    child.stderr.setEncoding("utf8").on("data", (text: string) => {
+      stderr += text;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, signal, ms: Date.now() - started });
+    });
+  });
+}
+
+/** Runs `jobs` with at most `limit` at a time, results in order. */
+export async function pool<T>(jobs: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array<T>(jobs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await (jobs[i] as () => Promise<T>)();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
+  return results;
 }
 
 /** Every `.ts` under src/ whose `.js` in dist/ is missing or older. */

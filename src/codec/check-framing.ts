@@ -1,0 +1,85 @@
+/**
+ * A cheap pass over the wire format before decoding: every length must fit in the
+ * bytes that remain. protobuf-es reads lengths as 32-bit numbers, so a declared
+ * length of 2^32 or more would wrap around and silently decode as something else.
+ * Only records of message type are entered; weight payloads are stepped over by
+ * their length, so the pass costs a few operations per field, not per weight.
+ *
+ * @packageDocumentation
+ */
+import type { DescMessage } from "@bufbuild/protobuf";
+import { QuantizeError } from "../errors.js";
+
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LENGTH_DELIMITED = 2;
+const WIRE_FIXED32 = 5;
+
+/**
+ * Checks the framing of `bytes` as a `root` message.
+ *
+ * @param root - the message type of the whole buffer
+ * @param bytes - the encoded message
+ * @param maxDepth - nesting allowed (deeper nesting is left for the decoder to refuse)
+ * @throws {@link QuantizeError} `invalid-protobuf` naming the offset and the length
+ */
+export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: number): void {
+  const stack: { desc: DescMessage; end: number }[] = [{ desc: root, end: bytes.length }];
+  let pos = 0;
+  const varint = (): number => {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 10; i++) {
+      if (pos >= bytes.length) throw truncated(pos);
+      const byte = bytes[pos++] as number;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 0x80;
+    }
+    throw new QuantizeError("invalid-protobuf", `not a valid Core ML model: a varint at offset ${pos - 10} runs past 10 bytes`);
+  };
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as { desc: DescMessage; end: number };
+    if (pos >= top.end) {
+      if (pos > top.end) throw truncated(top.end);
+      stack.pop();
+      continue;
+    }
+    const tag = varint();
+    const wireType = tag % 8;
+    switch (wireType) {
+      case WIRE_VARINT:
+        varint();
+        break;
+      case WIRE_FIXED64:
+        pos += 8;
+        break;
+      case WIRE_FIXED32:
+        pos += 4;
+        break;
+      case WIRE_LENGTH_DELIMITED: {
+        const start = pos;
+        const length = varint();
+        if (length > top.end - pos) {
+          throw new QuantizeError("invalid-protobuf",
+            `not a valid Core ML model: a record at offset ${start} declares ${length} bytes, but only ${top.end - pos} remain`);
+        }
+        const field = top.desc.fields.find((f) => f.number === Math.floor(tag / 8));
+        const child = field?.fieldKind === "message" || (field?.fieldKind === "list" && field.listKind === "message")
+          ? field.message
+          : undefined;
+        if (child !== undefined && stack.length < maxDepth) stack.push({ desc: child, end: pos + length });
+        else pos += length;
+        break;
+      }
+      default:
+        // Groups and invalid wire types: the decoder knows what to do with them.
+        return;
+    }
+    if (pos > top.end) throw truncated(top.end);
+  }
+}
+
+function truncated(at: number): QuantizeError {
+  return new QuantizeError("invalid-protobuf", `not a valid Core ML model: a record runs past byte ${at} (truncated or corrupt)`);
+}
