@@ -21,13 +21,15 @@ export type TensorChoice =
   | { readonly storage: "float32"; readonly snrDb: number };
 
 /**
- * The smallest bit width in 1..8 whose best mode (highest SNR; earlier mode on a
- * tie) reaches `targetSnrDb`; failing that, half precision if it reaches it (and
- * every value fits), else float32. An n-bit choice that would take more bytes than
- * half precision (small tensors, where the table or per-channel parameters weigh
- * most) gives way to half precision when that meets the target, and one larger
- * than float32 to float32. SNR is `+Infinity` for an exact reconstruction.
- * Deterministic: the quantizers are.
+ * The smallest storage that keeps `targetSnrDb`: every bit width 1..8 with each
+ * allowed mode, half precision (if every value fits), and float32 (exact) compete,
+ * and the one taking the fewest bytes wins; ties go to fewer bits, then to the
+ * higher SNR (the earlier mode on a full tie). On tensors of any size the indices
+ * dominate, and this is the smallest bit width whose best mode meets the target;
+ * on small tensors a lookup table or per-channel parameters can outweigh a bit
+ * saved, and a wider or half-precision storage is smaller. So the result is never
+ * larger than any uniform bit width (or half precision) that meets the target on
+ * this tensor. SNR is `+Infinity` for an exact reconstruction. Deterministic.
  *
  * @param values - the tensor (after fusion), finite
  * @param context - shape, axis and path of the tensor
@@ -41,25 +43,27 @@ export function chooseTensorStorage(
   targetSnrDb: number,
   modes: readonly AutoMode[],
 ): TensorChoice {
+  let best: { choice: TensorChoice; bytes: number } = { choice: { storage: "float32", snrDb: Number.POSITIVE_INFINITY }, bytes: 4 * values.length };
+  const consider = (choice: TensorChoice, bytes: number): void => {
+    if (choice.snrDb < targetSnrDb) return;
+    const current = best.choice;
+    const sameWidthBetter = bytes === best.bytes && choice.storage === "n-bit" && current.storage === "n-bit"
+      && choice.nbits === current.nbits && choice.snrDb > current.snrDb;
+    if (bytes < best.bytes || sameWidthBetter) best = { choice, bytes };
+  };
+  const half = halfPrecision(values, targetSnrDb);
   for (let nbits = 1; nbits <= 8; nbits++) {
-    let best: Extract<TensorChoice, { storage: "n-bit" }> | undefined;
+    // The indices alone take this much: once that is no smaller than the best, wider cannot win.
+    if (Math.ceil((values.length * nbits) / 8) >= Math.min(best.bytes, half === undefined ? Infinity : 2 * values.length)) break;
     for (const mode of modes) {
       if (mode === "linear_symmetric" && nbits !== 8) continue;
       const result = TENSOR_QUANTIZERS[mode](values, { ...context, nbits, lutFunction: undefined });
       const snrDb = snr(values, reconstruct(values, result, nbits, context));
-      if (best === undefined || snrDb > best.snrDb) best = { storage: "n-bit", nbits, mode, result, snrDb };
-    }
-    if (best !== undefined && best.snrDb >= targetSnrDb) {
-      // A table or per-channel parameters can outweigh the savings on small tensors:
-      // never pick a storage larger than half precision (when that meets the target)
-      // or float32.
-      if (storedBytes(best.result) < 2 * values.length) return best;
-      const half = halfPrecision(values, targetSnrDb);
-      if (half !== undefined) return half;
-      return storedBytes(best.result) < 4 * values.length ? best : { storage: "float32", snrDb: Number.POSITIVE_INFINITY };
+      consider({ storage: "n-bit", nbits, mode, result, snrDb }, storedBytes(result));
     }
   }
-  return halfPrecision(values, targetSnrDb) ?? { storage: "float32", snrDb: Number.POSITIVE_INFINITY };
+  if (half !== undefined) consider(half, 2 * values.length);
+  return best.choice;
 }
 
 /** Half precision if every value fits and the SNR reaches the target. */
