@@ -20,7 +20,7 @@ import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector } from "../
 import { formatReport, reportJson } from "../report/format-report.js";
 import { weightReport, type WeightReport } from "../report/weight-report.js";
 import { parseCommand, UsageError, USAGE, type Command } from "./args.js";
-import { formatBytes, formatTable } from "./format-table.js";
+import { formatBytes, formatTable, storageLabel } from "../report/format-table.js";
 
 /** Where the CLI writes. */
 export interface CliIo {
@@ -228,16 +228,6 @@ function formatChange(file: string, before: ModelSummary, after: ModelSummary, f
   return `wrote ${file}: ${layers.size} layers (${changed} tensors) changed; weights ${formatBytes(before.totals.bytes)} -> ${formatBytes(after.totals.bytes)}; file ${formatBytes(fileBytes)}\n`;
 }
 
-function storageLabel(w: ModelSummary["weights"][number]): string {
-  switch (w.storage) {
-    case "linear":
-      return `${w.nbits}-bit linear`;
-    case "lut":
-      return `${w.nbits}-bit LUT`;
-    default:
-      return w.storage;
-  }
-}
 
 /** The people's view of {@link inspectModel}. */
 export function formatSummary(file: string, summary: ModelSummary): string {

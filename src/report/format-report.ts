@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { formatBytes, formatTable } from "../cli/format-table.js";
+import { formatBytes, formatTable, storageLabel } from "./format-table.js";
 import type { StoredTensor, TensorReport, WeightReport } from "./weight-report.js";
 
 /**
@@ -72,16 +72,6 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-function storageLabel(s: StoredTensor): string {
-  switch (s.storage) {
-    case "linear":
-      return `${s.nbits}-bit linear`;
-    case "lut":
-      return `${s.nbits}-bit LUT`;
-    default:
-      return s.storage;
-  }
-}
 
 function snrLabel(t: TensorReport): string {
   if (t.snrDb !== null) return `${t.snrDb.toFixed(1)} dB`;

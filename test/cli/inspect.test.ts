@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { USAGE } from "../../src/cli/args.js";
-import { formatBytes } from "../../src/cli/format-table.js";
+import { formatBytes } from "../../src/report/format-table.js";
 import { EXIT, run } from "../../src/cli/run.js";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import { encodeModel } from "../../src/codec/encode-model.js";

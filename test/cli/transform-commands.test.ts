@@ -10,7 +10,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { USAGE } from "../../src/cli/args.js";
-import { formatBytes } from "../../src/cli/format-table.js";
+import { formatBytes } from "../../src/report/format-table.js";
 import { EXIT } from "../../src/cli/run.js";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import { encodeModel } from "../../src/codec/encode-model.js";

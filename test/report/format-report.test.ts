@@ -2,7 +2,7 @@
  * formatReport and reportJson: the table's columns and labels (storage, bytes,
  * exact / inf / -inf), the fused and non-finite notes, the totals line.
  */
-import { formatBytes } from "../../src/cli/format-table.js";
+import { formatBytes } from "../../src/report/format-table.js";
 import { formatReport, reportJson } from "../../src/report/format-report.js";
 import { weightReport, type ReportTotals, type TensorReport, type WeightReport } from "../../src/report/weight-report.js";
 import { loadGolden } from "../walker/helpers.js";

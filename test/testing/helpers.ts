@@ -10,6 +10,7 @@ import {
 } from "../../src/gen/NeuralNetwork_pb.js";
 import { isQuantizeError, type ErrorCode } from "../../src/errors.js";
 import { fuseLayers } from "../../src/walker/fuse.js";
+import { walkLayers } from "../walker/helpers.js";
 
 /** The storages a WeightParams has data in. */
 export function storagesUsed(wp: WeightParams): string[] {
@@ -156,35 +157,7 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * `.../layers[2] "loop"/bodyNetwork/layers[0] "x"`.
  */
 export function layerPaths(model: Model): { path: string; layer: NeuralNetworkLayer }[] {
-  const out: { path: string; layer: NeuralNetworkLayer }[] = [];
-  const visitNetwork = (network: AnyNetwork, networkPath: string): void => {
-    network.layers.forEach((layer, i) => {
-      const path = `${networkPath}/layers[${i}] ${JSON.stringify(layer.name)}`;
-      out.push({ path, layer });
-      for (const nested of nestedOf(layer)) visitNetwork(nested.network, `${path}/${nested.field}`);
-    });
-  };
-  const visitModel = (m: Model, path: string): void => {
-    const t = m.Type;
-    switch (t.case) {
-      case "neuralNetwork":
-      case "neuralNetworkClassifier":
-      case "neuralNetworkRegressor":
-        visitNetwork(t.value, `${path}/${t.case}`);
-        break;
-      case "pipeline":
-        t.value.models.forEach((sub, i) => visitModel(sub, `${path}/pipeline.models[${i}]`));
-        break;
-      case "pipelineClassifier":
-      case "pipelineRegressor":
-        (t.value.pipeline?.models ?? []).forEach((sub, i) => visitModel(sub, `${path}/${t.case}.pipeline.models[${i}]`));
-        break;
-      default:
-        break;
-    }
-  };
-  visitModel(model, "model");
-  return out;
+  return walkLayers(model).map(({ path, layer }) => ({ path, layer }));
 }
 
 /** The channel of value `k` of a tensor of `shape` along `axis` (a rank-1 tensor is one channel). */

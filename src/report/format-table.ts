@@ -41,3 +41,20 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/**
+ * A storage for people: `8-bit linear`, `4-bit LUT`, `float16`, …
+ *
+ * @param stored - a storage kind, with the bit width for n-bit kinds
+ * @returns the label
+ */
+export function storageLabel(stored: { readonly storage: string; readonly nbits?: number | undefined }): string {
+  switch (stored.storage) {
+    case "linear":
+      return `${stored.nbits}-bit linear`;
+    case "lut":
+      return `${stored.nbits}-bit LUT`;
+    default:
+      return stored.storage;
+  }
+}

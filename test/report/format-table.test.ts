@@ -2,7 +2,7 @@
  * Plain-text tables and byte counts for people.
  */
 import * as fc from "fast-check";
-import { formatBytes, formatTable, type Column } from "../../src/cli/format-table.js";
+import { formatBytes, formatTable, type Column } from "../../src/report/format-table.js";
 
 /** Pinned so a failure reproduces; change it only on purpose. */
 const SEED = 20240611;
