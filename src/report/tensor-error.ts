@@ -62,9 +62,45 @@ export function tensorError(original: Float32Array, reconstructed: Float32Array)
   if (reconstructed.length !== count) {
     throw new QuantizeError("invalid-weights", `cannot compare ${count} original values with ${reconstructed.length} reconstructed ones`);
   }
-  // Fast path, no branches (a data-dependent branch here costs several times the
-  // whole loop on random weights): finiteness is accumulated as x - x + y - y,
-  // which turns NaN if any value is NaN or infinite, and then the careful pass runs.
+  const all = accumulate(original, reconstructed);
+  if (all.finiteCheck === 0) return summarize(count, 0, true, count, all);
+  // Rare: NaN or infinities. Count them, compare them, and sum over the finite pairs only.
+  const keptOriginal = new Float32Array(count);
+  const keptReconstructed = new Float32Array(count);
+  let kept = 0;
+  let sameNonFinite = true;
+  for (let i = 0; i < count; i++) {
+    const x = original[i] as number;
+    const y = reconstructed[i] as number;
+    if (Number.isFinite(x) && Number.isFinite(y)) {
+      keptOriginal[kept] = x;
+      keptReconstructed[kept++] = y;
+    } else if (!Object.is(x, y) && !(Number.isNaN(x) && Number.isNaN(y))) {
+      // Object.is: NaN matches NaN; an infinity matches only itself.
+      sameNonFinite = false;
+    }
+  }
+  const finite = accumulate(keptOriginal.subarray(0, kept), keptReconstructed.subarray(0, kept));
+  return summarize(count, count - kept, sameNonFinite, kept, finite);
+}
+
+interface Sums {
+  readonly signal: number;
+  readonly noise: number;
+  readonly peak: number;
+  readonly maxAbsError: number;
+  readonly dot: number;
+  readonly energy: number;
+  /** 0 when every value is finite, NaN otherwise. */
+  readonly finiteCheck: number;
+}
+
+/**
+ * The sums in one pass with no data-dependent branch (a branch here costs several
+ * times the whole loop on random weights): finiteness is accumulated as
+ * x - x + y - y, which turns NaN if any value is NaN or infinite.
+ */
+function accumulate(original: Float32Array, reconstructed: Float32Array): Sums {
   let signal = 0;
   let noise = 0;
   let peak = 0;
@@ -72,7 +108,7 @@ export function tensorError(original: Float32Array, reconstructed: Float32Array)
   let dot = 0;
   let energy = 0;
   let finiteCheck = 0;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < original.length; i++) {
     const x = original[i] as number;
     const y = reconstructed[i] as number;
     finiteCheck += x - x + (y - y);
@@ -85,49 +121,7 @@ export function tensorError(original: Float32Array, reconstructed: Float32Array)
     dot += x * y;
     energy += y * y;
   }
-  if (finiteCheck === 0) return summarize(count, 0, true, count, { signal, noise, peak, maxAbsError, dot, energy });
-  return tensorErrorWithNonFinite(original, reconstructed);
-}
-
-interface Sums {
-  readonly signal: number;
-  readonly noise: number;
-  readonly peak: number;
-  readonly maxAbsError: number;
-  readonly dot: number;
-  readonly energy: number;
-}
-
-/** The careful pass: NaN and infinite values are counted and left out of the sums. */
-function tensorErrorWithNonFinite(original: Float32Array, reconstructed: Float32Array): TensorError {
-  const count = original.length;
-  let signal = 0;
-  let noise = 0;
-  let peak = 0;
-  let maxAbsError = 0;
-  let dot = 0;
-  let energy = 0;
-  let nonFinite = 0;
-  let sameNonFinite = true;
-  for (let i = 0; i < count; i++) {
-    const x = original[i] as number;
-    const y = reconstructed[i] as number;
-    if (!Number.isFinite(x) || !Number.isFinite(y)) {
-      nonFinite++;
-      // Object.is: NaN matches NaN; an infinity matches only itself.
-      if (!Object.is(x, y) && !(Number.isNaN(x) && Number.isNaN(y))) sameNonFinite = false;
-      continue;
-    }
-    const n = y - x;
-    const x2 = x * x;
-    signal += x2;
-    noise += n * n;
-    peak = Math.max(peak, x2);
-    maxAbsError = Math.max(maxAbsError, Math.abs(n));
-    dot += x * y;
-    energy += y * y;
-  }
-  return summarize(count, nonFinite, sameNonFinite, count - nonFinite, { signal, noise, peak, maxAbsError, dot, energy });
+  return { signal, noise, peak, maxAbsError, dot, energy, finiteCheck };
 }
 
 function summarize(count: number, nonFinite: number, sameNonFinite: boolean, finite: number, sums: Sums): TensorError {
