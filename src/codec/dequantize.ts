@@ -6,7 +6,18 @@
 
 import { QuantizeError } from "../errors.js";
 import { assertLayoutFits, type ChannelLayout } from "./channel-layout.js";
-import type { QuantizeErrorOptions as QuantizerOptions } from "../errors.js";
+import type { QuantizeErrorOptions } from "../errors.js";
+
+/** Where the tensor lives (for errors), and optionally where to write the result. */
+export interface DequantizeOptions extends QuantizeErrorOptions {
+  /**
+   * Write into this array (exactly as long as the indices) instead of a new one, so
+   * a caller going through many tensors can reuse one buffer.
+   * @defaultValue a new Float32Array
+   */
+  readonly into?: Float32Array;
+}
+type QuantizerOptions = DequantizeOptions;
 
 /**
  * Reconstructs linearly quantized weights: `w = q * scale[c] + bias[c]`, in float64,
@@ -37,7 +48,7 @@ export function dequantizeLinear(indices: Uint8Array, scale: ArrayLike<number>,
   assertChannelCount("bias", bias.length, channels, options);
   const perChannel = scale.length !== 1;
   const biasPerChannel = bias.length !== 1;
-  const out = new Float32Array(indices.length);
+  const out = outputFor(indices.length, options);
   let k = 0;
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++) {
@@ -66,7 +77,7 @@ export function dequantizeLut(indices: Uint8Array, lut: ArrayLike<number>,
   const table = Float32Array.from(lut);
   const size = table.length;
   const n = indices.length;
-  const out = new Float32Array(n);
+  const out = outputFor(n, options);
   for (let k = 0; k < n; k++) {
     const q = indices[k];
     if (q >= size) {
@@ -84,4 +95,13 @@ function assertChannelCount(name: string, length: number, channels: number,
     throw new QuantizeError("invalid-weights",
       `${name} has ${length} entries; expected 1 or one per channel (${channels})`, options);
   }
+}
+
+function outputFor(length: number, options: DequantizeOptions): Float32Array {
+  const into = options.into;
+  if (into === undefined) return new Float32Array(length);
+  if (into.length !== length) {
+    throw new RangeError(`dequantize into an array of ${into.length} values, but there are ${length}`);
+  }
+  return into;
 }

@@ -101,12 +101,14 @@ export function encodeFloat16(values: Float32Array): Uint8Array {
  * {@link encodeFloat16}.
  *
  * @param bytes - two bytes per value; a trailing odd byte is ignored
+ * @param into - write here (exactly one value per half) instead of a new array
  * @returns the values
  */
-export function decodeFloat16(bytes: Uint8Array): Float32Array {
+export function decodeFloat16(bytes: Uint8Array, into?: Float32Array): Float32Array {
   const count = bytes.byteLength >>> 1;
-  const out = new Float32Array(count);
-  const bits = new Uint32Array(out.buffer);
+  if (into !== undefined && into.length !== count) throw new RangeError(`decode ${count} halves into an array of ${into.length}`);
+  const out = into ?? new Float32Array(count);
+  const bits = new Uint32Array(out.buffer, out.byteOffset, count);
   for (let i = 0; i < count; i++) {
     bits[i] = float16BitsToFloat32Bits((bytes[2 * i] as number) | ((bytes[2 * i + 1] as number) << 8));
   }

@@ -106,11 +106,14 @@ export function storedByteLength(weightParams: WeightParams): number {
  * @param shape - the tensor's shape (from the layer); needed for `linear` and `lut`
  * @param axis - the channel axis of `shape` @defaultValue 0
  * @param path - where, for errors
+ * @param into - for decoded storages, write here (one value per weight) instead of a
+ *   new array; float32 storage is returned as it is
  * @returns the values; for float32 storage the array itself, not a copy
  * @throws {@link QuantizeError} `invalid-weights` when the storage does not fit the shape
  */
-export function readWeights(weightParams: WeightParams, shape?: readonly number[], axis: 0 | 1 = 0, path?: string): Float32Array {
+export function readWeights(weightParams: WeightParams, shape?: readonly number[], axis: 0 | 1 = 0, path?: string, into?: Float32Array): Float32Array {
   const where = path === undefined ? {} : { path };
+  const target = into === undefined ? {} : { into };
   const storage = weightStorage(weightParams, path);
   switch (storage.kind) {
     case "empty":
@@ -118,11 +121,14 @@ export function readWeights(weightParams: WeightParams, shape?: readonly number[
     case "float32":
       return weightParams.floatValue;
     case "float16":
-      return decodeFloat16(weightParams.float16Value);
+      return decodeFloat16(weightParams.float16Value, into);
     case "int8": {
       const q = weightParams.quantization?.QuantizationType;
       const scale = q?.case === "linearQuantization" ? (q.value.scale[0] ?? 0) : 0;
-      const out = new Float32Array(weightParams.int8RawValue.length);
+      if (into !== undefined && into.length !== weightParams.int8RawValue.length) {
+        throw new RangeError(`read ${weightParams.int8RawValue.length} int8 values into an array of ${into.length}`);
+      }
+      const out = into ?? new Float32Array(weightParams.int8RawValue.length);
       const raw = new Int8Array(weightParams.int8RawValue.buffer, weightParams.int8RawValue.byteOffset, out.length);
       for (let i = 0; i < out.length; i++) out[i] = (raw[i] as number) * scale;
       return out;
@@ -145,7 +151,7 @@ export function readWeights(weightParams: WeightParams, shape?: readonly number[
           throw new QuantizeError("invalid-weights",
             `lookup table has ${q.value.floatValue.length} entries; ${storage.nbits} bits need ${2 ** storage.nbits}`, where);
         }
-        return dequantizeLut(indices, q.value.floatValue);
+        return dequantizeLut(indices, q.value.floatValue, { ...where, ...target });
       }
       if (q?.case !== "linearQuantization") throw new QuantizeError("invalid-weights", "missing quantization parameters", where);
       const { scale, bias } = q.value;
@@ -154,7 +160,7 @@ export function readWeights(weightParams: WeightParams, shape?: readonly number[
         throw new QuantizeError("invalid-weights",
           `linear quantization has ${scale.length} scales and ${bias.length} biases for ${layout.channels} channels`, where);
       }
-      return dequantizeLinear(indices, scale, bias, layout);
+      return dequantizeLinear(indices, scale, bias, layout, { ...where, ...target });
     }
   }
 }

@@ -140,6 +140,8 @@ export function weightReport(original: Model, quantized: Model, options: WeightR
   validateWeights(original);
   validateWeights(quantized);
   const tensors: TensorReport[] = [];
+  // Decoded tensors are only needed one pair at a time: two buffers serve them all.
+  const scratch: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
   for (const pair of pairLayers(original, quantized, fuse)) {
     const before = new Map(layerWeights(pair.original).map((ref) => [ref.field, ref]));
     for (const ref of layerWeights(pair.quantized)) {
@@ -150,8 +152,8 @@ export function weightReport(original: Model, quantized: Model, options: WeightR
         throw new QuantizeError("invalid-option",
           `the models do not correspond: the original declares shape [${originalRef.shape.join(", ")}], the quantized model [${ref.shape.join(", ")}]`, { path });
       }
-      const x = readWeights(originalRef.weightParams, originalRef.shape, originalRef.axis, path);
-      const y = readWeights(ref.weightParams, ref.shape, ref.axis, path);
+      const x = readInto(scratch, 0, originalRef, path);
+      const y = readInto(scratch, 1, ref, path);
       if (x.length === 0 && y.length === 0) continue;
       if (x.length !== y.length) {
         throw new QuantizeError("invalid-option",
@@ -217,4 +219,13 @@ function totalsOf(tensors: readonly TensorReport[], bytesBefore: number, bytesAf
     exactTensors,
     exactValues,
   };
+}
+
+/** The values of a tensor; decoded ones are written into a reused buffer. */
+function readInto(scratch: [Float32Array, Float32Array], slot: 0 | 1, ref: WeightRef, path: string): Float32Array {
+  const kind = weightStorage(ref.weightParams, path).kind;
+  if (kind === "float32" || kind === "empty") return readWeights(ref.weightParams, ref.shape, ref.axis, path);
+  const count = ref.shape.reduce((a, b) => a * b, 1);
+  if (scratch[slot].length < count) scratch[slot] = new Float32Array(count);
+  return readWeights(ref.weightParams, ref.shape, ref.axis, path, scratch[slot].subarray(0, count));
 }
