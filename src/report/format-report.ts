@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { formatBytes, formatTable, storageLabel } from "./format-table.js";
-import type { StoredTensor, TensorReport, WeightReport } from "./weight-report.js";
+import type { TensorReport, WeightReport } from "./weight-report.js";
 
 /**
  * The report as a table — layer, field, storage before and after, bytes before
