@@ -12,7 +12,8 @@ import { mapWeightParams } from "../codec/map-weight-params.js";
 import type { Model, WeightParams } from "../codec/model-types.js";
 import { QuantizeError, type ErrorCode } from "../errors.js";
 import type { TensorContext, TensorMode } from "../quantize-tensor.js";
-import { quantizeWeightsWith, runTensorInline, storeTensorResult, type QuantizeOptions } from "../quantize-weights.js";
+import { quantizeWeightsWith, type QuantizeOptions } from "../quantize-weights.js";
+import { runTensorInline, storeTensorResult } from "../tensor-plans.js";
 import type { WorkerReply, WorkerTask } from "./quantize-worker.js";
 
 /** Options of {@link quantizeWeightsParallel}. */

@@ -1,0 +1,152 @@
+/**
+ * What one operation does to one tensor: the per-WeightParams steps that
+ * quantize-weights.ts composes (half precision, n-bit, auto, dequantize, int8),
+ * and the decisions they report.
+ *
+ * @packageDocumentation
+ */
+import { chooseTensorStorage, type AutoMode } from "./auto-bits.js";
+import { FLOAT16_MAX } from "./codec/float16.js";
+import type { WeightParams } from "./codec/model-types.js";
+import { readWeights, weightStorage, withFloat16, withFloat32, withInt8, withLinear, withLut } from "./codec/weight-storage.js";
+import { QuantizeError } from "./errors.js";
+import { TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult } from "./quantize-tensor.js";
+import type { LutFunction } from "./quantizer/custom-lut.js";
+import { quantizeInt8 } from "./quantizer/int8.js";
+import { assertDeclaredCount } from "./validate-model.js";
+import type { WeightRef } from "./walker/weights.js";
+
+/** What happened to one tensor, reported through {@link QuantizeOptions.onTensor}. */
+export interface TensorDecision {
+  /** The tensor, e.g. `model/neuralNetwork/layers[0] "fc"/weights`. */
+  readonly path: string;
+  /** How it is stored now. */
+  readonly storage: "linear" | "lut" | "float16" | "float32";
+  /** Bits per weight for `linear` and `lut` storage. */
+  readonly nbits?: number;
+  /** The mode that produced it, for n-bit storage. */
+  readonly mode?: TensorMode;
+  /** With `nbits: "auto"`: the SNR the choice reaches, in dB (Infinity when exact). */
+  readonly snrDb?: number;
+  /** At 16 bits, for a tensor with values beyond ±65504: what `float16Overflow` did. */
+  readonly overflow?: "kept-float32" | "clamped";
+}
+
+/** What to do with values beyond the half-precision range at `nbits: 16`. */
+export type Float16Overflow = "error" | "keep-float32" | "clamp";
+
+/** Receives each tensor's {@link TensorDecision}. */
+export type OnTensor = ((decision: TensorDecision) => void) | undefined;
+
+/** What one WeightParams becomes: resolved once from the options. */
+export type TensorPlan = (weightParams: WeightParams, ref: WeightRef, path: string) => WeightParams;
+
+/** The values of {@link QuantizeOptions.float16Overflow}. */
+export const FLOAT16_OVERFLOWS: readonly string[] = ["error", "keep-float32", "clamp"];
+
+/** float32 -> half precision; other storages are left alone. */
+export function toHalfPrecision(overflow: Float16Overflow, onTensor: OnTensor): TensorPlan {
+  return (weightParams, ref, path) => {
+    if (weightStorage(weightParams, path).kind !== "float32") return weightParams;
+    let values = weightParams.floatValue;
+    assertDeclaredCount(values.length, ref.shape, path);
+    let first = -1;
+    for (let i = 0; i < values.length && first < 0; i++) {
+      // NaN has a half-precision form; only magnitudes overflow.
+      if (Math.abs(values[i] as number) > FLOAT16_MAX) first = i;
+    }
+    if (first >= 0) {
+      switch (overflow) {
+        case "error":
+          throw new QuantizeError("float16-overflow",
+            `value ${values[first]} at index ${first} is beyond the half-precision range (±${FLOAT16_MAX}); the model cannot be converted to half precision (float16Overflow "keep-float32" or "clamp" would)`, { path });
+        case "keep-float32":
+          onTensor?.({ path, storage: "float32", overflow: "kept-float32" });
+          return weightParams;
+        case "clamp":
+          values = values.map((v) => (v > FLOAT16_MAX ? FLOAT16_MAX : v < -FLOAT16_MAX ? -FLOAT16_MAX : v));
+          onTensor?.({ path, storage: "float16", overflow: "clamped" });
+          return withFloat16(weightParams, values);
+      }
+    }
+    onTensor?.({ path, storage: "float16" });
+    return withFloat16(weightParams, values);
+  };
+}
+
+/** nbits "auto": each tensor gets the storage {@link chooseTensorStorage} picks. */
+export function toAutoStorage(auto: { targetSnrDb: number; modes: readonly AutoMode[] }, onTensor: OnTensor): TensorPlan {
+  return (weightParams, ref, path) => {
+    const kind = weightStorage(weightParams, path).kind;
+    if (kind !== "float32" && kind !== "float16") return weightParams;
+    const values = readWeights(weightParams, ref.shape, ref.axis, path);
+    assertDeclaredCount(values.length, ref.shape, path);
+    assertFiniteValues(values, path);
+    const choice = chooseTensorStorage(values, { shape: ref.shape, axis: ref.axis, path }, auto.targetSnrDb, auto.modes);
+    switch (choice.storage) {
+      case "n-bit":
+        onTensor?.({ path, storage: choice.result.kind, nbits: choice.nbits, mode: choice.mode, snrDb: choice.snrDb });
+        return storeTensorResult(weightParams, choice.nbits, choice.result);
+      case "float16":
+        onTensor?.({ path, storage: "float16", snrDb: choice.snrDb });
+        return withFloat16(weightParams, values);
+      case "float32":
+        onTensor?.({ path, storage: "float32", snrDb: choice.snrDb });
+        return kind === "float32" ? weightParams : withFloat32(weightParams, values);
+    }
+  };
+}
+
+export function assertFiniteValues(values: Float32Array, path: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isFinite(v)) throw new QuantizeError("non-finite-weight", `value ${v} at index ${i} is not finite; it cannot be quantized`, { path });
+  }
+}
+
+export function toNbits(mode: TensorMode, nbits: number, lutFunction: LutFunction | undefined, run: TensorRunner, onTensor: OnTensor): TensorPlan {
+  return (weightParams, ref, path) => {
+    const kind = weightStorage(weightParams, path).kind;
+    // float16 weights are widened and quantized like float32 ones; quantized or empty ones stay.
+    if (kind !== "float32" && kind !== "float16") return weightParams;
+    const values = readWeights(weightParams, ref.shape, ref.axis, path);
+    assertDeclaredCount(values.length, ref.shape, path);
+    onTensor?.({ path, storage: mode === "linear" || mode === "linear_symmetric" ? "linear" : "lut", nbits, mode });
+    return run(mode, weightParams, values, { nbits, shape: ref.shape, axis: ref.axis, path, lutFunction });
+  };
+}
+
+/**
+ * Quantizes one tensor and stores the result in (a copy of) its WeightParams. The
+ * default runs the quantizer in place; the worker-thread variant defers it.
+ */
+export type TensorRunner = (mode: TensorMode, weightParams: WeightParams, values: Float32Array, context: TensorContext) => WeightParams;
+
+/** Runs the quantizer here and now. */
+export const runTensorInline: TensorRunner = (mode, weightParams, values, context) =>
+  storeTensorResult(weightParams, context.nbits, TENSOR_QUANTIZERS[mode](values, context));
+
+/** `weightParams` holding a quantized tensor. */
+export function storeTensorResult(weightParams: WeightParams, nbits: number, result: TensorResult): WeightParams {
+  return result.kind === "linear"
+    ? withLinear(weightParams, nbits, result.packed, result.scale, result.bias)
+    : withLut(weightParams, nbits, result.packed, result.lut);
+}
+
+/**
+ * n-bit quantized or half-precision weights -> float32. float32, empty and int8
+ * ones stay: the reference dequantizes rawValue only, and int8 weights belong to
+ * layers set to run int8 products.
+ */
+export const toFloat32: TensorPlan = (weightParams, ref, path) => {
+  const kind = weightStorage(weightParams, path).kind;
+  if (kind !== "float16" && kind !== "linear" && kind !== "lut") return weightParams;
+  return withFloat32(weightParams, readWeights(weightParams, ref.shape, ref.axis, path));
+};
+
+/** float32 matrix weights -> int8 with one scale; biases and other storages stay. */
+export const toInt8: TensorPlan = (weightParams, ref, path) => {
+  if (ref.field !== "weights" || weightStorage(weightParams, path).kind !== "float32") return weightParams;
+  const q = quantizeInt8(weightParams.floatValue, { path });
+  return withInt8(weightParams, q.values, q.scale);
+};
