@@ -50,10 +50,14 @@ export function toHalfPrecision(overflow: Float16Overflow, onTensor: OnTensor): 
     if (weightStorage(weightParams, path).kind !== "float32") return weightParams;
     let values = weightParams.floatValue;
     assertDeclaredCount(values.length, ref.shape, path);
+    // The largest magnitude first, branch-free (Math.max); a NaN makes it NaN, and then,
+    // as when it is too large, the exact scan finds the first value beyond the range
+    // (NaN itself has a half-precision form: only magnitudes overflow).
+    let largest = 0;
+    for (let i = 0; i < values.length; i++) largest = Math.max(largest, Math.abs(values[i] as number));
     let first = -1;
-    for (let i = 0; i < values.length && first < 0; i++) {
-      // NaN has a half-precision form; only magnitudes overflow.
-      if (Math.abs(values[i] as number) > FLOAT16_MAX) first = i;
+    if (!(largest <= FLOAT16_MAX)) {
+      for (let i = 0; i < values.length && first < 0; i++) if (Math.abs(values[i] as number) > FLOAT16_MAX) first = i;
     }
     if (first >= 0) {
       switch (overflow) {

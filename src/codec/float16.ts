@@ -85,7 +85,16 @@ export function encodeFloat16(values: Float32Array): Uint8Array {
   const out = new Uint8Array(values.length * 2);
   if (littleEndian) {
     const halves = new Uint16Array(out.buffer);
-    for (let i = 0; i < bits.length; i++) halves[i] = float32BitsToFloat16Bits(bits[i] as number);
+    for (let i = 0; i < bits.length; i++) {
+      const x = bits[i] as number;
+      const magnitude = x & 0x7fffffff;
+      // Normal half range (2^-14 <= |x| < 2^16), nearly every weight: round to nearest
+      // even by adding 0xfff plus the kept lowest bit, then dropping 13 bits; a carry
+      // moves into the exponent, up to infinity. Everything else takes the full path.
+      halves[i] = (magnitude - 0x38800000) >>> 0 < 0x0f000000
+        ? ((x >>> 16) & 0x8000) | ((magnitude - 0x38000000 + 0xfff + ((magnitude >>> 13) & 1)) >>> 13)
+        : float32BitsToFloat16Bits(x);
+    }
   } else {
     for (let i = 0; i < bits.length; i++) {
       const half = float32BitsToFloat16Bits(bits[i] as number);
@@ -110,7 +119,12 @@ export function decodeFloat16(bytes: Uint8Array, into?: Float32Array): Float32Ar
   const out = into ?? new Float32Array(count);
   const bits = new Uint32Array(out.buffer, out.byteOffset, count);
   for (let i = 0; i < count; i++) {
-    bits[i] = float16BitsToFloat32Bits((bytes[2 * i] as number) | ((bytes[2 * i + 1] as number) << 8));
+    const half = (bytes[2 * i] as number) | ((bytes[2 * i + 1] as number) << 8);
+    const exponent = half & 0x7c00;
+    // Normal halves, nearly every weight: rebias the exponent (112 = 127 - 15) in place.
+    bits[i] = exponent !== 0 && exponent !== 0x7c00
+      ? (((half & 0x8000) << 16) | (((half & 0x7fff) + 0x1c000) << 13)) >>> 0
+      : float16BitsToFloat32Bits(half);
   }
   return out;
 }

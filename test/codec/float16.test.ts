@@ -450,3 +450,38 @@ describe("encodeFloat16 / decodeFloat16", () => {
     );
   });
 });
+
+describe("array fast paths agree with the scalar conversions", () => {
+  test("decodeFloat16 on all 65,536 half patterns equals float16BitsToFloat32Bits", () => {
+    const bytes = new Uint8Array(65536 * 2);
+    for (let h = 0; h < 65536; h++) {
+      bytes[2 * h] = h & 0xff;
+      bytes[2 * h + 1] = h >>> 8;
+    }
+    const bits = new Uint32Array(decodeFloat16(bytes).buffer);
+    let mismatches = 0;
+    for (let h = 0; h < 65536; h++) if (bits[h] !== float16BitsToFloat32Bits(h)) mismatches++;
+    expect(mismatches).toBe(0);
+  });
+
+  test("encodeFloat16 equals float32BitsToFloat16Bits on 2^20 float32 patterns spread over every exponent, and on every half boundary ±1 ulp", () => {
+    const patterns = new Uint32Array(1 << 20);
+    let seed = 12345;
+    for (let i = 0; i < patterns.length; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      patterns[i] = (Math.imul(seed, 2654435761) ^ (i << 11)) >>> 0;
+    }
+    // Around each half-precision value, its midpoints and the range edges.
+    const edges: number[] = [];
+    for (let h = 0; h < 0x7c00; h++) {
+      const f = float16BitsToFloat32Bits(h);
+      for (const d of [-1, 0, 1, 0xfff, 0x1000, 0x1001]) edges.push((f + d) >>> 0, ((f | 0x80000000) + d) >>> 0);
+    }
+    for (const source of [patterns, Uint32Array.from(edges)]) {
+      const halves = new Uint16Array(encodeFloat16(new Float32Array(source.buffer)).buffer);
+      let mismatches = 0;
+      for (let i = 0; i < source.length; i++) if (halves[i] !== float32BitsToFloat16Bits(source[i] as number)) mismatches++;
+      expect(mismatches).toBe(0);
+    }
+  });
+});
