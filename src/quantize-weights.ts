@@ -184,11 +184,13 @@ interface Transform {
   readonly fuse: boolean;
   readonly specificationVersion: number;
   readonly onProgress: ((progress: Progress) => void) | undefined;
+  /** The model comes from a step that validated it already. */
+  readonly validated?: boolean;
 }
 
 function transformModel(model: Model, transform: Transform): Model {
   // Validate before working: a tensor inconsistent with its layer is refused, never passed on.
-  validateWeights(model);
+  if (transform.validated !== true) validateWeights(model);
   const counter = { done: 0, total: 0 };
   return mapNetworkModels(model, (sub, path) => {
     if (!isNetworkModel(sub)) return sub;
@@ -290,6 +292,7 @@ export function activateInt8Int8MatrixMultiplications(model: Model, options: Int
     plan: toInt8,
     fuse: false,
     specificationVersion: 5,
+    validated: true,
     onProgress: options.onProgress,
     finishLayer: (layer) => {
       const kind = layer.layer.case;

@@ -4,18 +4,9 @@
  * ways a command line is wrong.
  */
 import { CLI_MODES, parseCommand, UsageError, USAGE, type Command } from "../../src/cli/args.js";
+import { usageErrorOf } from "../support/cli.js";
 
-/** The UsageError `argv` throws (fails if it parses). */
-function usageError(argv: readonly string[]): UsageError {
-  let caught: unknown;
-  try {
-    parseCommand(argv);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(UsageError);
-  return caught as UsageError;
-}
+const usageError = usageErrorOf;
 
 const q = (...rest: string[]): string[] => ["quantize", "in.mlmodel", "-o", "out.mlmodel", "--nbits", "8", ...rest];
 

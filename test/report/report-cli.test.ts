@@ -6,12 +6,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseCommand, UsageError, USAGE } from "../../src/cli/args.js";
+import { parseCommand, USAGE } from "../../src/cli/args.js";
 import { EXIT } from "../../src/cli/run.js";
 import { formatReport, reportJson } from "../../src/report/format-report.js";
 import { weightReport, type WeightReport } from "../../src/report/weight-report.js";
 import { GOLDEN_ROOT, loadGoldenFile } from "./helpers.js";
-import { cli, type CliResult } from "../support/cli.js";
+import { cli, usageErrorOf, type CliResult } from "../support/cli.js";
 
 
 
@@ -43,14 +43,7 @@ describe("report: parsing", () => {
     [["report", "a", "b", "-o", "c"], "report does not take --output"],
     [["report", "a", "b", "--nbits", "8"], "report does not take --nbits"],
   ])("%j is a usage error: %s", (argv, message) => {
-    let caught: unknown;
-    try {
-      parseCommand(argv);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(UsageError);
-    expect((caught as Error).message).toContain(message);
+    expect(usageErrorOf(argv).message).toContain(message);
   });
 
   test("USAGE documents the command", () => {

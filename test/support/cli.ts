@@ -1,6 +1,7 @@
 /**
  * Drives the CLI in-process: `run(argv, io)` with captured output.
  */
+import { parseCommand, UsageError } from "../../src/cli/args.js";
 import { run, type CliIo } from "../../src/cli/run.js";
 
 /** What one CLI run produced. */
@@ -33,4 +34,16 @@ export async function cli(argv: readonly string[], extra: Partial<Omit<CliIo, "s
     ...extra,
   });
   return { code, stdout, stderr };
+}
+
+/** The UsageError parsing `argv` throws (the expectation fails if it parses). */
+export function usageErrorOf(argv: readonly string[]): UsageError {
+  let caught: unknown;
+  try {
+    parseCommand(argv);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(UsageError);
+  return caught as UsageError;
 }
