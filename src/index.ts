@@ -8,8 +8,8 @@ export { encodeModel, encodeModelChunks, type EncodedChunks } from "./codec/enco
 export { packIndices, unpackIndices, packedByteLength } from "./codec/bit-pack.js";
 export { encodeFloat16, decodeFloat16, FLOAT16_MAX } from "./codec/float16.js";
 export {
-  readWeights, weightStorage, storedByteLength, withFloat32, withFloat16, withLinear, withLut, withInt8,
-  type WeightStorage, type StorageKind,
+  readWeights, readQuantized, weightStorage, storedByteLength, withFloat32, withFloat16, withLinear, withLut, withInt8,
+  type WeightStorage, type StorageKind, type QuantizedParts,
 } from "./codec/weight-storage.js";
 export type {
   Model, Pipeline, NeuralNetwork, NeuralNetworkClassifier, NeuralNetworkRegressor, NeuralNetworkLayer,
@@ -35,7 +35,7 @@ export { assertHasNetwork, validateWeights } from "./validate-model.js";
 export {
   weightReport, type WeightReport, type WeightReportOptions, type TensorReport, type StoredTensor, type ReportTotals,
 } from "./report/weight-report.js";
-export { tensorError, type TensorError } from "./report/tensor-error.js";
+export { tensorError, linearTensorError, type TensorError } from "./report/tensor-error.js";
 export { formatReport, reportJson } from "./report/format-report.js";
 export type { FuseMatching } from "./report/pair-layers.js";
 export { chooseTensorStorage, type AutoMode, type TensorChoice } from "./auto-bits.js";

@@ -13,7 +13,7 @@ import {
 } from "../gen/NeuralNetwork_pb.js";
 import { QuantizeError } from "../errors.js";
 import { packedByteLength, unpackIndices } from "./bit-pack.js";
-import { channelLayout } from "./channel-layout.js";
+import { channelLayout, type ChannelLayout } from "./channel-layout.js";
 import { dequantizeLinear, dequantizeLut } from "./dequantize.js";
 import { decodeFloat16, encodeFloat16 } from "./float16.js";
 import type { WeightParams } from "./model-types.js";
@@ -138,31 +138,77 @@ export function readWeights(weightParams: WeightParams, shape?: readonly number[
       if (shape === undefined) {
         throw new QuantizeError("invalid-weights", "quantized weights can only be read with the tensor shape", where);
       }
-      const count = shape.reduce((a, b) => a * b, 1);
-      const expected = packedByteLength(count, storage.nbits);
-      if (weightParams.rawValue.length !== expected) {
-        throw new QuantizeError("invalid-weights",
-          `rawValue has ${weightParams.rawValue.length} bytes; ${count} values of ${storage.nbits} bits take ${expected}`, where);
-      }
-      const indices = unpackIndices(weightParams.rawValue, storage.nbits, count);
-      const q = weightParams.quantization?.QuantizationType;
-      if (q?.case === "lookupTableQuantization") {
-        if (q.value.floatValue.length !== 2 ** storage.nbits) {
-          throw new QuantizeError("invalid-weights",
-            `lookup table has ${q.value.floatValue.length} entries; ${storage.nbits} bits need ${2 ** storage.nbits}`, where);
-        }
-        return dequantizeLut(indices, q.value.floatValue, { ...where, ...target });
-      }
-      if (q?.case !== "linearQuantization") throw new QuantizeError("invalid-weights", "missing quantization parameters", where);
-      const { scale, bias } = q.value;
-      const layout = scale.length === 1 ? channelLayout([count], 0) : channelLayout(shape, axis);
-      if (scale.length !== layout.channels || bias.length !== scale.length) {
-        throw new QuantizeError("invalid-weights",
-          `linear quantization has ${scale.length} scales and ${bias.length} biases for ${layout.channels} channels`, where);
-      }
-      return dequantizeLinear(indices, scale, bias, layout, { ...where, ...target });
+      const parts = readQuantized(weightParams, shape, axis, path);
+      return parts.kind === "lut"
+        ? dequantizeLut(parts.indices, parts.lut, { ...where, ...target })
+        : dequantizeLinear(parts.indices, parts.scale, parts.bias, parts.layout, { ...where, ...target });
     }
   }
+}
+
+/** The parts of n-bit storage, checked against the tensor's shape (see {@link readQuantized}). */
+export type QuantizedParts =
+  | {
+    readonly kind: "linear";
+    /** One index per value, in tensor order. */
+    readonly indices: Uint8Array;
+    /** Per-channel step, one entry per channel of `layout`. */
+    readonly scale: readonly number[];
+    /** Per-channel offset, one entry per channel of `layout`. */
+    readonly bias: readonly number[];
+    /** How the tensor splits into the channels of `scale` and `bias` (one channel when they hold one entry). */
+    readonly layout: ChannelLayout;
+  }
+  | {
+    readonly kind: "lut";
+    /** One index per value, in tensor order. */
+    readonly indices: Uint8Array;
+    /** The `2^nbits` table entries. */
+    readonly lut: readonly number[];
+  };
+
+/**
+ * The unpacked indices and parameters of n-bit (`linear` or `lut`) storage, for a
+ * caller that works on them directly instead of on float32 values (as the error
+ * report does). 8-bit indices are a view of the payload, not a copy.
+ *
+ * @param weightParams - weights stored as `linear` or `lut`
+ * @param shape - the tensor's shape (from the layer)
+ * @param axis - the channel axis of `shape` @defaultValue 0
+ * @param path - where, for errors
+ * @returns the indices and parameters
+ * @throws {@link QuantizeError} `invalid-weights` when the storage is not n-bit or
+ *   does not fit the shape
+ */
+export function readQuantized(weightParams: WeightParams, shape: readonly number[], axis: 0 | 1 = 0, path?: string): QuantizedParts {
+  const where = path === undefined ? {} : { path };
+  const storage = weightStorage(weightParams, path);
+  if (storage.kind !== "linear" && storage.kind !== "lut") {
+    throw new QuantizeError("invalid-weights", `expected n-bit storage, found ${storage.kind}`, where);
+  }
+  const count = shape.reduce((a, b) => a * b, 1);
+  const expected = packedByteLength(count, storage.nbits);
+  if (weightParams.rawValue.length !== expected) {
+    throw new QuantizeError("invalid-weights",
+      `rawValue has ${weightParams.rawValue.length} bytes; ${count} values of ${storage.nbits} bits take ${expected}`, where);
+  }
+  const indices = unpackIndices(weightParams.rawValue, storage.nbits, count);
+  const q = weightParams.quantization?.QuantizationType;
+  if (q?.case === "lookupTableQuantization") {
+    if (q.value.floatValue.length !== 2 ** storage.nbits) {
+      throw new QuantizeError("invalid-weights",
+        `lookup table has ${q.value.floatValue.length} entries; ${storage.nbits} bits need ${2 ** storage.nbits}`, where);
+    }
+    return { kind: "lut", indices, lut: q.value.floatValue };
+  }
+  if (q?.case !== "linearQuantization") throw new QuantizeError("invalid-weights", "missing quantization parameters", where);
+  const { scale, bias } = q.value;
+  const layout = scale.length === 1 ? channelLayout([count], 0) : channelLayout(shape, axis);
+  if (scale.length !== layout.channels || bias.length !== scale.length) {
+    throw new QuantizeError("invalid-weights",
+      `linear quantization has ${scale.length} scales and ${bias.length} biases for ${layout.channels} channels`, where);
+  }
+  return { kind: "linear", indices, scale, bias, layout };
 }
 
 /**

@@ -25,17 +25,22 @@ export function roundHalfEven(x: number): number {
 }
 
 /**
- * {@link roundHalfEven} for `x >= 0`, without data-dependent branches. `Math.round`
- * compiles to a branch that random weights mispredict half the time (measured:
- * about 10 ns per value against 2.5 here); for `x >= 0`, `x - floor(x)` is exact,
- * so the comparisons are exact too, and their 0/1 results are added directly.
- * The quantizers' `(w - min) * inv` and `(w - bias) / scale` are never negative.
+ * 1.5 · 2^52: every double in [2^52, 2^53) is an integer, so adding this to `x` makes
+ * the FPU round `x` to an integer in its default mode, which is ties-to-even. The
+ * constant is even, so the parity of the sum is the parity of the rounded `x`.
+ */
+const ROUNDING_SHIFT = 6_755_399_441_055_744;
+
+/**
+ * {@link roundHalfEven} for `0 <= x < 2^51`, in two additions and no branch:
+ * `(x + 1.5·2^52) - 1.5·2^52`. Both operations are exact apart from the one rounding
+ * we want. `Math.round` compiles to a branch that random weights mispredict half the
+ * time; this is several times faster in the quantizers' inner loops, whose
+ * `(w - min) * inv` and `(w - bias) / scale` lie in [0, 2^nbits].
  *
- * @param x - a non-negative number (for negative `x` use {@link roundHalfEven})
+ * @param x - a number in [0, 2^51) (for anything else use {@link roundHalfEven})
  * @returns `x` rounded to the nearest integer, ties to even
  */
 export function roundHalfEvenNonNegative(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  return f + (Number(d > 0.5) | (Number(d === 0.5) & f));
+  return x + ROUNDING_SHIFT - ROUNDING_SHIFT;
 }

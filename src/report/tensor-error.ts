@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+import type { ChannelLayout } from "../codec/channel-layout.js";
+import { dequantizeLinear } from "../codec/dequantize.js";
 import { QuantizeError } from "../errors.js";
 
 /**
@@ -87,6 +89,7 @@ export function tensorError(original: Float32Array, reconstructed: Float32Array)
 interface Sums {
   readonly signal: number;
   readonly noise: number;
+  /** Largest |original|. */
   readonly peak: number;
   readonly maxAbsError: number;
   readonly dot: number;
@@ -97,8 +100,8 @@ interface Sums {
 
 /**
  * The sums in one pass with no data-dependent branch (a branch here costs several
- * times the whole loop on random weights): finiteness is accumulated as
- * x - x + y - y, which turns NaN if any value is NaN or infinite.
+ * times the whole loop on random weights): finiteness is accumulated as n - n for
+ * the difference n, which turns NaN if either value is NaN or infinite.
  */
 function accumulate(original: Float32Array, reconstructed: Float32Array): Sums {
   let signal = 0;
@@ -111,17 +114,70 @@ function accumulate(original: Float32Array, reconstructed: Float32Array): Sums {
   for (let i = 0; i < original.length; i++) {
     const x = original[i] as number;
     const y = reconstructed[i] as number;
-    finiteCheck += x - x + (y - y);
     const n = y - x;
-    const x2 = x * x;
-    signal += x2;
+    finiteCheck += n - n;
+    signal += x * x;
     noise += n * n;
-    peak = Math.max(peak, x2);
+    peak = Math.max(peak, Math.abs(x));
     maxAbsError = Math.max(maxAbsError, Math.abs(n));
     dot += x * y;
     energy += y * y;
   }
   return { signal, noise, peak, maxAbsError, dot, energy, finiteCheck };
+}
+
+/**
+ * {@link tensorError} of `original` against linearly quantized values
+ * (`q * scale[c] + bias[c]` rounded to float32, exactly what
+ * {@link dequantizeLinear} writes), without writing the reconstruction anywhere:
+ * the report's pass over an n-bit linear tensor costs one read of each side.
+ *
+ * @param original - the reference values, in tensor order
+ * @param indices - one index per value, in tensor order
+ * @param scale - the step of each channel
+ * @param bias - the offset of each channel
+ * @param layout - how the tensor splits into channels; covers `original` exactly
+ * @returns the error measures, the same as `tensorError(original,
+ *   dequantizeLinear(indices, scale, bias, layout))`
+ * @throws {@link QuantizeError} `invalid-weights` when the counts differ
+ */
+export function linearTensorError(original: Float32Array, indices: Uint8Array,
+  scale: ArrayLike<number>, bias: ArrayLike<number>, layout: ChannelLayout): TensorError {
+  const count = original.length;
+  if (indices.length !== count || layout.outer * layout.channels * layout.inner !== count
+    || scale.length !== layout.channels || bias.length !== layout.channels) {
+    throw new QuantizeError("invalid-weights", `cannot compare ${count} original values with ${indices.length} indices in ${layout.channels} channels of ${scale.length} scales and ${bias.length} biases`);
+  }
+  const { outer, channels, inner } = layout;
+  let signal = 0;
+  let noise = 0;
+  let peak = 0;
+  let maxAbsError = 0;
+  let dot = 0;
+  let energy = 0;
+  let finiteCheck = 0;
+  let k = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < channels; c++) {
+      const s = scale[c] as number;
+      const b = bias[c] as number;
+      for (const end = k + inner; k < end; k++) {
+        const x = original[k] as number;
+        const y = Math.fround((indices[k] as number) * s + b);
+        const n = y - x;
+        finiteCheck += n - n;
+        signal += x * x;
+        noise += n * n;
+        peak = Math.max(peak, Math.abs(x));
+        maxAbsError = Math.max(maxAbsError, Math.abs(n));
+        dot += x * y;
+        energy += y * y;
+      }
+    }
+  }
+  if (finiteCheck === 0) return summarize(count, 0, true, count, { signal, noise, peak, maxAbsError, dot, energy, finiteCheck });
+  // Rare: a non-finite original or parameter. The general path counts and sorts them out.
+  return tensorError(original, dequantizeLinear(indices, scale, bias, layout));
 }
 
 function summarize(count: number, nonFinite: number, sameNonFinite: boolean, finite: number, sums: Sums): TensorError {
@@ -133,7 +189,7 @@ function summarize(count: number, nonFinite: number, sameNonFinite: boolean, fin
     nonFinite,
     exact: maxAbsError === 0 && sameNonFinite,
     snrDb: finiteRatio(signal),
-    psnrDb: finiteRatio(peak * finite),
+    psnrDb: finiteRatio(peak * peak * finite),
     maxAbsError,
     // Equal vectors: exactly 1, not dot / (|x| |y|) rounded.
     cosine: noise === 0 ? 1 : cosineOf(dot, signal, energy),

@@ -6,13 +6,13 @@
  * @packageDocumentation
  */
 import type { Model } from "../codec/model-types.js";
-import { readWeights, storedByteLength, weightStorage, type StorageKind } from "../codec/weight-storage.js";
+import { readQuantized, readWeights, storedByteLength, weightStorage, type StorageKind } from "../codec/weight-storage.js";
 import { QuantizeError } from "../errors.js";
 import { inspectModel } from "../inspect-model.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";
 import { layerWeights, type WeightRef } from "../walker/weights.js";
 import { pairLayers, type FuseMatching } from "./pair-layers.js";
-import { tensorError, type TensorError } from "./tensor-error.js";
+import { linearTensorError, tensorError, type TensorError } from "./tensor-error.js";
 
 /** Options of {@link weightReport}. */
 export interface WeightReportOptions {
@@ -153,12 +153,8 @@ export function weightReport(original: Model, quantized: Model, options: WeightR
           `the models do not correspond: the original declares shape [${originalRef.shape.join(", ")}], the quantized model [${ref.shape.join(", ")}]`, { path });
       }
       const x = readInto(scratch, 0, originalRef, path);
-      const y = readInto(scratch, 1, ref, path);
-      if (x.length === 0 && y.length === 0) continue;
-      if (x.length !== y.length) {
-        throw new QuantizeError("invalid-option",
-          `the models do not correspond: the original holds ${x.length} values, the quantized model ${y.length}`, { path });
-      }
+      const error = errorAgainst(x, ref, scratch, path);
+      if (error === undefined) continue;
       tensors.push({
         networkPath: pair.networkPath,
         layerPath: pair.path,
@@ -169,7 +165,7 @@ export function weightReport(original: Model, quantized: Model, options: WeightR
         fused: pair.fused,
         before: stored(originalRef, path),
         after: stored(ref, path),
-        ...tensorError(x, y),
+        ...error,
       });
     }
   }
@@ -219,6 +215,26 @@ function totalsOf(tensors: readonly TensorReport[], bytesBefore: number, bytesAf
     exactTensors,
     exactValues,
   };
+}
+
+/**
+ * The error of the quantized side against the original values `x`; undefined when
+ * both are empty. Linear n-bit storage is compared without decoding it first.
+ */
+function errorAgainst(x: Float32Array, ref: WeightRef, scratch: [Float32Array, Float32Array], path: string): TensorError | undefined {
+  const storage = weightStorage(ref.weightParams, path);
+  const count = storage.kind === "linear" ? ref.shape.reduce((a, b) => a * b, 1) : -1;
+  if (storage.kind === "linear" && count === x.length) {
+    const parts = readQuantized(ref.weightParams, ref.shape, ref.axis, path);
+    if (parts.kind === "linear") return linearTensorError(x, parts.indices, parts.scale, parts.bias, parts.layout);
+  }
+  const y = readInto(scratch, 1, ref, path);
+  if (x.length === 0 && y.length === 0) return undefined;
+  if (x.length !== y.length) {
+    throw new QuantizeError("invalid-option",
+      `the models do not correspond: the original holds ${x.length} values, the quantized model ${y.length}`, { path });
+  }
+  return tensorError(x, y);
 }
 
 /** The values of a tensor; decoded ones are written into a reused buffer. */

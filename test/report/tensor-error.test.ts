@@ -3,7 +3,9 @@
  * non-finite table, and properties against the straightforward definitions.
  */
 import fc from "fast-check";
-import { tensorError } from "../../src/report/tensor-error.js";
+import { channelLayout } from "../../src/codec/channel-layout.js";
+import { dequantizeLinear } from "../../src/codec/dequantize.js";
+import { linearTensorError, tensorError } from "../../src/report/tensor-error.js";
 import { expectQuantizeError, float32Values } from "../quantizer/helpers.js";
 import { expectDb, straightforward } from "./helpers.js";
 
@@ -130,5 +132,42 @@ describe("tensorError", () => {
     const noise = ((y[n - 1] as number) - big) ** 2;
     expect(e.snrDb).toBeCloseTo(10 * Math.log10((n * big ** 2) / noise), 6);
     expect(e.cosine).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("linearTensorError", () => {
+  const tensor = fc.record({
+    outer: fc.integer({ min: 1, max: 3 }), channels: fc.integer({ min: 1, max: 4 }), inner: fc.integer({ min: 1, max: 5 }),
+  }).chain((layout) => {
+    const count = layout.outer * layout.channels * layout.inner;
+    const floats = (n: number) => fc.array(fc.float({ noNaN: true, noDefaultInfinity: true, min: -100, max: 100 }), { minLength: n, maxLength: n });
+    return fc.record({
+      layout: fc.constant(layout),
+      original: floats(count).map((a) => Float32Array.from(a)),
+      indices: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: count, maxLength: count }).map((a) => Uint8Array.from(a)),
+      scale: floats(layout.channels),
+      bias: floats(layout.channels),
+    });
+  });
+
+  test("property: the same result as tensorError against dequantizeLinear, field for field", () => {
+    fc.assert(fc.property(tensor, ({ layout, original, indices, scale, bias }) => {
+      expect(linearTensorError(original, indices, scale, bias, layout))
+        .toEqual(tensorError(original, dequantizeLinear(indices, scale, bias, layout)));
+    }), PROPERTY);
+  });
+
+  test("non-finite originals take the general path: counted, left out of the sums", () => {
+    const layout = channelLayout([2, 2], 0);
+    const original = Float32Array.of(NaN, 1, Infinity, 3);
+    const indices = Uint8Array.of(0, 1, 2, 3);
+    const e = linearTensorError(original, indices, [1, 1], [0, 0], layout);
+    expect(e).toEqual(tensorError(original, dequantizeLinear(indices, [1, 1], [0, 0], layout)));
+    expect(e.nonFinite).toBe(2);
+  });
+
+  test("refuses counts that do not match", () => {
+    expectQuantizeError(() => linearTensorError(new Float32Array(4), new Uint8Array(3), [1], [0], channelLayout([4], 0)), "invalid-weights", "4 original values with 3 indices");
+    expectQuantizeError(() => linearTensorError(new Float32Array(4), new Uint8Array(4), [1], [0], channelLayout([2, 2], 0)), "invalid-weights", "1 scales");
   });
 });
