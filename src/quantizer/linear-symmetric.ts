@@ -58,16 +58,17 @@ export function quantizeLinearSymmetric(values: Float32Array, nbits: number,
   const indices = new Uint8Array(values.length);
   let k = 0;
   for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      const step = scale64[c];
-      const b = bias64[c];
-      if (Math.abs(step) > SCALE_EPSILON) {
-        for (let i = 0; i < inner; i++, k++) indices[k] = roundHalfEvenNonNegative((values[k] - b) / step);
-      } else {
-        // The reference's `where=` leaves 0 for these; the array is already zeroed.
-        k += inner;
-      }
+    for (let c = 0; c < channels; c++, k += inner) {
+      const step = scale64[c] as number;
+      // The reference's `where=` leaves 0 below the threshold; the array is already zeroed.
+      if (Math.abs(step) > SCALE_EPSILON) symmetricIndicesRun(values, k, k + inner, bias64[c] as number, step, indices);
     }
   }
   return { indices, scale: Float32Array.from(scale64), bias: Float32Array.from(bias64) };
+}
+
+/** One channel run: `roundHalfEven((w - bias) / step)` (a small function: see `widenRange` in channel-range.ts). */
+function symmetricIndicesRun(values: Float32Array, start: number, end: number, bias: number, step: number,
+  out: Uint8Array): void {
+  for (let k = start; k < end; k++) out[k] = roundHalfEvenNonNegative(((values[k] as number) - bias) / step);
 }

@@ -116,12 +116,14 @@ export function linearIndicesInto(values: Float32Array, layout: ChannelLayout,
   const { outer, channels, inner } = layout;
   let k = 0;
   for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      const a = min[c];
-      const inv = inverse[c];
-      for (let i = 0; i < inner; i++, k++) {
-        out[k] = roundHalfEvenNonNegative((values[k] - a) * inv);
-      }
+    for (let c = 0; c < channels; c++, k += inner) {
+      linearIndicesRun(values, k, k + inner, min[c] as number, inverse[c] as number, out);
     }
   }
+}
+
+/** One channel run of {@link linearIndicesInto} (a small function: see `widenRange`). */
+function linearIndicesRun(values: Float32Array, start: number, end: number, a: number, inv: number,
+  out: Uint8Array): void {
+  for (let k = start; k < end; k++) out[k] = roundHalfEvenNonNegative(((values[k] as number) - a) * inv);
 }

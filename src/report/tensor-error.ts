@@ -65,7 +65,7 @@ export function tensorError(original: Float32Array, reconstructed: Float32Array)
     throw new QuantizeError("invalid-weights", `cannot compare ${count} original values with ${reconstructed.length} reconstructed ones`);
   }
   const all = accumulate(original, reconstructed);
-  if (all.finiteCheck === 0) return summarize(count, 0, true, count, all);
+  if (all[FINITE_CHECK] === 0) return summarize(count, 0, true, count, all);
   // Rare: NaN or infinities. Count them, compare them, and sum over the finite pairs only.
   const keptOriginal = new Float32Array(count);
   const keptReconstructed = new Float32Array(count);
@@ -86,34 +86,49 @@ export function tensorError(original: Float32Array, reconstructed: Float32Array)
   return summarize(count, count - kept, sameNonFinite, kept, finite);
 }
 
-interface Sums {
-  readonly signal: number;
-  readonly noise: number;
-  /** Largest |original|. */
-  readonly peak: number;
-  readonly maxAbsError: number;
-  readonly dot: number;
-  readonly energy: number;
-  /** 0 when every value is finite, NaN otherwise. */
-  readonly finiteCheck: number;
+/** Running sums, in a Float64Array so run kernels can carry them from run to run. */
+const SIGNAL = 0;
+const NOISE = 1;
+/** Largest |original|. */
+const PEAK = 2;
+const MAX_ABS_ERROR = 3;
+const DOT = 4;
+const ENERGY = 5;
+/** 0 while every value is finite, NaN after any is not. */
+const FINITE_CHECK = 6;
+const SUM_COUNT = 7;
+
+/** Values per call of the run kernels when a tensor has no channels to follow. */
+const RUN_LENGTH = 4096;
+
+/** The sums of a whole tensor, run by run. */
+function accumulate(original: Float32Array, reconstructed: Float32Array): Float64Array {
+  const sums = new Float64Array(SUM_COUNT);
+  for (let start = 0; start < original.length; start += RUN_LENGTH) {
+    accumulateRun(original, reconstructed, start, Math.min(start + RUN_LENGTH, original.length), sums);
+  }
+  return sums;
 }
 
 /**
- * The sums in one pass with no data-dependent branch (a branch here costs several
- * times the whole loop on random weights): finiteness is accumulated as n - n for
- * the difference n, which turns NaN if either value is NaN or infinite.
+ * Adds `[start, end)` to the sums with no data-dependent branch (a branch here costs
+ * several times the whole loop on random weights): finiteness is accumulated as
+ * n - n for the difference n, which turns NaN if either value is NaN or infinite.
+ * Kernels work on runs, not whole tensors, so V8 optimizes them from complete type
+ * feedback after a few calls instead of recompiling a loop nest mid-tensor.
  */
-function accumulate(original: Float32Array, reconstructed: Float32Array): Sums {
-  let signal = 0;
-  let noise = 0;
-  let peak = 0;
-  let maxAbsError = 0;
-  let dot = 0;
-  let energy = 0;
-  let finiteCheck = 0;
-  for (let i = 0; i < original.length; i++) {
-    const x = original[i] as number;
-    const y = reconstructed[i] as number;
+function accumulateRun(original: Float32Array, reconstructed: Float32Array, start: number, end: number,
+  sums: Float64Array): void {
+  let signal = sums[SIGNAL] as number;
+  let noise = sums[NOISE] as number;
+  let peak = sums[PEAK] as number;
+  let maxAbsError = sums[MAX_ABS_ERROR] as number;
+  let dot = sums[DOT] as number;
+  let energy = sums[ENERGY] as number;
+  let finiteCheck = sums[FINITE_CHECK] as number;
+  for (let k = start; k < end; k++) {
+    const x = original[k] as number;
+    const y = reconstructed[k] as number;
     const n = y - x;
     finiteCheck += n - n;
     signal += x * x;
@@ -123,7 +138,32 @@ function accumulate(original: Float32Array, reconstructed: Float32Array): Sums {
     dot += x * y;
     energy += y * y;
   }
-  return { signal, noise, peak, maxAbsError, dot, energy, finiteCheck };
+  sums.set([signal, noise, peak, maxAbsError, dot, energy, finiteCheck]);
+}
+
+/** {@link accumulateRun} against `q * s + b` rounded to float32 for the indices q. */
+function accumulateLinearRun(original: Float32Array, indices: Uint8Array, start: number, end: number,
+  s: number, b: number, sums: Float64Array): void {
+  let signal = sums[SIGNAL] as number;
+  let noise = sums[NOISE] as number;
+  let peak = sums[PEAK] as number;
+  let maxAbsError = sums[MAX_ABS_ERROR] as number;
+  let dot = sums[DOT] as number;
+  let energy = sums[ENERGY] as number;
+  let finiteCheck = sums[FINITE_CHECK] as number;
+  for (let k = start; k < end; k++) {
+    const x = original[k] as number;
+    const y = Math.fround((indices[k] as number) * s + b);
+    const n = y - x;
+    finiteCheck += n - n;
+    signal += x * x;
+    noise += n * n;
+    peak = Math.max(peak, Math.abs(x));
+    maxAbsError = Math.max(maxAbsError, Math.abs(n));
+    dot += x * y;
+    energy += y * y;
+  }
+  sums.set([signal, noise, peak, maxAbsError, dot, energy, finiteCheck]);
 }
 
 /**
@@ -149,39 +189,25 @@ export function linearTensorError(original: Float32Array, indices: Uint8Array,
     throw new QuantizeError("invalid-weights", `cannot compare ${count} original values with ${indices.length} indices in ${layout.channels} channels of ${scale.length} scales and ${bias.length} biases`);
   }
   const { outer, channels, inner } = layout;
-  let signal = 0;
-  let noise = 0;
-  let peak = 0;
-  let maxAbsError = 0;
-  let dot = 0;
-  let energy = 0;
-  let finiteCheck = 0;
+  const sums = new Float64Array(SUM_COUNT);
   let k = 0;
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++) {
-      const s = scale[c] as number;
-      const b = bias[c] as number;
-      for (const end = k + inner; k < end; k++) {
-        const x = original[k] as number;
-        const y = Math.fround((indices[k] as number) * s + b);
-        const n = y - x;
-        finiteCheck += n - n;
-        signal += x * x;
-        noise += n * n;
-        peak = Math.max(peak, Math.abs(x));
-        maxAbsError = Math.max(maxAbsError, Math.abs(n));
-        dot += x * y;
-        energy += y * y;
+      // Long channels in runs too: a tensor of a single channel is common (biases, one-scale storage).
+      const end = k + inner;
+      for (let start = k; start < end; start += RUN_LENGTH) {
+        accumulateLinearRun(original, indices, start, Math.min(start + RUN_LENGTH, end), scale[c] as number, bias[c] as number, sums);
       }
+      k = end;
     }
   }
-  if (finiteCheck === 0) return summarize(count, 0, true, count, { signal, noise, peak, maxAbsError, dot, energy, finiteCheck });
+  if (sums[FINITE_CHECK] === 0) return summarize(count, 0, true, count, sums);
   // Rare: a non-finite original or parameter. The general path counts and sorts them out.
   return tensorError(original, dequantizeLinear(indices, scale, bias, layout));
 }
 
-function summarize(count: number, nonFinite: number, sameNonFinite: boolean, finite: number, sums: Sums): TensorError {
-  const { signal, noise, peak, maxAbsError, dot, energy } = sums;
+function summarize(count: number, nonFinite: number, sameNonFinite: boolean, finite: number, sums: Float64Array): TensorError {
+  const [signal, noise, peak, maxAbsError, dot, energy] = sums as unknown as [number, number, number, number, number, number];
   const finiteRatio = (numerator: number): number | null =>
     noise === 0 || numerator === 0 ? null : 10 * Math.log10(numerator / noise);
   return {
