@@ -6,9 +6,9 @@
  * @packageDocumentation
  */
 import { chooseTensorStorage, type AutoMode } from "./auto-bits.js";
-import { FLOAT16_MAX } from "./codec/float16.js";
+import { encodeFloat16WithPeak, FLOAT16_MAX } from "./codec/float16.js";
 import type { WeightParams } from "./codec/model-types.js";
-import { readWeights, weightStorage, withFloat16, withFloat32, withInt8, withLinear, withLut } from "./codec/weight-storage.js";
+import { readWeights, weightStorage, withFloat16, withFloat16Bytes, withFloat32, withInt8, withLinear, withLut } from "./codec/weight-storage.js";
 import { QuantizeError } from "./errors.js";
 import { TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult } from "./quantize-tensor.js";
 import type { LutFunction } from "./quantizer/custom-lut.js";
@@ -50,13 +50,12 @@ export function toHalfPrecision(overflow: Float16Overflow, onTensor: OnTensor): 
     if (weightStorage(weightParams, path).kind !== "float32") return weightParams;
     let values = weightParams.floatValue;
     assertDeclaredCount(values.length, ref.shape, path);
-    // The largest magnitude first, branch-free (Math.max); a NaN makes it NaN, and then,
-    // as when it is too large, the exact scan finds the first value beyond the range
-    // (NaN itself has a half-precision form: only magnitudes overflow).
-    let largest = 0;
-    for (let i = 0; i < values.length; i++) largest = Math.max(largest, Math.abs(values[i] as number));
+    // Encode first: the same pass finds the largest magnitude. NaN makes it NaN, and
+    // then, as when it is too large, the exact scan finds the first value beyond the
+    // range (NaN itself has a half-precision form: only magnitudes overflow).
+    const { bytes, peak } = encodeFloat16WithPeak(values);
     let first = -1;
-    if (!(largest <= FLOAT16_MAX)) {
+    if (!(peak <= FLOAT16_MAX)) {
       for (let i = 0; i < values.length && first < 0; i++) if (Math.abs(values[i] as number) > FLOAT16_MAX) first = i;
     }
     if (first >= 0) {
@@ -74,7 +73,7 @@ export function toHalfPrecision(overflow: Float16Overflow, onTensor: OnTensor): 
       }
     }
     onTensor?.({ path, storage: "float16" });
-    return withFloat16(weightParams, values);
+    return withFloat16Bytes(weightParams, bytes);
   };
 }
 

@@ -230,7 +230,15 @@ export function withFloat32(weightParams: WeightParams, values: Float32Array): W
 
 /** `weightParams` stored as half precision (rounded to nearest even), every other storage cleared. */
 export function withFloat16(weightParams: WeightParams, values: Float32Array): WeightParams {
-  return { ...cleared(weightParams), float16Value: encodeFloat16(values) };
+  return withFloat16Bytes(weightParams, encodeFloat16(values));
+}
+
+/**
+ * `weightParams` stored as half-precision bytes already encoded (as by
+ * {@link encodeFloat16WithPeak}), every other storage cleared.
+ */
+export function withFloat16Bytes(weightParams: WeightParams, bytes: Uint8Array): WeightParams {
+  return { ...cleared(weightParams), float16Value: bytes };
 }
 
 /**

@@ -86,6 +86,35 @@ export function tensorError(original: Float32Array, reconstructed: Float32Array)
   return summarize(count, count - kept, sameNonFinite, kept, finite);
 }
 
+/**
+ * {@link tensorError} of `original` against a reconstruction produced run by run:
+ * `decode(start, end, into)` writes values `[start, end)` into `into`. Only a few
+ * thousand values exist decoded at a time, so comparing a half-precision or
+ * lookup-table tensor needs no second tensor-sized buffer.
+ *
+ * @param original - the reference values, in tensor order
+ * @param decode - writes the reconstruction of `[start, end)` into `into` (exactly
+ *   `end - start` long)
+ * @returns the error measures, the same as `tensorError(original, reconstruction)`
+ */
+export function decodedTensorError(original: Float32Array,
+  decode: (start: number, end: number, into: Float32Array) => void): TensorError {
+  const count = original.length;
+  const sums = new Float64Array(SUM_COUNT);
+  const run = new Float32Array(Math.min(RUN_LENGTH, count));
+  for (let start = 0; start < count; start += RUN_LENGTH) {
+    const end = Math.min(start + RUN_LENGTH, count);
+    const decoded = run.subarray(0, end - start);
+    decode(start, end, decoded);
+    accumulateRun(original.subarray(start, end), decoded, 0, end - start, sums);
+  }
+  if (sums[FINITE_CHECK] === 0) return summarize(count, 0, true, count, sums);
+  // Rare: non-finite values. The general path counts and sorts them out.
+  const reconstruction = new Float32Array(count);
+  decode(0, count, reconstruction);
+  return tensorError(original, reconstruction);
+}
+
 /** Running sums, in a Float64Array so run kernels can carry them from run to run. */
 const SIGNAL = 0;
 const NOISE = 1;

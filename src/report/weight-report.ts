@@ -5,6 +5,8 @@
  *
  * @packageDocumentation
  */
+import { dequantizeLut } from "../codec/dequantize.js";
+import { decodeFloat16 } from "../codec/float16.js";
 import type { Model } from "../codec/model-types.js";
 import { readQuantized, readWeights, storedByteLength, weightStorage, type StorageKind } from "../codec/weight-storage.js";
 import { QuantizeError } from "../errors.js";
@@ -12,7 +14,7 @@ import { inspectModel } from "../inspect-model.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";
 import { layerWeights, type WeightRef } from "../walker/weights.js";
 import { pairLayers, type FuseMatching } from "./pair-layers.js";
-import { linearTensorError, tensorError, type TensorError } from "./tensor-error.js";
+import { decodedTensorError, linearTensorError, tensorError, type TensorError } from "./tensor-error.js";
 
 /** Options of {@link weightReport}. */
 export interface WeightReportOptions {
@@ -219,14 +221,23 @@ function totalsOf(tensors: readonly TensorReport[], bytesBefore: number, bytesAf
 
 /**
  * The error of the quantized side against the original values `x`; undefined when
- * both are empty. Linear n-bit storage is compared without decoding it first.
+ * both are empty. Linear n-bit storage is compared without decoding it, half
+ * precision and lookup tables a few thousand values at a time; only int8 and
+ * mismatched counts (refused below) take a whole-tensor buffer.
  */
 function errorAgainst(x: Float32Array, ref: WeightRef, scratch: [Float32Array, Float32Array], path: string): TensorError | undefined {
   const storage = weightStorage(ref.weightParams, path);
-  const count = storage.kind === "linear" ? ref.shape.reduce((a, b) => a * b, 1) : -1;
-  if (storage.kind === "linear" && count === x.length) {
+  const count = storage.kind === "linear" || storage.kind === "lut" ? ref.shape.reduce((a, b) => a * b, 1)
+    : storage.kind === "float16" ? storage.count : -1;
+  if (count === x.length && count > 0) {
+    if (storage.kind === "float16") {
+      const halves = ref.weightParams.float16Value;
+      return decodedTensorError(x, (start, end, into) => decodeFloat16(halves.subarray(2 * start, 2 * end), into));
+    }
     const parts = readQuantized(ref.weightParams, ref.shape, ref.axis, path);
     if (parts.kind === "linear") return linearTensorError(x, parts.indices, parts.scale, parts.bias, parts.layout);
+    const lut = Float32Array.from(parts.lut);
+    return decodedTensorError(x, (start, end, into) => dequantizeLut(parts.indices.subarray(start, end), lut, { path, into }));
   }
   const y = readInto(scratch, 1, ref, path);
   if (x.length === 0 && y.length === 0) return undefined;

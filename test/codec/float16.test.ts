@@ -3,6 +3,7 @@ import {
   FLOAT16_MAX,
   decodeFloat16,
   encodeFloat16,
+  encodeFloat16WithPeak,
   float16BitsToFloat32Bits,
   float32BitsToFloat16Bits,
 } from "../../src/codec/float16.js";
@@ -483,5 +484,22 @@ describe("array fast paths agree with the scalar conversions", () => {
       for (let i = 0; i < source.length; i++) if (halves[i] !== float32BitsToFloat16Bits(source[i] as number)) mismatches++;
       expect(mismatches).toBe(0);
     }
+  });
+});
+
+describe("encodeFloat16WithPeak", () => {
+  test("the same bytes as encodeFloat16, and the largest magnitude from the same pass", () => {
+    fc.assert(fc.property(fc.float32Array({ maxLength: 9000 }), (values) => {
+      const { bytes, peak } = encodeFloat16WithPeak(values);
+      expect(bytes).toEqual(encodeFloat16(values));
+      const expected = values.some(Number.isNaN) ? NaN : values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      expect(peak).toBe(expected);
+    }), { seed: 7, numRuns: 200 });
+  });
+
+  test("peak across run boundaries: the largest value last of 10,000", () => {
+    const values = new Float32Array(10_000).fill(1);
+    values[9_999] = -70_000;
+    expect(encodeFloat16WithPeak(values).peak).toBe(70_000);
   });
 });

@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { channelLayout } from "../../src/codec/channel-layout.js";
 import { dequantizeLinear } from "../../src/codec/dequantize.js";
-import { linearTensorError, tensorError } from "../../src/report/tensor-error.js";
+import { decodedTensorError, linearTensorError, tensorError } from "../../src/report/tensor-error.js";
 import { expectQuantizeError, float32Values } from "../quantizer/helpers.js";
 import { expectDb, straightforward } from "./helpers.js";
 
@@ -169,5 +169,29 @@ describe("linearTensorError", () => {
   test("refuses counts that do not match", () => {
     expectQuantizeError(() => linearTensorError(new Float32Array(4), new Uint8Array(3), [1], [0], channelLayout([4], 0)), "invalid-weights", "4 original values with 3 indices");
     expectQuantizeError(() => linearTensorError(new Float32Array(4), new Uint8Array(4), [1], [0], channelLayout([2, 2], 0)), "invalid-weights", "1 scales");
+  });
+});
+
+describe("decodedTensorError", () => {
+  test("property: the same result as tensorError on the whole reconstruction, across run boundaries", () => {
+    const pair = fc.integer({ min: 1, max: 10_000 }).chain((n) => fc.tuple(
+      fc.float32Array({ minLength: n, maxLength: n, noNaN: true, noDefaultInfinity: true }),
+      fc.float32Array({ minLength: n, maxLength: n, noNaN: true, noDefaultInfinity: true })));
+    fc.assert(fc.property(pair, ([x, y]) => {
+      const calls: number[] = [];
+      const e = decodedTensorError(x, (start, end, into) => {
+        calls.push(end - start);
+        into.set(y.subarray(start, end));
+      });
+      expect(e).toEqual(tensorError(x, y));
+      expect(calls.reduce((a, b) => a + b, 0)).toBe(x.length);
+      expect(Math.max(...calls)).toBeLessThanOrEqual(4096);
+    }), { seed: 3, numRuns: 50 });
+  });
+
+  test("non-finite values take the general path", () => {
+    const x = Float32Array.of(1, NaN, 3);
+    const y = Float32Array.of(1, NaN, Infinity);
+    expect(decodedTensorError(x, (start, end, into) => into.set(y.subarray(start, end)))).toEqual(tensorError(x, y));
   });
 });
