@@ -19,7 +19,7 @@ import {
   FieldDescriptorProto_Type,
   FileDescriptorProtoSchema,
   type DescriptorProto,
-} from "@bufbuild/protobuf/wkt";
+} from "@bufbuild/protobuf/wkt/google/protobuf/descriptor_pb.js";
 import { file_Model, ModelSchema } from "../gen/Model_pb.js";
 import { file_NeuralNetwork, WeightParamsSchema } from "../gen/NeuralNetwork_pb.js";
 
