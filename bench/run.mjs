@@ -46,7 +46,7 @@ for (const job of jobs) {
   const rss = [];
   for (let r = 0; r < runs; r++) {
     const out = join(work, "out.mlmodel");
-    const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, join(root, "dist/cli/main.js"), "quantize", input, "-o", out, ...job.args], { encoding: "utf8" });
+    const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, join(root, "dist/bin/coreml-quantize.js"), "quantize", input, "-o", out, ...job.args], { encoding: "utf8" });
     if (run.status !== 0) throw new Error(`${job.model} ${job.args.join(" ")} failed: ${run.stderr}`);
     const [seconds, kb] = run.stderr.trim().split("\n").pop().split(" ").map(Number);
     times.push(seconds);

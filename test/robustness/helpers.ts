@@ -230,7 +230,8 @@ export interface CliResult {
 }
 
 export const REPO = join(__dirname, "..", "..");
-export const MAIN = join(REPO, "dist", "cli", "main.js");
+/** The executable npm installs (package.json `bin`): the bundled CLI. */
+export const MAIN = join(REPO, "dist", "bin", "coreml-quantize.js");
 export const GOLDEN_MODELS = join(REPO, "test", "fixtures", "golden", "models");
 
 /** `run(argv, io)` with captured output. */
@@ -251,7 +252,7 @@ export async function runInProcess(argv: readonly string[], debug = false): Prom
   return { code, stdout, stderr, ms: Date.now() - started };
 }
 
-/** `node dist/cli/main.js ...argv`, killed after `timeoutMs`. */
+/** `node dist/bin/coreml-quantize.js ...argv`, killed after `timeoutMs`. */
 export function runBinary(argv: readonly string[], timeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): CliResult {
   const started = Date.now();
   const r = spawnSync(process.execPath, [MAIN, ...argv], {
@@ -302,20 +303,27 @@ export async function pool<T>(jobs: readonly (() => Promise<T>)[], limit: number
   return results;
 }
 
-/** Every `.ts` under src/ whose `.js` in dist/ is missing or older. */
+function* listSources(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* listSources(path);
+    else if (entry.name.endsWith(".ts")) yield path;
+  }
+}
+
+/** Every `.ts` under src/ whose `.js` in dist/ is missing or older, and the bundle if older than any. */
 function staleOutputs(): string[] {
   const stale: string[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
-        const out = join(REPO, "dist", relative(join(REPO, "src"), path)).replace(/\.ts$/, ".js");
-        if (!existsSync(out) || statSync(out).mtimeMs < statSync(path).mtimeMs) stale.push(relative(REPO, path));
-      }
-    }
-  };
-  walk(join(REPO, "src"));
+  let newest = 0;
+  for (const path of listSources(join(REPO, "src"))) {
+    const mtime = statSync(path).mtimeMs;
+    newest = Math.max(newest, mtime);
+    if (path.endsWith(".d.ts")) continue;
+    const out = join(REPO, "dist", relative(join(REPO, "src"), path)).replace(/\.ts$/, ".js");
+    if (!existsSync(out) || statSync(out).mtimeMs < mtime) stale.push(relative(REPO, path));
+  }
+  // The bundle is made from dist/: older than any source means older than its inputs.
+  if (existsSync(MAIN) && statSync(MAIN).mtimeMs < newest) stale.push(relative(REPO, MAIN));
   return stale;
 }
 

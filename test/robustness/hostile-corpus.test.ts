@@ -1,7 +1,7 @@
 /**
  * Issue 5's hostile corpus, generated here in a temporary directory, run through the
  * CLI both in-process (`run(argv, io)`) and as the real binary (`node
- * dist/cli/main.js`) with `inspect`, `quantize --nbits 8` and `quantize --nbits 16`.
+ * dist/bin/coreml-quantize.js`) with `inspect`, `quantize --nbits 8` and `quantize --nbits 16`.
  *
  * Bad input: exit 1, exactly one line on stderr starting `coreml-quantize:` (no
  * stack, never an "internal error"), naming the layer and field where there is one;
@@ -356,7 +356,7 @@ const results = new Map<string, { p: Prepared; r: CliResult }>();
 
 // The binary first: a hang there is killed after 20 s and shows as a signal, and the
 // in-process run of that input (which nothing could interrupt) is then skipped.
-describe("hostile corpus through the binary (node dist/cli/main.js)", () => {
+describe("hostile corpus through the binary (node dist/bin/coreml-quantize.js)", () => {
   beforeAll(async () => {
     const prepared = BINARY_ROWS.map(([, command, c]) => prepare(c, command));
     const ran = await pool(prepared.map((p) => () => runBinaryAsync(p.argv)), Math.max(2, Math.min(8, availableParallelism())));

@@ -1,6 +1,6 @@
 /**
  * A run killed at any moment leaves OUT either as it was or as the complete new
- * file, never partial. The real CLI (`node dist/cli/main.js quantize BIG -o OUT
+ * file, never partial. The real CLI (`node dist/bin/coreml-quantize.js quantize BIG -o OUT
  * --nbits 8`) runs on a model built here (16 innerProduct layers of 1024 x 1024,
  * 64 MiB) with OUT pre-existing as a sentinel, and is sent SIGKILL at several
  * moments: at once, after a few milliseconds, at fractions of an uninterrupted
