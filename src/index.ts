@@ -6,7 +6,7 @@
 export { decodeModel, MAX_NESTING_DEPTH, type ModelBytes, type DecodeOptions } from "./codec/decode-model.js";
 export { encodeModel, encodeModelChunks, type EncodedChunks } from "./codec/encode-model.js";
 export { packIndices, unpackIndices, packedByteLength } from "./codec/bit-pack.js";
-export { encodeFloat16, encodeFloat16WithPeak, decodeFloat16, FLOAT16_MAX } from "./codec/float16.js";
+export { encodeFloat16, encodeFloat16WithPeak, decodeFloat16, float16Halves, FLOAT16_MAX } from "./codec/float16.js";
 export {
   readWeights, readQuantized, weightStorage, storedByteLength, withFloat32, withFloat16, withFloat16Bytes, withLinear, withLut, withInt8,
   type WeightStorage, type StorageKind, type QuantizedParts,
@@ -35,7 +35,7 @@ export { assertHasNetwork, validateWeights } from "./validate-model.js";
 export {
   weightReport, type WeightReport, type WeightReportOptions, type TensorReport, type StoredTensor, type ReportTotals,
 } from "./report/weight-report.js";
-export { tensorError, linearTensorError, decodedTensorError, type TensorError } from "./report/tensor-error.js";
+export { tensorError, linearTensorError, float16TensorError, decodedTensorError, type TensorError } from "./report/tensor-error.js";
 export { formatReport, reportJson } from "./report/format-report.js";
 export type { FuseMatching } from "./report/pair-layers.js";
 export { chooseTensorStorage, type AutoMode, type TensorChoice } from "./auto-bits.js";

@@ -5,6 +5,7 @@
  */
 
 import { QuantizeError } from "../errors.js";
+import { runKernels } from "../kernels/index.js";
 import { assertLayoutFits, type ChannelLayout } from "./channel-layout.js";
 import type { QuantizeErrorOptions } from "../errors.js";
 
@@ -49,12 +50,11 @@ export function dequantizeLinear(indices: Uint8Array, scale: ArrayLike<number>,
   const perChannel = scale.length !== 1;
   const biasPerChannel = bias.length !== 1;
   const out = outputFor(indices.length, options);
+  const kernels = runKernels();
   let k = 0;
   for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      const s = scale[perChannel ? c : 0];
-      const b = bias[biasPerChannel ? c : 0];
-      for (let i = 0; i < inner; i++, k++) out[k] = indices[k] * s + b;
+    for (let c = 0; c < channels; c++, k += inner) {
+      kernels.dequantizeLinear(indices, k, k + inner, scale[perChannel ? c : 0] as number, bias[biasPerChannel ? c : 0] as number, out);
     }
   }
   return out;

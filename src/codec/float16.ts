@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { HALF_ENCODE_LIMIT_BITS, runKernels } from "../kernels/index.js";
 
 /** The largest finite half-precision value. */
 export const FLOAT16_MAX = 65504;
@@ -72,9 +73,6 @@ export function float16BitsToFloat32Bits(half: number): number {
   return (sign | ((113 - shift) << 23) | ((m & 0x3ff) << 13)) >>> 0;
 }
 
-/** Values per call of the conversion kernels. */
-const RUN_LENGTH = 4096;
-
 /**
  * Encodes float32 values as little-endian half-precision bytes (the layout of
  * `WeightParams.float16Value`). The inverse of {@link decodeFloat16} for values a
@@ -98,44 +96,18 @@ export function encodeFloat16(values: Float32Array): Uint8Array {
  */
 export function encodeFloat16WithPeak(values: Float32Array): { bytes: Uint8Array; peak: number } {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  const bytes = new Uint8Array(values.length * 2);
-  let peakBits = 0;
-  if (littleEndian) {
-    const halves = new Uint16Array(bytes.buffer);
-    for (let start = 0; start < bits.length; start += RUN_LENGTH) {
-      peakBits = Math.max(peakBits, encodeRun(bits, halves, start, Math.min(start + RUN_LENGTH, bits.length)));
-    }
-  } else {
+  const halves = new Uint16Array(values.length);
+  const peakBits = runKernels().encodeHalves(bits, 0, bits.length, halves);
+  if (peakBits >= HALF_ENCODE_LIMIT_BITS) {
+    // Overflow to infinity, infinities and NaN: the kernels leave them to us.
     for (let i = 0; i < bits.length; i++) {
-      const half = float32BitsToFloat16Bits(bits[i] as number);
-      bytes[2 * i] = half & 0xff;
-      bytes[2 * i + 1] = half >>> 8;
-      peakBits = Math.max(peakBits, (bits[i] as number) & 0x7fffffff);
+      const x = bits[i] as number;
+      if ((x & 0x7fffffff) >= HALF_ENCODE_LIMIT_BITS) halves[i] = float32BitsToFloat16Bits(x);
     }
   }
   // Magnitude bits order like the magnitudes, NaNs above infinity.
-  return { bytes, peak: new Float32Array(Uint32Array.of(peakBits).buffer)[0] as number };
-}
-
-/**
- * Encodes `bits[start..end)` into `halves`; returns the largest magnitude's bits.
- * Normal half range (2^-14 <= |x| < 2^16), nearly every weight: round to nearest
- * even by adding 0xfff plus the kept lowest bit, then dropping 13 bits; a carry
- * moves into the exponent, up to infinity. Everything else takes the full path.
- * A function per run rather than one loop per tensor lets V8 optimize it from
- * complete feedback after a few calls.
- */
-function encodeRun(bits: Uint32Array, halves: Uint16Array, start: number, end: number): number {
-  let peak = 0;
-  for (let i = start; i < end; i++) {
-    const x = bits[i] as number;
-    const magnitude = x & 0x7fffffff;
-    peak = Math.max(peak, magnitude);
-    halves[i] = (magnitude - 0x38800000) >>> 0 < 0x0f000000
-      ? ((x >>> 16) & 0x8000) | ((magnitude - 0x38000000 + 0xfff + ((magnitude >>> 13) & 1)) >>> 13)
-      : float32BitsToFloat16Bits(x);
-  }
-  return peak;
+  const peak = new Float32Array(Uint32Array.of(peakBits).buffer)[0] as number;
+  return { bytes: littleEndianBytes(halves), peak };
 }
 
 /**
@@ -150,26 +122,35 @@ export function decodeFloat16(bytes: Uint8Array, into?: Float32Array): Float32Ar
   const count = bytes.byteLength >>> 1;
   if (into !== undefined && into.length !== count) throw new RangeError(`decode ${count} halves into an array of ${into.length}`);
   const out = into ?? new Float32Array(count);
-  const bits = new Uint32Array(out.buffer, out.byteOffset, count);
-  // Read as halves in place when aligned (every payload this library writes); an odd
-  // offset costs one copy; big-endian machines assemble each half from its bytes.
-  const halves = !littleEndian
-    ? Uint16Array.from({ length: count }, (_, i) => (bytes[2 * i] as number) | ((bytes[2 * i + 1] as number) << 8))
-    : bytes.byteOffset % 2 === 0
-      ? new Uint16Array(bytes.buffer, bytes.byteOffset, count)
-      : new Uint16Array(bytes.slice(0, 2 * count).buffer);
-  for (let start = 0; start < count; start += RUN_LENGTH) decodeRun(halves, bits, start, Math.min(start + RUN_LENGTH, count));
+  runKernels().decodeHalves(float16Halves(bytes), 0, count, new Uint32Array(out.buffer, out.byteOffset, count));
   return out;
 }
 
-/** Decodes `halves[start..end)` into float32 `bits`. */
-function decodeRun(halves: Uint16Array, bits: Uint32Array, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
-    const half = halves[i] as number;
-    const exponent = half & 0x7c00;
-    // Normal halves, nearly every weight: rebias the exponent (112 = 127 - 15) in place.
-    bits[i] = exponent !== 0 && exponent !== 0x7c00
-      ? (((half & 0x8000) << 16) | (((half & 0x7fff) + 0x1c000) << 13)) >>> 0
-      : float16BitsToFloat32Bits(half);
+/**
+ * The half-precision values of little-endian bytes as 16-bit numbers: a view when
+ * the bytes are aligned on a little-endian machine (every payload this library
+ * writes), a copy otherwise.
+ *
+ * @param bytes - two bytes per value; a trailing odd byte is ignored
+ * @returns one 16-bit pattern per value
+ */
+export function float16Halves(bytes: Uint8Array): Uint16Array {
+  const count = bytes.byteLength >>> 1;
+  if (!littleEndian) return Uint16Array.from({ length: count }, (_, i) => (bytes[2 * i] as number) | ((bytes[2 * i + 1] as number) << 8));
+  return bytes.byteOffset % 2 === 0
+    ? new Uint16Array(bytes.buffer, bytes.byteOffset, count)
+    : new Uint16Array(bytes.slice(0, 2 * count).buffer);
+}
+
+/** The little-endian bytes of 16-bit values (a view on little-endian machines). */
+function littleEndianBytes(halves: Uint16Array): Uint8Array {
+  const bytes = new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength);
+  if (!littleEndian) {
+    for (let i = 0; i < halves.length; i++) {
+      const half = halves[i] as number;
+      bytes[2 * i] = half & 0xff;
+      bytes[2 * i + 1] = half >>> 8;
+    }
   }
+  return bytes;
 }

@@ -5,6 +5,7 @@
  */
 
 import { assertLayoutFits, type ChannelLayout } from "../codec/channel-layout.js";
+import { runKernels } from "../kernels/index.js";
 import { assertNotEmpty, nonFiniteWeightError, type QuantizerOptions }
   from "./quantizer-options.js";
 
@@ -33,41 +34,24 @@ export function channelRange(values: Float32Array, layout: ChannelLayout,
   assertNotEmpty(values.length, options);
   assertLayoutFits(layout, values.length, options);
   const { outer, channels, inner } = layout;
+  const kernels = runKernels();
   const min = new Float64Array(channels).fill(Infinity);
   const max = new Float64Array(channels).fill(-Infinity);
+  const extremes = new Float64Array(2);
   let k = 0;
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++, k += inner) {
-      if (!widenRange(values, k, k + inner, c, min, max)) {
+      if (!kernels.range(values, k, k + inner, extremes)) {
         let bad = k;
         while (Number.isFinite(values[bad])) bad++;
         throw nonFiniteWeightError(bad, values[bad] as number, options);
       }
+      // Strict comparisons: of equal extremes (+0 and -0) the first seen stays.
+      const lo = extremes[0] as number;
+      const hi = extremes[1] as number;
+      if (lo < (min[c] as number)) min[c] = lo;
+      if (hi > (max[c] as number)) max[c] = hi;
     }
   }
   return { min, max };
-}
-
-/**
- * Widens `min[c]` and `max[c]` to cover `values[start..end)`; false when the run holds
- * NaN or an infinity. One small function per run rather than one loop nest per
- * tensor: V8 optimizes it from complete type feedback after a few runs, where a
- * whole-tensor loop is compiled on the stack mid-loop and thrown away as soon as it
- * leaves its first run (measured: the first tensors quantized 2-4x slower).
- */
-function widenRange(values: Float32Array, start: number, end: number, c: number,
-  min: Float64Array, max: Float64Array): boolean {
-  let lo = min[c] as number;
-  let hi = max[c] as number;
-  // v - v is NaN for NaN and ±Infinity, 0 otherwise: one sum tests them all.
-  let check = 0;
-  for (let k = start; k < end; k++) {
-    const v = values[k] as number;
-    check += v - v;
-    lo = v < lo ? v : lo;
-    hi = v > hi ? v : hi;
-  }
-  min[c] = lo;
-  max[c] = hi;
-  return check === 0;
 }

@@ -7,10 +7,10 @@
 
 import { QuantizeError } from "../errors.js";
 import type { ChannelLayout } from "../codec/channel-layout.js";
+import { runKernels } from "../kernels/index.js";
 import { channelRange } from "./channel-range.js";
 import { SCALE_EPSILON, type LinearQuantized } from "./linear.js";
 import { assertFloat32Finite, assertNbits, type QuantizerOptions } from "./quantizer-options.js";
-import { roundHalfEvenNonNegative } from "./round-half-even.js";
 
 /**
  * Quantizes each channel on a grid symmetric around zero, as coremltools'
@@ -56,19 +56,15 @@ export function quantizeLinearSymmetric(values: Float32Array, nbits: number,
     assertFloat32Finite(bias64[c], `the bias of channel ${c}`, options);
   }
   const indices = new Uint8Array(values.length);
+  const kernels = runKernels();
   let k = 0;
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++, k += inner) {
       const step = scale64[c] as number;
       // The reference's `where=` leaves 0 below the threshold; the array is already zeroed.
-      if (Math.abs(step) > SCALE_EPSILON) symmetricIndicesRun(values, k, k + inner, bias64[c] as number, step, indices);
+      if (Math.abs(step) > SCALE_EPSILON) kernels.indices(values, k, k + inner, bias64[c] as number, step, true, indices);
     }
   }
   return { indices, scale: Float32Array.from(scale64), bias: Float32Array.from(bias64) };
 }
 
-/** One channel run: `roundHalfEven((w - bias) / step)` (a small function: see `widenRange` in channel-range.ts). */
-function symmetricIndicesRun(values: Float32Array, start: number, end: number, bias: number, step: number,
-  out: Uint8Array): void {
-  for (let k = start; k < end; k++) out[k] = roundHalfEvenNonNegative(((values[k] as number) - bias) / step);
-}

@@ -5,9 +5,9 @@
  */
 
 import type { ChannelLayout } from "../codec/channel-layout.js";
+import { runKernels } from "../kernels/index.js";
 import { channelRange } from "./channel-range.js";
 import { assertFloat32Finite, assertNbits, type QuantizerOptions } from "./quantizer-options.js";
-import { roundHalfEvenNonNegative } from "./round-half-even.js";
 
 /**
  * Below this step the reference does not divide by the scale and maps every value of
@@ -114,16 +114,11 @@ export function linearInverse(scale: number): number {
 export function linearIndicesInto(values: Float32Array, layout: ChannelLayout,
   min: Float64Array, inverse: Float64Array, out: Uint8Array): void {
   const { outer, channels, inner } = layout;
+  const kernels = runKernels();
   let k = 0;
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++, k += inner) {
-      linearIndicesRun(values, k, k + inner, min[c] as number, inverse[c] as number, out);
+      kernels.indices(values, k, k + inner, min[c] as number, inverse[c] as number, false, out);
     }
   }
-}
-
-/** One channel run of {@link linearIndicesInto} (a small function: see `widenRange`). */
-function linearIndicesRun(values: Float32Array, start: number, end: number, a: number, inv: number,
-  out: Uint8Array): void {
-  for (let k = start; k < end; k++) out[k] = roundHalfEvenNonNegative(((values[k] as number) - a) * inv);
 }

@@ -6,6 +6,8 @@
  */
 import type { ChannelLayout } from "../codec/channel-layout.js";
 import { dequantizeLinear } from "../codec/dequantize.js";
+import { decodeFloat16, float16Halves } from "../codec/float16.js";
+import { ERROR_SUM_LANES, runKernels } from "../kernels/index.js";
 import { QuantizeError } from "../errors.js";
 
 /**
@@ -65,7 +67,7 @@ export function tensorError(original: Float32Array, reconstructed: Float32Array)
     throw new QuantizeError("invalid-weights", `cannot compare ${count} original values with ${reconstructed.length} reconstructed ones`);
   }
   const all = accumulate(original, reconstructed);
-  if (all[FINITE_CHECK] === 0) return summarize(count, 0, true, count, all);
+  if (finiteCheck(all) === 0) return summarize(count, 0, true, count, all);
   // Rare: NaN or infinities. Count them, compare them, and sum over the finite pairs only.
   const keptOriginal = new Float32Array(count);
   const keptReconstructed = new Float32Array(count);
@@ -89,8 +91,8 @@ export function tensorError(original: Float32Array, reconstructed: Float32Array)
 /**
  * {@link tensorError} of `original` against a reconstruction produced run by run:
  * `decode(start, end, into)` writes values `[start, end)` into `into`. Only a few
- * thousand values exist decoded at a time, so comparing a half-precision or
- * lookup-table tensor needs no second tensor-sized buffer.
+ * thousand values exist decoded at a time, so comparing a lookup-table tensor (or
+ * any other storage) needs no second tensor-sized buffer.
  *
  * @param original - the reference values, in tensor order
  * @param decode - writes the reconstruction of `[start, end)` into `into` (exactly
@@ -100,99 +102,20 @@ export function tensorError(original: Float32Array, reconstructed: Float32Array)
 export function decodedTensorError(original: Float32Array,
   decode: (start: number, end: number, into: Float32Array) => void): TensorError {
   const count = original.length;
-  const sums = new Float64Array(SUM_COUNT);
+  const kernels = runKernels();
+  const sums = new Float64Array(ERROR_SUM_LANES);
   const run = new Float32Array(Math.min(RUN_LENGTH, count));
   for (let start = 0; start < count; start += RUN_LENGTH) {
     const end = Math.min(start + RUN_LENGTH, count);
     const decoded = run.subarray(0, end - start);
     decode(start, end, decoded);
-    accumulateRun(original.subarray(start, end), decoded, 0, end - start, sums);
+    kernels.errorSums(original, start, end, decoded, 0, sums);
   }
-  if (sums[FINITE_CHECK] === 0) return summarize(count, 0, true, count, sums);
-  // Rare: non-finite values. The general path counts and sorts them out.
-  const reconstruction = new Float32Array(count);
-  decode(0, count, reconstruction);
-  return tensorError(original, reconstruction);
-}
-
-/** Running sums, in a Float64Array so run kernels can carry them from run to run. */
-const SIGNAL = 0;
-const NOISE = 1;
-/** Largest |original|. */
-const PEAK = 2;
-const MAX_ABS_ERROR = 3;
-const DOT = 4;
-const ENERGY = 5;
-/** 0 while every value is finite, NaN after any is not. */
-const FINITE_CHECK = 6;
-const SUM_COUNT = 7;
-
-/** Values per call of the run kernels when a tensor has no channels to follow. */
-const RUN_LENGTH = 4096;
-
-/** The sums of a whole tensor, run by run. */
-function accumulate(original: Float32Array, reconstructed: Float32Array): Float64Array {
-  const sums = new Float64Array(SUM_COUNT);
-  for (let start = 0; start < original.length; start += RUN_LENGTH) {
-    accumulateRun(original, reconstructed, start, Math.min(start + RUN_LENGTH, original.length), sums);
-  }
-  return sums;
-}
-
-/**
- * Adds `[start, end)` to the sums with no data-dependent branch (a branch here costs
- * several times the whole loop on random weights): finiteness is accumulated as
- * n - n for the difference n, which turns NaN if either value is NaN or infinite.
- * Kernels work on runs, not whole tensors, so V8 optimizes them from complete type
- * feedback after a few calls instead of recompiling a loop nest mid-tensor.
- */
-function accumulateRun(original: Float32Array, reconstructed: Float32Array, start: number, end: number,
-  sums: Float64Array): void {
-  let signal = sums[SIGNAL] as number;
-  let noise = sums[NOISE] as number;
-  let peak = sums[PEAK] as number;
-  let maxAbsError = sums[MAX_ABS_ERROR] as number;
-  let dot = sums[DOT] as number;
-  let energy = sums[ENERGY] as number;
-  let finiteCheck = sums[FINITE_CHECK] as number;
-  for (let k = start; k < end; k++) {
-    const x = original[k] as number;
-    const y = reconstructed[k] as number;
-    const n = y - x;
-    finiteCheck += n - n;
-    signal += x * x;
-    noise += n * n;
-    peak = Math.max(peak, Math.abs(x));
-    maxAbsError = Math.max(maxAbsError, Math.abs(n));
-    dot += x * y;
-    energy += y * y;
-  }
-  sums.set([signal, noise, peak, maxAbsError, dot, energy, finiteCheck]);
-}
-
-/** {@link accumulateRun} against `q * s + b` rounded to float32 for the indices q. */
-function accumulateLinearRun(original: Float32Array, indices: Uint8Array, start: number, end: number,
-  s: number, b: number, sums: Float64Array): void {
-  let signal = sums[SIGNAL] as number;
-  let noise = sums[NOISE] as number;
-  let peak = sums[PEAK] as number;
-  let maxAbsError = sums[MAX_ABS_ERROR] as number;
-  let dot = sums[DOT] as number;
-  let energy = sums[ENERGY] as number;
-  let finiteCheck = sums[FINITE_CHECK] as number;
-  for (let k = start; k < end; k++) {
-    const x = original[k] as number;
-    const y = Math.fround((indices[k] as number) * s + b);
-    const n = y - x;
-    finiteCheck += n - n;
-    signal += x * x;
-    noise += n * n;
-    peak = Math.max(peak, Math.abs(x));
-    maxAbsError = Math.max(maxAbsError, Math.abs(n));
-    dot += x * y;
-    energy += y * y;
-  }
-  sums.set([signal, noise, peak, maxAbsError, dot, energy, finiteCheck]);
+  return finiteOr(count, sums, () => {
+    const reconstruction = new Float32Array(count);
+    decode(0, count, reconstruction);
+    return reconstruction;
+  }, original);
 }
 
 /**
@@ -218,25 +141,63 @@ export function linearTensorError(original: Float32Array, indices: Uint8Array,
     throw new QuantizeError("invalid-weights", `cannot compare ${count} original values with ${indices.length} indices in ${layout.channels} channels of ${scale.length} scales and ${bias.length} biases`);
   }
   const { outer, channels, inner } = layout;
-  const sums = new Float64Array(SUM_COUNT);
+  const kernels = runKernels();
+  const sums = new Float64Array(ERROR_SUM_LANES);
   let k = 0;
   for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      // Long channels in runs too: a tensor of a single channel is common (biases, one-scale storage).
-      const end = k + inner;
-      for (let start = k; start < end; start += RUN_LENGTH) {
-        accumulateLinearRun(original, indices, start, Math.min(start + RUN_LENGTH, end), scale[c] as number, bias[c] as number, sums);
-      }
-      k = end;
+    for (let c = 0; c < channels; c++, k += inner) {
+      kernels.linearErrorSums(original, indices, k, k + inner, scale[c] as number, bias[c] as number, sums);
     }
   }
-  if (sums[FINITE_CHECK] === 0) return summarize(count, 0, true, count, sums);
-  // Rare: a non-finite original or parameter. The general path counts and sorts them out.
-  return tensorError(original, dequantizeLinear(indices, scale, bias, layout));
+  return finiteOr(count, sums, () => dequantizeLinear(indices, scale, bias, layout), original);
+}
+
+/**
+ * {@link tensorError} of `original` against half-precision values, read straight
+ * from their little-endian bytes (as `WeightParams.float16Value` holds them).
+ *
+ * @param original - the reference values, in tensor order
+ * @param float16Bytes - two bytes per value
+ * @returns the error measures, the same as `tensorError(original, decodeFloat16(float16Bytes))`
+ * @throws {@link QuantizeError} `invalid-weights` when the counts differ
+ */
+export function float16TensorError(original: Float32Array, float16Bytes: Uint8Array): TensorError {
+  const count = original.length;
+  if (float16Bytes.length !== 2 * count) {
+    throw new QuantizeError("invalid-weights", `cannot compare ${count} original values with ${float16Bytes.length} bytes of half-precision values`);
+  }
+  const sums = new Float64Array(ERROR_SUM_LANES);
+  runKernels().float16ErrorSums(original, float16Halves(float16Bytes), 0, count, sums);
+  return finiteOr(count, sums, () => decodeFloat16(float16Bytes), original);
+}
+
+/** Values per kernel call where the tensor has no channels to follow. */
+const RUN_LENGTH = 4096;
+
+/** The sums of a whole tensor. */
+function accumulate(original: Float32Array, reconstructed: Float32Array): Float64Array {
+  const sums = new Float64Array(ERROR_SUM_LANES);
+  runKernels().errorSums(original, 0, original.length, reconstructed, 0, sums);
+  return sums;
+}
+
+/** The summary of `sums` when every value was finite, else the general path over the reconstruction. */
+function finiteOr(count: number, sums: Float64Array, reconstruct: () => Float32Array, original: Float32Array): TensorError {
+  if (finiteCheck(sums) === 0) return summarize(count, 0, true, count, sums);
+  // Rare: non-finite values. The general path counts and sorts them out.
+  return tensorError(original, reconstruct());
+}
+
+function finiteCheck(sums: Float64Array): number {
+  return (sums[12] as number) + (sums[13] as number);
 }
 
 function summarize(count: number, nonFinite: number, sameNonFinite: boolean, finite: number, sums: Float64Array): TensorError {
-  const [signal, noise, peak, maxAbsError, dot, energy] = sums as unknown as [number, number, number, number, number, number];
+  // Two lanes per sum (see ERROR_SUM_LANES), added here.
+  const lane = (i: number): [number, number] => [sums[2 * i] as number, sums[2 * i + 1] as number];
+  const [signal, noise, dot, energy] = [0, 1, 4, 5].map((i) => lane(i)[0] + lane(i)[1]) as [number, number, number, number];
+  const peak = Math.max(...lane(2));
+  const maxAbsError = Math.max(...lane(3));
   const finiteRatio = (numerator: number): number | null =>
     noise === 0 || numerator === 0 ? null : 10 * Math.log10(numerator / noise);
   return {

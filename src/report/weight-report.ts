@@ -6,7 +6,6 @@
  * @packageDocumentation
  */
 import { dequantizeLut } from "../codec/dequantize.js";
-import { decodeFloat16 } from "../codec/float16.js";
 import type { Model } from "../codec/model-types.js";
 import { readQuantized, readWeights, storedByteLength, weightStorage, type StorageKind } from "../codec/weight-storage.js";
 import { QuantizeError } from "../errors.js";
@@ -14,7 +13,7 @@ import { inspectModel } from "../inspect-model.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";
 import { layerWeights, type WeightRef } from "../walker/weights.js";
 import { pairLayers, type FuseMatching } from "./pair-layers.js";
-import { decodedTensorError, linearTensorError, tensorError, type TensorError } from "./tensor-error.js";
+import { decodedTensorError, float16TensorError, linearTensorError, tensorError, type TensorError } from "./tensor-error.js";
 
 /** Options of {@link weightReport}. */
 export interface WeightReportOptions {
@@ -230,10 +229,7 @@ function errorAgainst(x: Float32Array, ref: WeightRef, scratch: [Float32Array, F
   const count = storage.kind === "linear" || storage.kind === "lut" ? ref.shape.reduce((a, b) => a * b, 1)
     : storage.kind === "float16" ? storage.count : -1;
   if (count === x.length && count > 0) {
-    if (storage.kind === "float16") {
-      const halves = ref.weightParams.float16Value;
-      return decodedTensorError(x, (start, end, into) => decodeFloat16(halves.subarray(2 * start, 2 * end), into));
-    }
+    if (storage.kind === "float16") return float16TensorError(x, ref.weightParams.float16Value);
     const parts = readQuantized(ref.weightParams, ref.shape, ref.axis, path);
     if (parts.kind === "linear") return linearTensorError(x, parts.indices, parts.scale, parts.bias, parts.layout);
     const lut = Float32Array.from(parts.lut);

@@ -5,7 +5,8 @@
 import fc from "fast-check";
 import { channelLayout } from "../../src/codec/channel-layout.js";
 import { dequantizeLinear } from "../../src/codec/dequantize.js";
-import { decodedTensorError, linearTensorError, tensorError } from "../../src/report/tensor-error.js";
+import { decodedTensorError, float16TensorError, linearTensorError, tensorError } from "../../src/report/tensor-error.js";
+import { decodeFloat16, encodeFloat16 } from "../../src/codec/float16.js";
 import { expectQuantizeError, float32Values } from "../quantizer/helpers.js";
 import { expectDb, straightforward } from "./helpers.js";
 
@@ -193,5 +194,20 @@ describe("decodedTensorError", () => {
     const x = Float32Array.of(1, NaN, 3);
     const y = Float32Array.of(1, NaN, Infinity);
     expect(decodedTensorError(x, (start, end, into) => into.set(y.subarray(start, end)))).toEqual(tensorError(x, y));
+  });
+});
+
+describe("float16TensorError", () => {
+  test("property: the same result as tensorError against decodeFloat16, aligned or not", () => {
+    fc.assert(fc.property(fc.float32Array({ maxLength: 5000, noNaN: true, min: -60000, max: 60000 }), fc.boolean(), (x, shifted) => {
+      const encoded = encodeFloat16(x.map((v) => v * 0.999));
+      const bytes = shifted ? new Uint8Array(encoded.length + 1).fill(7).subarray(1) : encoded;
+      if (shifted) bytes.set(encoded);
+      expect(float16TensorError(x, bytes)).toEqual(tensorError(x, decodeFloat16(encoded)));
+    }), { seed: 5, numRuns: 100 });
+  });
+
+  test("refuses a byte count that does not match", () => {
+    expectQuantizeError(() => float16TensorError(new Float32Array(3), new Uint8Array(5)), "invalid-weights", "3 original values with 5 bytes");
   });
 });

@@ -1,0 +1,172 @@
+/**
+ * The kernels in plain JavaScript: the fallback where WebAssembly SIMD is missing,
+ * and the reference the SIMD kernels are tested against, bit for bit.
+ *
+ * @packageDocumentation
+ */
+import type { RunKernels } from "./run-kernels.js";
+
+/**
+ * 1.5 · 2^52: adding it rounds a number in [0, 2^51) to an integer, ties to even
+ * (the FPU's default), as every double in [2^52, 2^53) is an integer.
+ */
+const ROUNDING_SHIFT = 6_755_399_441_055_744;
+
+/** The JavaScript kernels. */
+export const jsKernels: RunKernels = {
+  name: "js",
+
+  range(values, start, end, extremes) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    // v - v is NaN for NaN and ±Infinity, 0 otherwise: one sum tests them all.
+    let check = 0;
+    for (let k = start; k < end; k++) {
+      const v = values[k] as number;
+      check += v - v;
+      // Strict comparisons keep the first of equal extremes, so a zero keeps the
+      // sign of the first zero.
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+    extremes[0] = lo;
+    extremes[1] = hi;
+    return check === 0;
+  },
+
+  indices(values, start, end, a, inverse, divide, out) {
+    if (divide) {
+      for (let k = start; k < end; k++) out[k] = ((values[k] as number) - a) / inverse + ROUNDING_SHIFT - ROUNDING_SHIFT;
+    } else {
+      for (let k = start; k < end; k++) out[k] = ((values[k] as number) - a) * inverse + ROUNDING_SHIFT - ROUNDING_SHIFT;
+    }
+  },
+
+  dequantizeLinear(indices, start, end, scale, bias, out) {
+    for (let k = start; k < end; k++) out[k] = (indices[k] as number) * scale + bias;
+  },
+
+  errorSums(original, start, end, reconstructed, offset, sums) {
+    addErrorSums(original, start, end, (k) => reconstructed[k - start + offset] as number, sums);
+  },
+
+  linearErrorSums(original, indices, start, end, scale, bias, sums) {
+    addErrorSums(original, start, end, (k) => Math.fround((indices[k] as number) * scale + bias), sums);
+  },
+
+  float16ErrorSums(original, halves, start, end, sums) {
+    const bits = new Uint32Array(1);
+    const float = new Float32Array(bits.buffer);
+    addErrorSums(original, start, end, (k) => {
+      bits[0] = halfToFloatBits(halves[k] as number);
+      return float[0] as number;
+    }, sums);
+  },
+
+  encodeHalves(bits, start, end, halves) {
+    let peak = 0;
+    for (let k = start; k < end; k++) {
+      const x = bits[k] as number;
+      const magnitude = x & 0x7fffffff;
+      peak = Math.max(peak, magnitude);
+      const sign = (x >>> 16) & 0x8000;
+      if ((magnitude - 0x38800000) >>> 0 < 0x0f000000) {
+        // Normal halves: add 0xfff plus the lowest kept bit, then drop 13 bits; a
+        // carry moves into the exponent, up to infinity.
+        halves[k] = sign | ((magnitude - 0x38000000 + 0xfff + ((magnitude >>> 13) & 1)) >>> 13);
+      } else if (magnitude < 0x38800000) {
+        // Subnormal halves and zeros: |x| in units of 2^-24, rounded ties to even.
+        halves[k] = sign | (magnitudeOf(magnitude) * 16_777_216 + ROUNDING_SHIFT - ROUNDING_SHIFT);
+      } else {
+        halves[k] = sign;
+      }
+    }
+    return peak;
+  },
+
+  decodeHalves(halves, start, end, bits) {
+    for (let k = start; k < end; k++) bits[k] = halfToFloatBits(halves[k] as number);
+  },
+};
+
+const magnitudeBits = new Uint32Array(1);
+const magnitudeFloat = new Float32Array(magnitudeBits.buffer);
+
+/** The float32 value of magnitude bits. */
+function magnitudeOf(magnitude: number): number {
+  magnitudeBits[0] = magnitude;
+  return magnitudeFloat[0] as number;
+}
+
+/** Float32 bits of a half-precision value (exact). */
+function halfToFloatBits(half: number): number {
+  const exponent = half & 0x7c00;
+  const sign = (half & 0x8000) << 16;
+  if (exponent === 0) return (sign | floatBitsOf((half & 0x3ff) * 2 ** -24)) >>> 0;
+  if (exponent === 0x7c00) return (sign | 0x7f800000 | ((half & 0x3ff) << 13)) >>> 0;
+  // Normal: rebias the exponent (112 = 127 - 15) in place.
+  return (sign | (((half & 0x7fff) + 0x1c000) << 13)) >>> 0;
+}
+
+/** The float32 bits of a number exactly representable in float32. */
+function floatBitsOf(value: number): number {
+  magnitudeFloat[0] = value;
+  return magnitudeBits[0] as number;
+}
+
+/**
+ * The error sums of positions `[start, end)`: the first value goes to lane
+ * `start & 1`, then pairs fill lanes 0 and 1, and an odd one out lane 0, in the
+ * order the SIMD kernel adds them.
+ */
+function addErrorSums(original: Float32Array, start: number, end: number, reconstructedAt: (k: number) => number,
+  sums: Float64Array): void {
+  let k = start;
+  if ((start & 1) === 1 && k < end) {
+    addOne(original[k] as number, reconstructedAt(k), sums, 1);
+    k++;
+  }
+  let signal0 = sums[0] as number; let signal1 = sums[1] as number;
+  let noise0 = sums[2] as number; let noise1 = sums[3] as number;
+  let peak0 = sums[4] as number; let peak1 = sums[5] as number;
+  let worst0 = sums[6] as number; let worst1 = sums[7] as number;
+  let dot0 = sums[8] as number; let dot1 = sums[9] as number;
+  let energy0 = sums[10] as number; let energy1 = sums[11] as number;
+  let check0 = sums[12] as number; let check1 = sums[13] as number;
+  for (; k + 1 < end; k += 2) {
+    const x0 = original[k] as number;
+    const x1 = original[k + 1] as number;
+    const y0 = reconstructedAt(k);
+    const y1 = reconstructedAt(k + 1);
+    const d0 = y0 - x0;
+    const d1 = y1 - x1;
+    signal0 += x0 * x0; signal1 += x1 * x1;
+    noise0 += d0 * d0; noise1 += d1 * d1;
+    peak0 = largerOf(peak0, Math.abs(x0)); peak1 = largerOf(peak1, Math.abs(x1));
+    worst0 = largerOf(worst0, Math.abs(d0)); worst1 = largerOf(worst1, Math.abs(d1));
+    dot0 += x0 * y0; dot1 += x1 * y1;
+    energy0 += y0 * y0; energy1 += y1 * y1;
+    check0 += d0 - d0; check1 += d1 - d1;
+  }
+  sums.set([signal0, signal1, noise0, noise1, peak0, peak1, worst0, worst1, dot0, dot1, energy0, energy1, check0, check1]);
+  if (k < end) addOne(original[k] as number, reconstructedAt(k), sums, 0);
+}
+
+function addOne(x: number, y: number, sums: Float64Array, lane: 0 | 1): void {
+  const d = y - x;
+  sums[lane] = (sums[lane] as number) + x * x;
+  sums[2 + lane] = (sums[2 + lane] as number) + d * d;
+  sums[4 + lane] = largerOf(sums[4 + lane] as number, Math.abs(x));
+  sums[6 + lane] = largerOf(sums[6 + lane] as number, Math.abs(d));
+  sums[8 + lane] = (sums[8 + lane] as number) + x * y;
+  sums[10 + lane] = (sums[10 + lane] as number) + y * y;
+  sums[12 + lane] = (sums[12 + lane] as number) + (d - d);
+}
+
+/**
+ * `b` if `a < b`, else `a`: the SIMD kernels' one-instruction maximum (`pmax`).
+ * Unlike Math.max it ignores a NaN `b`; NaN shows in the check lanes instead.
+ */
+function largerOf(a: number, b: number): number {
+  return a < b ? b : a;
+}
