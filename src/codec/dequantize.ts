@@ -44,19 +44,16 @@ type QuantizerOptions = DequantizeOptions;
 export function dequantizeLinear(indices: Uint8Array, scale: ArrayLike<number>,
   bias: ArrayLike<number>, layout: ChannelLayout, options: QuantizerOptions = {}): Float32Array {
   assertLayoutFits(layout, indices.length, options);
-  const { outer, channels, inner } = layout;
+  const { channels } = layout;
   assertChannelCount("scale", scale.length, channels, options);
   assertChannelCount("bias", bias.length, channels, options);
   const perChannel = scale.length !== 1;
   const biasPerChannel = bias.length !== 1;
   const out = outputFor(indices.length, options);
-  const kernels = runKernels();
-  let k = 0;
-  for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++, k += inner) {
-      kernels.dequantizeLinear(indices, k, k + inner, scale[perChannel ? c : 0] as number, bias[biasPerChannel ? c : 0] as number, out);
-    }
-  }
+  // One scale (or bias) for all channels is spread to each.
+  const scales = Float64Array.from({ length: channels }, (_, c) => scale[perChannel ? c : 0] as number);
+  const biases = Float64Array.from({ length: channels }, (_, c) => bias[biasPerChannel ? c : 0] as number);
+  runKernels().dequantizeLinear(indices, layout, scales, biases, out);
   return out;
 }
 

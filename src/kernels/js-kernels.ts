@@ -12,55 +12,72 @@ import type { RunKernels } from "./run-kernels.js";
  */
 const ROUNDING_SHIFT = 6_755_399_441_055_744;
 
+/** Values decoded at a time where a reconstruction is compared run by run. */
+const SCRATCH = 4096;
+
 /** The JavaScript kernels. */
 export const jsKernels: RunKernels = {
   name: "js",
 
-  range(values, start, end, extremes) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    // v - v is NaN for NaN and ±Infinity, 0 otherwise: one sum tests them all.
-    let check = 0;
-    for (let k = start; k < end; k++) {
-      const v = values[k] as number;
-      check += v - v;
-      // Strict comparisons keep the first of equal extremes, so a zero keeps the
-      // sign of the first zero.
-      lo = v < lo ? v : lo;
-      hi = v > hi ? v : hi;
+  channelRanges(values, layout, min, max) {
+    const { outer, channels, inner } = layout;
+    min.fill(Infinity);
+    max.fill(-Infinity);
+    let finite = true;
+    let k = 0;
+    for (let o = 0; o < outer; o++) {
+      for (let c = 0; c < channels; c++, k += inner) finite = widenRange(values, k, k + inner, c, min, max) && finite;
     }
-    extremes[0] = lo;
-    extremes[1] = hi;
-    return check === 0;
+    return finite;
   },
 
-  indices(values, start, end, a, inverse, divide, out) {
-    if (divide) {
-      for (let k = start; k < end; k++) out[k] = ((values[k] as number) - a) / inverse + ROUNDING_SHIFT - ROUNDING_SHIFT;
-    } else {
-      for (let k = start; k < end; k++) out[k] = ((values[k] as number) - a) * inverse + ROUNDING_SHIFT - ROUNDING_SHIFT;
+  linearIndices(values, layout, offset, factor, divide, out) {
+    const { outer, channels, inner } = layout;
+    let k = 0;
+    for (let o = 0; o < outer; o++) {
+      for (let c = 0; c < channels; c++, k += inner) {
+        if (divide) divideRun(values, k, k + inner, offset[c] as number, factor[c] as number, out);
+        else multiplyRun(values, k, k + inner, offset[c] as number, factor[c] as number, out);
+      }
     }
   },
 
-  dequantizeLinear(indices, start, end, scale, bias, out) {
-    for (let k = start; k < end; k++) out[k] = (indices[k] as number) * scale + bias;
+  dequantizeLinear(indices, layout, scale, bias, out) {
+    const { outer, channels, inner } = layout;
+    let k = 0;
+    for (let o = 0; o < outer; o++) {
+      for (let c = 0; c < channels; c++, k += inner) dequantizeRun(indices, k, k + inner, scale[c] as number, bias[c] as number, out);
+    }
+  },
+
+  linearErrorSums(original, indices, layout, scale, bias, sums) {
+    const { outer, channels, inner } = layout;
+    // Each run dequantized into a small buffer, then compared.
+    const run = new Float32Array(Math.min(inner, SCRATCH));
+    let k = 0;
+    for (let o = 0; o < outer; o++) {
+      for (let c = 0; c < channels; c++, k += inner) {
+        for (let s = k; s < k + inner; s += SCRATCH) {
+          const e = Math.min(s + SCRATCH, k + inner);
+          dequantizeRun(indices.subarray(s, e), 0, e - s, scale[c] as number, bias[c] as number, run);
+          addErrorSums(original, s, e, run, 0, sums);
+        }
+      }
+    }
   },
 
   errorSums(original, start, end, reconstructed, offset, sums) {
-    addErrorSums(original, start, end, (k) => reconstructed[k - start + offset] as number, sums);
-  },
-
-  linearErrorSums(original, indices, start, end, scale, bias, sums) {
-    addErrorSums(original, start, end, (k) => Math.fround((indices[k] as number) * scale + bias), sums);
+    addErrorSums(original, start, end, reconstructed, offset, sums);
   },
 
   float16ErrorSums(original, halves, start, end, sums) {
-    const bits = new Uint32Array(1);
-    const float = new Float32Array(bits.buffer);
-    addErrorSums(original, start, end, (k) => {
-      bits[0] = halfToFloatBits(halves[k] as number);
-      return float[0] as number;
-    }, sums);
+    const run = new Float32Array(Math.min(end - start, SCRATCH));
+    const runBits = new Uint32Array(run.buffer);
+    for (let s = start; s < end; s += SCRATCH) {
+      const e = Math.min(s + SCRATCH, end);
+      for (let k = s; k < e; k++) runBits[k - s] = halfToFloatBits(halves[k] as number);
+      addErrorSums(original, s, e, run, 0, sums);
+    }
   },
 
   encodeHalves(bits, start, end, halves) {
@@ -88,6 +105,41 @@ export const jsKernels: RunKernels = {
     for (let k = start; k < end; k++) bits[k] = halfToFloatBits(halves[k] as number);
   },
 };
+
+/**
+ * Widens `min[c]` and `max[c]` over `values[start..end)`; false when the run holds
+ * NaN or an infinity. Small functions per run: V8 optimizes them from complete type
+ * feedback after a few runs, where a whole-tensor loop nest is compiled mid-loop and
+ * thrown away when it first leaves its inner loop (measured: first tensors 2-4x slower).
+ */
+function widenRange(values: Float32Array, start: number, end: number, c: number, min: Float64Array, max: Float64Array): boolean {
+  let lo = min[c] as number;
+  let hi = max[c] as number;
+  // v - v is NaN for NaN and ±Infinity, 0 otherwise: one sum tests them all.
+  let check = 0;
+  for (let k = start; k < end; k++) {
+    const v = values[k] as number;
+    check += v - v;
+    // Strict comparisons keep the first of equal extremes.
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  min[c] = lo;
+  max[c] = hi;
+  return check === 0;
+}
+
+function multiplyRun(values: Float32Array, start: number, end: number, offset: number, factor: number, out: Uint8Array): void {
+  for (let k = start; k < end; k++) out[k] = ((values[k] as number) - offset) * factor + ROUNDING_SHIFT - ROUNDING_SHIFT;
+}
+
+function divideRun(values: Float32Array, start: number, end: number, offset: number, factor: number, out: Uint8Array): void {
+  for (let k = start; k < end; k++) out[k] = ((values[k] as number) - offset) / factor + ROUNDING_SHIFT - ROUNDING_SHIFT;
+}
+
+function dequantizeRun(indices: Uint8Array, start: number, end: number, scale: number, bias: number, out: Float32Array): void {
+  for (let k = start; k < end; k++) out[k] = (indices[k] as number) * scale + bias;
+}
 
 const magnitudeBits = new Uint32Array(1);
 const magnitudeFloat = new Float32Array(magnitudeBits.buffer);
@@ -119,11 +171,13 @@ function floatBitsOf(value: number): number {
  * `start & 1`, then pairs fill lanes 0 and 1, and an odd one out lane 0, in the
  * order the SIMD kernel adds them.
  */
-function addErrorSums(original: Float32Array, start: number, end: number, reconstructedAt: (k: number) => number,
+function addErrorSums(original: Float32Array, start: number, end: number, reconstructed: Float32Array, offset: number,
   sums: Float64Array): void {
+  // reconstructed[k + shift] pairs with original[k].
+  const shift = offset - start;
   let k = start;
   if ((start & 1) === 1 && k < end) {
-    addOne(original[k] as number, reconstructedAt(k), sums, 1);
+    addOne(original[k] as number, reconstructed[k + shift] as number, sums, 1);
     k++;
   }
   let signal0 = sums[0] as number; let signal1 = sums[1] as number;
@@ -136,8 +190,8 @@ function addErrorSums(original: Float32Array, start: number, end: number, recons
   for (; k + 1 < end; k += 2) {
     const x0 = original[k] as number;
     const x1 = original[k + 1] as number;
-    const y0 = reconstructedAt(k);
-    const y1 = reconstructedAt(k + 1);
+    const y0 = reconstructed[k + shift] as number;
+    const y1 = reconstructed[k + 1 + shift] as number;
     const d0 = y0 - x0;
     const d1 = y1 - x1;
     signal0 += x0 * x0; signal1 += x1 * x1;
@@ -149,7 +203,7 @@ function addErrorSums(original: Float32Array, start: number, end: number, recons
     check0 += d0 - d0; check1 += d1 - d1;
   }
   sums.set([signal0, signal1, noise0, noise1, peak0, peak1, worst0, worst1, dot0, dot1, energy0, energy1, check0, check1]);
-  if (k < end) addOne(original[k] as number, reconstructedAt(k), sums, 0);
+  if (k < end) addOne(original[k] as number, reconstructed[k + shift] as number, sums, 0);
 }
 
 function addOne(x: number, y: number, sums: Float64Array, lane: 0 | 1): void {

@@ -1,5 +1,5 @@
 ;; SIMD kernels for the hot loops of coreml-quantize. Each works on one run of at
-;; most 4096 values that the JavaScript side (wasm-kernels.ts) has copied into this
+;; most 16384 values that the JavaScript side (wasm-kernels.ts) has copied into this
 ;; module's memory; results go back the same way. Every result is bit-identical to
 ;; the JavaScript kernels (js-kernels.ts): the same IEEE operations in the same order
 ;; (float64 where the quantizers use float64), and the error sums use two lanes
@@ -7,7 +7,7 @@
 ;;
 ;; Built into src/gen/kernels_wasm.ts by scripts/build-kernels.js (npm run generate).
 (module
-  (memory (export "memory") 1)
+  (memory (export "memory") 4)
 
   ;; Per-lane minimum and maximum of n float32 at $p, and a NaN-detecting sum of
   ;; v - v. Writes [min x4, max x4, check x4] (48 bytes) at $out.

@@ -16,31 +16,46 @@
  */
 export const ERROR_SUM_LANES = 14;
 
-/** The loops, each over positions `[start, end)`. */
+/**
+ * How a tensor splits into channels, as in codec/channel-layout.ts: `outer` blocks
+ * of `channels` runs of `inner` consecutive values, run `r` belonging to channel
+ * `r % channels`.
+ */
+export interface RunLayout {
+  readonly outer: number;
+  readonly channels: number;
+  readonly inner: number;
+}
+
+/**
+ * The loops. Per-channel ones take a whole tensor and its layout, the others
+ * positions `[start, end)`; every array is indexed by position in the tensor.
+ */
 export interface RunKernels {
   /** Which implementation this is. */
   readonly name: "wasm-simd" | "js";
   /**
-   * Writes the smallest and largest of `values[start..end)` to `extremes[0]` and
-   * `extremes[1]`; a zero extreme takes the sign of the first zero in the run.
-   * Returns false when the run holds NaN or an infinity (extremes then unspecified).
+   * Sets `min[c]` and `max[c]` to the smallest and largest value of each channel; of
+   * equal extremes the first in tensor order is kept (which decides the sign of a
+   * zero). Returns false when any value is NaN or infinite (extremes then unspecified).
    */
-  range(values: Float32Array, start: number, end: number, extremes: Float64Array): boolean;
+  channelRanges(values: Float32Array, layout: RunLayout, min: Float64Array, max: Float64Array): boolean;
   /**
-   * `out[k] = roundHalfEven((values[k] - a) * inverse)`, or with `divide`,
-   * `roundHalfEven((values[k] - a) / inverse)`, in float64, kept modulo 256. Every
-   * `(values[k] - a) * inverse` must lie in [0, 2^51).
+   * `out[k] = roundHalfEven((values[k] - offset[c]) * factor[c])` for the channel `c`
+   * of each position, or with `divide`, `roundHalfEven((values[k] - offset[c]) /
+   * factor[c])`, in float64, kept modulo 256. Every rounded quantity must lie in
+   * [0, 2^51); dividing by Infinity gives index 0.
    */
-  indices(values: Float32Array, start: number, end: number, a: number, inverse: number, divide: boolean, out: Uint8Array): void;
-  /** `out[k] = float32(indices[k] * scale + bias)`, in float64 before the rounding. */
-  dequantizeLinear(indices: Uint8Array, start: number, end: number, scale: number, bias: number, out: Float32Array): void;
+  linearIndices(values: Float32Array, layout: RunLayout, offset: ArrayLike<number>, factor: ArrayLike<number>, divide: boolean, out: Uint8Array): void;
+  /** `out[k] = float32(indices[k] * scale[c] + bias[c])`, in float64 before the rounding. */
+  dequantizeLinear(indices: Uint8Array, layout: RunLayout, scale: ArrayLike<number>, bias: ArrayLike<number>, out: Float32Array): void;
+  /** {@link RunKernels.errorSums} of a whole tensor against `float32(indices[k] * scale[c] + bias[c])`. */
+  linearErrorSums(original: Float32Array, indices: Uint8Array, layout: RunLayout, scale: ArrayLike<number>, bias: ArrayLike<number>, sums: Float64Array): void;
   /**
-   * Adds the pairs `(original[k], reconstructed[k - start + offset])` to `sums`
-   * (see {@link ERROR_SUM_LANES}).
+   * Adds the pairs `(original[k], reconstructed[k - start + offset])` for `k` in
+   * `[start, end)` to `sums` (see {@link ERROR_SUM_LANES}).
    */
   errorSums(original: Float32Array, start: number, end: number, reconstructed: Float32Array, offset: number, sums: Float64Array): void;
-  /** {@link RunKernels.errorSums} against `float32(indices[k] * scale + bias)`. */
-  linearErrorSums(original: Float32Array, indices: Uint8Array, start: number, end: number, scale: number, bias: number, sums: Float64Array): void;
   /** {@link RunKernels.errorSums} against the half-precision values `halves[k]`. */
   float16ErrorSums(original: Float32Array, halves: Uint16Array, start: number, end: number, sums: Float64Array): void;
   /**
@@ -56,3 +71,4 @@ export interface RunKernels {
 
 /** Float32 bits at and above which {@link RunKernels.encodeHalves} leaves values to the caller. */
 export const HALF_ENCODE_LIMIT_BITS = 0x47800000;
+

@@ -33,25 +33,11 @@ export function channelRange(values: Float32Array, layout: ChannelLayout,
   options: QuantizerOptions = {}): ChannelRange {
   assertNotEmpty(values.length, options);
   assertLayoutFits(layout, values.length, options);
-  const { outer, channels, inner } = layout;
-  const kernels = runKernels();
-  const min = new Float64Array(channels).fill(Infinity);
-  const max = new Float64Array(channels).fill(-Infinity);
-  const extremes = new Float64Array(2);
-  let k = 0;
-  for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++, k += inner) {
-      if (!kernels.range(values, k, k + inner, extremes)) {
-        let bad = k;
-        while (Number.isFinite(values[bad])) bad++;
-        throw nonFiniteWeightError(bad, values[bad] as number, options);
-      }
-      // Strict comparisons: of equal extremes (+0 and -0) the first seen stays.
-      const lo = extremes[0] as number;
-      const hi = extremes[1] as number;
-      if (lo < (min[c] as number)) min[c] = lo;
-      if (hi > (max[c] as number)) max[c] = hi;
-    }
+  const min = new Float64Array(layout.channels);
+  const max = new Float64Array(layout.channels);
+  if (!runKernels().channelRanges(values, layout, min, max)) {
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    throw nonFiniteWeightError(bad, values[bad] as number, options);
   }
   return { min, max };
 }

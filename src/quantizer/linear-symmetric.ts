@@ -44,7 +44,7 @@ export function quantizeLinearSymmetric(values: Float32Array, nbits: number,
       "symmetric linear quantization needs at least 2 bits", options);
   }
   const { min, max } = channelRange(values, layout, options);
-  const { outer, channels, inner } = layout;
+  const { channels } = layout;
   const half = 2 ** nbits / 2;
   const scale64 = new Float64Array(channels);
   const bias64 = new Float64Array(channels);
@@ -56,15 +56,10 @@ export function quantizeLinearSymmetric(values: Float32Array, nbits: number,
     assertFloat32Finite(bias64[c], `the bias of channel ${c}`, options);
   }
   const indices = new Uint8Array(values.length);
-  const kernels = runKernels();
-  let k = 0;
-  for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++, k += inner) {
-      const step = scale64[c] as number;
-      // The reference's `where=` leaves 0 below the threshold; the array is already zeroed.
-      if (Math.abs(step) > SCALE_EPSILON) kernels.indices(values, k, k + inner, bias64[c] as number, step, true, indices);
-    }
-  }
+  // The reference's `where=` leaves index 0 where the step is at most 1e-6: dividing
+  // by Infinity gives exactly that.
+  const divisor = scale64.map((step) => (Math.abs(step) > SCALE_EPSILON ? step : Infinity));
+  runKernels().linearIndices(values, layout, bias64, divisor, true, indices);
   return { indices, scale: Float32Array.from(scale64), bias: Float32Array.from(bias64) };
 }
 

@@ -113,12 +113,5 @@ export function linearInverse(scale: number): number {
  */
 export function linearIndicesInto(values: Float32Array, layout: ChannelLayout,
   min: Float64Array, inverse: Float64Array, out: Uint8Array): void {
-  const { outer, channels, inner } = layout;
-  const kernels = runKernels();
-  let k = 0;
-  for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++, k += inner) {
-      kernels.indices(values, k, k + inner, min[c] as number, inverse[c] as number, false, out);
-    }
-  }
+  runKernels().linearIndices(values, layout, min, inverse, false, out);
 }

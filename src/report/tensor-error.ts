@@ -140,15 +140,8 @@ export function linearTensorError(original: Float32Array, indices: Uint8Array,
     || scale.length !== layout.channels || bias.length !== layout.channels) {
     throw new QuantizeError("invalid-weights", `cannot compare ${count} original values with ${indices.length} indices in ${layout.channels} channels of ${scale.length} scales and ${bias.length} biases`);
   }
-  const { outer, channels, inner } = layout;
-  const kernels = runKernels();
   const sums = new Float64Array(ERROR_SUM_LANES);
-  let k = 0;
-  for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++, k += inner) {
-      kernels.linearErrorSums(original, indices, k, k + inner, scale[c] as number, bias[c] as number, sums);
-    }
-  }
+  runKernels().linearErrorSums(original, indices, layout, scale, bias, sums);
   return finiteOr(count, sums, () => dequantizeLinear(indices, scale, bias, layout), original);
 }
 

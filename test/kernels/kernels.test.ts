@@ -10,6 +10,8 @@ import { roundHalfEven } from "../../src/quantizer/round-half-even.js";
 
 const wasm = createWasmKernels() as RunKernels;
 const PROPERTY = { seed: 11, numRuns: 200 } as const;
+/** Whole tensors of up to 105,000 values: fewer runs. */
+const TENSORS = { seed: 11, numRuns: 60 } as const;
 
 /** A tensor and a run [start, end) inside it. */
 const tensorAndRun = <T>(values: fc.Arbitrary<T[]>) => values.chain((array) => fc.tuple(
@@ -27,91 +29,145 @@ test("this runtime has WebAssembly SIMD, and uses it", () => {
   expect(runKernels().name).toBe("wasm-simd");
 });
 
-describe("range", () => {
-  test("SIMD equals JavaScript, signs of zero included", () => {
-    const withZeros = fc.array(fc.oneof(fc.float({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0)), { maxLength: 9000 });
-    fc.assert(fc.property(tensorAndRun(withZeros), ({ array, start, end }) => {
+/** A tensor of some layout: long runs (SIMD), short ones (JavaScript), and blocks cut mid-run. */
+const layoutAndValues = <T>(value: fc.Arbitrary<T>) => fc.record({
+  outer: fc.integer({ min: 1, max: 3 }),
+  channels: fc.integer({ min: 1, max: 5 }),
+  inner: fc.oneof(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 60, max: 7000 })),
+}).chain((layout) => fc.tuple(fc.constant(layout),
+  fc.array(value, { minLength: layout.outer * layout.channels * layout.inner, maxLength: layout.outer * layout.channels * layout.inner })));
+
+describe("channelRanges", () => {
+  test("SIMD equals JavaScript equals a scan in tensor order, signs of zero included", () => {
+    const value = fc.oneof(fc.float({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0));
+    fc.assert(fc.property(layoutAndValues(value), ([layout, array]) => {
       const values = Float32Array.from(array);
-      const [a, b] = [new Float64Array(2), new Float64Array(2)];
-      expect(wasm.range(values, start, end, a)).toBe(jsKernels.range(values, start, end, b));
-      if (end > start) sameBits(a, b);
-    }), PROPERTY);
+      const [minA, maxA, minB, maxB] = Array.from({ length: 4 }, () => new Float64Array(layout.channels));
+      expect(wasm.channelRanges(values, layout, minA, maxA)).toBe(true);
+      expect(jsKernels.channelRanges(values, layout, minB, maxB)).toBe(true);
+      sameBits(minA, minB);
+      sameBits(maxA, maxB);
+      const min = new Float64Array(layout.channels).fill(Infinity);
+      const max = new Float64Array(layout.channels).fill(-Infinity);
+      values.forEach((v, k) => {
+        const c = Math.floor(k / layout.inner) % layout.channels;
+        if (v < (min[c] as number)) min[c] = v;
+        if (v > (max[c] as number)) max[c] = v;
+      });
+      sameBits(minB, min);
+      sameBits(maxB, max);
+    }), TENSORS);
   });
 
-  test("reports NaN and infinities anywhere in the run, and only in the run", () => {
+  test("reports NaN and infinities wherever they are", () => {
     for (const bad of [NaN, Infinity, -Infinity]) {
-      for (const at of [0, 3, 4, 4095, 4096, 5000]) {
-        const values = new Float32Array(5001).fill(1);
+      for (const at of [0, 3, 4, 4095, 16_384, 20_000]) {
+        const values = new Float32Array(20_001).fill(1);
         values[at] = bad;
         for (const kernels of [wasm, jsKernels]) {
-          expect(kernels.range(values, 0, 5001, new Float64Array(2))).toBe(false);
-          expect(kernels.range(values, at + 1, 5001, new Float64Array(2))).toBe(true);
+          expect(kernels.channelRanges(values, { outer: 1, channels: 1, inner: 20_001 }, new Float64Array(1), new Float64Array(1))).toBe(false);
+          expect(kernels.channelRanges(values, { outer: 1, channels: 20_001, inner: 1 }, new Float64Array(20_001), new Float64Array(20_001))).toBe(false);
         }
       }
     }
   });
 
-  test("the first zero decides the sign", () => {
-    const e = new Float64Array(2);
-    wasm.range(Float32Array.of(1, -0, 0, 2, 0, 0, 0, 0, 0), 0, 9, e);
-    expect(Object.is(e[0], -0)).toBe(true);
-    wasm.range(Float32Array.of(-1, 0, -0, -2, -0), 0, 5, e);
-    expect(Object.is(e[1], 0)).toBe(true);
+  test("the first zero of a channel decides the sign", () => {
+    const layout = { outer: 1, channels: 2, inner: 100 };
+    const values = new Float32Array(200).fill(1);
+    values.fill(-1, 100);
+    values[37] = -0;
+    values[90] = 0;
+    values[150] = 0;
+    values[151] = -0;
+    for (const kernels of [wasm, jsKernels]) {
+      const [min, max] = [new Float64Array(2), new Float64Array(2)];
+      kernels.channelRanges(values, layout, min, max);
+      expect(Object.is(min[0], -0)).toBe(true);
+      expect(Object.is(max[1], 0)).toBe(true);
+    }
   });
 });
 
-describe("indices", () => {
-  test("SIMD equals JavaScript equals roundHalfEven, multiplying and dividing", () => {
-    const grid = fc.record({ a: fc.float({ min: -10, max: 0, noNaN: true }), step: fc.float({ min: Math.fround(1e-3), max: 1, noNaN: true }) });
-    fc.assert(fc.property(tensorAndRun(fc.array(fc.float({ min: 0, max: 1, noNaN: true }), { maxLength: 9000 })), grid, fc.boolean(),
-      ({ array, start, end }, { a, step }, divide) => {
-        const values = Float32Array.from(array, (v) => a + v * 255 * step);
-        const inverse = divide ? step : 1 / step;
-        const [x, y] = [new Uint8Array(values.length), new Uint8Array(values.length)];
-        wasm.indices(values, start, end, a, inverse, divide, x);
-        jsKernels.indices(values, start, end, a, inverse, divide, y);
-        expect(x).toEqual(y);
-        for (let k = start; k < end; k++) {
-          const t = divide ? ((values[k] as number) - a) / inverse : ((values[k] as number) - a) * inverse;
-          expect(y[k]).toBe(roundHalfEven(t) % 256);
-        }
-        for (let k = 0; k < start; k++) expect(x[k]).toBe(0);
-      }), PROPERTY);
+describe("linearIndices", () => {
+  test("SIMD equals JavaScript equals roundHalfEven per channel, multiplying and dividing", () => {
+    fc.assert(fc.property(layoutAndValues(fc.float({ min: 0, max: 1, noNaN: true })), fc.boolean(), ([layout, array], divide) => {
+      const offset = Float64Array.from({ length: layout.channels }, (_, c) => -c * 0.25);
+      const step = Float64Array.from({ length: layout.channels }, (_, c) => (c + 1) / 300);
+      const values = Float32Array.from(array, (v, k) => {
+        const c = Math.floor(k / layout.inner) % layout.channels;
+        return (offset[c] as number) + v * 255 * (step[c] as number);
+      });
+      const factor = divide ? step : step.map((x) => 1 / x);
+      const [x, y] = [new Uint8Array(values.length), new Uint8Array(values.length)];
+      wasm.linearIndices(values, layout, offset, factor, divide, x);
+      jsKernels.linearIndices(values, layout, offset, factor, divide, y);
+      expect(x).toEqual(y);
+      expect(y).toEqual(Uint8Array.from(values, (v, k) => {
+        const c = Math.floor(k / layout.inner) % layout.channels;
+        const t = divide ? (v - (offset[c] as number)) / (factor[c] as number) : (v - (offset[c] as number)) * (factor[c] as number);
+        return roundHalfEven(t) % 256;
+      }));
+    }), TENSORS);
   });
 
-  test("ties go to even", () => {
-    const values = Float32Array.of(0.5, 1.5, 2.5, 3.5, 254.5, 0.5);
-    const out = new Uint8Array(6);
-    wasm.indices(values, 0, 6, 0, 1, false, out);
-    expect([...out]).toEqual([0, 2, 2, 4, 254, 0]);
+  test("ties go to even; dividing by Infinity gives 0", () => {
+    const values = Float32Array.of(0.5, 1.5, 2.5, 3.5, 254.5, 0.5, ...new Float32Array(64).fill(3));
+    for (const kernels of [wasm, jsKernels]) {
+      const out = new Uint8Array(70);
+      kernels.linearIndices(values, { outer: 1, channels: 1, inner: 70 }, [0], [1], false, out);
+      expect([...out.subarray(0, 6)]).toEqual([0, 2, 2, 4, 254, 0]);
+      kernels.linearIndices(values, { outer: 1, channels: 1, inner: 70 }, [-1], [Infinity], true, out);
+      expect(out.every((q) => q === 0)).toBe(true);
+    }
   });
 });
 
 describe("dequantizeLinear and the error sums", () => {
   const params = fc.record({ scale: fc.float({ noNaN: true, noDefaultInfinity: true, min: -1e3, max: 1e3 }), bias: fc.float({ noNaN: true, noDefaultInfinity: true, min: -1e3, max: 1e3 }) });
-  const bytes = fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 9000 });
 
-  test("dequantizeLinear: SIMD equals JavaScript equals float32(q * s + b)", () => {
-    fc.assert(fc.property(tensorAndRun(bytes), params, ({ array, start, end }, { scale, bias }) => {
+  test("dequantizeLinear: SIMD equals JavaScript equals float32(q * s[c] + b[c])", () => {
+    fc.assert(fc.property(layoutAndValues(fc.integer({ min: 0, max: 255 })), params, ([layout, array], { scale, bias }) => {
       const indices = Uint8Array.from(array);
+      const scales = Float64Array.from({ length: layout.channels }, (_, c) => Math.fround(scale * (c + 1)));
+      const biases = Float64Array.from({ length: layout.channels }, (_, c) => Math.fround(bias - c));
       const [x, y] = [new Float32Array(indices.length), new Float32Array(indices.length)];
-      wasm.dequantizeLinear(indices, start, end, scale, bias, x);
-      jsKernels.dequantizeLinear(indices, start, end, scale, bias, y);
+      wasm.dequantizeLinear(indices, layout, scales, biases, x);
+      jsKernels.dequantizeLinear(indices, layout, scales, biases, y);
       expect(new Uint32Array(x.buffer)).toEqual(new Uint32Array(y.buffer));
-      for (let k = start; k < end; k++) expect(y[k]).toBe(Math.fround((indices[k] as number) * scale + bias));
-    }), PROPERTY);
+      const expected = Float32Array.from(indices, (q, k) => {
+        const c = Math.floor(k / layout.inner) % layout.channels;
+        return q * (scales[c] as number) + (biases[c] as number);
+      });
+      expect(new Uint32Array(y.buffer)).toEqual(new Uint32Array(expected.buffer));
+    }), TENSORS);
   });
 
-  test("errorSums, linearErrorSums, float16ErrorSums: SIMD equals JavaScript, lane by lane, bit for bit", () => {
-    fc.assert(fc.property(tensorAndRun(floats), params, fc.nat(3), ({ array, start, end }, { scale, bias }, offsetShift) => {
+  test("linearErrorSums: SIMD equals JavaScript, lane by lane, bit for bit, and equals errorSums of the dequantized tensor", () => {
+    fc.assert(fc.property(layoutAndValues(fc.float({ noNaN: true, noDefaultInfinity: true, min: -1e3, max: 1e3 })), params, ([layout, array], { scale, bias }) => {
       const original = Float32Array.from(array);
       const indices = Uint8Array.from(array, (v, i) => (i * 37 + Math.abs(Math.trunc(v))) & 255);
+      const scales = Float64Array.from({ length: layout.channels }, (_, c) => Math.fround(scale * (c + 1)));
+      const biases = Float64Array.from({ length: layout.channels }, (_, c) => Math.fround(bias - c));
+      const [a, b, c] = [new Float64Array(ERROR_SUM_LANES), new Float64Array(ERROR_SUM_LANES), new Float64Array(ERROR_SUM_LANES)];
+      wasm.linearErrorSums(original, indices, layout, scales, biases, a);
+      jsKernels.linearErrorSums(original, indices, layout, scales, biases, b);
+      sameBits(a, b);
+      const dequantized = new Float32Array(original.length);
+      jsKernels.dequantizeLinear(indices, layout, scales, biases, dequantized);
+      jsKernels.errorSums(original, 0, original.length, dequantized, 0, c);
+      sameBits(b, c);
+    }), TENSORS);
+  });
+
+  test("errorSums, float16ErrorSums: SIMD equals JavaScript, lane by lane, bit for bit", () => {
+    fc.assert(fc.property(tensorAndRun(floats), params, fc.nat(3), ({ array, start, end }, { scale, bias }, offsetShift) => {
+      const original = Float32Array.from(array);
       const halves = Uint16Array.from(array, (v) => float32BitsToFloat16Bits(new Uint32Array(Float32Array.of(v * 0.9).buffer)[0] as number));
       const reconstructed = new Float32Array(original.length + offsetShift);
       reconstructed.set(original.map((v) => v * 1.01 + 0.5), offsetShift);
       const runs: [string, (k: RunKernels, sums: Float64Array) => void][] = [
         ["errorSums", (k, sums) => k.errorSums(original, start, end, reconstructed, start + offsetShift, sums)],
-        ["linearErrorSums", (k, sums) => k.linearErrorSums(original, indices, start, end, scale, bias, sums)],
         ["float16ErrorSums", (k, sums) => k.float16ErrorSums(original, halves, start, end, sums)],
       ];
       for (const [, run] of runs) {
