@@ -1,22 +1,16 @@
 /**
- * The two wire-level variants of the Core ML schema the codec reads and writes
- * with. Both are derived at load time from the generated descriptors, so proto/
- * stays the one source of truth:
- *
- * - `readSchema`: `WeightParams.floatValue` (field 1) is left out, so protobuf-es
- *   keeps its records as unknown fields, zero-copy views into the input. The codec
- *   then assembles them into one `Float32Array`, whatever the encoding (packed,
- *   packed split over several records, or one fixed32 record per value).
- * - `writeSchema`: field 1 is `bytes`. A packed `repeated float` and a `bytes`
- *   field are the same on the wire (tag, length, little-endian payload), so the
- *   codec writes a byte view of the `Float32Array` with no per-value work.
+ * The wire-level variant of the Core ML schema the codec reads with, derived on
+ * first use from the generated descriptors, so proto/ stays the one source of
+ * truth: `readSchema` leaves out `WeightParams.floatValue` (field 1), so protobuf-es
+ * keeps its records as unknown fields, zero-copy views into the input. The codec
+ * then assembles them into one `Float32Array`, whatever the encoding (packed,
+ * packed split over several records, or one fixed32 record per value). Writing
+ * needs no variant: the encoder writes WeightParams by hand.
  *
  * @packageDocumentation
  */
 import { clone, createFileRegistry, type DescField, type DescFile, type DescMessage } from "@bufbuild/protobuf";
 import {
-  FieldDescriptorProto_Label,
-  FieldDescriptorProto_Type,
   FileDescriptorProtoSchema,
   type DescriptorProto,
 } from "@bufbuild/protobuf/wkt/google/protobuf/descriptor_pb.js";
@@ -53,7 +47,6 @@ function deriveModelSchema(edit: (weightParams: DescriptorProto) => void): DescM
 }
 
 let readVariant: DescMessage | undefined;
-let writeVariant: DescMessage | undefined;
 
 /**
  * Decoding variant: `WeightParams.floatValue` is read as unknown-field records.
@@ -62,18 +55,6 @@ let writeVariant: DescMessage | undefined;
 export function readSchema(): DescMessage {
   return (readVariant ??= deriveModelSchema((message) => {
     message.field = message.field.filter((f) => f.number !== FLOAT_VALUE_FIELD);
-  }));
-}
-
-/** Encoding variant: `WeightParams.floatValue` is written as `bytes`. Derived on first use. */
-export function writeSchema(): DescMessage {
-  return (writeVariant ??= deriveModelSchema((message) => {
-    for (const field of message.field) {
-      if (field.number === FLOAT_VALUE_FIELD) {
-        field.type = FieldDescriptorProto_Type.BYTES;
-        field.label = FieldDescriptorProto_Label.OPTIONAL;
-      }
-    }
   }));
 }
 
