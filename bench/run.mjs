@@ -36,6 +36,11 @@ if (large) {
   }
 }
 
+/** What the issue's speed-up target asks of the whole process for a job. */
+const job10x = (referenceSeconds, jobArgs) => {
+  const factor = jobArgs.includes("16") ? 20 : 10;
+  return `${factor}x the reference needs <= ${(referenceSeconds / factor).toFixed(2)} s`;
+};
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const work = mkdtempSync(join(tmpdir(), "coreml-quantize-bench-"));
 const results = [];
@@ -44,24 +49,46 @@ for (const job of jobs) {
   const inputMb = statSync(input).size / 1e6;
   const times = [];
   const rss = [];
+  let outputBytes = 0;
   for (let r = 0; r < runs; r++) {
     const out = join(work, "out.mlmodel");
     const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, join(root, "dist/bin/coreml-quantize.js"), "quantize", input, "-o", out, ...job.args], { encoding: "utf8" });
     if (run.status !== 0) throw new Error(`${job.model} ${job.args.join(" ")} failed: ${run.stderr}`);
     const [seconds, kb] = run.stderr.trim().split("\n").pop().split(" ").map(Number);
     times.push(seconds);
+    outputBytes = statSync(out).size;
     rss.push((kb * 1024) / 1e6); // /usr/bin/time reports KiB; MB here are 10^6 bytes, as for the input
     rmSync(out, { force: true });
   }
   const s = median(times);
   const mb = median(rss);
   const row = {
-    model: job.model, job: job.args.join(" "), inputMb: +inputMb.toFixed(1), seconds: s, mbPerSecond: +(inputMb / s).toFixed(1),
+    model: job.model, job: job.args.join(" "), inputMb: +inputMb.toFixed(1), outputMb: +(outputBytes / 1e6).toFixed(1), seconds: s, mbPerSecond: +(inputMb / s).toFixed(1),
     peakRssMb: +mb.toFixed(0), rssOverInput: +(mb / inputMb).toFixed(2),
     reference: job.reference, speedup: job.reference ? +(job.reference.s / s).toFixed(1) : undefined,
   };
   results.push(row);
   console.log(`${row.model.padEnd(13)} ${row.job.padEnd(28)} ${String(s).padStart(6)} s ${String(row.mbPerSecond).padStart(7)} MB/s ${String(row.peakRssMb).padStart(6)} MB RSS${row.speedup ? `  ${row.speedup}x faster than the reference` : ""}`);
+}
+
+// The floor: Node starting, reading the input and writing an output of the same
+// size as the job's (with fsync), nothing else (bench/floor.mjs). No tool in Node
+// can beat it on this machine.
+const floors = [];
+for (const [name, jobArgs] of [["dense-63mb", "--nbits 8"], ["dense-63mb", "--nbits 16"]]) {
+  const row = results.find((r) => r.model === name && r.job === jobArgs);
+  if (row === undefined) continue;
+  const out = join(work, "floor.out");
+  const outBytes = Math.round(row.outputMb * 1e6);
+  const times = [];
+  for (let r = 0; r < runs; r++) {
+    const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, join(root, "bench/floor.mjs"), model(name), out, String(outBytes)], { encoding: "utf8" });
+    times.push(Number(run.stderr.trim().split("\n").pop().split(" ")[0]));
+  }
+  rmSync(out, { force: true });
+  const floor = { model: name, job: jobArgs, outputMb: row.outputMb, seconds: median(times), cliSeconds: row.seconds, referenceSeconds: row.reference?.s };
+  floors.push(floor);
+  console.log(`floor ${name} read + write ${row.outputMb} MB: ${floor.seconds} s (the CLI: ${row.seconds} s${floor.referenceSeconds ? `; ${job10x(floor.referenceSeconds, jobArgs)}` : ""})`);
 }
 
 // The quantizers alone, through the API, on one 1024x1024 tensor (median of 5).
@@ -99,10 +126,12 @@ const indices = new Uint8Array(n).map((_, i) => i & 255);
 const bits = new Uint32Array(values.buffer);
 const halves = new Uint16Array(n);
 jsKernels.encodeHalves(bits, 0, n, halves);
+const layout1024 = { outer: 1, channels: 1024, inner: 1024 };
+const perChannel = (value) => new Float64Array(1024).fill(value);
 const loops = {
-  "range (per channel)": (k) => { const e = new Float64Array(2); for (let c = 0; c < n; c += 1024) k.range(values, c, c + 1024, e); },
-  "linear indices": (k) => { const out = new Uint8Array(n); for (let c = 0; c < n; c += 1024) k.indices(values, c, c + 1024, -0.05, 2550, false, out); },
-  "linear error sums": (k) => { const sums = new Float64Array(ERROR_SUM_LANES); for (let c = 0; c < n; c += 1024) k.linearErrorSums(values, indices, c, c + 1024, 0.0004, -0.05, sums); },
+  "channel ranges": (k) => k.channelRanges(values, layout1024, new Float64Array(1024), new Float64Array(1024)),
+  "linear indices": (k) => k.linearIndices(values, layout1024, perChannel(-0.05), perChannel(2550), false, new Uint8Array(n)),
+  "linear error sums": (k) => k.linearErrorSums(values, indices, layout1024, perChannel(0.0004), perChannel(-0.05), new Float64Array(ERROR_SUM_LANES)),
   "float16 encode": (k) => k.encodeHalves(bits, 0, n, new Uint16Array(n)),
   "float16 decode": (k) => k.decodeHalves(halves, 0, n, new Uint32Array(n)),
 };
@@ -123,6 +152,6 @@ for (const [name, fn] of Object.entries(loops)) {
 }
 
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: +(totalmem() / 2 ** 30).toFixed(0), node: process.version };
-writeFileSync(join(root, "bench/results.json"), `${JSON.stringify({ date: new Date().toISOString(), machine, runs, results, kernels: kernelResults, loops: loopResults }, null, 2)}\n`);
+writeFileSync(join(root, "bench/results.json"), `${JSON.stringify({ date: new Date().toISOString(), machine, runs, results, floors, kernels: kernelResults, loops: loopResults }, null, 2)}\n`);
 rmSync(work, { recursive: true, force: true });
 console.log(`machine: ${machine.cpus} x ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}; wrote bench/results.json`);

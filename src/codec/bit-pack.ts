@@ -30,10 +30,16 @@ export function packedByteLength(count: number, nbits: number): number {
 export function packIndices(indices: Uint8Array, nbits: number): Uint8Array {
   if (nbits === 8) return indices;
   const out = new Uint8Array(packedByteLength(indices.length, nbits));
+  // Widths that divide a byte fill whole bytes from a fixed number of indices: no
+  // carry between bytes, so one byte per step. The rest, and any tail, bit by bit.
+  const whole = 8 % nbits === 0 ? Math.floor(indices.length / (8 / nbits)) : 0;
+  if (nbits === 4) packNibbles(indices, out, whole);
+  else if (nbits === 2) packPairs(indices, out, whole);
+  else if (nbits === 1) packBits(indices, out, whole);
   let accumulator = 0;
   let pending = 0;
-  let o = 0;
-  for (let i = 0; i < indices.length; i++) {
+  let o = whole;
+  for (let i = whole * (8 / nbits); i < indices.length; i++) {
     accumulator = (accumulator << nbits) | (indices[i] as number);
     pending += nbits;
     if (pending >= 8) {
@@ -44,6 +50,24 @@ export function packIndices(indices: Uint8Array, nbits: number): Uint8Array {
   }
   if (pending > 0) out[o] = accumulator << (8 - pending);
   return out;
+}
+
+function packNibbles(indices: Uint8Array, out: Uint8Array, bytes: number): void {
+  for (let j = 0, i = 0; j < bytes; j++, i += 2) out[j] = ((indices[i] as number) << 4) | (indices[i + 1] as number);
+}
+
+function packPairs(indices: Uint8Array, out: Uint8Array, bytes: number): void {
+  for (let j = 0, i = 0; j < bytes; j++, i += 4) {
+    out[j] = ((indices[i] as number) << 6) | ((indices[i + 1] as number) << 4) | ((indices[i + 2] as number) << 2) | (indices[i + 3] as number);
+  }
+}
+
+function packBits(indices: Uint8Array, out: Uint8Array, bytes: number): void {
+  for (let j = 0, i = 0; j < bytes; j++, i += 8) {
+    out[j] = ((indices[i] as number) << 7) | ((indices[i + 1] as number) << 6) | ((indices[i + 2] as number) << 5)
+      | ((indices[i + 3] as number) << 4) | ((indices[i + 4] as number) << 3) | ((indices[i + 5] as number) << 2)
+      | ((indices[i + 6] as number) << 1) | (indices[i + 7] as number);
+  }
 }
 
 /**
@@ -62,11 +86,16 @@ export function unpackIndices(bytes: Uint8Array, nbits: number, count: number): 
   }
   if (nbits === 8) return bytes.subarray(0, count);
   const out = new Uint8Array(count);
+  // As in packIndices: whole bytes of a width that divides 8 one byte per step.
+  const whole = 8 % nbits === 0 ? Math.floor(count / (8 / nbits)) : 0;
+  if (nbits === 4) unpackNibbles(bytes, out, whole);
+  else if (nbits === 2) unpackPairs(bytes, out, whole);
+  else if (nbits === 1) unpackBits(bytes, out, whole);
   const mask = (1 << nbits) - 1;
   let accumulator = 0;
   let available = 0;
-  let b = 0;
-  for (let i = 0; i < count; i++) {
+  let b = whole;
+  for (let i = whole * (8 / nbits); i < count; i++) {
     if (available < nbits) {
       accumulator = ((accumulator << 8) | (bytes[b++] as number)) & 0xffff;
       available += 8;
@@ -75,4 +104,29 @@ export function unpackIndices(bytes: Uint8Array, nbits: number, count: number): 
     out[i] = (accumulator >>> available) & mask;
   }
   return out;
+}
+
+function unpackNibbles(bytes: Uint8Array, out: Uint8Array, count: number): void {
+  for (let j = 0, i = 0; j < count; j++, i += 2) {
+    const byte = bytes[j] as number;
+    out[i] = byte >>> 4;
+    out[i + 1] = byte & 15;
+  }
+}
+
+function unpackPairs(bytes: Uint8Array, out: Uint8Array, count: number): void {
+  for (let j = 0, i = 0; j < count; j++, i += 4) {
+    const byte = bytes[j] as number;
+    out[i] = byte >>> 6;
+    out[i + 1] = (byte >>> 4) & 3;
+    out[i + 2] = (byte >>> 2) & 3;
+    out[i + 3] = byte & 3;
+  }
+}
+
+function unpackBits(bytes: Uint8Array, out: Uint8Array, count: number): void {
+  for (let j = 0, i = 0; j < count; j++, i += 8) {
+    const byte = bytes[j] as number;
+    for (let t = 0; t < 8; t++) out[i + t] = (byte >>> (7 - t)) & 1;
+  }
 }
