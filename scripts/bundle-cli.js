@@ -20,6 +20,10 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
+  // Less source for V8 to hold (about 1 MB of peak memory less); names stay, so
+  // --debug stack traces still read.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // Exactly one shebang: esbuild keeps main.js's own.
   banner: { js: `// coreml-quantize command-line tool, bundled. Includes @bufbuild/protobuf ${version}\n// (Apache-2.0, Copyright Buf Technologies, Inc.; see node_modules/@bufbuild/protobuf/LICENSE).` },
   logLevel: "warning",
