@@ -15,15 +15,34 @@ const WIRE_FIXED64 = 1;
 const WIRE_LENGTH_DELIMITED = 2;
 const WIRE_FIXED32 = 5;
 
+/** Records of one field of one message type that {@link checkFraming} should locate. */
+export interface FieldWatch {
+  /** The message type, e.g. `CoreML.Specification.WeightParams`. */
+  readonly typeName: string;
+  /** The field whose records to locate. */
+  readonly field: number;
+  /** A field number that must not occur in that type for the locations to be returned. */
+  readonly spare: number;
+  /** At most this many records; beyond it no locations are returned. */
+  readonly limit: number;
+}
+
 /**
- * Checks the framing of `bytes` as a `root` message.
+ * Checks the framing of `bytes` as a `root` message, and optionally locates the
+ * records of one field.
  *
  * @param root - the message type of the whole buffer
  * @param bytes - the encoded message
  * @param maxDepth - nesting allowed (deeper nesting is left for the decoder to refuse)
+ * @param watch - a field to locate
+ * @returns the offsets of the watched records' tags (each one byte, as for every
+ *   field numbered below 16), or undefined when nothing was watched, a record of
+ *   the spare field occurred, a tag took more than a byte, there were more than
+ *   `limit` records, or the walk stopped early at a wire type it does not follow
  * @throws {@link QuantizeError} `invalid-protobuf` naming the offset and the length
  */
-export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: number): void {
+export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: number, watch?: FieldWatch): number[] | undefined {
+  let watched: number[] | undefined = watch === undefined ? undefined : [];
   const stack: { desc: DescMessage; end: number }[] = [{ desc: root, end: bytes.length }];
   let pos = 0;
   const varint = (): number => {
@@ -45,8 +64,14 @@ export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: num
       stack.pop();
       continue;
     }
+    const tagAt = pos;
     const tag = varint();
     const wireType = tag % 8;
+    if (watched !== undefined && top.desc.typeName === watch?.typeName) {
+      const number = Math.floor(tag / 8);
+      if (number === watch.spare || (number === watch.field && (pos - tagAt !== 1 || watched.length >= watch.limit))) watched = undefined;
+      else if (number === watch.field) watched.push(tagAt);
+    }
     switch (wireType) {
       case WIRE_VARINT:
         varint();
@@ -74,10 +99,11 @@ export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: num
       }
       default:
         // Groups and invalid wire types: the decoder knows what to do with them.
-        return;
+        return undefined;
     }
     if (pos > top.end) throw truncated(top.end);
   }
+  return watched;
 }
 
 function truncated(at: number): QuantizeError {

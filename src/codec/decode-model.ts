@@ -1,11 +1,12 @@
-import { fromBinary } from "@bufbuild/protobuf";
+import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
 import { concatUint8Arrays } from "typed-array-utils";
 import { QuantizeError } from "../errors.js";
 import { checkFraming } from "./check-framing.js";
 import { float32FromBytes } from "./float32-bytes.js";
 import { mapWeightParams } from "./map-weight-params.js";
 import type { Model } from "./model-types.js";
-import { FLOAT_VALUE_FIELD, readSchema } from "./wire-schema.js";
+import { ModelSchema } from "../gen/Model_pb.js";
+import { FLOAT_VALUE_FIELD, readSchema, WEIGHT_PARAMS_TYPE } from "./wire-schema.js";
 
 /** Bytes a model can be decoded from. A Node `Buffer` is a `Uint8Array`. */
 export type ModelBytes = Uint8Array | ArrayBuffer;
@@ -57,30 +58,52 @@ export interface DecodeOptions {
 export function decodeModel(bytes: ModelBytes, options: DecodeOptions = {}): Model {
   // isView, not instanceof: an ArrayBuffer from another realm (iframe, vm) fails instanceof.
   const input = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
-  checkFraming(readSchema(), input, MAX_NESTING_DEPTH);
+  const reuseInput = options.reuseInput === true;
+  const floatTags = checkFraming(ModelSchema, input, MAX_NESTING_DEPTH, reuseInput ? FLOAT_VALUE_WATCH : undefined);
+  // floatValue must reach us as unknown-field records (zero-copy views). In a buffer
+  // of our own, renaming the records to a field WeightParams lacks does that with the
+  // generated schema; otherwise the schema without floatValue does, which costs
+  // 15-25 ms to derive on first use.
+  let schema: DescMessage = ModelSchema;
+  let floatField = SPARE_FIELD;
+  if (floatTags !== undefined) {
+    for (const at of floatTags) input[at] = SPARE_FIELD * 8 + ((input[at] as number) & 7);
+  } else {
+    schema = readSchema();
+    floatField = FLOAT_VALUE_FIELD;
+  }
   let decoded: object;
   try {
-    decoded = fromBinary(readSchema(), input, { readUnknownFields: true, recursionLimit: MAX_NESTING_DEPTH });
+    decoded = fromBinary(schema, input, { readUnknownFields: true, recursionLimit: MAX_NESTING_DEPTH });
   } catch (cause) {
     throw new QuantizeError("invalid-protobuf", `not a valid Core ML model: ${describe(cause)}`, { cause });
   }
   // The messages are fresh: assembling floatValue in place is safe.
   return mapWeightParams(decoded, (weightParams) => {
     const target = weightParams as { floatValue?: Float32Array; $unknown?: UnknownField[] };
-    target.floatValue = takeFloatValue(target, options.reuseInput === true);
+    target.floatValue = takeFloatValue(target, floatField, reuseInput);
     return weightParams;
   }) as unknown as Model;
 }
 
-/** Removes the floatValue records from `$unknown` and joins their values. */
-function takeFloatValue(message: { $unknown?: UnknownField[] }, reuseInput: boolean): Float32Array {
+/**
+ * A WeightParams field number the schema does not use, with a one-byte tag like
+ * floatValue's: the in-place rename target.
+ */
+const SPARE_FIELD = 3;
+
+/** floatValue records to rename; beyond a million (one record per value) the schema route is cheaper. */
+const FLOAT_VALUE_WATCH = { typeName: WEIGHT_PARAMS_TYPE, field: FLOAT_VALUE_FIELD, spare: SPARE_FIELD, limit: 1 << 20 } as const;
+
+/** Removes the floatValue records (field `floatField`) from `$unknown` and joins their values. */
+function takeFloatValue(message: { $unknown?: UnknownField[] }, floatField: number, reuseInput: boolean): Float32Array {
   const unknown = message.$unknown;
   if (unknown === undefined) return new Float32Array(0);
   const chunks: Uint8Array[] = [];
   const rest: UnknownField[] = [];
   let only: UnknownField | undefined;
   for (const field of unknown) {
-    if (field.no !== FLOAT_VALUE_FIELD) rest.push(field);
+    if (field.no !== floatField) rest.push(field);
     else {
       chunks.push(floatPayload(field));
       only = field;

@@ -1,13 +1,14 @@
 import type { DescField } from "@bufbuild/protobuf";
-import { WEIGHT_PARAMS_TYPE, readSchema, weightPathFields } from "./wire-schema.js";
+import { ModelSchema } from "../gen/Model_pb.js";
+import { WEIGHT_PARAMS_TYPE, weightPathFields } from "./wire-schema.js";
 
 /** A message as plain data: what protobuf-es messages are at run time. */
 type MessageObject = { readonly $typeName: string; [field: string]: unknown };
 type OneofValue = { case: string | undefined; value?: unknown };
 
-// The field names are the same in both wire variants, so one table serves both.
+// The paths are the same in the generated schema and the decoder's variant.
 let pathFieldsTable: ReadonlyMap<string, readonly DescField[]> | undefined;
-const pathFields = (): ReadonlyMap<string, readonly DescField[]> => (pathFieldsTable ??= weightPathFields(readSchema()));
+const pathFields = (): ReadonlyMap<string, readonly DescField[]> => (pathFieldsTable ??= weightPathFields(ModelSchema));
 
 /**
  * Applies `fn` to every WeightParams reachable from `root` (every network, layer

@@ -1,10 +1,18 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as fc from "fast-check";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import { encodeModel } from "../../src/codec/encode-model.js";
 import type { Model, WeightParams } from "../../src/codec/model-types.js";
 import { QuantizeError, isQuantizeError } from "../../src/errors.js";
+
+const GOLDEN_MODELS = readdirSync(join(__dirname, "..", "fixtures", "golden", "models")).map((name) => join(__dirname, "..", "fixtures", "golden", "models", name));
+
+/** Both ways floatValue records become unknown fields: the schema without floatValue, and the in-place rename in a buffer the decoder owns. */
+const DECODE_ROUTES: Array<[string, (bytes: Uint8Array) => Model]> = [
+  ["schema route", (bytes) => decodeModel(bytes)],
+  ["in-place rename", (bytes) => decodeModel(bytes.slice(), { reuseInput: true })],
+];
 
 // A tiny protobuf writer, so every byte of the inputs is spelled out here.
 // Field numbers from proto/Model.proto and proto/NeuralNetwork.proto:
@@ -134,7 +142,7 @@ function decodeOrRefuse(bytes: Uint8Array): Model | undefined {
 const VALUES = [0x3f800000, 0xc0490fdb, 0x00000001, 0x7f7fffff, 0x80000000, 0x7fc00001, 0xff800000];
 const CANONICAL = modelWithWeights(packedFloats(VALUES));
 
-describe("floatValue encodings decode to the same Float32Array", () => {
+describe.each(DECODE_ROUTES)("floatValue encodings decode to the same Float32Array (%s)", (_route, decode) => {
   const isUpdatable = varintField(WEIGHTS_IS_UPDATABLE, 1);
   const cases: Array<[string, Bytes]> = [
     ["canonical packed", packedFloats(VALUES)],
@@ -165,7 +173,7 @@ describe("floatValue encodings decode to the same Float32Array", () => {
     const bytes = modelWithWeights(weightParams);
 
     // Act
-    const model = decodeModel(bytes);
+    const model = decode(bytes);
 
     // Assert
     const weights = innerProductWeights(model);
@@ -176,7 +184,7 @@ describe("floatValue encodings decode to the same Float32Array", () => {
 
   test.each(cases)("%s re-encodes as the canonical packed bytes", (_name, weightParams) => {
     // Act
-    const encoded = encodeModel(decodeModel(modelWithWeights(weightParams)));
+    const encoded = encodeModel(decode(modelWithWeights(weightParams)));
 
     // Assert
     expect(Array.from(encoded)).toEqual(Array.from(CANONICAL));
@@ -188,7 +196,7 @@ describe("floatValue encodings decode to the same Float32Array", () => {
     const canonical = modelWithWeights([...packedFloats(VALUES), ...isUpdatable]);
 
     // Act
-    const model = decodeModel(bytes);
+    const model = decode(bytes);
 
     // Assert
     const weights = innerProductWeights(model);
@@ -202,7 +210,7 @@ describe("floatValue encodings decode to the same Float32Array", () => {
     const bytes = modelWithWeights([...packedFloats(VALUES.slice(0, 2)), ...isUpdatable, ...unpackedFloats(VALUES.slice(2))]);
 
     // Act
-    const weights = innerProductWeights(decodeModel(bytes));
+    const weights = innerProductWeights(decode(bytes));
 
     // Assert
     expect(hex(bitsOf(weights.floatValue))).toEqual(hex(VALUES));
@@ -211,7 +219,7 @@ describe("floatValue encodings decode to the same Float32Array", () => {
 
   test("no floatValue at all gives an empty Float32Array", () => {
     // Act
-    const weights = innerProductWeights(decodeModel(modelWithWeights(isUpdatable)));
+    const weights = innerProductWeights(decode(modelWithWeights(isUpdatable)));
 
     // Assert
     expect(weights.floatValue).toBeInstanceOf(Float32Array);
@@ -224,14 +232,14 @@ describe("floatValue encodings decode to the same Float32Array", () => {
     backing.set(CANONICAL, 3);
 
     // Act
-    const weights = innerProductWeights(decodeModel(backing.subarray(3)));
+    const weights = innerProductWeights(decode(backing.subarray(3)));
 
     // Assert
     expect(hex(bitsOf(weights.floatValue))).toEqual(hex(VALUES));
   });
 });
 
-describe("unknown fields survive decode -> encode byte for byte", () => {
+describe.each(DECODE_ROUTES)("unknown fields survive decode -> encode byte for byte (%s)", (_route, decode) => {
   const weightsTail = [
     ...varintField(UNUSED_WEIGHTS_FIELD, 300),
     ...lengthDelimited(UNUSED_WEIGHTS_FIELD_2, ascii("kept")),
@@ -246,20 +254,52 @@ describe("unknown fields survive decode -> encode byte for byte", () => {
     ["inside a WeightParams with no floatValue", modelWithWeights(weightsTail, modelTail)],
   ])("%s", (_name, bytes) => {
     // Act
-    const model = decodeModel(bytes);
+    const model = decode(bytes);
     const encoded = encodeModel(model);
 
     // Assert
     expect(Array.from(encoded)).toEqual(Array.from(bytes));
-    expect(decodeModel(encoded)).toEqual(model);
+    expect(decode(encoded)).toEqual(model);
   });
 
   test("an unknown fixed32 field in WeightParams does not join floatValue", () => {
     // Act
-    const weights = innerProductWeights(decodeModel(modelWithWeights([...packedFloats(VALUES), ...weightsTail])));
+    const weights = innerProductWeights(decode(modelWithWeights([...packedFloats(VALUES), ...weightsTail])));
 
     // Assert
     expect(hex(bitsOf(weights.floatValue))).toEqual(hex(VALUES));
+  });
+});
+
+describe("the in-place rename of floatValue records (reuseInput)", () => {
+  test("steps aside when a WeightParams already holds the spare field 3: values right, field 3 kept", () => {
+    // Arrange
+    const bytes = modelWithWeights([...packedFloats(VALUES), ...varintField(3, 7)]);
+
+    // Act
+    const model = decodeModel(bytes.slice(), { reuseInput: true });
+
+    // Assert
+    expect(hex(bitsOf(innerProductWeights(model).floatValue))).toEqual(hex(VALUES));
+    expect(Array.from(encodeModel(model))).toEqual(Array.from(bytes));
+  });
+
+  test("renames every record of an unpacked encoding, and the result equals the schema route", () => {
+    // Arrange
+    const bytes = modelWithWeights([...unpackedFloats(VALUES), ...packedFloats(VALUES)]);
+
+    // Act
+    const renamed = decodeModel(bytes.slice(), { reuseInput: true });
+
+    // Assert
+    expect(renamed).toEqual(decodeModel(bytes));
+  });
+
+  test("on every golden model: the same model as the schema route", () => {
+    for (const file of GOLDEN_MODELS) {
+      const bytes = readFileSync(file);
+      expect(decodeModel(Uint8Array.from(bytes), { reuseInput: true })).toEqual(decodeModel(bytes));
+    }
   });
 });
 
