@@ -121,7 +121,7 @@ export function decodedTensorError(original: Float32Array,
 /**
  * {@link tensorError} of `original` against linearly quantized values
  * (`q * scale[c] + bias[c]` rounded to float32, exactly what
- * {@link dequantizeLinear} writes), without writing the reconstruction anywhere:
+ * `dequantizeLinear` writes), without writing the reconstruction anywhere:
  * the report's pass over an n-bit linear tensor costs one read of each side.
  *
  * @param original - the reference values, in tensor order
