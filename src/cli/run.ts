@@ -11,7 +11,7 @@ import type { Model } from "../codec/model-types.js";
 import { isQuantizeError, QuantizeError } from "../errors.js";
 import { inspectModel, type ModelSummary } from "../inspect-model.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";
-import { readModelFile, writeFileAtomic } from "../node/model-files.js";
+import { readModelFile, writeFileAtomic, writeFileAtomicAsync } from "../node/model-files.js";
 import {
   activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress, type QuantizeOptions,
   type TensorDecision,
@@ -110,13 +110,21 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       // Never write a model that is not self-consistent, whatever produced it.
       validateWeights(output);
       const encoded = encodeModelChunks(output);
-      writeFileAtomic(command.output, encoded);
-      const summary = formatChange(command.output, inspectModel(input), inspectModel(output), encoded.byteLength);
+      // The bytes go to the operating system now and reach the disk while the report
+      // is built; nothing is printed before the file is in place.
+      const written = writeFileAtomicAsync(command.output, encoded);
       if (command.command !== "quantize") {
-        io.stdout(summary);
+        await written;
+        io.stdout(formatChange(command.output, inspectModel(input), inspectModel(output), encoded.byteLength));
         return EXIT.ok;
       }
-      const report = withDecisions(weightReport(input, output), decisions);
+      let report: WeightReport;
+      try {
+        report = withDecisions(weightReport(input, output), decisions);
+      } finally {
+        await written;
+      }
+      const summary = formatChange(command.output, inspectModel(input), inspectModel(output), encoded.byteLength);
       // With --report -, stdout carries the JSON alone; the people's view goes to stderr.
       const people = command.report === "-" ? io.stderr : io.stdout;
       people(`${summary}\n${formatReport(report)}${overflowNotes(decisions)}`);

@@ -3,5 +3,5 @@
  *
  * @packageDocumentation
  */
-export { readModelFile, writeModelFile, writeFileAtomic } from "./model-files.js";
+export { readModelFile, writeModelFile, writeFileAtomic, writeFileAtomicAsync } from "./model-files.js";
 export { quantizeWeightsParallel, PARALLEL_LINEAR_MIN_VALUES, type ParallelQuantizeOptions } from "./quantize-weights-parallel.js";

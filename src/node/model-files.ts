@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, fsync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { decodeModel } from "../codec/decode-model.js";
 import { encodeModelChunks, type EncodedChunks } from "../codec/encode-model.js";
@@ -60,21 +60,71 @@ export function writeModelFile(path: string, model: Model): void {
  * @throws {@link QuantizeError} `io` when the file cannot be written
  */
 export function writeFileAtomic(path: string, contents: Uint8Array | EncodedChunks): void {
-  const chunks = contents instanceof Uint8Array ? [contents] : contents.chunks;
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const temporary = temporaryBeside(path);
+  let fd: number | undefined;
   try {
-    const fd = openSync(temporary, "wx", 0o644);
-    try {
-      for (const chunk of chunks) {
-        for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
-      }
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fd = writeTemporary(temporary, contents);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
     renameSync(temporary, path);
   } catch (cause) {
-    rmSync(temporary, { force: true });
-    throw new QuantizeError("io", `cannot write ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+    throw abandon(path, temporary, fd, cause);
   }
 }
+
+/**
+ * {@link writeFileAtomic} that returns once the bytes are handed to the operating
+ * system, and flushes them to disk on libuv's threads: the caller computes while
+ * the disk works (the CLI builds its report meanwhile). The file is renamed into
+ * place when the flush is done, so the promise settles with the file complete.
+ *
+ * @param path - the destination
+ * @param contents - the bytes, or chunks written one after another
+ * @returns a promise settled when the file is in place
+ * @throws {@link QuantizeError} `io` (as a rejection) when the file cannot be written
+ */
+export async function writeFileAtomicAsync(path: string, contents: Uint8Array | EncodedChunks): Promise<void> {
+  const temporary = temporaryBeside(path);
+  let fd: number | undefined;
+  try {
+    fd = writeTemporary(temporary, contents);
+    const flushing = fd;
+    await new Promise<void>((resolve, reject) => fsync(flushing, (error) => (error === null ? resolve() : reject(error))));
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temporary, path);
+  } catch (cause) {
+    throw abandon(path, temporary, fd, cause);
+  }
+}
+
+/** Creates `temporary` (never an existing file) and writes `contents` to it; returns the open descriptor. */
+function writeTemporary(temporary: string, contents: Uint8Array | EncodedChunks): number {
+  const fd = openSync(temporary, "wx", 0o644);
+  try {
+    for (const chunk of contents instanceof Uint8Array ? [contents] : contents.chunks) {
+      for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
+    }
+    return fd;
+  } catch (cause) {
+    closeSync(fd);
+    throw cause;
+  }
+}
+
+/** Closes and removes a temporary file that will not be renamed; the error to throw. */
+function abandon(path: string, temporary: string, fd: number | undefined, cause: unknown): QuantizeError {
+  try {
+    if (fd !== undefined) closeSync(fd);
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+  return new QuantizeError("io", `cannot write ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+}
+
+/** A hidden temporary name in the destination's directory (so the rename stays on one file system). */
+function temporaryBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+}
+
