@@ -4,8 +4,10 @@
  *
  * @packageDocumentation
  */
-// First: heap settings that must apply while the rest loads.
+// First: heap settings that must apply while the rest loads, and reading the
+// input model, which proceeds on another thread while the rest loads.
 import "./heap-settings.js";
+import { prefetch } from "./prefetch.js";
 import { readFileSync } from "node:fs";
 import { quantizeWeightsParallel } from "../node/quantize-weights-parallel.js";
 import { run } from "./run.js";
@@ -21,4 +23,5 @@ process.exitCode = await run(argv.filter((a) => a !== "--debug"), {
   debug,
   stderrIsTty: process.stderr.isTTY === true,
   quantize: quantizeWeightsParallel,
+  ...(prefetch === undefined ? {} : { prefetched: prefetch }),
 });

@@ -37,6 +37,13 @@ export interface CliIo {
    * @defaultValue {@link quantizeWeights}, on this thread
    */
   readonly quantize?: (model: Model, options: QuantizeOptions) => Model | Promise<Model>;
+  /**
+   * A model file read ahead of time (main.ts starts reading the command's first
+   * model while the program loads): used when the command reads that same path.
+   * Its bytes are undefined when the read did not succeed; the file is then read
+   * again, and any error reported, as usual.
+   */
+  readonly prefetched?: { readonly path: string; readonly bytes: Promise<Uint8Array | undefined> };
 }
 
 /** Exit codes: 0 success, 1 bad input or failure, 2 bad usage. */
@@ -81,14 +88,14 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       io.stdout(`${io.version}\n`);
       return EXIT.ok;
     case "inspect": {
-      const model = readModelFile(command.model);
+      const model = await readInput(command.model, io);
       validateWeights(model);
       const summary = inspectModel(model);
       io.stdout(command.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(command.model, summary));
       return EXIT.ok;
     }
     case "report": {
-      const report = weightReport(readModelFile(command.original), readModelFile(command.quantized));
+      const report = weightReport(await readInput(command.original, io), readModelFile(command.quantized));
       io.stdout(command.json ? reportJson(report) : formatReport(report));
       return EXIT.ok;
     }
@@ -96,7 +103,7 @@ async function execute(command: Command, io: CliIo): Promise<number> {
     case "dequantize":
     case "int8-matmul": {
       refuseOverwritingInput(command.input, command.output, command.force);
-      const input = readModelFile(command.input);
+      const input = await readInput(command.input, io);
       // Checking the weights against their layers is the library's first step.
       assertHasNetwork(input);
       const bar = progressBar(io);
@@ -133,6 +140,12 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       return EXIT.ok;
     }
   }
+}
+
+/** Reads a model file, from the bytes read ahead of time when they are of this path. */
+async function readInput(path: string, io: CliIo): Promise<Model> {
+  const bytes = io.prefetched?.path === path ? await io.prefetched.bytes : undefined;
+  return readModelFile(path, bytes);
 }
 
 type Transforming = Extract<Command, { command: "quantize" | "dequantize" | "int8-matmul" }>;

@@ -15,20 +15,16 @@ import { QuantizeError } from "../errors.js";
  * Reads and decodes a model file.
  *
  * @param path - the `.mlmodel` file
+ * @param contents - the file's bytes when the caller has read them already (the
+ *   CLI reads its input while it loads); they become the decoder's to reuse
  * @returns the model
  * @throws {@link QuantizeError} `io` when the file cannot be read (missing, a
  *   directory, an `.mlpackage` folder), `invalid-protobuf` when it is not a model
  */
-export function readModelFile(path: string): Model {
+export function readModelFile(path: string, contents?: Uint8Array): Model {
   let bytes: Uint8Array;
   try {
-    if (statSync(path).isDirectory()) {
-      const hint = path.replace(/\/+$/, "").endsWith(".mlpackage")
-        ? " (an .mlpackage holds an ML Program; this tool handles neuralNetwork .mlmodel files)"
-        : "";
-      throw new QuantizeError("io", `${path} is a directory, not an .mlmodel file${hint}`);
-    }
-    bytes = readFileSync(path);
+    bytes = contents ?? readBytes(path);
   } catch (cause) {
     if (cause instanceof QuantizeError) throw cause;
     throw new QuantizeError("io", `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
@@ -36,6 +32,16 @@ export function readModelFile(path: string): Model {
   if (bytes.length === 0) throw new QuantizeError("invalid-protobuf", `${path} is empty (0 bytes), not a Core ML model`);
   // The buffer is ours alone: let the decoder align weights in place instead of copying.
   return decodeModel(bytes, { reuseInput: true });
+}
+
+function readBytes(path: string): Uint8Array {
+  if (statSync(path).isDirectory()) {
+    const hint = path.replace(/\/+$/, "").endsWith(".mlpackage")
+      ? " (an .mlpackage holds an ML Program; this tool handles neuralNetwork .mlmodel files)"
+      : "";
+    throw new QuantizeError("io", `${path} is a directory, not an .mlmodel file${hint}`);
+  }
+  return readFileSync(path);
 }
 
 /**
