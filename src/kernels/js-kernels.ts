@@ -4,13 +4,8 @@
  *
  * @packageDocumentation
  */
-import type { RunKernels } from "./run-kernels.js";
-
-/**
- * 1.5 · 2^52: adding it rounds a number in [0, 2^51) to an integer, ties to even
- * (the FPU's default), as every double in [2^52, 2^53) is an integer.
- */
-const ROUNDING_SHIFT = 6_755_399_441_055_744;
+import { float16BitsToFloat32Bits, float32BitsToFloat16Bits } from "./half-bits.js";
+import { ROUNDING_SHIFT, type RunKernels } from "./run-kernels.js";
 
 /** Values decoded at a time where a reconstruction is compared run by run. */
 const SCRATCH = 4096;
@@ -75,7 +70,7 @@ export const jsKernels: RunKernels = {
     const runBits = new Uint32Array(run.buffer);
     for (let s = start; s < end; s += SCRATCH) {
       const e = Math.min(s + SCRATCH, end);
-      for (let k = s; k < e; k++) runBits[k - s] = halfToFloatBits(halves[k] as number);
+      for (let k = s; k < e; k++) runBits[k - s] = float16BitsToFloat32Bits(halves[k] as number);
       addErrorSums(original, s, e, run, 0, sums);
     }
   },
@@ -92,8 +87,8 @@ export const jsKernels: RunKernels = {
         // carry moves into the exponent, up to infinity.
         halves[k] = sign | ((magnitude - 0x38000000 + 0xfff + ((magnitude >>> 13) & 1)) >>> 13);
       } else if (magnitude < 0x38800000) {
-        // Subnormal halves and zeros: |x| in units of 2^-24, rounded ties to even.
-        halves[k] = sign | (magnitudeOf(magnitude) * 16_777_216 + ROUNDING_SHIFT - ROUNDING_SHIFT);
+        // Subnormal halves and zeros.
+        halves[k] = float32BitsToFloat16Bits(x);
       } else {
         halves[k] = sign;
       }
@@ -102,7 +97,7 @@ export const jsKernels: RunKernels = {
   },
 
   decodeHalves(halves, start, end, bits) {
-    for (let k = start; k < end; k++) bits[k] = halfToFloatBits(halves[k] as number);
+    for (let k = start; k < end; k++) bits[k] = float16BitsToFloat32Bits(halves[k] as number);
   },
 };
 
@@ -139,31 +134,6 @@ function divideRun(values: Float32Array, start: number, end: number, offset: num
 
 function dequantizeRun(indices: Uint8Array, start: number, end: number, scale: number, bias: number, out: Float32Array): void {
   for (let k = start; k < end; k++) out[k] = (indices[k] as number) * scale + bias;
-}
-
-const magnitudeBits = new Uint32Array(1);
-const magnitudeFloat = new Float32Array(magnitudeBits.buffer);
-
-/** The float32 value of magnitude bits. */
-function magnitudeOf(magnitude: number): number {
-  magnitudeBits[0] = magnitude;
-  return magnitudeFloat[0] as number;
-}
-
-/** Float32 bits of a half-precision value (exact). */
-function halfToFloatBits(half: number): number {
-  const exponent = half & 0x7c00;
-  const sign = (half & 0x8000) << 16;
-  if (exponent === 0) return (sign | floatBitsOf((half & 0x3ff) * 2 ** -24)) >>> 0;
-  if (exponent === 0x7c00) return (sign | 0x7f800000 | ((half & 0x3ff) << 13)) >>> 0;
-  // Normal: rebias the exponent (112 = 127 - 15) in place.
-  return (sign | (((half & 0x7fff) + 0x1c000) << 13)) >>> 0;
-}
-
-/** The float32 bits of a number exactly representable in float32. */
-function floatBitsOf(value: number): number {
-  magnitudeFloat[0] = value;
-  return magnitudeBits[0] as number;
 }
 
 /**

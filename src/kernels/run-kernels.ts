@@ -69,6 +69,13 @@ export interface RunKernels {
   decodeHalves(halves: Uint16Array, start: number, end: number, bits: Uint32Array): void;
 }
 
+/**
+ * 1.5 · 2^52: every double in [2^52, 2^53) is an integer, so adding this to a number
+ * in [0, 2^51) makes the FPU round it to an integer in its default mode, ties to
+ * even. The constant is even, so the parity of the sum is the parity of the result.
+ */
+export const ROUNDING_SHIFT = 6_755_399_441_055_744;
+
 /** Float32 bits at and above which {@link RunKernels.encodeHalves} leaves values to the caller. */
 export const HALF_ENCODE_LIMIT_BITS = 0x47800000;
 

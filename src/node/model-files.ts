@@ -18,7 +18,7 @@ import { QuantizeError } from "../errors.js";
  * @param contents - the file's bytes when the caller has read them already (the
  *   CLI reads its input while it loads); they become the decoder's to reuse
  * @returns the model
- * @throws {@link QuantizeError} `io` when the file cannot be read (missing, a
+ * @throws {@link index!QuantizeError} `io` when the file cannot be read (missing, a
  *   directory, an `.mlpackage` folder), `invalid-protobuf` when it is not a model
  */
 export function readModelFile(path: string, contents?: Uint8Array): Model {
@@ -51,7 +51,7 @@ function readBytes(path: string): Uint8Array {
  *
  * @param path - the destination
  * @param model - the model
- * @throws {@link QuantizeError} `io` when the file cannot be written
+ * @throws {@link index!QuantizeError} `io` when the file cannot be written
  */
 export function writeModelFile(path: string, model: Model): void {
   writeFileAtomic(path, encodeModelChunks(model));
@@ -63,7 +63,7 @@ export function writeModelFile(path: string, model: Model): void {
  * @param path - the destination
  * @param contents - the bytes, or chunks written one after another (as from
  *   {@link encodeModelChunks}, so no output buffer is ever assembled)
- * @throws {@link QuantizeError} `io` when the file cannot be written
+ * @throws {@link index!QuantizeError} `io` when the file cannot be written
  */
 export function writeFileAtomic(path: string, contents: Uint8Array | EncodedChunks): void {
   const temporary = temporaryBeside(path);
@@ -88,7 +88,7 @@ export function writeFileAtomic(path: string, contents: Uint8Array | EncodedChun
  * @param path - the destination
  * @param contents - the bytes, or chunks written one after another
  * @returns a promise settled when the file is in place
- * @throws {@link QuantizeError} `io` (as a rejection) when the file cannot be written
+ * @throws {@link index!QuantizeError} `io` (as a rejection) when the file cannot be written
  */
 export async function writeFileAtomicAsync(path: string, contents: Uint8Array | EncodedChunks): Promise<void> {
   const temporary = temporaryBeside(path);

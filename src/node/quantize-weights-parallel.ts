@@ -1,6 +1,6 @@
 /**
  * quantizeWeights on several cores: the model is walked, fused and selected on the
- * main thread exactly as {@link quantizeWeights} does, the n-bit tensor work is
+ * main thread exactly as {@link index!quantizeWeights} does, the n-bit tensor work is
  * shared among worker threads, and the results are put back in place. The output
  * is the same, bit for bit.
  *
@@ -37,7 +37,7 @@ interface Pending {
 }
 
 /**
- * {@link quantizeWeights} with the tensors quantized in worker threads, when that
+ * {@link index!quantizeWeights} with the tensors quantized in worker threads, when that
  * pays (several tensors, and k-means or a lot of linear work); otherwise the same
  * work on this thread. Same result either way. `custom_lut` always runs here (a
  * function cannot cross threads).
@@ -45,7 +45,7 @@ interface Pending {
  * @param model - the model; not modified
  * @param options - as for quantizeWeights, plus `threads`
  * @returns a promise of the new model
- * @throws {@link QuantizeError} as quantizeWeights does
+ * @throws {@link index!QuantizeError} as quantizeWeights does
  */
 export async function quantizeWeightsParallel(model: Model, options: ParallelQuantizeOptions): Promise<Model> {
   const pending: Pending[] = [];

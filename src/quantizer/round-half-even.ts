@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { ROUNDING_SHIFT } from "../kernels/run-kernels.js";
 
 /**
  * Rounds to the nearest integer, halves to the even neighbour (numpy `round` /
@@ -23,13 +24,6 @@ export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
-
-/**
- * 1.5 · 2^52: every double in [2^52, 2^53) is an integer, so adding this to `x` makes
- * the FPU round `x` to an integer in its default mode, which is ties-to-even. The
- * constant is even, so the parity of the sum is the parity of the rounded `x`.
- */
-const ROUNDING_SHIFT = 6_755_399_441_055_744;
 
 /**
  * {@link roundHalfEven} for `0 <= x < 2^51`, in two additions and no branch:

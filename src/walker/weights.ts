@@ -13,7 +13,7 @@ export type WeightStep = string | number | { readonly oneof: string; readonly ca
 export interface WeightRef {
   /** Field path inside the layer's parameters, e.g. `bias` or `weightParams[1].inputGateWeightMatrix`. */
   readonly field: string;
-  /** The concrete steps from the layer's parameters, for {@link withLayerWeight}. */
+  /** The concrete steps from the layer's parameters, for `withLayerWeight`. */
   readonly steps: readonly WeightStep[];
   /** The weights. */
   readonly weightParams: WeightParams;
