@@ -4,4 +4,4 @@
  * @packageDocumentation
  */
 export { readModelFile, writeModelFile, writeFileAtomic, writeFileAtomicAsync } from "./model-files.js";
-export { quantizeWeightsParallel, PARALLEL_LINEAR_MIN_VALUES, type ParallelQuantizeOptions } from "./quantize-weights-parallel.js";
+export { quantizeWeightsParallel, type ParallelQuantizeOptions } from "./quantize-weights-parallel.js";
