@@ -27,9 +27,11 @@ type UnknownField = { no: number; wireType: number; data: Uint8Array };
 /** Options of {@link decodeModel}. */
 export interface DecodeOptions {
   /**
-   * Let the decoder move bytes inside `bytes`: an unaligned float payload is then
-   * shifted by up to 3 bytes over its own record header instead of being copied, so
-   * weights cost no memory beyond the input. `bytes` is no longer a valid model
+   * Let the decoder change bytes inside `bytes`: floatValue records are renamed to
+   * a field WeightParams does not use (so the generated schema serves, with no
+   * variant to derive), and an unaligned float payload is shifted by up to 3 bytes
+   * over its own record header instead of being copied, so weights cost no memory
+   * beyond the input. `bytes` is no longer a valid model
    * afterwards: use it only when the buffer is yours and used for nothing else
    * (the Node file helpers do).
    * @defaultValue false
