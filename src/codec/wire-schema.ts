@@ -10,10 +10,7 @@
  * @packageDocumentation
  */
 import { clone, createFileRegistry, type DescField, type DescFile, type DescMessage } from "@bufbuild/protobuf";
-import {
-  FileDescriptorProtoSchema,
-  type DescriptorProto,
-} from "@bufbuild/protobuf/wkt/google/protobuf/descriptor_pb.js";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt/google/protobuf/descriptor_pb.js";
 import { file_Model, ModelSchema } from "../gen/Model_pb.js";
 import { file_NeuralNetwork, WeightParamsSchema } from "../gen/NeuralNetwork_pb.js";
 
@@ -22,12 +19,20 @@ export const WEIGHT_PARAMS_TYPE = WeightParamsSchema.typeName;
 /** Field number of `WeightParams.floatValue`. */
 export const FLOAT_VALUE_FIELD = 1;
 
+let readVariant: DescMessage | undefined;
+
 /**
- * The Model schema with WeightParams edited. Only NeuralNetwork.proto (where
- * WeightParams lives) and Model.proto (its one dependent) are rebuilt; every other
- * file is reused as generated, which keeps this to a few milliseconds.
+ * Decoding variant: `WeightParams.floatValue` is read as unknown-field records.
+ * Derived on first use and kept: it depends on nothing but the generated code.
+ * Only NeuralNetwork.proto (where WeightParams lives) and Model.proto (its one
+ * dependent) are rebuilt; every other file is reused as generated. Needed only to
+ * decode bytes the codec may not change in place (see decode-model.ts).
  */
-function deriveModelSchema(edit: (weightParams: DescriptorProto) => void): DescMessage {
+export function readSchema(): DescMessage {
+  return (readVariant ??= deriveReadSchema());
+}
+
+function deriveReadSchema(): DescMessage {
   const generated = new Map<string, DescFile>();
   const collect = (file: DescFile): void => {
     if (generated.has(file.proto.name)) return;
@@ -37,25 +42,15 @@ function deriveModelSchema(edit: (weightParams: DescriptorProto) => void): DescM
   collect(file_Model);
   const network = clone(FileDescriptorProtoSchema, file_NeuralNetwork.proto);
   for (const message of network.messageType) {
-    if (`${network.package}.${message.name}` === WEIGHT_PARAMS_TYPE) edit(message);
+    if (`${network.package}.${message.name}` === WEIGHT_PARAMS_TYPE) {
+      message.field = message.field.filter((f) => f.number !== FLOAT_VALUE_FIELD);
+    }
   }
   const registry = createFileRegistry(file_Model.proto, (name) =>
     name === network.name ? network : generated.get(name));
   const desc = registry.getMessage(ModelSchema.typeName);
   if (desc === undefined) throw new Error("coreml-quantize: Model missing from the derived registry");
   return desc;
-}
-
-let readVariant: DescMessage | undefined;
-
-/**
- * Decoding variant: `WeightParams.floatValue` is read as unknown-field records.
- * Derived on first use and kept: it depends on nothing but the generated code.
- */
-export function readSchema(): DescMessage {
-  return (readVariant ??= deriveModelSchema((message) => {
-    message.field = message.field.filter((f) => f.number !== FLOAT_VALUE_FIELD);
-  }));
 }
 
 /**
