@@ -147,7 +147,7 @@ export function parseCommand(argv: readonly string[]): Command {
   if (values.version === true) return { command: "version" };
   const [command, ...operands] = parsed.positionals;
   if (command === undefined) throw new UsageError("no command given");
-  if (!Object.hasOwn(ALLOWED, command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  if (!Object.hasOwn(ALLOWED, command)) throw new UsageError(`unknown command ${quoteLong(command)}`);
   const name = command as keyof typeof ALLOWED;
   for (const option of Object.keys(values) as OptionName[]) {
     if (option !== "help" && option !== "version" && !ALLOWED[name].includes(option)) {
@@ -157,7 +157,7 @@ export function parseCommand(argv: readonly string[]): Command {
   if (name === "report") return reportCommand(operands, values);
   const [file, ...extra] = operands;
   if (file === undefined) throw new UsageError(`${name} needs ${name === "inspect" ? "a MODEL" : "an IN"} file`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
   if (name === "inspect") return { command: "inspect", model: file, json: values.json === true };
   if (values.output === undefined || values.output === "") throw new UsageError(`${name} needs -o OUT`);
   const io = { input: file, output: values.output, force: values.force === true };
@@ -174,7 +174,7 @@ export function parseCommand(argv: readonly string[]): Command {
 function reportCommand(operands: readonly string[], values: Values): Extract<Command, { command: "report" }> {
   const [original, quantized, ...extra] = operands;
   if (original === undefined || quantized === undefined) throw new UsageError("report needs an ORIGINAL and a QUANTIZED file");
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
   return { command: "report", original, quantized, json: values.json === true };
 }
 
@@ -189,13 +189,15 @@ function quantizeFlags(values: Values): QuantizeFlags {
   }
   const overflow = values["fp16-overflow"];
   if (overflow !== undefined && !(FLOAT16_OVERFLOWS as readonly string[]).includes(overflow)) {
-    throw new UsageError(`--fp16-overflow must be one of ${FLOAT16_OVERFLOWS.join(", ")}, got ${JSON.stringify(overflow)}`);
+    throw new UsageError(`--fp16-overflow must be one of ${FLOAT16_OVERFLOWS.join(", ")}, got ${quoteLong(overflow)}`);
   }
   const target = values["target-snr"];
-  if (target !== undefined && !/^-?\d+(\.\d+)?$/.test(target)) throw new UsageError(`--target-snr needs a number of dB, got ${JSON.stringify(target)}`);
+  if (target !== undefined && (!/^-?\d+(\.\d+)?$/.test(target) || !Number.isFinite(Number(target)))) {
+    throw new UsageError(`--target-snr needs a finite number of dB, got ${quoteLong(target)}`);
+  }
   const modes = values.modes === undefined ? undefined : list(values.modes);
   if (modes !== undefined && (modes.length === 0 || modes.some((m) => !(CLI_MODES as readonly string[]).includes(m)))) {
-    throw new UsageError(`--modes takes some of ${CLI_MODES.join(", ")}, got ${JSON.stringify(values.modes)}`);
+    throw new UsageError(`--modes takes some of ${CLI_MODES.join(", ")}, got ${quoteLong(values.modes ?? "")}`);
   }
   if (values.report === "") throw new UsageError("--report needs a FILE (or - for stdout)");
   const extras = {
@@ -206,7 +208,7 @@ function quantizeFlags(values: Values): QuantizeFlags {
   };
   const mode = values.mode ?? "linear";
   if (!(CLI_MODES as readonly string[]).includes(mode)) {
-    throw new UsageError(`--mode must be one of ${CLI_MODES.join(", ")}, got ${JSON.stringify(mode)}`);
+    throw new UsageError(`--mode must be one of ${CLI_MODES.join(", ")}, got ${quoteLong(mode)}`);
   }
   const selector: AdvancedSelectorFlags = {
     ...(values["skip-layer-types"] === undefined ? {} : { skipLayerTypes: skipTypes(values["skip-layer-types"]) }),
@@ -239,8 +241,16 @@ function optionalInteger<K extends string>(key: K, option: OptionName, values: V
 }
 
 function integer(option: string, text: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`--${option} needs a whole number, got ${JSON.stringify(text)}`);
-  return Number(text);
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${option} needs a whole number, got ${quoteLong(text)}`);
+  const value = Number(text);
+  // Beyond 2^53 - 1 a number no longer reads back as written (400 digits read as Infinity).
+  if (!Number.isSafeInteger(value)) throw new UsageError(`--${option} needs a whole number up to ${Number.MAX_SAFE_INTEGER}, got ${quoteLong(text)}`);
+  return value;
+}
+
+/** A value quoted for a message, its middle elided when it is long (a 400-digit number stays one short line). */
+function quoteLong(text: string): string {
+  return JSON.stringify(text.length <= 40 ? text : `${text.slice(0, 20)}…${text.slice(-10)} (${text.length} characters)`);
 }
 
 function skipTypes(text: string): string[] {

@@ -21,6 +21,7 @@ import { formatReport, reportJson } from "../report/format-report.js";
 import { weightReport, type WeightReport } from "../report/weight-report.js";
 import { parseCommand, UsageError, USAGE, type Command } from "./args.js";
 import { formatBytes, formatTable, storageLabel } from "../report/format-table.js";
+import { escapeForTerminal, escapeJsonForTerminal } from "../report/terminal-text.js";
 
 /** Where the CLI writes. */
 export interface CliIo {
@@ -62,18 +63,18 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     command = parseCommand(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr(`coreml-quantize: ${error.message}\n\n${USAGE}`);
+    io.stderr(`coreml-quantize: ${escapeForTerminal(error.message)}\n\n${USAGE}`);
     return EXIT.usage;
   }
   try {
     return await execute(command, io);
   } catch (error) {
     if (isQuantizeError(error)) {
-      io.stderr(`coreml-quantize: ${error.message}\n`);
+      io.stderr(`coreml-quantize: ${escapeForTerminal(error.message)}\n`);
       if (io.debug === true && error.stack !== undefined) io.stderr(`${error.stack}\n`);
       return EXIT.failure;
     }
-    io.stderr(`coreml-quantize: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`coreml-quantize: internal error: ${escapeForTerminal(error instanceof Error ? error.message : String(error))}\n`);
     if (io.debug === true && error instanceof Error && error.stack !== undefined) io.stderr(`${error.stack}\n`);
     return EXIT.failure;
   }
@@ -91,7 +92,7 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       const model = await readInput(command.model, io);
       validateWeights(model);
       const summary = inspectModel(model);
-      io.stdout(command.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(command.model, summary));
+      io.stdout(command.json ? `${escapeJsonForTerminal(JSON.stringify(summary, null, 2))}\n` : formatSummary(command.model, summary));
       return EXIT.ok;
     }
     case "report": {
@@ -227,8 +228,8 @@ function overflowNotes(decisions: ReadonlyMap<string, TensorDecision>): string {
   const kept = [...decisions.values()].filter((d) => d.overflow === "kept-float32").map((d) => d.path);
   const clamped = [...decisions.values()].filter((d) => d.overflow === "clamped").map((d) => d.path);
   const lines = [
-    ...(kept.length === 0 ? [] : [`kept float32 (values beyond ±65504): ${kept.join(", ")}`]),
-    ...(clamped.length === 0 ? [] : [`clamped to ±65504: ${clamped.join(", ")}`]),
+    ...(kept.length === 0 ? [] : [`kept float32 (values beyond ±65504): ${escapeForTerminal(kept.join(", "))}`]),
+    ...(clamped.length === 0 ? [] : [`clamped to ±65504: ${escapeForTerminal(clamped.join(", "))}`]),
   ];
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
@@ -246,15 +247,15 @@ function formatChange(file: string, before: ModelSummary, after: ModelSummary, f
       layers.add(w.layerPath);
     }
   }
-  return `wrote ${file}: ${layers.size} layers (${changed} tensors) changed; weights ${formatBytes(before.totals.bytes)} -> ${formatBytes(after.totals.bytes)}; file ${formatBytes(fileBytes)}\n`;
+  return `wrote ${escapeForTerminal(file)}: ${layers.size} layers (${changed} tensors) changed; weights ${formatBytes(before.totals.bytes)} -> ${formatBytes(after.totals.bytes)}; file ${formatBytes(fileBytes)}\n`;
 }
 
 
 /** The people's view of {@link inspectModel}. */
 export function formatSummary(file: string, summary: ModelSummary): string {
   const lines = [
-    `${file}: ${summary.modelType}, specification version ${summary.specificationVersion}`,
-    ...summary.networks.map((n) => `  network ${n.path}: ${n.layers} layers`),
+    `${escapeForTerminal(file)}: ${summary.modelType}, specification version ${summary.specificationVersion}`,
+    ...summary.networks.map((n) => `  network ${escapeForTerminal(n.path)}: ${n.layers} layers`),
   ];
   if (summary.networks.length === 0) lines.push("  no neural network");
   if (summary.weights.length > 0) {

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { formatBytes, formatTable, storageLabel } from "./format-table.js";
+import { escapeJsonForTerminal } from "./terminal-text.js";
 import type { TensorReport, WeightReport } from "./weight-report.js";
 
 /**
@@ -48,12 +49,14 @@ export function formatReport(report: WeightReport): string {
 /**
  * The report as JSON, two-space indented, ending with a newline. Infinite ratios
  * are `null` (see {@link TensorError}); the object is otherwise the report itself.
+ * Characters a terminal would act on (C1 controls, bidirectional overrides) are
+ * written as `\u` escapes, so the text is safe to print.
  *
  * @param report - from {@link weightReport}
  * @returns the JSON text
  */
 export function reportJson(report: WeightReport): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
+  return `${escapeJsonForTerminal(JSON.stringify(report, null, 2))}\n`;
 }
 
 function totalsLine(report: WeightReport): string {

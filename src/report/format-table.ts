@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { escapeForTerminal } from "./terminal-text.js";
 
 /** A column: header and alignment. */
 export interface Column {
@@ -13,12 +14,15 @@ export interface Column {
 
 /**
  * Formats rows under headers, two spaces between columns, no trailing spaces.
+ * Cells are escaped for the terminal (they hold layer names, which the model's
+ * author chose), so each row stays one line.
  *
  * @param columns - the columns
- * @param rows - the cells, one string per column
+ * @param cells - the rows, one string per column
  * @returns the table, one line per row after the header line
  */
-export function formatTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
+export function formatTable(columns: readonly Column[], cells: readonly (readonly string[])[]): string {
+  const rows = cells.map((row) => row.map(escapeForTerminal));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]): string =>
     columns
