@@ -1,6 +1,6 @@
 // Builds the benchmark models with the project's own codec (nothing is downloaded).
 // Layer mixes follow the reference timings in docs/performance.md.
-//   node bench/build-models.mjs [--large]   -> bench/models/*.mlmodel
+//   node bench/build-models.mjs [--large] [--many-layers]   -> bench/models/*.mlmodel
 import { create } from "@bufbuild/protobuf";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { ModelSchema } from "../dist/gen/Model_pb.js";
@@ -45,6 +45,18 @@ const batchnorm = (name, input, output, c) => layer(name, input, output, "batchn
 });
 const relu = (name, input, output) => layer(name, input, output, "activation", create(ActivationParamsSchema, { NonlinearityType: { case: "ReLU", value: create(ActivationReLUSchema) } }));
 
+// Many small layers (issue 11): time and memory must grow linearly with the layer count.
+const tinyInnerProduct = (name, input, output) => layer(name, input, output, "innerProduct", {
+  ...create(InnerProductLayerParamsSchema, { inputChannels: 2n, outputChannels: 2n, hasBias: true }),
+  weights: wp(weights(4, seed++)), bias: wp(weights(2, seed++)),
+});
+function chain(count, make, prefix) {
+  const layers = [];
+  const blob = (i) => i.toString(36);
+  for (let i = 0; i < count; i++) layers.push(make(`${prefix}${blob(i)}`, i === 0 ? "data" : blob(i - 1), blob(i)));
+  return model(layers);
+}
+
 function model(layers) {
   return { ...create(ModelSchema, { specificationVersion: 4 }), Type: { case: "neuralNetwork", value: { ...create(NeuralNetworkSchema), layers } } };
 }
@@ -74,6 +86,11 @@ if (process.argv.includes("--large")) {
   // 2048x2048 layers: 16.8 MB each.
   plans["dense-500mb"] = () => dense(30, 2048);
   plans["dense-1900mb"] = () => dense(113, 2048);
+}
+if (process.argv.includes("--many-layers")) {
+  // 1M ReLU layers (name, input, output, ReLU parameters): 23 MB. 100k innerProducts of 2 x 2 weights and a bias: 6 MB.
+  plans["relu-1m"] = () => chain(1_000_000, relu, "relu");
+  plans["fc-100k"] = () => chain(100_000, tinyInnerProduct, "fc");
 }
 for (const [name, build] of Object.entries(plans)) {
   const file = new URL(`${name}.mlmodel`, dir);

@@ -9,16 +9,27 @@
  * What went wrong, as a stable string scripts can switch on.
  *
  * - `invalid-protobuf`: the bytes are not a well-formed Core ML model (truncated,
- *   bad wire type, lengths beyond the buffer, too deeply nested).
+ *   an impossible tag, lengths beyond the buffer, too deeply nested, a repeated
+ *   field of structure beyond `MAX_REPEATED_SCALARS`), or what was given as bytes
+ *   is not bytes.
  * - `invalid-weights`: a WeightParams is inconsistent (value count does not match
- *   the layer's declared shape, two storages at once, a payload of the wrong size).
- * - `unsupported-model`: the model holds no neural network this tool can change.
+ *   the layer's declared shape, two storages at once, a payload of the wrong size,
+ *   int8 values without exactly one scale) or, in a model object built by hand, has
+ *   a field of the wrong type.
+ * - `unsupported-model`: the model holds no neural network this tool can change, or
+ *   the object given as a model is not one (a field of the wrong type, a cycle,
+ *   nesting deeper than `MAX_NESTING_DEPTH`).
  * - `invalid-option`: an option is out of range or does not combine with another.
  * - `unsupported-layer`: a selected layer kind has weights this operation cannot handle.
  * - `float16-overflow`: a weight is beyond the largest half-precision value.
  * - `non-finite-weight`: a weight is NaN or infinite where a finite value is needed.
- * - `lut-function`: a user lookup-table function returned something unusable.
+ * - `lut-function`: a user lookup-table function threw or returned something unusable.
+ * - `callback`: other code of the caller's threw while we ran it: a selector's
+ *   `doQuantize`, `onProgress`, `onTensor`, or a getter on an options object. The
+ *   caller's error is the `cause`.
  * - `io`: reading or writing a file failed.
+ * - `invalid-input`: a prediction input is unusable: an unknown or missing feature
+ *   name, a shape or value type the model does not accept, a malformed `.npy` file.
  */
 export type ErrorCode =
   | "invalid-protobuf"
@@ -29,7 +40,9 @@ export type ErrorCode =
   | "float16-overflow"
   | "non-finite-weight"
   | "lut-function"
-  | "io";
+  | "callback"
+  | "io"
+  | "invalid-input";
 
 /** Options of {@link QuantizeError}. */
 export interface QuantizeErrorOptions {

@@ -5,7 +5,7 @@
  */
 import type { Model } from "./codec/model-types.js";
 import { storedByteLength, weightStorage, type StorageKind } from "./codec/weight-storage.js";
-import { allLayers, isNetworkModel, mapNetworkModels, nestedNetworks } from "./walker/networks.js";
+import { forEachLayer, isNetworkModel, layerPath, mapNetworkModels, nestedNetworks } from "./walker/networks.js";
 import { layerWeights } from "./walker/weights.js";
 
 /** One WeightParams in a {@link ModelSummary}. */
@@ -79,9 +79,14 @@ export function inspectModel(model: Model): ModelSummary {
     return sub;
   });
   const weights: WeightSummary[] = [];
-  for (const { path, layer } of allLayers(model)) {
-    for (const nested of nestedNetworks(layer)) networks.push({ path: `${path}/${nested.field}`, layers: nested.network.layers.length });
-    for (const ref of layerWeights(layer)) {
+  forEachLayer(model, (layer, networkPath, index) => {
+    const nested = nestedNetworks(layer);
+    const refs = layerWeights(layer);
+    // Most layers of a deep network have neither: their paths are never built.
+    if (nested.length === 0 && refs.length === 0) return;
+    const path = layerPath(networkPath, index, layer);
+    for (const { field, network } of nested) networks.push({ path: `${path}/${field}`, layers: network.layers.length });
+    for (const ref of refs) {
       const fieldPath = `${path}/${ref.field}`;
       const storage = weightStorage(ref.weightParams, fieldPath);
       weights.push({
@@ -97,7 +102,7 @@ export function inspectModel(model: Model): ModelSummary {
         quantizable: ref.quantized,
       });
     }
-  }
+  });
   const bytesByStorage: Partial<Record<StorageKind, number>> = {};
   for (const w of weights) bytesByStorage[w.storage] = (bytesByStorage[w.storage] ?? 0) + w.bytes;
   return {

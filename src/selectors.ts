@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { arrayHint, isNonNegativeNumber, isStringArray, readOptions, type OptionRule, type OptionRules } from "./check-options.js";
 import type { NeuralNetworkLayer } from "./codec/model-types.js";
 import { QuantizeError } from "./errors.js";
 
@@ -81,19 +82,22 @@ export class AdvancedQuantizedLayerSelector extends QuantizedLayerSelector {
   /**
    * @param options - what to skip
    * @throws {@link QuantizeError} `invalid-option` for an unknown skip type (the
-   *   message lists the valid ones) or a negative minimum
+   *   message lists the valid ones), skip types that are not an array of strings,
+   *   or a minimum that is not a non-negative number; `callback` when a getter on
+   *   `options` throws
    */
   constructor(options: AdvancedSelectorOptions = {}) {
     super();
-    const skip = options.skipLayerTypes ?? [];
+    const given = readOptions(options, ADVANCED_SELECTOR_RULES, "AdvancedQuantizedLayerSelector");
+    const skip = [...(given.skipLayerTypes ?? [])];
     const unknown = skip.filter((t) => !(QUANTIZABLE_LAYER_TYPES as readonly string[]).includes(t));
     if (unknown.length > 0) {
       throw new QuantizeError("invalid-option",
-        `unknown layer type${unknown.length > 1 ? "s" : ""} to skip: ${unknown.join(", ")}; valid: ${QUANTIZABLE_LAYER_TYPES.join(", ")}`);
+        `unknown layer type${unknown.length > 1 ? "s" : ""} to skip: ${unknown.map((t) => JSON.stringify(t)).join(", ")}; valid: ${QUANTIZABLE_LAYER_TYPES.join(", ")}`);
     }
     this.skipLayerTypes = skip as QuantizableLayerType[];
-    this.minimumConvKernelChannels = nonNegative("minimumConvKernelChannels", options.minimumConvKernelChannels ?? 4);
-    this.minimumConvWeightCount = nonNegative("minimumConvWeightCount", options.minimumConvWeightCount ?? 4096);
+    this.minimumConvKernelChannels = given.minimumConvKernelChannels ?? 4;
+    this.minimumConvWeightCount = given.minimumConvWeightCount ?? 4096;
   }
 
   override doQuantize(layer: NeuralNetworkLayer, weightParam?: string): boolean {
@@ -141,15 +145,20 @@ export class MatrixMultiplyLayerSelector implements LayerSelector {
 
   /**
    * @param options - the bounds
-   * @throws {@link QuantizeError} `invalid-option` for a negative bound
+   * @throws {@link QuantizeError} `invalid-option` for a bound that is not a
+   *   non-negative number, or names that are not an array of strings (a single
+   *   string is refused: names match exactly, never by substring); `callback`
+   *   when a getter on `options` throws
    */
   constructor(options: MatrixMultiplySelectorOptions = {}) {
-    this.minimumWeightCount = nonNegative("minimumWeightCount", options.minimumWeightCount ?? 1);
-    this.minimumInputChannels = nonNegative("minimumInputChannels", options.minimumInputChannels ?? 1);
-    this.minimumOutputChannels = nonNegative("minimumOutputChannels", options.minimumOutputChannels ?? 1);
-    this.maximumInputChannels = options.maximumInputChannels === undefined ? undefined : nonNegative("maximumInputChannels", options.maximumInputChannels);
-    this.maximumOutputChannels = options.maximumOutputChannels === undefined ? undefined : nonNegative("maximumOutputChannels", options.maximumOutputChannels);
-    this.includeLayersWithNames = options.includeLayersWithNames;
+    const given = readOptions(options, MATRIX_MULTIPLY_SELECTOR_RULES, "MatrixMultiplyLayerSelector");
+    this.minimumWeightCount = given.minimumWeightCount ?? 1;
+    this.minimumInputChannels = given.minimumInputChannels ?? 1;
+    this.minimumOutputChannels = given.minimumOutputChannels ?? 1;
+    this.maximumInputChannels = given.maximumInputChannels;
+    this.maximumOutputChannels = given.maximumOutputChannels;
+    // A copy: the caller's array may change later; names match exactly.
+    this.includeLayersWithNames = given.includeLayersWithNames === undefined ? undefined : Object.freeze([...given.includeLayersWithNames]);
   }
 
   /**
@@ -183,9 +192,44 @@ export class MatrixMultiplyLayerSelector implements LayerSelector {
   }
 }
 
-function nonNegative(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) {
-    throw new QuantizeError("invalid-option", `${name} must be a non-negative number, got ${String(value)}`);
-  }
-  return value;
-}
+const NON_NEGATIVE: OptionRule = { expected: "a non-negative number", accepts: isNonNegativeNumber };
+const NAMES: OptionRule = { expected: "an array of strings", accepts: isStringArray, hint: arrayHint };
+
+const ADVANCED_SELECTOR_RULES: OptionRules<AdvancedSelectorOptions> = {
+  skipLayerTypes: NAMES,
+  minimumConvKernelChannels: NON_NEGATIVE,
+  minimumConvWeightCount: NON_NEGATIVE,
+};
+
+const MATRIX_MULTIPLY_SELECTOR_RULES: OptionRules<MatrixMultiplySelectorOptions> = {
+  minimumWeightCount: NON_NEGATIVE,
+  minimumInputChannels: NON_NEGATIVE,
+  minimumOutputChannels: NON_NEGATIVE,
+  maximumInputChannels: NON_NEGATIVE,
+  maximumOutputChannels: NON_NEGATIVE,
+  includeLayersWithNames: NAMES,
+};
+
+/** Which selector class takes each selector option: to say what to wrap options in. */
+const SELECTOR_CLASS_OF_OPTION: ReadonlyMap<string, string> = new Map([
+  ...Object.keys(ADVANCED_SELECTOR_RULES).map((key) => [key, "AdvancedQuantizedLayerSelector"] as const),
+  ...Object.keys(MATRIX_MULTIPLY_SELECTOR_RULES).map((key) => [key, "MatrixMultiplyLayerSelector"] as const),
+]);
+
+/**
+ * The `selector` option of the operations: a {@link LayerSelector}. Selector
+ * options given in its place are refused with the class to wrap them in.
+ *
+ * @internal
+ */
+export const SELECTOR_RULE: OptionRule = {
+  expected: "a layer selector (an object with a doQuantize(layer, weightParam?) method, such as new QuantizedLayerSelector())",
+  accepts: (value) => ((typeof value === "object" && value !== null) || typeof value === "function")
+    && typeof (value as { doQuantize?: unknown }).doQuantize === "function",
+  hint: (value) => {
+    if (typeof value !== "object" || value === null) return undefined;
+    const classes = [...new Set(Object.keys(value).flatMap((key) => SELECTOR_CLASS_OF_OPTION.get(key) ?? []))];
+    if (classes.length === 0) return undefined;
+    return `these are selector options: wrap them in ${classes.map((c) => `new ${c}({ … })`).join(" or ")}`;
+  },
+};

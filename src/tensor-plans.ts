@@ -100,6 +100,13 @@ export function toAutoStorage(auto: { targetSnrDb: number; modes: readonly AutoM
   };
 }
 
+/**
+ * Refuses a NaN or infinite value, naming its index.
+ *
+ * @param values - the tensor
+ * @param path - where, for the message
+ * @throws {@link QuantizeError} `non-finite-weight`
+ */
 export function assertFiniteValues(values: Float32Array, path: string): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
@@ -107,6 +114,7 @@ export function assertFiniteValues(values: Float32Array, path: string): void {
   }
 }
 
+/** float32 or float16 -> n-bit storage in `mode`, the quantizing handed to `run`; other storages stay. */
 export function toNbits(mode: TensorMode, nbits: number, lutFunction: LutFunction | undefined, run: TensorRunner, onTensor: OnTensor): TensorPlan {
   return (weightParams, ref, path) => {
     const kind = weightStorage(weightParams, path).kind;

@@ -5,21 +5,25 @@
  *
  * @packageDocumentation
  */
+import { assertModelShape } from "./assert-model-shape.js";
 import { packedByteLength } from "./codec/bit-pack.js";
 import type { Model, NeuralNetworkLayer } from "./codec/model-types.js";
 import { weightStorage } from "./codec/weight-storage.js";
 import { QuantizeError } from "./errors.js";
-import { allLayers } from "./walker/networks.js";
+import { forEachLayer, layerPath } from "./walker/networks.js";
 import { layerWeights, weightCount } from "./walker/weights.js";
 
 /**
- * Refuses a model that holds no neural network, saying what it is instead.
+ * Refuses a model that holds no neural network, saying what it is instead, and
+ * anything that is not a model (`assertModelShape`).
  *
  * @param model - the model
  * @throws {@link QuantizeError} `unsupported-model`
  */
 export function assertHasNetwork(model: Model): void {
-  if (allLayers(model).length > 0 || hasEmptyNetwork(model)) return;
+  assertModelShape(model);
+  // Any layer is in a network model: whether there is one is all that is asked.
+  if (hasEmptyNetwork(model)) return;
   const kind = model.Type.case;
   if (kind === "mlProgram") {
     throw new QuantizeError("unsupported-model",
@@ -54,12 +58,19 @@ function hasEmptyNetwork(model: Model): boolean {
  * a table of 2^n entries).
  *
  * @param model - the model
- * @throws {@link QuantizeError} `invalid-weights` naming the layer and field
+ * @throws {@link QuantizeError} `invalid-weights` naming the layer and field;
+ *   `unsupported-model` for anything that is not a model (`assertModelShape`)
  */
 export function validateWeights(model: Model): void {
-  for (const { path, layer } of allLayers(model)) {
+  assertModelShape(model);
+  forEachLayer(model, (layer, networkPath, index) => {
+    const refs = layerWeights(layer);
+    // Only weights and a deconvolution's groups are checked: a layer with neither (most
+    // layers of a deep network) needs no path, and paths are most of this walk's cost.
+    if (refs.length === 0 && !(layer.layer.case === "convolution" && layer.layer.value.isDeconvolution)) return;
+    const path = layerPath(networkPath, index, layer);
     assertLayerShapes(layer, path);
-    for (const ref of layerWeights(layer)) {
+    for (const ref of refs) {
       const where = `${path}/${ref.field}`;
       const storage = weightStorage(ref.weightParams, where);
       const count = ref.shape.reduce((a, b) => a * b, 1);
@@ -70,9 +81,20 @@ export function validateWeights(model: Model): void {
           break;
         case "float32":
         case "float16":
-        case "int8":
           if (weightCount(ref.weightParams) !== count) throw mismatch(`${weightCount(ref.weightParams)} ${storage.kind} values`);
           break;
+        case "int8": {
+          if (weightCount(ref.weightParams) !== count) throw mismatch(`${weightCount(ref.weightParams)} ${storage.kind} values`);
+          // What every reader of int8 weights assumes (w = q * scale): one scale, no offset, 8 bits.
+          const q = ref.weightParams.quantization;
+          const linear = q?.QuantizationType.case === "linearQuantization" ? q.QuantizationType.value : undefined;
+          if (q === undefined || linear === undefined || linear.scale.length !== 1 || linear.bias.length !== 0 || q.numberOfBits !== 8n) {
+            throw new QuantizeError("invalid-weights",
+              `int8 weights (int8RawValue) need linear quantization with numberOfBits 8, exactly one scale and no bias; found numberOfBits ${q?.numberOfBits ?? "unset"}, ${linear?.scale.length ?? 0} scales and ${linear?.bias.length ?? 0} biases`,
+              { path: where });
+          }
+          break;
+        }
         case "linear":
         case "lut": {
           const bytes = ref.weightParams.rawValue.length;
@@ -83,6 +105,11 @@ export function validateWeights(model: Model): void {
               `a ${storage.nbits}-bit lookup table needs ${2 ** storage.nbits} entries, found ${q.value.floatValue.length}`, { path: where });
           }
           if (q?.case === "linearQuantization") {
+            // As the readers split it (channelLayout): a dimension of 0 leaves no channel to scale.
+            if (count === 0) {
+              throw new QuantizeError("invalid-weights",
+                `linearly quantized weights of shape [${ref.shape.join(", ")}] hold no values, so no channel to scale: store an empty tensor as float32 (no values), not as ${storage.nbits}-bit indices`, { path: where });
+            }
             const channels = ref.shape.length === 1 ? 1 : (ref.shape[ref.axis] ?? 1);
             const { scale, bias } = q.value;
             if (!(scale.length === 1 || scale.length === channels) || bias.length !== scale.length) {
@@ -94,7 +121,7 @@ export function validateWeights(model: Model): void {
         }
       }
     }
-  }
+  });
 }
 
 /**

@@ -1,19 +1,76 @@
 /**
- * A cheap pass over the wire format before decoding: every length must fit in the
- * bytes that remain. protobuf-es reads lengths as 32-bit numbers, so a declared
- * length of 2^32 or more would wrap around and silently decode as something else.
- * Only records of message type are entered; weight payloads are stepped over by
- * their length, so the pass costs a few operations per field, not per weight.
+ * A cheap pass over the wire format before decoding, refusing at the first
+ * offending byte what the decoder would take long or much memory to refuse, or
+ * would not refuse at all:
+ *
+ * - a length beyond the bytes that remain (protobuf-es reads lengths as 32-bit
+ *   numbers, so a declared length of 2^32 or more would wrap around and silently
+ *   decode as something else);
+ * - a tag no Core ML model holds: field number 0 (a file of zeros is refused at its
+ *   first byte, not after the decoder has read it all), a field number above
+ *   2^29 - 1, wire types 6 and 7, and groups (wire types 3 and 4: Core ML's schema
+ *   is proto3, which has none);
+ * - a repeated scalar field describing structure (shapes, sizes, strides, axes,
+ *   blob names) with more than {@link MAX_REPEATED_SCALARS} entries in one message.
+ *
+ * Records of message type are entered; weight payloads and other scalars are
+ * stepped over by their length, so the pass costs a few operations per field, not
+ * per weight (a capped packed field is counted byte by byte, and is short unless
+ * it is refused).
  *
  * @packageDocumentation
  */
-import type { DescMessage } from "@bufbuild/protobuf";
+import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { QuantizeError } from "../errors.js";
+import { Int64SetSchema, Int64VectorSchema, StringVectorSchema } from "../gen/DataStructures_pb.js";
+import {
+  TensorValue_RepeatedBoolsSchema, TensorValue_RepeatedBytesSchema, TensorValue_RepeatedDoublesSchema, TensorValue_RepeatedFloatsSchema,
+  TensorValue_RepeatedIntsSchema, TensorValue_RepeatedLongIntsSchema, TensorValue_RepeatedStringsSchema,
+} from "../gen/MIL_pb.js";
 
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LENGTH_DELIMITED = 2;
+const WIRE_START_GROUP = 3;
+const WIRE_END_GROUP = 4;
 const WIRE_FIXED32 = 5;
+
+/** The largest field number protobuf allows. */
+const MAX_FIELD_NUMBER = 2 ** 29 - 1;
+
+/**
+ * Entries accepted in one repeated scalar field of one message, for the fields that
+ * describe a model's structure rather than hold its data (see
+ * {@link checkFraming}): real models have a few (a rank-5 shape, a concat of some
+ * hundred inputs), while a packed field of a hundred million entries costs
+ * gigabytes as JavaScript values (a one-byte 64-bit integer becomes a BigInt of
+ * about 40 bytes).
+ */
+export const MAX_REPEATED_SCALARS = 1 << 16;
+
+/**
+ * Message types whose repeated scalar field is data of any length (class labels,
+ * vocabularies, category sets, ML Program tensor values), so not capped.
+ */
+const DATA_CONTAINERS: ReadonlySet<string> = new Set([
+  StringVectorSchema, Int64VectorSchema, Int64SetSchema,
+  TensorValue_RepeatedFloatsSchema, TensorValue_RepeatedDoublesSchema, TensorValue_RepeatedIntsSchema, TensorValue_RepeatedLongIntsSchema,
+  TensorValue_RepeatedBoolsSchema, TensorValue_RepeatedStringsSchema, TensorValue_RepeatedBytesSchema,
+].map((schema) => schema.typeName));
+
+/**
+ * Whether a repeated scalar field is capped by {@link MAX_REPEATED_SCALARS}: every
+ * one is, except the fields that hold a model's data. Those are the float and
+ * double fields, which in Core ML's schema are all data (weights and their
+ * quantization parameters, mean images, GLM and SVM coefficients, scalers, feature
+ * vectors) and take at most twice their bytes in memory, and the fields of the
+ * schema's general-purpose containers ({@link DATA_CONTAINERS}).
+ */
+function isCapped(field: DescField): boolean {
+  if (field.fieldKind !== "list" || field.listKind === "message") return false;
+  if (field.listKind === "scalar" && (field.scalar === ScalarType.FLOAT || field.scalar === ScalarType.DOUBLE)) return false;
+  return !DATA_CONTAINERS.has(field.parent.typeName);
+}
 
 /** Records of one field of one message type that {@link checkFraming} should locate. */
 export interface FieldWatch {
@@ -27,6 +84,20 @@ export interface FieldWatch {
   readonly limit: number;
 }
 
+/** A message (or map entry) being walked. */
+interface Frame {
+  /** The message type; undefined for a map entry. */
+  readonly desc: DescMessage | undefined;
+  /** Its fields by number (none for a map entry). */
+  readonly fields: ReadonlyMap<number, DescField>;
+  /** For a map entry whose values are messages: their type (field 2). */
+  readonly mapValue: DescMessage | undefined;
+  /** Where the message ends. */
+  readonly end: number;
+  /** Entries so far of each capped field, by field number. */
+  counts: Map<number, number> | undefined;
+}
+
 /**
  * Checks the framing of `bytes` as a `root` message, and optionally locates the
  * records of one field.
@@ -37,13 +108,16 @@ export interface FieldWatch {
  * @param watch - a field to locate
  * @returns the offsets of the watched records' tags (each one byte, as for every
  *   field numbered below 16), or undefined when nothing was watched, a record of
- *   the spare field occurred, a tag took more than a byte, there were more than
- *   `limit` records, or the walk stopped early at a wire type it does not follow
- * @throws {@link QuantizeError} `invalid-protobuf` naming the offset and the length
+ *   the spare field occurred, a tag took more than a byte or there were more than
+ *   `limit` records
+ * @throws {@link QuantizeError} `invalid-protobuf` naming the offset and what is
+ *   wrong: a length beyond the buffer, an impossible tag, or a repeated scalar
+ *   field with more than {@link MAX_REPEATED_SCALARS} entries (naming the message
+ *   type and the field)
  */
 export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: number, watch?: FieldWatch): number[] | undefined {
   let watched: number[] | undefined = watch === undefined ? undefined : [];
-  const stack: { desc: DescMessage; end: number }[] = [{ desc: root, end: bytes.length }];
+  const stack: Frame[] = [messageFrame(root, bytes.length)];
   let pos = 0;
   const varint = (): number => {
     let value = 0;
@@ -58,7 +132,7 @@ export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: num
     throw new QuantizeError("invalid-protobuf", `not a valid Core ML model: a varint at offset ${pos - 10} runs past 10 bytes`);
   };
   while (stack.length > 0) {
-    const top = stack[stack.length - 1] as { desc: DescMessage; end: number };
+    const top = stack[stack.length - 1] as Frame;
     if (pos >= top.end) {
       if (pos > top.end) throw truncated(top.end);
       stack.pop();
@@ -66,12 +140,14 @@ export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: num
     }
     const tagAt = pos;
     const tag = varint();
+    const number = Math.floor(tag / 8);
     const wireType = tag % 8;
-    if (watched !== undefined && top.desc.typeName === watch?.typeName) {
-      const number = Math.floor(tag / 8);
+    assertPossibleTag(number, wireType, tagAt);
+    if (watched !== undefined && watch !== undefined && top.desc?.typeName === watch.typeName) {
       if (number === watch.spare || (number === watch.field && (pos - tagAt !== 1 || watched.length >= watch.limit))) watched = undefined;
       else if (number === watch.field) watched.push(tagAt);
     }
+    const field = top.fields.get(number);
     switch (wireType) {
       case WIRE_VARINT:
         varint();
@@ -89,21 +165,94 @@ export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: num
           throw new QuantizeError("invalid-protobuf",
             `not a valid Core ML model: a record at offset ${start} declares ${length} bytes, but only ${top.end - pos} remain`);
         }
-        const field = top.desc.fields.find((f) => f.number === Math.floor(tag / 8));
-        const child = field?.fieldKind === "message" || (field?.fieldKind === "list" && field.listKind === "message")
-          ? field.message
-          : undefined;
-        if (child !== undefined && stack.length < maxDepth) stack.push({ desc: child, end: pos + length });
-        else pos += length;
-        break;
+        const child = top.desc === undefined ? (number === 2 ? top.mapValue : undefined) : childOf(field);
+        if (child !== undefined && stack.length < maxDepth) {
+          stack.push(messageFrame(child, pos + length));
+        } else if (field?.fieldKind === "map" && field.mapKind === "message" && stack.length < maxDepth) {
+          stack.push({ desc: undefined, fields: NO_FIELDS, mapValue: field.message, end: pos + length, counts: undefined });
+        } else {
+          if (field !== undefined && isCapped(field)) count(top, field, packedEntries(field, bytes, pos, pos + length), tagAt);
+          pos += length;
+        }
+        if (pos > top.end) throw truncated(top.end);
+        continue;
       }
-      default:
-        // Groups and invalid wire types: the decoder knows what to do with them.
-        return undefined;
     }
+    if (field !== undefined && isCapped(field)) count(top, field, 1, tagAt);
     if (pos > top.end) throw truncated(top.end);
   }
   return watched;
+}
+
+/** Refuses a tag no Core ML model can hold. */
+function assertPossibleTag(number: number, wireType: number, at: number): void {
+  const refuse = (what: string): QuantizeError => new QuantizeError("invalid-protobuf", `not a valid Core ML model: ${what}`);
+  if (number === 0) throw refuse(`field number 0 at offset ${at}`);
+  if (number > MAX_FIELD_NUMBER) throw refuse(`field number ${number} at offset ${at}, above the largest protobuf allows (2^29 - 1)`);
+  switch (wireType) {
+    case WIRE_START_GROUP:
+    case WIRE_END_GROUP:
+      throw refuse(`a group (wire type ${wireType}) at offset ${at}; Core ML's schema has none`);
+    case 6:
+    case 7:
+      throw refuse(`wire type ${wireType} at offset ${at}, which protobuf does not define`);
+    default:
+  }
+}
+
+/** Adds `entries` to the count of a capped field in `frame`; refuses past the cap. */
+function count(frame: Frame, field: DescField, entries: number, at: number): void {
+  frame.counts ??= new Map<number, number>();
+  const total = (frame.counts.get(field.number) ?? 0) + entries;
+  frame.counts.set(field.number, total);
+  if (total > MAX_REPEATED_SCALARS) {
+    const type = field.parent.typeName.slice(field.parent.file.proto.package.length + 1);
+    throw new QuantizeError("invalid-protobuf",
+      `not a valid Core ML model: ${type}.${field.name} has ${total} entries (the record at offset ${at}); at most ${MAX_REPEATED_SCALARS} are accepted (MAX_REPEATED_SCALARS)`);
+  }
+}
+
+/** Entries in a length-delimited record of a repeated scalar field: one string or bytes, or a packed run. */
+function packedEntries(field: DescField, bytes: Uint8Array, start: number, end: number): number {
+  if (field.fieldKind !== "list" || field.listKind === "message") return 1;
+  if (field.listKind === "scalar") {
+    switch (field.scalar) {
+      case ScalarType.STRING:
+      case ScalarType.BYTES:
+        return 1;
+      case ScalarType.FIXED32:
+      case ScalarType.SFIXED32:
+      case ScalarType.FLOAT:
+        return Math.ceil((end - start) / 4);
+      case ScalarType.FIXED64:
+      case ScalarType.SFIXED64:
+      case ScalarType.DOUBLE:
+        return Math.ceil((end - start) / 8);
+      default:
+    }
+  }
+  // Varints: one ends at each byte below 0x80.
+  let entries = 0;
+  for (let i = start; i < end; i++) if ((bytes[i] as number) < 0x80) entries++;
+  return entries;
+}
+
+const fieldTables = new WeakMap<DescMessage, ReadonlyMap<number, DescField>>();
+const NO_FIELDS: ReadonlyMap<number, DescField> = new Map();
+
+/** A frame for a message of type `desc` ending at `end`; its table of fields is built once per type. */
+function messageFrame(desc: DescMessage, end: number): Frame {
+  let fields = fieldTables.get(desc);
+  if (fields === undefined) {
+    fields = new Map(desc.fields.map((f) => [f.number, f]));
+    fieldTables.set(desc, fields);
+  }
+  return { desc, fields, mapValue: undefined, end, counts: undefined };
+}
+
+/** The message type a length-delimited record of `field` holds, if it is a message. */
+function childOf(field: DescField | undefined): DescMessage | undefined {
+  return field?.fieldKind === "message" || (field?.fieldKind === "list" && field.listKind === "message") ? field.message : undefined;
 }
 
 function truncated(at: number): QuantizeError {

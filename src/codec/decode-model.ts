@@ -1,5 +1,6 @@
 import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
 import { concatUint8Arrays } from "typed-array-utils";
+import { describeValue } from "../describe-value.js";
 import { QuantizeError } from "../errors.js";
 import { checkFraming } from "./check-framing.js";
 import { float32FromBytes } from "./float32-bytes.js";
@@ -51,16 +52,16 @@ export interface DecodeOptions {
  * @param options - see {@link DecodeOptions}
  * @returns the model
  * @throws {@link QuantizeError} `invalid-protobuf` when the bytes are not a
- *   well-formed model
+ *   well-formed model (see also {@link MAX_REPEATED_SCALARS}), or `bytes` is not a
+ *   Uint8Array or ArrayBuffer, or is detached
  * @example
  * ```ts
  * const model = decodeModel(await readFile("model.mlmodel"));
  * ```
  */
 export function decodeModel(bytes: ModelBytes, options: DecodeOptions = {}): Model {
-  // isView, not instanceof: an ArrayBuffer from another realm (iframe, vm) fails instanceof.
-  const input = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
-  const reuseInput = options.reuseInput === true;
+  const input = inputBytes(bytes);
+  const reuseInput = (options ?? {}).reuseInput === true;
   const floatTags = checkFraming(ModelSchema, input, MAX_NESTING_DEPTH, reuseInput ? FLOAT_VALUE_WATCH : undefined);
   // floatValue must reach us as unknown-field records (zero-copy views). In a buffer
   // of our own, renaming the records to a field WeightParams lacks does that with the
@@ -78,7 +79,7 @@ export function decodeModel(bytes: ModelBytes, options: DecodeOptions = {}): Mod
   try {
     decoded = fromBinary(schema, input, { readUnknownFields: true, recursionLimit: MAX_NESTING_DEPTH });
   } catch (cause) {
-    throw new QuantizeError("invalid-protobuf", `not a valid Core ML model: ${describe(cause)}`, { cause });
+    throw new QuantizeError("invalid-protobuf", `not a valid Core ML model: ${messageOf(cause)}`, { cause });
   }
   // The messages are fresh: assembling floatValue in place is safe.
   return mapWeightParams(decoded, (weightParams) => {
@@ -160,6 +161,51 @@ function floatPayload(field: UnknownField): Uint8Array {
   return payload;
 }
 
-function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
+/**
+ * What the decoder threw, for the message: its `message`, read without
+ * `instanceof Error` (an error from another realm, as TextDecoder's in a vm
+ * context, fails it) and without a chance to throw.
+ */
+function messageOf(cause: unknown): string {
+  try {
+    const message: unknown = (cause as { message?: unknown } | null | undefined)?.message;
+    if (typeof message === "string") return message;
+  } catch {
+    // a throwing getter: described by its shape below
+  }
+  return describeValue(cause);
+}
+
+/**
+ * The byteLength getters of ArrayBuffer and SharedArrayBuffer (where the runtime has
+ * one): each throws for anything but a real buffer of its kind, from any realm.
+ */
+const bufferByteLengths = [ArrayBuffer, globalThis.SharedArrayBuffer]
+  .map((type) => (type === undefined ? undefined : Object.getOwnPropertyDescriptor(type.prototype, "byteLength")?.get))
+  .filter((get) => get !== undefined);
+
+function isBuffer(value: unknown): value is ArrayBufferLike {
+  return bufferByteLengths.some((byteLength) => {
+    try {
+      byteLength.call(value);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** `bytes` as a Uint8Array over the same memory; refuses anything else (a string, null, a number). */
+function inputBytes(bytes: unknown): Uint8Array {
+  const expected = "decodeModel expects the bytes of an .mlmodel file (a Uint8Array such as a Node Buffer, or an ArrayBuffer)";
+  // isView, not instanceof: a buffer from another realm (iframe, vm) fails instanceof.
+  const view = ArrayBuffer.isView(bytes);
+  if (!view && !isBuffer(bytes)) throw new QuantizeError("invalid-protobuf", `${expected}, got ${describeValue(bytes)}`);
+  try {
+    return view ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
+  } catch (cause) {
+    // The one way to fail here: the memory was handed to another thread (transferred), which detaches it.
+    throw new QuantizeError("invalid-protobuf",
+      `${expected}, got ${view ? "a view of " : ""}a detached ArrayBuffer (its memory was transferred elsewhere, e.g. to a worker)`, { cause });
+  }
 }

@@ -1,17 +1,24 @@
 /**
- * Model -> bytes without ever growing a buffer: messages that hold weights are
- * written as a list of chunks (framing bytes, and the weight payloads themselves,
- * uncopied), everything else by protobuf-es. The total size is known before any
- * byte is copied, so the output is one exact allocation, or a list of chunks
- * written to a file in turn with no output buffer at all.
+ * Model -> bytes without ever growing a buffer or copying a weight: the fields are
+ * written, in field-number order, into a {@link ChunkWriter}, which gathers small
+ * pieces in blocks and keeps weight payloads by reference, so the output is one
+ * exact allocation, or a few hundred chunks written to a file in turn with no
+ * output buffer at all.
+ *
+ * The writer is the project's own: the bytes are protobuf-es's `toBinary`'s, byte
+ * for byte, but toBinary looks at every field of a message, and a layer has some
+ * 170 (one per layer kind), so a model of a million small layers took seconds in it.
+ * Here a oneof costs one look, whatever its number of cases.
  *
  * @packageDocumentation
  */
-import { toBinary, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { describeValue } from "../describe-value.js";
+import { QuantizeError } from "../errors.js";
+import { ChunkWriter } from "./chunk-writer.js";
 import { float32ToBytes } from "./float32-bytes.js";
-import type { Model, QuantizationParams } from "./model-types.js";
+import type { Model } from "./model-types.js";
 import { ModelSchema } from "../gen/Model_pb.js";
-import { WEIGHT_PARAMS_TYPE, weightPathFields } from "./wire-schema.js";
 
 /** An encoded model as consecutive pieces. */
 export interface EncodedChunks {
@@ -22,9 +29,15 @@ export interface EncodedChunks {
 }
 
 type MessageObject = { readonly $typeName: string; [field: string]: unknown };
+type OneofValue = { readonly case: string | undefined; readonly value?: unknown };
+type UnknownField = { readonly no: number; readonly wireType: number; readonly data: Uint8Array };
 
 const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
 const WIRE_LENGTH_DELIMITED = 2;
+const WIRE_FIXED32 = 5;
+/** `FieldDescriptorProto`'s presence: implicit (proto3 scalars: written unless zero). */
+const IMPLICIT_PRESENCE = 2;
 
 /**
  * Encodes a model as the bytes of an `.mlmodel` file. The inverse of
@@ -33,6 +46,9 @@ const WIRE_LENGTH_DELIMITED = 2;
  *
  * @param model - the model; not modified
  * @returns the encoded bytes
+ * @throws {@link QuantizeError} `unsupported-model` for a field whose value its
+ *   type cannot hold (in a model built by hand: an int32 of 2^40, a string in a
+ *   number field)
  * @example
  * ```ts
  * await writeFile("out.mlmodel", encodeModel(model));
@@ -40,13 +56,7 @@ const WIRE_LENGTH_DELIMITED = 2;
  */
 export function encodeModel(model: Model): Uint8Array {
   const { chunks, byteLength } = encodeModelChunks(model);
-  const out = new Uint8Array(byteLength);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return joinChunks(chunks, byteLength);
 }
 
 /**
@@ -57,294 +67,350 @@ export function encodeModel(model: Model): Uint8Array {
  *
  * @param model - the model; not modified
  * @returns the chunks and their total length
+ * @throws {@link QuantizeError} `unsupported-model` as {@link encodeModel}
  */
 export function encodeModelChunks(model: Model): EncodedChunks {
   const writer = new ChunkWriter();
-  // The generated schema serves: WeightParams, the one message whose float field
-  // differs in memory (a Float32Array), is written by hand below.
-  writeMessage(writer, ModelSchema, model as unknown as MessageObject);
+  writeFields(writer, ModelSchema, model as unknown as MessageObject);
   return writer.finish();
 }
 
-/** Collects chunks; small framing bytes are gathered into shared scratch blocks. */
-class ChunkWriter {
-  private readonly chunks: Uint8Array[] = [];
-  private length = 0;
-  private scratch = new Uint8Array(4096);
-  private scratchStart = 0;
-  private scratchEnd = 0;
-
-  get position(): number {
-    return this.length;
-  }
-
-  /** Appends a chunk by reference. */
-  chunk(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    this.flushScratch();
-    this.chunks.push(bytes);
-    this.length += bytes.length;
-  }
-
-  varint(value: number): void {
-    if (this.scratch.length - this.scratchEnd < 10) {
-      this.flushScratch();
-      this.scratch = new Uint8Array(4096);
-      this.scratchStart = 0;
-      this.scratchEnd = 0;
-    }
-    let v = value;
-    while (v >= 0x80) {
-      this.scratch[this.scratchEnd++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    this.scratch[this.scratchEnd++] = v;
-  }
-
-  tag(field: number, wireType: number): void {
-    this.varint(field * 8 + wireType);
-  }
-
-  /** Marks a point to come back to: the length prefix of what follows is written there. */
-  fork(): number {
-    this.flushScratch();
-    this.chunks.push(EMPTY); // placeholder for the length prefix
-    return this.chunks.length - 1;
-  }
-
-  /** Fills the placeholder of `fork` with the length of everything written since. */
-  join(index: number, startLength: number): void {
-    this.flushScratch();
-    const length = this.length - startLength;
-    const prefix = varintBytes(length);
-    this.chunks[index] = prefix;
-    this.length += prefix.length;
-  }
-
-  finish(): EncodedChunks {
-    this.flushScratch();
-    return { chunks: this.chunks, byteLength: this.length };
-  }
-
-  private flushScratch(): void {
-    if (this.scratchEnd === this.scratchStart) return;
-    const piece = this.scratch.subarray(this.scratchStart, this.scratchEnd);
-    this.chunks.push(piece);
-    this.length += piece.length;
-    this.scratchStart = this.scratchEnd;
-  }
-}
-
-const EMPTY = new Uint8Array(0);
-
-function varintBytes(value: number): Uint8Array {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return Uint8Array.from(out);
-}
-
-let pathFieldsTable: ReadonlyMap<string, readonly DescField[]> | undefined;
-const pathFields = (): ReadonlyMap<string, readonly DescField[]> => (pathFieldsTable ??= weightPathFields(ModelSchema));
-
-/** Writes one message's fields (not its own tag or length). */
-function writeMessage(writer: ChunkWriter, desc: DescMessage, message: MessageObject): void {
-  if (desc.typeName === WEIGHT_PARAMS_TYPE) {
-    writeWeightParams(writer, desc, message);
-    return;
-  }
-  const own = pathFields().get(desc.typeName);
-  if (own === undefined || own.length === 0) {
-    writer.chunk(toBinary(desc, message));
-    return;
-  }
-  // Everything but the fields that lead to weights, by protobuf-es; then those
-  // fields merged in by field number. Unknown fields stay last, as protobuf-es puts them.
-  const rest: Record<string, unknown> = { ...message };
-  for (const field of own) {
-    if (field.oneof !== undefined) {
-      const oneof = message[field.oneof.localName] as { case?: string };
-      if (oneof.case === field.localName) rest[field.oneof.localName] = { case: undefined };
-    } else if (field.fieldKind === "list") {
-      rest[field.localName] = [];
-    } else {
-      delete rest[field.localName];
-    }
-  }
-  const records = splitRecords(toBinary(desc, rest as MessageObject));
-  const known = new Set(desc.fields.map((f) => f.number));
-  const sorted = [...own].sort((a, b) => a.number - b.number);
-  let r = 0;
-  for (const field of sorted) {
-    while (r < records.length && known.has((records[r] as WireRecord).field) && (records[r] as WireRecord).field < field.number) {
-      writer.chunk((records[r] as WireRecord).bytes);
-      r++;
-    }
-    writeField(writer, field, message);
-  }
-  for (; r < records.length; r++) writer.chunk((records[r] as WireRecord).bytes);
-}
-
-function writeField(writer: ChunkWriter, field: DescField, message: MessageObject): void {
-  const child = (field.fieldKind === "message" || field.fieldKind === "list") ? field.message : undefined;
-  if (child === undefined) return;
-  let values: MessageObject[];
-  if (field.oneof !== undefined) {
-    const oneof = message[field.oneof.localName] as { case?: string; value?: MessageObject };
-    values = oneof.case === field.localName && oneof.value !== undefined ? [oneof.value] : [];
-  } else if (field.fieldKind === "list") {
-    values = message[field.localName] as MessageObject[];
-  } else {
-    const value = message[field.localName] as MessageObject | undefined;
-    values = value === undefined ? [] : [value];
-  }
-  for (const value of values) {
-    writer.tag(field.number, WIRE_LENGTH_DELIMITED);
-    const index = writer.fork();
-    const start = writer.position;
-    writeMessage(writer, child, value);
-    writer.join(index, start);
-  }
-}
-
-/** WeightParams by hand: its payloads go out as views, never copied here. */
-function writeWeightParams(writer: ChunkWriter, desc: DescMessage, wp: MessageObject): void {
-  const bytesField = (number: number, value: Uint8Array): void => {
-    if (value.length === 0) return;
-    writer.tag(number, WIRE_LENGTH_DELIMITED);
-    writer.varint(value.length);
-    writer.chunk(value);
-  };
-  bytesField(1, float32ToBytes(wp["floatValue"] as Float32Array));
-  bytesField(2, wp["float16Value"] as Uint8Array);
-  bytesField(30, wp["rawValue"] as Uint8Array);
-  bytesField(31, wp["int8RawValue"] as Uint8Array);
-  const quantization = wp["quantization"] as MessageObject | undefined;
-  const quantizationField = desc.fields.find((f) => f.number === 40);
-  if (quantization !== undefined && quantizationField?.fieldKind === "message") {
-    writer.tag(40, WIRE_LENGTH_DELIMITED);
-    const encoded = encodeQuantizationParams(quantization as unknown as QuantizationParams) ?? toBinary(quantizationField.message, quantization);
-    writer.varint(encoded.length);
-    writer.chunk(encoded);
-  }
-  if (wp["isUpdatable"] === true) {
-    writer.tag(50, WIRE_VARINT);
-    writer.varint(1);
-  }
-  const unknown = wp["$unknown"] as { no: number; wireType: number; data: Uint8Array }[] | undefined;
-  for (const field of unknown ?? []) {
-    writer.tag(field.no, field.wireType);
-    writer.chunk(field.data);
-  }
-}
-
 /**
- * QuantizationParams as protobuf-es writes it, byte for byte, but with each float
- * list written in one pass instead of value by value (protobuf-es checks and writes
- * every float on its own: a fifth of encoding an 8-bit model took that). Undefined
- * for a message with unknown fields, which protobuf-es then writes.
+ * Any message of the schema, encoded as {@link encodeModel} encodes it inside a
+ * model: the same bytes as protobuf-es's `toBinary`.
  *
  * @internal
- * @param params - the message
- * @returns its encoding, or undefined when it has unknown fields
+ * @param desc - the message type
+ * @param message - the message
+ * @returns its encoding
  */
-export function encodeQuantizationParams(params: QuantizationParams): Uint8Array | undefined {
-  const message = params as unknown as MessageObject;
-  const bits = message["numberOfBits"] as bigint;
-  const type = message["QuantizationType"] as { case?: string; value?: MessageObject };
-  if (message["$unknown"] !== undefined || type.value?.["$unknown"] !== undefined || bits >= 2n ** 53n) return undefined;
-  // [field number, floats] of the oneof's message, in field-number order.
-  const lists: [number, readonly number[]][] = type.case === "linearQuantization"
-    ? [[1, type.value?.["scale"] as number[]], [2, type.value?.["bias"] as number[]]]
-    : type.case === "lookupTableQuantization" ? [[1, type.value?.["floatValue"] as number[]]] : [];
-  const listBytes = (floats: readonly number[]): number =>
-    floats.length === 0 ? 0 : 1 + varintLength(4 * floats.length) + 4 * floats.length;
-  const inner = lists.reduce((total, [, floats]) => total + listBytes(floats), 0);
-  const oneofField = type.case === "linearQuantization" ? 101 : 102;
-  const size = (bits === 0n ? 0 : 1 + varintLength(Number(bits)))
-    + (type.case === undefined ? 0 : varintLength(oneofField * 8) + varintLength(inner) + inner);
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  let pos = 0;
-  const varint = (value: number): void => {
-    let v = value;
-    while (v >= 0x80) {
-      out[pos++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    out[pos++] = v;
-  };
-  if (bits !== 0n) {
-    varint(1 * 8 + WIRE_VARINT);
-    varint(Number(bits));
-  }
-  if (type.case !== undefined) {
-    varint(oneofField * 8 + WIRE_LENGTH_DELIMITED);
-    varint(inner);
-    for (const [field, floats] of lists) {
-      if (floats.length === 0) continue;
-      varint(field * 8 + WIRE_LENGTH_DELIMITED);
-      varint(4 * floats.length);
-      for (const value of floats) {
-        view.setFloat32(pos, value, true);
-        pos += 4;
-      }
-    }
+export function encodeMessage(desc: DescMessage, message: object): Uint8Array {
+  const writer = new ChunkWriter();
+  writeFields(writer, desc, message as MessageObject);
+  const { chunks, byteLength } = writer.finish();
+  return joinChunks(chunks, byteLength);
+}
+
+function joinChunks(chunks: readonly Uint8Array[], byteLength: number): Uint8Array {
+  const out = new Uint8Array(byteLength);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
   }
   return out;
 }
 
-function varintLength(value: number): number {
-  let length = 1;
-  for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) length++;
-  return length;
+/** Writes one field of a message, if it holds a value. */
+type FieldWriter = (writer: ChunkWriter, message: MessageObject) => void;
+
+/** How a message type is written: compiled once per type. */
+interface MessagePlan {
+  /** Fields outside oneofs, in field-number order. */
+  readonly fields: readonly { readonly number: number; readonly write: FieldWriter }[];
+  /** Each oneof: its name, and a writer for each case. */
+  readonly oneofs: readonly { readonly name: string; readonly cases: ReadonlyMap<string, { readonly number: number; readonly write: FieldWriter }> }[];
 }
 
-interface WireRecord {
-  readonly field: number;
-  readonly bytes: Uint8Array;
-}
+const plans = new Map<DescMessage, MessagePlan>();
 
-/** Splits well-formed protobuf bytes (as protobuf-es wrote them) into whole records. */
-function splitRecords(bytes: Uint8Array): WireRecord[] {
-  const records: WireRecord[] = [];
-  let pos = 0;
-  const varint = (): number => {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      const byte = bytes[pos++] as number;
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) return value;
-      scale *= 0x80;
-    }
-  };
-  while (pos < bytes.length) {
-    const start = pos;
-    const tag = varint();
-    switch (tag % 8) {
-      case 0:
-        varint();
-        break;
-      case 1:
-        pos += 8;
-        break;
-      case 2: {
-        const length = varint(); // read before adding: `pos += varint()` would use the old pos
-        pos += length;
-        break;
-      }
-      case 5:
-        pos += 4;
-        break;
-      default:
-        throw new Error(`coreml-quantize: unexpected wire type ${tag % 8} while encoding`);
-    }
-    records.push({ field: Math.floor(tag / 8), bytes: bytes.subarray(start, pos) });
+function planOf(desc: DescMessage): MessagePlan {
+  let plan = plans.get(desc);
+  if (plan === undefined) {
+    const byNumber = (a: { number: number }, b: { number: number }): number => a.number - b.number;
+    plan = {
+      fields: desc.fields.filter((f) => f.oneof === undefined).map((f) => ({ number: f.number, write: compileField(f) })).sort(byNumber),
+      oneofs: desc.oneofs.map((oneof) => ({
+        name: oneof.localName,
+        cases: new Map(oneof.fields.map((f) => [f.localName, { number: f.number, write: compileField(f) }])),
+      })),
+    };
+    plans.set(desc, plan);
   }
-  return records;
+  return plan;
+}
+
+/** Writes a message's fields (not its own tag or length): set fields in number order, then unknown fields. */
+function writeFields(writer: ChunkWriter, desc: DescMessage, message: MessageObject): void {
+  const { fields, oneofs } = planOf(desc);
+  // The set case of each oneof, merged into the other fields by number (a message has one oneof or none, mostly).
+  let set: { readonly number: number; readonly write: FieldWriter }[] | undefined;
+  for (const oneof of oneofs) {
+    const value = message[oneof.name] as OneofValue | undefined;
+    const field = value?.case === undefined ? undefined : oneof.cases.get(value.case);
+    if (field !== undefined) (set ??= []).push(field);
+  }
+  if (set !== undefined && set.length > 1) set.sort((a, b) => a.number - b.number);
+  let next = 0;
+  for (const field of fields) {
+    while (set !== undefined && next < set.length && (set[next] as { number: number }).number < field.number) set[next++]?.write(writer, message);
+    field.write(writer, message);
+  }
+  while (set !== undefined && next < set.length) set[next++]?.write(writer, message);
+  const unknown = message["$unknown"] as readonly UnknownField[] | undefined;
+  if (unknown !== undefined) {
+    for (const { no, wireType, data } of unknown) {
+      writer.tag(no, wireType);
+      writer.raw(data);
+    }
+  }
+}
+
+function compileField(field: DescField): FieldWriter {
+  const name = field.localName;
+  const number = field.number;
+  if (field.oneof !== undefined) {
+    // A set case is written whatever its value, zero included.
+    const oneofName = field.oneof.localName;
+    const writeValue = singularValue(field);
+    return (writer, message) => writeValue(writer, (message[oneofName] as OneofValue).value);
+  }
+  switch (field.fieldKind) {
+    case "message": {
+      const writeValue = singularValue(field);
+      return (writer, message) => {
+        const value = message[name];
+        if (value !== undefined && Object.hasOwn(message, name)) writeValue(writer, value);
+      };
+    }
+    case "scalar":
+    case "enum": {
+      const writeValue = singularValue(field);
+      const isZero = field.presence === IMPLICIT_PRESENCE ? zeroTest(field) : undefined;
+      return (writer, message) => {
+        const value = message[name];
+        if (isZero === undefined ? value !== undefined && Object.hasOwn(message, name) : !isZero(value)) writeValue(writer, value);
+      };
+    }
+    case "list": {
+      if (field.listKind === "message") {
+        const child = field.message;
+        return (writer, message) => {
+          for (const item of message[name] as readonly MessageObject[]) writeChild(writer, number, child, item);
+        };
+      }
+      const type = field.listKind === "enum" ? ScalarType.INT32 : field.scalar;
+      const write = scalarWriter(type, field);
+      if (!field.packed) {
+        const wireType = wireTypeOf(type);
+        return (writer, message) => {
+          for (const item of message[name] as readonly unknown[]) {
+            writer.tag(number, wireType);
+            write(writer, item);
+          }
+        };
+      }
+      return (writer, message) => writePacked(writer, number, type, write, message[name] as ArrayLike<unknown>);
+    }
+    case "map": {
+      const keyType = field.mapKey;
+      const writeKey = scalarWriter(keyType, field);
+      const keyOf = mapKeyParser(keyType);
+      const valueType = field.mapKind === "enum" ? ScalarType.INT32 : field.mapKind === "scalar" ? field.scalar : undefined;
+      const writeScalarValue = valueType === undefined ? undefined : scalarWriter(valueType, field);
+      const child = field.mapKind === "message" ? field.message : undefined;
+      return (writer, message) => {
+        const record = message[name] as Readonly<Record<string, unknown>>;
+        for (const key of Object.keys(record)) {
+          writer.tag(number, WIRE_LENGTH_DELIMITED);
+          const prefix = writer.fork();
+          const start = writer.position;
+          writer.tag(1, wireTypeOf(keyType));
+          writeKey(writer, keyOf(key));
+          if (child !== undefined) writeChild(writer, 2, child, record[key] as MessageObject);
+          else if (valueType !== undefined && writeScalarValue !== undefined) {
+            writer.tag(2, wireTypeOf(valueType));
+            writeScalarValue(writer, record[key]);
+          }
+          writer.join(prefix, start);
+        }
+      };
+    }
+  }
+}
+
+/** Writes a singular field's tag and value. */
+function singularValue(field: DescField): (writer: ChunkWriter, value: unknown) => void {
+  if (field.fieldKind === "message") {
+    const child = field.message;
+    return (writer, value) => writeChild(writer, field.number, child, value as MessageObject);
+  }
+  if (field.fieldKind !== "scalar" && field.fieldKind !== "enum") throw new Error(`coreml-quantize: ${field.toString()} is not singular`);
+  const type = field.fieldKind === "enum" ? ScalarType.INT32 : field.scalar;
+  const write = scalarWriter(type, field);
+  const wireType = wireTypeOf(type);
+  return (writer, value) => {
+    writer.tag(field.number, wireType);
+    write(writer, value);
+  };
+}
+
+/** A message in a length-delimited record. */
+function writeChild(writer: ChunkWriter, number: number, desc: DescMessage, value: MessageObject): void {
+  writer.tag(number, WIRE_LENGTH_DELIMITED);
+  const prefix = writer.fork();
+  const start = writer.position;
+  writeFields(writer, desc, value);
+  writer.join(prefix, start);
+}
+
+/** A packed repeated scalar: one record, unless empty. A Float32Array of floats goes out as its bytes, uncopied. */
+function writePacked(writer: ChunkWriter, number: number, type: ScalarType, write: ScalarWrite, items: ArrayLike<unknown>): void {
+  if (items.length === 0) return;
+  writer.tag(number, WIRE_LENGTH_DELIMITED);
+  if (type === ScalarType.FLOAT && items instanceof Float32Array) {
+    writer.bytes(float32ToBytes(items));
+    return;
+  }
+  const width = wireTypeOf(type) === WIRE_FIXED32 ? 4 : wireTypeOf(type) === WIRE_FIXED64 ? 8 : 0;
+  if (width > 0) {
+    writer.varint(width * items.length);
+    for (let i = 0; i < items.length; i++) write(writer, items[i]);
+    return;
+  }
+  const prefix = writer.fork();
+  const start = writer.position;
+  for (let i = 0; i < items.length; i++) write(writer, items[i]);
+  writer.join(prefix, start);
+}
+
+function wireTypeOf(type: ScalarType): number {
+  switch (type) {
+    case ScalarType.DOUBLE:
+    case ScalarType.FIXED64:
+    case ScalarType.SFIXED64:
+      return WIRE_FIXED64;
+    case ScalarType.FLOAT:
+    case ScalarType.FIXED32:
+    case ScalarType.SFIXED32:
+      return WIRE_FIXED32;
+    case ScalarType.STRING:
+    case ScalarType.BYTES:
+      return WIRE_LENGTH_DELIMITED;
+    default:
+      return WIRE_VARINT;
+  }
+}
+
+/** Whether a proto3 scalar holds its zero value (and so is not written), as protobuf-es decides it. */
+function zeroTest(field: DescField): (value: unknown) => boolean {
+  if (field.fieldKind === "enum") {
+    const zero = field.enum.values[0]?.number ?? 0;
+    return (value) => value === zero;
+  }
+  switch (field.fieldKind === "scalar" ? field.scalar : undefined) {
+    case ScalarType.BOOL:
+      return (value) => value === false;
+    case ScalarType.STRING:
+      return (value) => value === "";
+    case ScalarType.BYTES:
+      return (value) => value instanceof Uint8Array && value.byteLength === 0;
+    case ScalarType.FLOAT:
+    case ScalarType.DOUBLE:
+      return (value) => Object.is(value, 0);
+    default:
+      // Integers: 0, 0n and "0" alike.
+      // eslint-disable-next-line eqeqeq
+      return (value) => value == 0;
+  }
+}
+
+type ScalarWrite = (writer: ChunkWriter, value: unknown) => void;
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** Writes a scalar value (no tag) of `type`; refuses a value the type cannot hold, naming the field. */
+function scalarWriter(type: ScalarType, field: DescField): ScalarWrite {
+  const refuse = (value: unknown): never => {
+    throw new QuantizeError("unsupported-model",
+      `cannot encode ${field.parent.typeName}.${field.name}: ${describeValue(value)} is not a valid ${ScalarType[type].toLowerCase()}`);
+  };
+  const int32 = (value: unknown): number => {
+    const n = typeof value === "string" ? Number(value) : value;
+    return typeof n === "number" && Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 ? n : refuse(value);
+  };
+  const uint32 = (value: unknown): number => {
+    const n = typeof value === "string" ? Number(value) : value;
+    return typeof n === "number" && Number.isInteger(n) && n >= 0 && n < 2 ** 32 ? n : refuse(value);
+  };
+  const int64 = (value: unknown, min: bigint, max: bigint): bigint => {
+    let n: bigint | undefined;
+    try {
+      n = typeof value === "bigint" ? value : BigInt(value as string | number);
+    } catch {
+      // not an integer: refused below
+    }
+    return n !== undefined && n >= min && n <= max ? n : refuse(value);
+  };
+  switch (type) {
+    case ScalarType.DOUBLE:
+      return (writer, value) => writer.fixed64(Number(value));
+    case ScalarType.FLOAT:
+      return (writer, value) => {
+        const n = typeof value === "string" ? Number(value) : value;
+        if (typeof n !== "number" || (Number.isNaN(n) && value !== "NaN" && typeof value === "string")) refuse(value);
+        // NaN and the infinities are float32 values; a finite number beyond float32's range is not.
+        if (Number.isFinite(n) && !Number.isFinite(Math.fround(n as number))) refuse(value);
+        writer.fixed32(n as number, true);
+      };
+    case ScalarType.INT32:
+      return (writer, value) => {
+        const n = int32(value);
+        if (n >= 0) writer.varint(n);
+        else writer.varint64(BigInt.asUintN(64, BigInt(n)));
+      };
+    case ScalarType.UINT32:
+      return (writer, value) => writer.varint(uint32(value));
+    case ScalarType.SINT32:
+      return (writer, value) => {
+        const n = int32(value);
+        writer.varint(n >= 0 ? 2 * n : -2 * n - 1);
+      };
+    case ScalarType.FIXED32:
+      return (writer, value) => writer.fixed32(uint32(value), false);
+    case ScalarType.SFIXED32:
+      return (writer, value) => writer.fixed32(int32(value), false);
+    case ScalarType.INT64:
+      return (writer, value) => writer.varint64(BigInt.asUintN(64, int64(value, INT64_MIN, INT64_MAX)));
+    case ScalarType.UINT64:
+      return (writer, value) => writer.varint64(int64(value, 0n, UINT64_MAX));
+    case ScalarType.SINT64:
+      return (writer, value) => {
+        const n = int64(value, INT64_MIN, INT64_MAX);
+        writer.varint64(n >= 0n ? 2n * n : -2n * n - 1n);
+      };
+    case ScalarType.FIXED64:
+      return (writer, value) => writer.fixed64(int64(value, 0n, UINT64_MAX));
+    case ScalarType.SFIXED64:
+      return (writer, value) => writer.fixed64(BigInt.asUintN(64, int64(value, INT64_MIN, INT64_MAX)));
+    case ScalarType.BOOL:
+      return (writer, value) => writer.varint(value ? 1 : 0);
+    case ScalarType.STRING:
+      return (writer, value) => writer.string(typeof value === "string" ? value : String(value));
+    case ScalarType.BYTES:
+      return (writer, value) => (value instanceof Uint8Array ? writer.bytes(value) : refuse(value));
+  }
+}
+
+/** Map keys are object keys, so strings: back to the key type, as protobuf-es converts them. */
+function mapKeyParser(type: ScalarType): (key: string) => unknown {
+  switch (type) {
+    case ScalarType.STRING:
+      return (key) => key;
+    case ScalarType.BOOL:
+      return (key) => (key === "true" ? true : key === "false" ? false : key);
+    case ScalarType.INT64:
+    case ScalarType.UINT64:
+    case ScalarType.SINT64:
+    case ScalarType.FIXED64:
+    case ScalarType.SFIXED64:
+      return (key) => key;
+    default:
+      return (key) => {
+        const n = Number.parseInt(key, 10);
+        return Number.isFinite(n) ? n : key;
+      };
+  }
 }

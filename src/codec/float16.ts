@@ -6,6 +6,8 @@
  *
  * @packageDocumentation
  */
+import { describeValue } from "../describe-value.js";
+import { QuantizeError } from "../errors.js";
 import { float32BitsToFloat16Bits } from "../kernels/half-bits.js";
 import { HALF_ENCODE_LIMIT_BITS, runKernels } from "../kernels/index.js";
 
@@ -57,12 +59,15 @@ export function encodeFloat16WithPeak(values: Float32Array): { bytes: Uint8Array
  * Decodes little-endian half-precision bytes to float32 values. The inverse of
  * {@link encodeFloat16}.
  *
- * @param bytes - two bytes per value; a trailing odd byte is ignored
+ * @param bytes - two bytes per value
  * @param into - write here (exactly one value per half) instead of a new array
  * @returns the values
+ * @throws {@link QuantizeError} `invalid-weights` for an odd number of bytes;
+ *   `invalid-option` when `bytes` is not a Uint8Array
+ * @throws RangeError when `into` does not hold one value per half
  */
 export function decodeFloat16(bytes: Uint8Array, into?: Float32Array): Float32Array {
-  const count = bytes.byteLength >>> 1;
+  const count = halfCount(bytes, "decodeFloat16");
   if (into !== undefined && into.length !== count) throw new RangeError(`decode ${count} halves into an array of ${into.length}`);
   const out = into ?? new Float32Array(count);
   runKernels().decodeHalves(float16Halves(bytes), 0, count, new Uint32Array(out.buffer, out.byteOffset, count));
@@ -74,15 +79,30 @@ export function decodeFloat16(bytes: Uint8Array, into?: Float32Array): Float32Ar
  * the bytes are aligned on a little-endian machine (every payload this library
  * writes), a copy otherwise.
  *
- * @param bytes - two bytes per value; a trailing odd byte is ignored
+ * @param bytes - two bytes per value
  * @returns one 16-bit pattern per value
+ * @throws {@link QuantizeError} as {@link decodeFloat16} does
  */
 export function float16Halves(bytes: Uint8Array): Uint16Array {
-  const count = bytes.byteLength >>> 1;
+  const count = halfCount(bytes, "float16Halves");
   if (!littleEndian) return Uint16Array.from({ length: count }, (_, i) => (bytes[2 * i] as number) | ((bytes[2 * i + 1] as number) << 8));
   return bytes.byteOffset % 2 === 0
     ? new Uint16Array(bytes.buffer, bytes.byteOffset, count)
     : new Uint16Array(bytes.slice(0, 2 * count).buffer);
+}
+
+/**
+ * Halves in `bytes`: an odd length is refused, not rounded down (a dropped byte
+ * would hide a truncated payload).
+ */
+function halfCount(bytes: Uint8Array, fn: string): number {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new QuantizeError("invalid-option", `${fn}: bytes must be a Uint8Array, got ${describeValue(bytes)}`);
+  }
+  if (bytes.byteLength % 2 !== 0) {
+    throw new QuantizeError("invalid-weights", `${fn}: ${bytes.byteLength} bytes is an odd length; half-precision values take two bytes each`);
+  }
+  return bytes.byteLength >>> 1;
 }
 
 /** The little-endian bytes of 16-bit values (a view on little-endian machines). */

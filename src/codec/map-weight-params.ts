@@ -24,22 +24,46 @@ export function mapWeightParams<T extends object>(root: T, fn: (weightParams: Me
   return visit(root as unknown as MessageObject, fn) as unknown as T;
 }
 
+/** The fields of a message type that lead to weights: oneof cases by oneof and case name, and the others. */
+interface VisitPlan {
+  readonly oneofs: ReadonlyMap<string, ReadonlyMap<string, DescField>>;
+  readonly plain: readonly DescField[];
+}
+
+const visitPlans = new Map<string, VisitPlan | null>();
+
+/** The plan of a message type, or undefined when no weights are below it; built once per type. */
+function planOf(typeName: string): VisitPlan | undefined {
+  let plan = visitPlans.get(typeName);
+  if (plan === undefined) {
+    const fields = pathFields().get(typeName);
+    const oneofs = new Map<string, Map<string, DescField>>();
+    for (const field of fields ?? []) {
+      if (field.oneof === undefined) continue;
+      const cases = oneofs.get(field.oneof.localName) ?? new Map<string, DescField>();
+      oneofs.set(field.oneof.localName, cases.set(field.localName, field));
+    }
+    plan = fields === undefined ? null : { oneofs, plain: fields.filter((f) => f.oneof === undefined) };
+    visitPlans.set(typeName, plan);
+  }
+  return plan ?? undefined;
+}
+
 function visit(message: MessageObject, fn: (weightParams: MessageObject) => MessageObject): MessageObject {
   if (message.$typeName === WEIGHT_PARAMS_TYPE) return fn(message);
-  const fields = pathFields().get(message.$typeName);
-  if (fields === undefined) return message;
-  let out = message;
-  const set = (key: string, value: unknown): void => {
-    if (out === message) out = { ...message };
-    (out as Record<string, unknown>)[key] = value;
-  };
-  for (const field of fields) {
-    if (field.oneof !== undefined) {
-      const oneof = message[field.oneof.localName] as OneofValue | undefined;
-      if (oneof?.case !== field.localName) continue;
-      const value = visit(oneof.value as MessageObject, fn);
-      if (value !== oneof.value) set(field.oneof.localName, { case: oneof.case, value });
-    } else if (field.fieldKind === "list") {
+  const plan = planOf(message.$typeName);
+  if (plan === undefined) return message;
+  // The copy of `message`, made at the first change below it.
+  let out: Record<string, unknown> | undefined;
+  // A oneof's set case is looked up, not searched for among its (a layer's 170) fields.
+  for (const [name, cases] of plan.oneofs) {
+    const oneof = message[name] as OneofValue | undefined;
+    if (oneof?.case === undefined || !cases.has(oneof.case)) continue;
+    const value = visit(oneof.value as MessageObject, fn);
+    if (value !== oneof.value) (out ??= { ...message })[name] = { case: oneof.case, value };
+  }
+  for (const field of plan.plain) {
+    if (field.fieldKind === "list") {
       const list = message[field.localName] as MessageObject[];
       let copy: MessageObject[] | undefined;
       for (let i = 0; i < list.length; i++) {
@@ -47,7 +71,7 @@ function visit(message: MessageObject, fn: (weightParams: MessageObject) => Mess
         const value = visit(item, fn);
         if (value !== item) (copy ??= list.slice())[i] = value;
       }
-      if (copy !== undefined) set(field.localName, copy);
+      if (copy !== undefined) (out ??= { ...message })[field.localName] = copy;
     } else if (field.fieldKind === "map") {
       const map = message[field.localName] as Record<string, MessageObject>;
       let copy: Record<string, MessageObject> | undefined;
@@ -55,13 +79,13 @@ function visit(message: MessageObject, fn: (weightParams: MessageObject) => Mess
         const value = visit(item, fn);
         if (value !== item) (copy ??= { ...map })[key] = value;
       }
-      if (copy !== undefined) set(field.localName, copy);
+      if (copy !== undefined) (out ??= { ...message })[field.localName] = copy;
     } else {
       const item = message[field.localName] as MessageObject | undefined;
       if (item === undefined) continue;
       const value = visit(item, fn);
-      if (value !== item) set(field.localName, value);
+      if (value !== item) (out ??= { ...message })[field.localName] = value;
     }
   }
-  return out;
+  return (out as MessageObject | undefined) ?? message;
 }

@@ -44,13 +44,16 @@ const EMPTY_FLOATS = new Float32Array(0);
  */
 export function weightStorage(weightParams: WeightParams, path?: string): WeightStorage {
   const where = path === undefined ? {} : { path };
-  const used = [
-    weightParams.floatValue.length > 0 && "floatValue",
-    weightParams.float16Value.length > 0 && "float16Value",
-    weightParams.rawValue.length > 0 && "rawValue",
-    weightParams.int8RawValue.length > 0 && "int8RawValue",
-  ].filter((x): x is string => x !== false);
-  if (used.length > 1) {
+  // Counted before any list is built: this runs several times per tensor.
+  const storages = (weightParams.floatValue.length > 0 ? 1 : 0) + (weightParams.float16Value.length > 0 ? 1 : 0)
+    + (weightParams.rawValue.length > 0 ? 1 : 0) + (weightParams.int8RawValue.length > 0 ? 1 : 0);
+  if (storages > 1) {
+    const used = [
+      weightParams.floatValue.length > 0 && "floatValue",
+      weightParams.float16Value.length > 0 && "float16Value",
+      weightParams.rawValue.length > 0 && "rawValue",
+      weightParams.int8RawValue.length > 0 && "int8RawValue",
+    ].filter((x): x is string => x !== false);
     throw new QuantizeError("invalid-weights", `WeightParams has ${used.join(" and ")} at once; a valid model uses one storage`, where);
   }
   if (weightParams.floatValue.length > 0) return { kind: "float32", count: weightParams.floatValue.length };
@@ -211,21 +214,26 @@ export function readQuantized(weightParams: WeightParams, shape: readonly number
   return { kind: "linear", indices, scale, bias, layout };
 }
 
+/** A WeightParams' storages, all empty. */
+const NO_STORAGE = Object.freeze({ floatValue: EMPTY_FLOATS, float16Value: EMPTY_BYTES, rawValue: EMPTY_BYTES, int8RawValue: EMPTY_BYTES });
+
 /**
- * Every storage emptied. A `quantization` message that was set stays set but
- * empty, as the reference's clearing leaves it (so outputs match it byte for byte).
+ * A copy of `weightParams` with every storage emptied, then `storage` set. A
+ * `quantization` message that was set and is not replaced stays set but empty, as
+ * the reference's clearing leaves it (so outputs match it byte for byte).
  */
-function cleared(weightParams: WeightParams): WeightParams {
-  const { quantization, ...rest } = weightParams;
-  const storages = { floatValue: EMPTY_FLOATS, float16Value: EMPTY_BYTES, rawValue: EMPTY_BYTES, int8RawValue: EMPTY_BYTES };
-  return quantization === undefined
-    ? { ...rest, ...storages }
-    : { ...rest, ...storages, quantization: create(QuantizationParamsSchema) };
+function withStorage(weightParams: WeightParams, storage: Partial<Pick<WeightParams, keyof typeof NO_STORAGE | "quantization">>): WeightParams {
+  const emptied = weightParams.quantization === undefined ? {} : { quantization: create(QuantizationParamsSchema) };
+  // Object.assign, not `{ ...weightParams, quantization }`: V8 gives every object
+  // spread from another and then given a key the other lacks a hidden class of its
+  // own, and a model of a hundred thousand tensors then spends most of its time
+  // collecting garbage.
+  return Object.assign({}, weightParams, NO_STORAGE, emptied, storage);
 }
 
 /** `weightParams` stored as float32 `values`, every other storage cleared. */
 export function withFloat32(weightParams: WeightParams, values: Float32Array): WeightParams {
-  return { ...cleared(weightParams), floatValue: values };
+  return withStorage(weightParams, { floatValue: values });
 }
 
 /** `weightParams` stored as half precision (rounded to nearest even), every other storage cleared. */
@@ -238,7 +246,7 @@ export function withFloat16(weightParams: WeightParams, values: Float32Array): W
  * {@link encodeFloat16WithPeak}), every other storage cleared.
  */
 export function withFloat16Bytes(weightParams: WeightParams, bytes: Uint8Array): WeightParams {
-  return { ...cleared(weightParams), float16Value: bytes };
+  return withStorage(weightParams, { float16Value: bytes });
 }
 
 /**
@@ -253,7 +261,7 @@ export function withLinear(weightParams: WeightParams, nbits: number, packed: Ui
       value: create(LinearQuantizationParamsSchema, { scale: Array.from(scale), bias: Array.from(bias) }),
     },
   });
-  return { ...cleared(weightParams), rawValue: packed, quantization };
+  return withStorage(weightParams, { rawValue: packed, quantization });
 }
 
 /** `weightParams` stored as packed n-bit indices into a lookup table (`w = lut[q]`). */
@@ -265,7 +273,7 @@ export function withLut(weightParams: WeightParams, nbits: number, packed: Uint8
       value: create(LookUpTableQuantizationParamsSchema, { floatValue: Array.from(lut) }),
     },
   });
-  return { ...cleared(weightParams), rawValue: packed, quantization };
+  return withStorage(weightParams, { rawValue: packed, quantization });
 }
 
 /** `weightParams` stored as int8 values with one scale (`w = q * scale`). */
@@ -274,9 +282,5 @@ export function withInt8(weightParams: WeightParams, values: Int8Array, scale: n
     numberOfBits: 8n,
     QuantizationType: { case: "linearQuantization", value: create(LinearQuantizationParamsSchema, { scale: [scale] }) },
   });
-  return {
-    ...cleared(weightParams),
-    int8RawValue: new Uint8Array(values.buffer, values.byteOffset, values.length),
-    quantization,
-  };
+  return withStorage(weightParams, { int8RawValue: new Uint8Array(values.buffer, values.byteOffset, values.length), quantization });
 }

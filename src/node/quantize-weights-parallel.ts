@@ -14,11 +14,16 @@ import { QuantizeError, type ErrorCode } from "../errors.js";
 import type { TensorContext, TensorMode } from "../quantize-tensor.js";
 import { quantizeWeightsWith, type QuantizeOptions } from "../quantize-weights.js";
 import { runTensorInline, storeTensorResult } from "../tensor-plans.js";
+import { readParallelOptions } from "./parallel-options.js";
 import type { WorkerReply, WorkerTask } from "./quantize-worker.js";
 
 /** Options of {@link quantizeWeightsParallel}. */
 export interface ParallelQuantizeOptions extends QuantizeOptions {
-  /** Worker threads. @defaultValue the available cores, at most 4 */
+  /**
+   * Worker threads: a positive integer, or Infinity for one per core; never more
+   * than the cores available.
+   * @defaultValue the available cores, at most 4
+   */
   readonly threads?: number;
 }
 
@@ -39,18 +44,18 @@ interface Pending {
  * @param model - the model; not modified
  * @param options - as for quantizeWeights, plus `threads`
  * @returns a promise of the new model
- * @throws {@link index!QuantizeError} as quantizeWeights does
+ * @throws {@link index!QuantizeError} as quantizeWeights does (the promise is
+ *   rejected with it); `invalid-option` for `threads` NaN, below 1 or not an integer
  */
 export async function quantizeWeightsParallel(model: Model, options: ParallelQuantizeOptions): Promise<Model> {
   const pending: Pending[] = [];
-  const { onProgress, threads: requested, ...rest } = options;
+  const { threads, onProgress, options: rest } = readParallelOptions(options, availableParallelism());
   const skeleton = quantizeWeightsWith(model, rest, (mode, original, values, context) => {
     if (mode === "custom_lut") return runTensorInline(mode, original, values, context);
     const placeholder = { ...original };
     pending.push({ placeholder, original, mode, values, context });
     return placeholder;
   });
-  const threads = Math.max(1, Math.floor(requested ?? Math.min(availableParallelism(), 4)));
   // Only k-means pays for the threads' start-up (about 30 ms each) and the copy of
   // every tensor sent to them: the linear modes quantize a value in about the time
   // its copy takes (measured on a 500 MB model: 8-bit 0.27 s on this thread, 0.38 s
@@ -112,7 +117,14 @@ function runInWorkers(
         }
         results.set(p.placeholder, storeTensorResult(p.original, p.context.nbits, reply.result));
         done++;
-        onProgress?.({ path: p.context.path, done, total: pending.length });
+        try {
+          onProgress?.({ path: p.context.path, done, total: pending.length });
+        } catch (error) {
+          // Thrown here it would escape the event handler and end the process.
+          failed = true;
+          finish(error);
+          return;
+        }
         if (done === pending.length) finish();
         else feed(worker);
       });

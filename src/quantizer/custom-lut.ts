@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+import { describeThrown, describeValue } from "../describe-value.js";
 import { QuantizeError } from "../errors.js";
 import type { LutQuantized } from "./lut-quantized.js";
 import { assertNbits, type QuantizerOptions } from "./quantizer-options.js";
@@ -101,8 +102,7 @@ function isArrayLike(value: unknown): value is ArrayLike<unknown> {
   return typeof length === "number" && Number.isSafeInteger(length) && length >= 0;
 }
 
+/** A user's value or error for a message; never throws (a hostile `toString` cannot escape as a TypeError). */
 function describe(value: unknown): string {
-  if (value instanceof Error) return value.message;
-  if (typeof value === "string") return JSON.stringify(value);
-  return String(value);
+  return value instanceof Error ? describeThrown(value) : describeValue(value);
 }

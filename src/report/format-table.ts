@@ -23,7 +23,11 @@ export interface Column {
  */
 export function formatTable(columns: readonly Column[], cells: readonly (readonly string[])[]): string {
   const rows = cells.map((row) => row.map(escapeForTerminal));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? "").length)));
+  // A loop, not Math.max(...cells): spreading a hundred thousand rows overflows the stack.
+  const widths = columns.map((c) => c.header.length);
+  for (const row of rows) {
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i] as number, (row[i] ?? "").length);
+  }
   const line = (cells: readonly string[]): string =>
     columns
       .map((c, i) => (c.align === "right" ? (cells[i] ?? "").padStart(widths[i] ?? 0) : (cells[i] ?? "").padEnd(widths[i] ?? 0)))

@@ -7,9 +7,9 @@
  *
  * @packageDocumentation
  */
-import type { Model, NeuralNetworkLayer } from "../codec/model-types.js";
+import type { Model, NeuralNetwork, NeuralNetworkLayer } from "../codec/model-types.js";
 import { QuantizeError } from "../errors.js";
-import { fuseLayers } from "../walker/fuse.js";
+import { fuseLayers, modelBlobsKept, nestedBlobsKept } from "../walker/fuse.js";
 import { isNetworkModel, layerPath, nestedNetworks, pipelineModels } from "../walker/networks.js";
 
 /** When to fuse the original's layers before matching. */
@@ -17,10 +17,10 @@ export type FuseMatching = "auto" | "never";
 
 /** A layer of the quantized model and the original layer it is compared against. */
 export interface LayerPair {
-  /** The layer's path in the quantized model, e.g. `model/neuralNetwork/layers[2] "conv2"`. */
-  readonly path: string;
-  /** The path of the network holding the layer. */
+  /** The path of the network holding the layer in the quantized model, e.g. `model/neuralNetwork`. */
   readonly networkPath: string;
+  /** The layer's index in that network: with the network path, its path (see {@link layerPath}). */
+  readonly index: number;
   /** The original layer, after fusion when the network was fused. */
   readonly original: NeuralNetworkLayer;
   /** The quantized layer. */
@@ -31,34 +31,34 @@ export interface LayerPair {
 
 /**
  * Pairs every layer of every network of `quantized` (pipelines and branch/loop
- * bodies included, in file order) with its layer in `original`.
+ * bodies included, in file order) with its layer in `original`, and hands each
+ * pair to `visit` as it is found (a model of a million layers needs no list of
+ * them).
  *
  * @param original - the model before quantization
  * @param quantized - the model after
  * @param fuse - `auto`: fuse a network of `original` when the quantized network
  *   has fewer layers; `never`: match the layers as they are
- * @returns the pairs, in file order (a branch or loop layer, then its bodies)
+ * @param visit - called with each pair, in file order (a branch or loop layer, then its bodies)
  * @throws {@link QuantizeError} `invalid-option` naming the first place the models
  *   do not correspond: model kinds, pipeline lengths, a layer's name or kind, a
  *   network's layer count, a nested body present in one model only
  */
-export function pairLayers(original: Model, quantized: Model, fuse: FuseMatching): LayerPair[] {
-  const pairs: LayerPair[] = [];
-  pairModels(original, quantized, "model", fuse, pairs);
-  return pairs;
+export function pairLayers(original: Model, quantized: Model, fuse: FuseMatching, visit: (pair: LayerPair) => void): void {
+  pairModels(original, quantized, "model", fuse, visit);
 }
 
 function mismatch(path: string, message: string): QuantizeError {
   return new QuantizeError("invalid-option", `the models do not correspond: ${message}`, { path });
 }
 
-function pairModels(original: Model, quantized: Model, path: string, fuse: FuseMatching, out: LayerPair[]): void {
+function pairModels(original: Model, quantized: Model, path: string, fuse: FuseMatching, visit: (pair: LayerPair) => void): void {
   const kind = (m: Model): string => m.Type.case ?? "model without a type";
   if (original.Type.case !== quantized.Type.case) {
     throw mismatch(path, `the original is a ${kind(original)}, the quantized model a ${kind(quantized)}`);
   }
   if (isNetworkModel(original) && isNetworkModel(quantized)) {
-    pairNetwork(original.Type.value.layers, quantized.Type.value.layers, `${path}/${original.Type.case}`, fuse, out);
+    pairNetwork(original.Type.value.layers, quantized.Type.value.layers, `${path}/${original.Type.case}`, fuse, visit, modelBlobsKept(original));
     return;
   }
   const inner = pipelineModels(original);
@@ -69,7 +69,7 @@ function pairModels(original: Model, quantized: Model, path: string, fuse: FuseM
       `the original pipeline holds ${inner.models.length} models, the quantized one ${innerQuantized.models.length}`);
   }
   inner.models.forEach((sub, i) => {
-    pairModels(sub, innerQuantized.models[i] as Model, `${path}/${inner.path}[${i}]`, fuse, out);
+    pairModels(sub, innerQuantized.models[i] as Model, `${path}/${inner.path}[${i}]`, fuse, visit);
   });
 }
 
@@ -80,12 +80,15 @@ function pairNetwork(
   quantizedLayers: readonly NeuralNetworkLayer[],
   networkPath: string,
   fuse: FuseMatching,
-  out: LayerPair[],
+  visit: (pair: LayerPair) => void,
+  keep: ReadonlySet<string>,
 ): void {
   // Fusion only removes layers: a network with as many layers as its original was not fused.
   const fusing = fuse === "auto" && quantizedLayers.length < originalLayers.length;
-  const candidates = fusing ? fuseLayers(originalLayers) : originalLayers;
-  const unchanged = new Set(originalLayers);
+  // Fused as quantizeWeights fuses: the blobs read outside the network survive.
+  const candidates = fusing ? fuseLayers(originalLayers, { keep }) : originalLayers;
+  const keptIn = nestedBlobsKept(candidates, keep);
+  const unchanged = fusing ? new Set(originalLayers) : undefined;
   const shared = Math.min(candidates.length, quantizedLayers.length);
   for (let i = 0; i < shared; i++) {
     const a = candidates[i] as NeuralNetworkLayer;
@@ -104,16 +107,19 @@ function pairNetwork(
   }
   quantizedLayers.forEach((layer, i) => {
     const originalLayer = candidates[i] as NeuralNetworkLayer;
-    const path = layerPath(networkPath, i, layer);
-    out.push({ path, networkPath, original: originalLayer, quantized: layer, fused: !unchanged.has(originalLayer) });
-    const originalNested = new Map(nestedNetworks(originalLayer).map((n) => [n.field, n.network]));
+    visit({ networkPath, index: i, original: originalLayer, quantized: layer, fused: unchanged !== undefined && !unchanged.has(originalLayer) });
+    const originalBodies = nestedNetworks(originalLayer);
     const quantizedNested = nestedNetworks(layer);
+    if (originalBodies.length === 0 && quantizedNested.length === 0) return;
+    const path = layerPath(networkPath, i, layer);
+    const originalNested = new Map(originalBodies.map((n) => [n.field, n.network]));
     if (originalNested.size !== quantizedNested.length || quantizedNested.some((n) => !originalNested.has(n.field))) {
       const fields = (list: readonly string[]): string => (list.length === 0 ? "none" : list.join(", "));
       throw mismatch(path, `nested networks differ: the original has ${fields([...originalNested.keys()])}, the quantized model ${fields(quantizedNested.map((n) => n.field))}`);
     }
     for (const { field, network } of quantizedNested) {
-      pairNetwork((originalNested.get(field) as { layers: NeuralNetworkLayer[] }).layers, network.layers, `${path}/${field}`, fuse, out);
+      const body = originalNested.get(field) as NeuralNetwork;
+      pairNetwork(body.layers, network.layers, `${path}/${field}`, fuse, visit, keptIn(body));
     }
   });
 }

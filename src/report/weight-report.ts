@@ -9,8 +9,8 @@ import { dequantizeLut } from "../codec/dequantize.js";
 import type { Model } from "../codec/model-types.js";
 import { readQuantized, readWeights, storedByteLength, weightStorage, type StorageKind } from "../codec/weight-storage.js";
 import { QuantizeError } from "../errors.js";
-import { inspectModel } from "../inspect-model.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";
+import { forEachLayer, layerPath } from "../walker/networks.js";
 import { layerWeights, type WeightRef } from "../walker/weights.js";
 import { pairLayers, type FuseMatching } from "./pair-layers.js";
 import { decodedTensorError, float16TensorError, linearTensorError, tensorError, type TensorError } from "./tensor-error.js";
@@ -143,12 +143,15 @@ export function weightReport(original: Model, quantized: Model, options: WeightR
   const tensors: TensorReport[] = [];
   // Decoded tensors are only needed one pair at a time: two buffers serve them all.
   const scratch: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
-  for (const pair of pairLayers(original, quantized, fuse)) {
+  pairLayers(original, quantized, fuse, (pair) => {
+    const after = layerWeights(pair.quantized);
+    if (after.length === 0) return;
+    const layerAt = layerPath(pair.networkPath, pair.index, pair.quantized);
     const before = new Map(layerWeights(pair.original).map((ref) => [ref.field, ref]));
-    for (const ref of layerWeights(pair.quantized)) {
+    for (const ref of after) {
       const originalRef = before.get(ref.field);
       if (originalRef === undefined) continue;
-      const path = `${pair.path}/${ref.field}`;
+      const path = `${layerAt}/${ref.field}`;
       if (!sameShape(originalRef.shape, ref.shape)) {
         throw new QuantizeError("invalid-option",
           `the models do not correspond: the original declares shape [${originalRef.shape.join(", ")}], the quantized model [${ref.shape.join(", ")}]`, { path });
@@ -158,7 +161,7 @@ export function weightReport(original: Model, quantized: Model, options: WeightR
       if (error === undefined) continue;
       tensors.push({
         networkPath: pair.networkPath,
-        layerPath: pair.path,
+        layerPath: layerAt,
         layer: pair.quantized.name,
         kind: pair.quantized.layer.case ?? "none",
         field: ref.field,
@@ -169,8 +172,17 @@ export function weightReport(original: Model, quantized: Model, options: WeightR
         ...error,
       });
     }
-  }
-  return { tensors, totals: totalsOf(tensors, inspectModel(original).totals.bytes, inspectModel(quantized).totals.bytes) };
+  });
+  return { tensors, totals: totalsOf(tensors, storedBytes(original), storedBytes(quantized)) };
+}
+
+/** Bytes of every WeightParams of `model` as stored (what `inspectModel` totals, without listing them). */
+function storedBytes(model: Model): number {
+  let bytes = 0;
+  forEachLayer(model, (layer) => {
+    for (const ref of layerWeights(layer)) bytes += storedByteLength(ref.weightParams);
+  });
+  return bytes;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

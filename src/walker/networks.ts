@@ -4,8 +4,26 @@
  *
  * @packageDocumentation
  */
+import { MAX_NESTING_DEPTH } from "../codec/decode-model.js";
 import type { Model, NeuralNetwork, NeuralNetworkLayer } from "../codec/model-types.js";
+import { describeValue } from "../describe-value.js";
+import { QuantizeError } from "../errors.js";
 import { NESTED_NETWORKS } from "./layer-table.js";
+
+/**
+ * Models and networks nested in one another (pipelines, branch and loop bodies)
+ * that the walks follow: each level is several protobuf messages, so no decoded
+ * model comes near it; a hand-built model that contains itself stops here instead
+ * of overflowing the stack.
+ */
+const MAX_NETWORK_NESTING = MAX_NESTING_DEPTH;
+
+function assertNesting(depth: number, path: string): void {
+  if (depth > MAX_NETWORK_NESTING) {
+    throw new QuantizeError("unsupported-model",
+      `models and networks nest more than ${MAX_NETWORK_NESTING} deep here; does a network contain itself?`, { path });
+  }
+}
 
 /** The model kinds that are a neural network (they share the layer list). */
 export const NETWORK_MODEL_KINDS = ["neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor"] as const;
@@ -47,14 +65,21 @@ export function pipelineModels(model: Model): { readonly models: Model[]; readon
  * @param fn - maps one network model (and its path) to itself or a replacement
  * @param path - the path of `model`, for messages
  * @returns the model with the replacements, or `model` itself when none
+ * @throws {@link QuantizeError} `unsupported-model` when pipelines nest deeper
+ *   than a decoded model can (a pipeline containing itself)
  */
 export function mapNetworkModels(model: Model, fn: (model: Model, path: string) => Model, path = "model"): Model {
+  return mapNested(model, fn, path, 1);
+}
+
+function mapNested(model: Model, fn: (model: Model, path: string) => Model, path: string, depth: number): Model {
+  assertNesting(depth, path);
   if (isNetworkModel(model)) return fn(model, path);
   const inner = pipelineModels(model);
   if (inner === undefined) return model;
   let changed = false;
   const models = inner.models.map((sub, i) => {
-    const out = mapNetworkModels(sub, fn, `${path}/${inner.path}[${i}]`);
+    const out = mapNested(sub, fn, `${path}/${inner.path}[${i}]`, depth + 1);
     changed ||= out !== sub;
     return out;
   });
@@ -118,24 +143,50 @@ export interface LayerLocation {
  *
  * @param model - the model
  * @returns the layers with their paths
+ * @throws {@link QuantizeError} `unsupported-model` when networks nest deeper than
+ *   a decoded model can (a branch whose body contains the branch itself)
  */
 export function allLayers(model: Model): LayerLocation[] {
   const out: LayerLocation[] = [];
-  const visitNetwork = (network: { layers: NeuralNetworkLayer[] }, networkPath: string): void => {
-    network.layers.forEach((layer, i) => {
-      const path = layerPath(networkPath, i, layer);
-      out.push({ path, networkPath, layer });
-      for (const nested of nestedNetworks(layer)) visitNetwork(nested.network, `${path}/${nested.field}`);
-    });
-  };
-  mapNetworkModels(model, (sub, path) => {
-    if (isNetworkModel(sub)) visitNetwork(sub.Type.value, `${path}/${sub.Type.case}`);
-    return sub;
+  forEachLayer(model, (layer, networkPath, index) => {
+    out.push({ path: layerPath(networkPath, index, layer), networkPath, layer });
   });
   return out;
 }
 
+/**
+ * Calls `visit` for every layer {@link allLayers} lists, in the same order, with
+ * the path of its network and its index there instead of its own path: building a
+ * path per layer is most of a walk over a model of many layers, and most walks need
+ * the paths of a few layers only (see {@link layerPath}).
+ *
+ * @param model - the model
+ * @param visit - called once per layer
+ * @throws {@link QuantizeError} `unsupported-model` when networks nest deeper than
+ *   a decoded model can (a branch whose body contains the branch itself)
+ */
+export function forEachLayer(model: Model, visit: (layer: NeuralNetworkLayer, networkPath: string, index: number) => void): void {
+  const visitNetwork = (network: { layers: NeuralNetworkLayer[] }, networkPath: string, depth: number): void => {
+    assertNesting(depth, networkPath);
+    const { layers } = network;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i] as NeuralNetworkLayer;
+      visit(layer, networkPath, i);
+      const nested = nestedNetworks(layer);
+      if (nested.length === 0) continue;
+      const path = layerPath(networkPath, i, layer);
+      for (const { field, network: body } of nested) visitNetwork(body, `${path}/${field}`, depth + 1);
+    }
+  };
+  mapNetworkModels(model, (sub, path) => {
+    if (isNetworkModel(sub)) visitNetwork(sub.Type.value, `${path}/${sub.Type.case}`, 1);
+    return sub;
+  });
+}
+
 /** The path of a layer in messages: network path, index and name. */
 export function layerPath(networkPath: string, index: number, layer: NeuralNetworkLayer): string {
-  return `${networkPath}/layers[${index}] ${JSON.stringify(layer.name)}`;
+  // Models built by hand may name a layer with anything; quoting must not throw (JSON.stringify(1n) does).
+  const name: unknown = layer.name;
+  return `${networkPath}/layers[${index}] ${typeof name === "string" ? JSON.stringify(name) : describeValue(name)}`;
 }

@@ -32,6 +32,8 @@ export interface WeightRef {
 
 type Node = Record<string, unknown>;
 
+
+
 /**
  * Every WeightParams a layer holds, in table order. Fields whose presence flag is
  * off (`hasBias: false`) or that are unset are left out.
@@ -45,8 +47,13 @@ export function layerWeights(layer: NeuralNetworkLayer): WeightRef[] {
   const params = layer.layer.value as unknown;
   const refs: WeightRef[] = [];
   for (const spec of table.fields) {
-    if (spec.when !== undefined && !spec.when(params)) continue;
-    for (const [steps, weightParams] of resolve(params, spec.path)) {
+    // Most fields are absent at their first step (another case of an activation's
+    // oneof, a bias not set): those cost a look, not a walk (this runs several times
+    // per layer, on every layer).
+    if (!present(params, spec.path[0]) || (spec.when !== undefined && !spec.when(params))) continue;
+    const found: [WeightStep[], WeightParams][] = [];
+    resolve(params, spec.path, [], found);
+    for (const [steps, weightParams] of found) {
       const declared = spec.shape(params);
       refs.push({
         field: formatSteps(steps),
@@ -59,10 +66,13 @@ export function layerWeights(layer: NeuralNetworkLayer): WeightRef[] {
       });
     }
   }
+  if (refs.every((ref) => setOf(ref) === 0)) return refs;
   // Repeated weight sets (a biDirectionalLSTM's two directions) one whole set at a time.
-  const setOf = (ref: WeightRef): number => (ref.steps.find((s) => typeof s === "number") as number | undefined) ?? 0;
   return refs.map((ref, order) => ({ ref, order })).sort((a, b) => setOf(a.ref) - setOf(b.ref) || a.order - b.order).map((x) => x.ref);
 }
+
+/** The index of the repeated weight set a weight is in (0 when not in one). */
+const setOf = (ref: WeightRef): number => (ref.steps.find((s) => typeof s === "number") as number | undefined) ?? 0;
 
 /**
  * A copy of `layer` with the WeightParams at `steps` replaced; `layer` is unchanged.
@@ -86,22 +96,41 @@ export function weightCount(weightParams: WeightParams): number {
   return weightParams.floatValue.length || weightParams.float16Value.length >>> 1 || weightParams.int8RawValue.length;
 }
 
-function* resolve(node: unknown, path: readonly PathStep[], at: WeightStep[] = []): Generator<[WeightStep[], WeightParams]> {
+/** Whether `node` has something at `step` (a first step towards weights). */
+function present(node: unknown, step: PathStep | undefined): boolean {
+  if (node === undefined || node === null) return false;
+  if (step === undefined || step === "*") return true;
+  if (typeof step !== "string") return ((node as Node)[step.oneof] as { case?: string } | undefined)?.case === step.case;
+  const value = (node as Node)[step];
+  return value !== undefined && value !== null;
+}
+
+/** Appends to `found` each WeightParams at the end of `path` from `node`, with its steps (`at` is the way so far). */
+function resolve(node: unknown, path: readonly PathStep[], at: WeightStep[], found: [WeightStep[], WeightParams][]): void {
   if (node === undefined || node === null) return;
-  if (path.length === 0) {
-    yield [at, node as WeightParams];
+  const step = path[at.length];
+  if (step === undefined) {
+    found.push([at.slice(), node as WeightParams]);
     return;
   }
-  const [step, ...rest] = path as [PathStep, ...PathStep[]];
   if (typeof step !== "string") {
     const oneof = (node as Node)[step.oneof] as { case?: string; value?: unknown } | undefined;
-    if (oneof?.case === step.case) yield* resolve(oneof.value, rest, [...at, step]);
+    if (oneof?.case !== step.case) return;
+    at.push(step);
+    resolve(oneof.value, path, at, found);
   } else if (step === "*") {
     const list = node as unknown[];
-    for (let i = 0; i < list.length; i++) yield* resolve(list[i], rest, [...at, i]);
+    for (let i = 0; i < list.length; i++) {
+      at.push(i);
+      resolve(list[i], path, at, found);
+      at.pop();
+    }
+    return;
   } else {
-    yield* resolve((node as Node)[step], rest, [...at, step]);
+    at.push(step);
+    resolve((node as Node)[step], path, at, found);
   }
+  at.pop();
 }
 
 function replaceAt(node: unknown, steps: readonly WeightStep[], i: number, leaf: WeightParams): unknown {

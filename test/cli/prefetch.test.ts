@@ -1,11 +1,14 @@
 /**
- * Reading the input ahead: which command lines start a read, what it yields, and
- * run() using the bytes only for the same path (and reading normally otherwise).
+ * Reading the input ahead: which command lines start a read, which files (regular
+ * ones within the size limit only: never a FIFO), what it yields, and run() using
+ * the bytes only for the same path (and reading normally otherwise).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startPrefetch } from "../../src/cli/prefetch.js";
+import { MAX_MODEL_BYTES } from "../../src/node/model-file-limits.js";
 import { cli } from "../support/cli.js";
 
 const EXAMPLE = join(__dirname, "..", "..", "examples", "cnn.mlmodel");
@@ -17,7 +20,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("startPrefetch", () => {
   test("reads the model of `COMMAND MODEL ...`, whole", async () => {
-    for (const command of ["quantize", "dequantize", "int8-matmul", "inspect", "report"]) {
+    for (const command of ["quantize", "dequantize", "int8-matmul", "inspect", "report", "predict", "compare"]) {
       const prefetch = startPrefetch([command, EXAMPLE, "-o", "x"]);
       expect(prefetch?.path).toBe(EXAMPLE);
       expect(await prefetch?.bytes).toEqual(new Uint8Array(readFileSync(EXAMPLE)));
@@ -27,6 +30,30 @@ describe("startPrefetch", () => {
   test("starts nothing for other command lines", () => {
     for (const argv of [[], ["quantize"], ["--help"], ["quantize", "--force", EXAMPLE], ["version", EXAMPLE], ["inspect", "-"]]) {
       expect(startPrefetch(argv)).toBeUndefined();
+    }
+  });
+
+  test("files over the size limit and files no model starts like are left to the command, unread", () => {
+    const big = join(dir, "big.mlmodel");
+    writeFileSync(big, "");
+    truncateSync(big, MAX_MODEL_BYTES + 1);
+    const zeros = join(dir, "zeros.mlmodel");
+    writeFileSync(zeros, new Uint8Array(1 << 20));
+    for (const path of [big, zeros]) expect(startPrefetch(["inspect", path])).toBeUndefined();
+  });
+
+  test("a FIFO is left to the command: not opened, so start-up cannot wait on it", async () => {
+    const fifo = join(dir, "in.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    // A writer that comes after 2 s (so a prefetch that opens the FIFO is slow, not stuck).
+    const late = spawn(process.execPath, ["-e", 'setTimeout(() => require("fs").openSync(process.argv[1], "w"), 2000)', fifo], { stdio: "ignore" });
+    try {
+      const started = Date.now();
+      expect(startPrefetch(["inspect", fifo])).toBeUndefined();
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      late.kill("SIGKILL");
+      await new Promise((resolve) => late.once("exit", resolve));
     }
   });
 

@@ -369,16 +369,17 @@ describe("encodeFloat16 / decodeFloat16", () => {
     expect(Object.is(values[4], -0)).toBe(true);
   });
 
-  test("decode ignores a trailing odd byte and accepts an unaligned view", () => {
+  test("decode accepts an unaligned view, and refuses an odd byte count", () => {
     // Arrange
     const backing = Uint8Array.from([0xaa, 0x00, 0x3c, 0x00, 0x40, 0x7f]);
-    const view = backing.subarray(1); // byteOffset 1, five bytes
+    const view = backing.subarray(1, 5); // byteOffset 1, four bytes
 
     // Act
     const values = decodeFloat16(view);
 
     // Assert
     expect(Array.from(values)).toEqual([1, 2]);
+    expect(() => decodeFloat16(backing.subarray(1))).toThrow(/5 bytes is an odd length/);
   });
 
   test("encode reads only the given view of a larger buffer", () => {
@@ -396,7 +397,7 @@ describe("encodeFloat16 / decodeFloat16", () => {
   test("empty in, empty out", () => {
     expect(encodeFloat16(new Float32Array(0)).length).toBe(0);
     expect(decodeFloat16(new Uint8Array(0)).length).toBe(0);
-    expect(decodeFloat16(new Uint8Array(1)).length).toBe(0);
+    expect(() => decodeFloat16(new Uint8Array(1))).toThrow(/odd length/);
   });
 
   test("encode(decode(bytes)) is the identity on any even-length byte string (NaN payloads included)", () => {

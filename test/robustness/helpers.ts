@@ -17,7 +17,8 @@ import { run } from "../../src/cli/run.js";
 export const F = {
   model: { specificationVersion: 1, description: 2, glmRegressor: 300, neuralNetwork: 500, mlProgram: 502 },
   network: { layers: 1 },
-  layer: { name: 1, input: 2, output: 3, convolution: 100, innerProduct: 140, branch: 605 },
+  layer: { name: 1, input: 2, output: 3, convolution: 100, activation: 130, innerProduct: 140, branch: 605 },
+  activation: { relu: 10 },
   convolution: { outputChannels: 1, kernelChannels: 2, nGroups: 10, kernelSize: 20, isDeconvolution: 60, weights: 90 },
   branch: { ifBranch: 1, elseBranch: 2 },
   innerProduct: { inputChannels: 1, outputChannels: 2, hasBias: 10, weights: 20, bias: 21 },
@@ -378,7 +379,11 @@ export const sha256 = (file: string): string => createHash("sha256").update(read
 /** A directory's entries, sorted. */
 export const listing = (dir: string): string[] => readdirSync(dir).sort();
 
-/** How writeFileAtomic names its temporary file for `out.mlmodel`: hidden, pid, time, `.tmp`. */
+/**
+ * How writeFileAtomic names its temporary file for `out.mlmodel`: hidden, pid, time,
+ * `.tmp` (for a name so long that the whole would pass 255 bytes, the name part is
+ * cut short, which this pattern does not match).
+ */
 export const TEMP_NAME = (base: string): RegExp => new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.\\d+\\.\\d+\\.tmp$`);
 
 /** A one-line refusal: `coreml-quantize: …\n`, nothing else, no stack, not an internal error. */
