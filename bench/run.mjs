@@ -1,4 +1,5 @@
-// npm run bench [-- --large] [--runs N]
+// npm run bench [-- --large] [--many-layers] [--runs N]
+// npm run bench -- --predict [--runs N] [--only NAME,...]: the executor instead (bench/predict.mjs).
 // Builds the benchmark models (bench/build-models.mjs), runs the CLI once per job as a
 // whole process (file in, file out) under /usr/bin/time for wall time and peak RSS,
 // takes the median of N runs, and times the quantizers alone through the API.
@@ -11,11 +12,18 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+if (process.argv.includes("--predict")) {
+  const args = process.argv.slice(2).filter((a) => a !== "--predict");
+  const run = spawnSync(process.execPath, [join(root, "bench/predict.mjs"), ...args], { stdio: "inherit" });
+  process.exit(run.status ?? 1);
+}
 const large = process.argv.includes("--large");
+// Models of many small layers (issue 11): inspect, 8 and 16 bits through the executable.
+const manyLayers = process.argv.includes("--many-layers");
 const runsArg = process.argv.indexOf("--runs");
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
 
-execFileSync(process.execPath, [join(root, "bench/build-models.mjs"), ...(large ? ["--large"] : [])], { stdio: "inherit" });
+execFileSync(process.execPath, [join(root, "bench/build-models.mjs"), ...(large ? ["--large"] : []), ...(manyLayers ? ["--many-layers"] : [])], { stdio: "inherit" });
 
 const model = (name) => join(root, "bench/models", `${name}.mlmodel`);
 // The reference's figures (coremltools 9.x, same 2-core machine, one run) from issue 4.
@@ -36,6 +44,13 @@ if (large) {
   }
 }
 
+if (manyLayers) {
+  for (const name of ["relu-1m", "fc-100k"]) {
+    jobs.push({ model: name, command: "inspect", args: [], reference: undefined });
+    for (const args of [["--nbits", "8"], ["--nbits", "16"]]) jobs.push({ model: name, args, reference: undefined });
+  }
+}
+
 /** What the issue's speed-up target asks of the whole process for a job. */
 const job10x = (referenceSeconds, jobArgs) => {
   const factor = jobArgs.includes("16") ? 20 : 10;
@@ -52,18 +67,19 @@ for (const job of jobs) {
   let outputBytes = 0;
   for (let r = 0; r < runs; r++) {
     const out = join(work, "out.mlmodel");
-    const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, join(root, "dist/bin/coreml-quantize.js"), "quantize", input, "-o", out, ...job.args], { encoding: "utf8" });
-    if (run.status !== 0) throw new Error(`${job.model} ${job.args.join(" ")} failed: ${run.stderr}`);
+    const argv = job.command === "inspect" ? ["inspect", input] : ["quantize", input, "-o", out, ...job.args];
+    const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, join(root, "dist/bin/coreml-quantize.js"), ...argv], { encoding: "utf8", maxBuffer: 1 << 30 });
+    if (run.status !== 0) throw new Error(`${job.model} ${argv.join(" ")} failed: ${run.stderr}`);
     const [seconds, kb] = run.stderr.trim().split("\n").pop().split(" ").map(Number);
     times.push(seconds);
-    outputBytes = statSync(out).size;
+    outputBytes = job.command === "inspect" ? 0 : statSync(out).size;
     rss.push((kb * 1024) / 1e6); // /usr/bin/time reports KiB; MB here are 10^6 bytes, as for the input
     rmSync(out, { force: true });
   }
   const s = median(times);
   const mb = median(rss);
   const row = {
-    model: job.model, job: job.args.join(" "), inputMb: +inputMb.toFixed(1), outputMb: +(outputBytes / 1e6).toFixed(1), seconds: s, mbPerSecond: +(inputMb / s).toFixed(1),
+    model: job.model, job: job.command === "inspect" ? "inspect" : job.args.join(" "), inputMb: +inputMb.toFixed(1), outputMb: +(outputBytes / 1e6).toFixed(1), seconds: s, mbPerSecond: +(inputMb / s).toFixed(1),
     peakRssMb: +mb.toFixed(0), rssOverInput: +(mb / inputMb).toFixed(2),
     reference: job.reference, speedup: job.reference ? +(job.reference.s / s).toFixed(1) : undefined,
   };

@@ -26,6 +26,9 @@ await build({
   minifySyntax: true,
   // Exactly one shebang: esbuild keeps main.js's own.
   banner: { js: `// coreml-quantize command-line tool, bundled. Includes @bufbuild/protobuf ${version}\n// (Apache-2.0, Copyright Buf Technologies, Inc.; see node_modules/@bufbuild/protobuf/LICENSE).` },
+  // sharp loads a native addon and is optional: it is imported at run time, only
+  // when image samples are given, from the user's node_modules.
+  external: ["sharp"],
   logLevel: "warning",
 });
 // npm marks the bin executable on install, but a plain `npm run build` in a clone does not.

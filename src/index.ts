@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { decodeModel, MAX_NESTING_DEPTH, type ModelBytes, type DecodeOptions } from "./codec/decode-model.js";
+export { MAX_REPEATED_SCALARS } from "./codec/check-framing.js";
 export { encodeModel, encodeModelChunks, type EncodedChunks } from "./codec/encode-model.js";
 export { packIndices, unpackIndices, packedByteLength } from "./codec/bit-pack.js";
 export { encodeFloat16, encodeFloat16WithPeak, decodeFloat16, float16Halves, FLOAT16_MAX } from "./codec/float16.js";
@@ -30,7 +31,7 @@ export { inspectModel, type ModelSummary, type NetworkSummary, type WeightSummar
 export { LAYER_WEIGHTS, NESTED_NETWORKS, type LayerWeights, type WeightField, type WeightedLayerKind } from "./walker/layer-table.js";
 export { layerWeights, type WeightRef } from "./walker/weights.js";
 export { allLayers, type LayerLocation } from "./walker/networks.js";
-export { fuseLayers } from "./walker/fuse.js";
+export { fuseLayers, modelBlobsKept, nestedBlobsKept, type FuseOptions } from "./walker/fuse.js";
 export { assertHasNetwork, validateWeights } from "./validate-model.js";
 export {
   weightReport, type WeightReport, type WeightReportOptions, type TensorReport, type StoredTensor, type ReportTotals,
@@ -39,3 +40,13 @@ export { tensorError, linearTensorError, float16TensorError, decodedTensorError,
 export { formatReport, reportJson } from "./report/format-report.js";
 export type { FuseMatching } from "./report/pair-layers.js";
 export { chooseTensorStorage, type AutoMode, type TensorChoice } from "./auto-bits.js";
+export {
+  prepareModel, predict, parseNpy, encodeNpy, compareModels, formatComparison, comparisonJson, randomInputs, LAYER_IMPLS,
+  COREMLTOOLS_NOISE_FLOOR, MEANINGFUL_CEILING_DB, MAX_SEQUENCE_LENGTH,
+  type PrepareModelOptions, type PreparedModel, type PredictionWithBlobs, type ArrayOutput, type ArrayValue, type ImageValue,
+  type InputValue, type OutputValue, type PredictInputs, type PredictOutputs, type NpyArray, type NpyDataOf, type NpyDtype,
+  type BlobLayout, type LayerContext, type LayerImpl, type LayerImpls, type PreparedLayer, type PreparedNetwork, type Tensor,
+  type ArrayComparison, type CompareModelsOptions, type ComparedLayer, type DictionaryComparison, type LabelComparison,
+  type LabelDisagreement, type LayerComparison, type LayerRef, type MeanVariance, type MismatchedLayer, type ModelComparison,
+  type OutputComparison, type RemovedLayer, type SampleMetrics, type RandomInputsOptions,
+} from "./predict/index.js";

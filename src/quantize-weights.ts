@@ -4,9 +4,14 @@
  *
  * @packageDocumentation
  */
-import type { AutoMode } from "./auto-bits.js";
+import { assertModelShape } from "./assert-model-shape.js";
+import { AUTO_MODES, type AutoMode } from "./auto-bits.js";
+import {
+  arrayHint, guardCallback, isBoolean, isFunction, readOptions, runCallerCode, type OptionRule, type OptionRules,
+} from "./check-options.js";
 import type { Model, NeuralNetworkLayer } from "./codec/model-types.js";
 import { weightStorage } from "./codec/weight-storage.js";
+import { describeValue } from "./describe-value.js";
 import { QuantizeError } from "./errors.js";
 import type { LutFunction } from "./quantizer/custom-lut.js";
 import type { TensorMode } from "./quantize-tensor.js";
@@ -15,11 +20,13 @@ import {
   type Float16Overflow, type TensorDecision, type TensorPlan, type TensorRunner,
 } from "./tensor-plans.js";
 import { assertHasNetwork, validateWeights } from "./validate-model.js";
-import { MatrixMultiplyLayerSelector, QuantizedLayerSelector, QUANTIZABLE_LAYER_TYPES, type LayerSelector } from "./selectors.js";
-import { fuseLayers } from "./walker/fuse.js";
+import {
+  MatrixMultiplyLayerSelector, QuantizedLayerSelector, QUANTIZABLE_LAYER_TYPES, SELECTOR_RULE, type LayerSelector,
+} from "./selectors.js";
+import { fuseLayers, modelBlobsKept, nestedBlobsKept } from "./walker/fuse.js";
 import { layerWeightsOf } from "./walker/layer-table.js";
 import { isNetworkModel, layerPath, pipelineModels, mapNetworkModels, nestedNetworks, withNestedNetwork } from "./walker/networks.js";
-import { layerWeights, withLayerWeight } from "./walker/weights.js";
+import { layerWeights, withLayerWeight, type WeightRef } from "./walker/weights.js";
 
 export type { Float16Overflow, TensorDecision, TensorRunner } from "./tensor-plans.js";
 
@@ -80,6 +87,36 @@ export interface DequantizeOptions {
 
 const MODES: readonly string[] = ["linear", "linear_symmetric", "linear_lut", "kmeans_lut", "custom_lut", "dequantization"];
 
+const CALLBACK: OptionRule = { expected: "a function", accepts: isFunction };
+const PROGRESS_RULES: OptionRules<DequantizeOptions & Int8MatmulOptions> = { selector: SELECTOR_RULE, onProgress: CALLBACK };
+
+/**
+ * What each option of {@link quantizeWeights} accepts: checked once, at the entry,
+ * whatever the caller passed (a string where a number belongs, a BigInt, a Set).
+ *
+ * @internal
+ */
+export const QUANTIZE_OPTION_RULES: OptionRules<QuantizeOptions> = {
+  nbits: {
+    required: true,
+    expected: '16 (half precision), 1..8 or "auto"',
+    accepts: (v) => v === 16 || v === "auto" || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 8),
+  },
+  // Which string is checked below, with the list of modes.
+  mode: { expected: "a string naming a quantization mode", accepts: (v) => typeof v === "string" },
+  targetSnrDb: { expected: "a finite number of dB", accepts: Number.isFinite },
+  modes: {
+    expected: `a non-empty array of modes among ${AUTO_MODES.join(", ")}`,
+    accepts: (v) => Array.isArray(v) && v.length > 0 && v.every((m) => (AUTO_MODES as readonly unknown[]).includes(m)),
+    hint: arrayHint,
+  },
+  float16Overflow: { expected: `one of ${FLOAT16_OVERFLOWS.join(", ")}`, accepts: (v) => FLOAT16_OVERFLOWS.includes(v as string) },
+  onTensor: CALLBACK,
+  lutFunction: CALLBACK,
+  fuse: { expected: "true or false", accepts: isBoolean },
+  ...PROGRESS_RULES,
+};
+
 /**
  * Quantizes the weights of every neural network in `model`: half precision
  * (`nbits: 16`) or n-bit (1..8) with a linear or lookup-table mode. Matches
@@ -88,11 +125,14 @@ const MODES: readonly string[] = ["linear", "linear_symmetric", "linear_lut", "k
  * @param model - the model; not modified
  * @param options - bits, mode, selector, …
  * @returns a new model
- * @throws {@link QuantizeError} for refused options (`invalid-option`), weights
- *   that cannot be quantized (`float16-overflow`, `non-finite-weight`,
- *   `invalid-weights`), updatable models at 16 bits, selected layer kinds without
- *   quantizable weights (`unsupported-layer`), models without a neural network
- *   (`unsupported-model`)
+ * @throws {@link QuantizeError} for refused options (`invalid-option`: the message
+ *   names the option, the value given and its type), weights that cannot be
+ *   quantized (`float16-overflow`, `non-finite-weight`, `invalid-weights`),
+ *   updatable models at 16 bits, selected layer kinds without quantizable weights
+ *   (`unsupported-layer`), models without a neural network or objects that are not
+ *   a model (`unsupported-model`), and the caller's selector, `onTensor`,
+ *   `onProgress` or an options getter throwing (`callback`, with their error as
+ *   `cause`)
  * @example
  * ```ts
  * const small = quantizeWeights(model, { nbits: 8 });
@@ -109,26 +149,22 @@ export function quantizeWeights(model: Model, options: QuantizeOptions): Model {
  *
  * @internal
  */
-export function quantizeWeightsWith(model: Model, options: QuantizeOptions, run: TensorRunner): Model {
+export function quantizeWeightsWith(model: Model, given: QuantizeOptions, run: TensorRunner): Model {
+  // Options first (read once: getters run once), then the model's shape, before any work.
+  const options = readOptions(given, QUANTIZE_OPTION_RULES, "quantizeWeights");
   const mode = options.mode === "kmeans" ? "kmeans_lut" : (options.mode ?? "linear");
   if (!MODES.includes(mode)) {
-    throw new QuantizeError("invalid-option", `unknown quantization mode ${JSON.stringify(mode)}; valid: ${MODES.join(", ")}`);
+    throw new QuantizeError("invalid-option", `unknown quantization mode ${describeValue(mode)}; valid: ${MODES.join(", ")} (and kmeans, for kmeans_lut)`);
   }
   if (mode === "dequantization") return dequantizeWeights(model, options);
   const { nbits } = options;
-  if (!(nbits === 16 || nbits === "auto" || (Number.isInteger(nbits) && nbits >= 1 && nbits <= 8))) {
-    throw new QuantizeError("invalid-option", `nbits must be 16 (half precision), 1..8 or "auto", got ${String(nbits)}`);
-  }
   const overflow = options.float16Overflow ?? "error";
-  if (!FLOAT16_OVERFLOWS.includes(overflow)) {
-    throw new QuantizeError("invalid-option", `float16Overflow must be one of ${FLOAT16_OVERFLOWS.join(", ")}, got ${JSON.stringify(overflow)}`);
-  }
-  const onTensor = options.onTensor;
+  const onTensor = guardCallback(options.onTensor, "onTensor", (decision) => decision.path);
   if (nbits === "auto") {
     assertHasNetwork(model);
     return transformModel(model, {
       selector: options.selector ?? new QuantizedLayerSelector(),
-      plan: toAutoStorage(autoOptions(options), onTensor),
+      plan: toAutoStorage({ targetSnrDb: options.targetSnrDb ?? 40, modes: options.modes ?? ["linear", "kmeans_lut"] }, onTensor),
       fuse: options.fuse !== false,
       specificationVersion: 3,
       onProgress: options.onProgress,
@@ -140,10 +176,10 @@ export function quantizeWeightsWith(model: Model, options: QuantizeOptions, run:
   if (mode === "custom_lut" && nbits !== 16 && options.lutFunction === undefined) {
     throw new QuantizeError("invalid-option", "custom_lut mode needs a lutFunction");
   }
+  assertHasNetwork(model);
   if (nbits === 16 && model.isUpdatable) {
     throw new QuantizeError("invalid-option", "an updatable model cannot be converted to half precision (its weights must stay float32 to be trained)");
   }
-  assertHasNetwork(model);
   const plan: TensorPlan = nbits === 16 ? toHalfPrecision(overflow, onTensor) : toNbits(mode as TensorMode, nbits, options.lutFunction, run, onTensor);
   return transformModel(model, {
     selector: options.selector ?? new QuantizedLayerSelector(),
@@ -163,16 +199,18 @@ export function quantizeWeightsWith(model: Model, options: QuantizeOptions, run:
  * @param options - the selector
  * @returns a new model
  * @throws {@link QuantizeError} `invalid-weights` when quantized bytes do not fit
- *   the layer's shape
+ *   the layer's shape; `invalid-option`, `unsupported-model` and `callback` as
+ *   {@link quantizeWeights} does
  */
 export function dequantizeWeights(model: Model, options: DequantizeOptions = {}): Model {
+  const { selector, onProgress } = readOptions(options, PROGRESS_RULES, "dequantizeWeights");
   assertHasNetwork(model);
   return transformModel(model, {
-    selector: options.selector ?? new QuantizedLayerSelector(),
+    selector: selector ?? new QuantizedLayerSelector(),
     plan: toFloat32,
     fuse: false,
     specificationVersion: 3,
-    onProgress: options.onProgress,
+    onProgress,
   });
 }
 
@@ -182,48 +220,74 @@ interface Transform {
   readonly finishLayer?: (layer: NeuralNetworkLayer) => NeuralNetworkLayer;
   readonly plan: TensorPlan;
   readonly fuse: boolean;
-  readonly specificationVersion: number;
+  /** The least specification version of each network model changed; a function: asked after its layers are done. */
+  readonly specificationVersion: number | (() => number);
   readonly onProgress: ((progress: Progress) => void) | undefined;
   /** The model comes from a step that validated it already. */
   readonly validated?: boolean;
 }
 
-function transformModel(model: Model, transform: Transform): Model {
+/** The blobs kept when nothing fuses. */
+const NOTHING_KEPT: ReadonlySet<string> = new Set();
+
+function transformModel(model: Model, given: Transform): Model {
   // Validate before working: a tensor inconsistent with its layer is refused, never passed on.
-  if (transform.validated !== true) validateWeights(model);
+  if (given.validated !== true) validateWeights(model);
+  // The caller's code runs wrapped: what it throws is reported as theirs, with where.
+  const transform: Transform = { ...given, onProgress: guardCallback(given.onProgress, "onProgress", (progress) => progress.path) };
   const counter = { done: 0, total: 0 };
   return mapNetworkModels(model, (sub, path) => {
     if (!isNetworkModel(sub)) return sub;
     const network = sub.Type.value;
-    const layers = transformLayers(network.layers, `${path}/${sub.Type.case}`, transform, counter);
+    const keep = transform.fuse ? modelBlobsKept(sub) : NOTHING_KEPT;
+    const layers = transformLayers(network.layers, `${path}/${sub.Type.case}`, transform, counter, keep);
     return {
       ...sub,
-      specificationVersion: Math.max(sub.specificationVersion, transform.specificationVersion),
+      specificationVersion: Math.max(sub.specificationVersion,
+        typeof transform.specificationVersion === "number" ? transform.specificationVersion : transform.specificationVersion()),
       Type: { case: sub.Type.case, value: { ...network, layers } } as Model["Type"],
     };
   });
 }
+
+/**
+ * The work of a layer not selected: one shared empty list (a fresh one per layer made
+ * a million young objects reachable from one old array, which every collection of
+ * the young generation then scanned).
+ */
+const NO_WORK: readonly WeightRef[] = Object.freeze([]);
 
 function transformLayers(
   layers: readonly NeuralNetworkLayer[],
   networkPath: string,
   transform: Transform,
   counter: { done: number; total: number },
+  keep: ReadonlySet<string>,
 ): NeuralNetworkLayer[] {
-  const fused = transform.fuse ? fuseLayers(layers) : layers.slice();
+  const fused = transform.fuse ? fuseLayers(layers, { keep }) : layers.slice();
+  // A body's blobs read outside it must survive its own fusion.
+  const keptIn = transform.fuse ? nestedBlobsKept(fused, keep) : (): ReadonlySet<string> => NOTHING_KEPT;
+  // A layer's path is built only when it is needed (a selected layer's tensors, a
+  // selector that throws): on a deep network, most layers are never named.
+  const pathOf = (layer: NeuralNetworkLayer, i: number) => (): string => layerPath(networkPath, i, layer);
+  const selects = (layer: NeuralNetworkLayer, path: () => string, weightParam?: string): boolean => runCallerCode(
+    () => Boolean(transform.selector.doQuantize(layer, ...(weightParam === undefined ? [] : [weightParam]))), "the selector's doQuantize", path);
   // The selector is asked once per layer, then once per optional field, before any work.
-  const work = fused.map((layer) => (transform.selector.doQuantize(layer)
-    ? layerWeights(layer).filter((r) => r.quantized && (r.selectorParam === undefined || transform.selector.doQuantize(layer, r.selectorParam)))
-    : []));
+  const work = fused.map((layer, i): readonly WeightRef[] => {
+    const path = pathOf(layer, i);
+    return selects(layer, path)
+      ? layerWeights(layer).filter((r) => r.quantized && (r.selectorParam === undefined || selects(layer, path, r.selectorParam)))
+      : NO_WORK;
+  });
   counter.total += work.reduce((a, refs) => a + refs.length, 0);
   return fused.map((layer, i) => {
+    if (!selects(layer, pathOf(layer, i))) return layer;
     const path = layerPath(networkPath, i, layer);
-    if (!transform.selector.doQuantize(layer)) return layer;
     const nested = nestedNetworks(layer);
     if (nested.length > 0 || layer.layer.case === "branch" || layer.layer.case === "loop") {
       return nested.reduce(
         (out, { field, network }) => withNestedNetwork(out, field, {
-          ...network, layers: transformLayers(network.layers, `${path}/${field}`, transform, counter),
+          ...network, layers: transformLayers(network.layers, `${path}/${field}`, transform, counter, keptIn(network)),
         }),
         layer,
       );
@@ -247,18 +311,6 @@ function transformLayers(
   });
 }
 
-function autoOptions(options: QuantizeOptions): { targetSnrDb: number; modes: readonly AutoMode[] } {
-  const targetSnrDb = options.targetSnrDb ?? 40;
-  if (!Number.isFinite(targetSnrDb)) throw new QuantizeError("invalid-option", `targetSnrDb must be a finite number of dB, got ${String(targetSnrDb)}`);
-  const modes = options.modes ?? ["linear", "kmeans_lut"];
-  const valid: readonly string[] = ["linear", "linear_symmetric", "linear_lut", "kmeans_lut"];
-  const unknown = modes.filter((m) => !valid.includes(m));
-  if (modes.length === 0 || unknown.length > 0) {
-    throw new QuantizeError("invalid-option", `modes must name some of ${valid.join(", ")}, got [${modes.join(", ")}]`);
-  }
-  return { targetSnrDb, modes };
-}
-
 /** Options of {@link activateInt8Int8MatrixMultiplications}. */
 export interface Int8MatmulOptions {
   /** Which layers to change. @defaultValue a {@link MatrixMultiplyLayerSelector} with its defaults */
@@ -277,26 +329,37 @@ export interface Int8MatmulOptions {
  * @param options - the selector
  * @returns a new model
  * @throws {@link QuantizeError} `unsupported-model` when `model` is neither a
- *   neural network nor a pipeline
+ *   neural network nor a pipeline; `invalid-option`, `invalid-weights` and
+ *   `callback` as {@link quantizeWeights} does
  */
 export function activateInt8Int8MatrixMultiplications(model: Model, options: Int8MatmulOptions = {}): Model {
+  const { selector: given, onProgress } = readOptions(options, PROGRESS_RULES, "activateInt8Int8MatrixMultiplications");
+  assertModelShape(model);
   if (!isNetworkModel(model) && pipelineModels(model) === undefined) {
     throw new QuantizeError("unsupported-model",
       `a ${model.Type.case ?? "model without a type"} has no neural network to change; int8 matrix multiplication needs a neuralNetwork or a pipeline`);
   }
   assertHasNetwork(model);
-  const selector = options.selector ?? new MatrixMultiplyLayerSelector();
+  const selector = given ?? new MatrixMultiplyLayerSelector();
   const dequantized = dequantizeWeights(model, { selector });
+  // Version 5 (int8 products) for a network model where a matrix product layer was
+  // selected, as the reference; the dequantization step made every network 3 already.
+  let selectedProduct = false;
   return transformModel(dequantized, {
     selector,
     plan: toInt8,
     fuse: false,
-    specificationVersion: 5,
+    specificationVersion: () => {
+      const version = selectedProduct ? 5 : 3;
+      selectedProduct = false;
+      return version;
+    },
     validated: true,
-    onProgress: options.onProgress,
+    onProgress,
     finishLayer: (layer) => {
       const kind = layer.layer.case;
       if (kind !== "innerProduct" && kind !== "batchedMatmul") return layer;
+      selectedProduct = true;
       const params = layer.layer.value;
       if (params.weights === undefined || weightStorage(params.weights).kind !== "int8") return layer;
       return { ...layer, layer: { case: kind, value: { ...params, int8DynamicQuantize: true } } as NeuralNetworkLayer["layer"] };

@@ -12,6 +12,7 @@ import {
   activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress, type QuantizeOptions,
 } from "../src/quantize-weights.js";
 import { layerWeights, type WeightRef } from "../src/walker/weights.js";
+import { allLayers } from "../src/walker/networks.js";
 import { isQuantizeError } from "../src/errors.js";
 import { model, weightTensor } from "../src/testing/index.js";
 import {
@@ -207,10 +208,18 @@ describe("output", () => {
     }), { seed, numRuns: 60 });
   });
 
-  test("dequantizeWeights and int8 matmul bump network (sub)models to max(v, 3) and max(v, 5)", () => {
+  test("dequantizeWeights bumps network (sub)models to max(v, 3); int8 matmul to max(v, 5) where it selects a matrix product, else max(v, 3)", () => {
+    // The default MatrixMultiplyLayerSelector takes every innerProduct and batchedMatmul
+    // with at least one input and one output channel, nested bodies included.
+    const hasProduct = (sub: Model): boolean => allLayers(sub).some(({ layer }) => {
+      const { case: kind, value } = layer.layer;
+      if (kind === "innerProduct") return value.inputChannels >= 1n && value.outputChannels >= 1n;
+      if (kind === "batchedMatmul") return value.weightMatrixFirstDimension >= 1n && value.weightMatrixSecondDimension >= 1n;
+      return false;
+    });
     fc.assert(fc.property(model({ minSpecificationVersion: 1, maxSpecificationVersion: 7 }), (m) => {
       expectVersions(m, dequantizeWeights(m), 3);
-      expectVersions(m, activateInt8Int8MatrixMultiplications(m), 5);
+      expectVersions(m, activateInt8Int8MatrixMultiplications(m), (sub) => (hasProduct(sub) ? 5 : 3));
     }), { seed, numRuns: 40 });
   });
 
@@ -242,13 +251,14 @@ describe("output", () => {
   });
 });
 
-function expectVersions(before: Model, after: Model, floor: number): void {
+function expectVersions(before: Model, after: Model, floorOf: number | ((sub: Model) => number)): void {
   const a = allModels(before);
   const b = allModels(after);
   expect(b).toHaveLength(a.length);
   const networks = new Set(networkModels(before));
   a.forEach((sub, i) => {
     const version = (b[i] as Model).specificationVersion;
+    const floor = typeof floorOf === "number" ? floorOf : floorOf(sub);
     expect(version).toBe(networks.has(sub) ? Math.max(sub.specificationVersion, floor) : sub.specificationVersion);
   });
 }

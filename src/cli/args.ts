@@ -11,17 +11,30 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+/**
+ * The most samples `--random` draws: they are all drawn before the first runs and
+ * held in memory (a 224x224 RGB image is 150 KB); characterising a model takes
+ * tens or hundreds, so more is most likely a typo.
+ */
+export const MAX_RANDOM_SAMPLES = 1000;
+
+/** The seed of `--random` when `--seed` is not given: the same samples every run. */
+export const DEFAULT_SEED = 0;
+
 /** The usage text. */
 export const USAGE = `Usage:
   coreml-quantize inspect MODEL [--json]
   coreml-quantize quantize IN -o OUT --nbits N [--mode linear|linear_symmetric|linear_lut|kmeans_lut]
       [--skip-layer-types a,b] [--min-conv-kernel-channels N] [--min-conv-weight-count N] [--no-fuse]
-      [--fp16-overflow error|keep-float32|clamp] [--report FILE.json|-]
+      [--fp16-overflow error|keep-float32|clamp] [--report FILE.json|-] [--sample-data PATH]
   coreml-quantize quantize IN -o OUT --nbits auto [--target-snr DB] [--modes linear,kmeans_lut] [...]
   coreml-quantize dequantize IN -o OUT
   coreml-quantize int8-matmul IN -o OUT [--min-weight-count N] [--min-input-channels N]
       [--min-output-channels N] [--max-input-channels N] [--max-output-channels N] [--layers a,b]
   coreml-quantize report ORIGINAL QUANTIZED [--json]
+  coreml-quantize predict MODEL --input NAME=FILE [--input NAME=FILE ...] [--json] [-o DIR]
+  coreml-quantize compare ORIGINAL QUANTIZED (--samples PATH | --random N [--seed N])
+      [--layers] [--json]
   coreml-quantize --help | --version
 
 Commands:
@@ -37,9 +50,29 @@ Commands:
   report       compare QUANTIZED with ORIGINAL weight by weight: storage, bytes,
                SNR (and, with --json, PSNR, max error, cosine); fused layers are
                compared against the original's fused weights
+  predict      run MODEL on one sample and print each output (labels; the top 5
+               of a probability dictionary; an array's shape and first values),
+               or with -o DIR write DIR/<output>.npy for arrays and images (the
+               float blob) and DIR/<output>.json for labels and dictionaries
+  compare      run ORIGINAL and QUANTIZED on the same samples and compare their
+               predictions output by output: SNR and PSNR (coremltools' figures
+               and without its noise floor), max error, cosine, label agreement
 
 Options:
-  -o, --output FILE   where to write the result (never the input, unless --force)
+  -o, --output FILE   where to write the result (never the input, unless --force);
+                      for predict a directory, created if missing
+  --input NAME=FILE   predict: the value of input NAME, one --input an input: a .npy
+                      array (any numeric type) or, for an image input, an image file
+                      (.png .jpg .jpeg .bmp, resized) or a .npy of uint8 [H, W, 3] RGB
+  --samples PATH      compare: a directory holding one sub-directory a sample (with
+                      <input>.npy or image files), a directory of images (one image
+                      input), or a .json file of samples
+  --random N          compare: N seeded random samples instead (1..${MAX_RANDOM_SAMPLES})
+  --seed N            with --random: the seed, any integer (default ${DEFAULT_SEED})
+  --layers            compare: also compare every layer's output, and each layer run
+                      alone (int8-matmul: --layers a,b names the layers to convert)
+  --sample-data PATH  quantize: then compare the output's predictions with the
+                      input's on these samples (PATH as for --samples)
   --skip-layer-types, --min-conv-kernel-channels, --min-conv-weight-count
                       select layers like coremltools' AdvancedQuantizedLayerSelector
                       (defaults 4 and 4096 for the two minimums)
@@ -50,7 +83,7 @@ Options:
   --target-snr DB     with --nbits auto: the SNR every tensor must keep (default 40)
   --modes a,b         with --nbits auto: the modes to try (default linear,kmeans_lut)
   --force             allow OUT to be the input file
-  --json              machine-readable output (inspect, report)
+  --json              machine-readable output (inspect, report, predict, compare)
   --debug             print stack traces
   -h, --help          show this text
   -v, --version       show the version
@@ -69,6 +102,17 @@ type Float16Overflow = (typeof FLOAT16_OVERFLOWS)[number];
 /** The CLI's quantization modes. */
 export const CLI_MODES = ["linear", "linear_symmetric", "linear_lut", "kmeans_lut"] as const;
 
+/** Where `compare` takes its samples from. */
+export type SampleSource =
+  | { readonly kind: "files"; readonly path: string }
+  | { readonly kind: "random"; readonly count: number; readonly seed: number };
+
+/** One `--input NAME=FILE` of `predict`. */
+export interface InputFile {
+  readonly name: string;
+  readonly file: string;
+}
+
 /** A parsed command line. */
 export type Command =
   | { readonly command: "help" }
@@ -80,12 +124,23 @@ export type Command =
     readonly targetSnrDb?: number; readonly modes?: readonly (typeof CLI_MODES)[number][];
     readonly float16Overflow?: Float16Overflow; readonly report?: string;
     readonly selector: AdvancedSelectorFlags | undefined;
+    /** `--sample-data`: compare the output with the input on these samples once written. */
+    readonly sampleData?: string;
   }
   | { readonly command: "dequantize"; readonly input: string; readonly output: string; readonly force: boolean }
   | { readonly command: "report"; readonly original: string; readonly quantized: string; readonly json: boolean }
   | {
     readonly command: "int8-matmul"; readonly input: string; readonly output: string; readonly force: boolean;
     readonly selector: MatmulSelectorFlags;
+  }
+  | {
+    readonly command: "predict"; readonly model: string; readonly inputs: readonly InputFile[]; readonly json: boolean;
+    /** `-o DIR`: write one file an output there. */
+    readonly outputDir?: string;
+  }
+  | {
+    readonly command: "compare"; readonly original: string; readonly quantized: string; readonly samples: SampleSource;
+    readonly layers: boolean; readonly json: boolean;
   };
 
 const options = {
@@ -95,6 +150,11 @@ const options = {
   modes: { type: "string" },
   "fp16-overflow": { type: "string" },
   report: { type: "string" },
+  "sample-data": { type: "string" },
+  input: { type: "string", multiple: true },
+  samples: { type: "string" },
+  random: { type: "string" },
+  seed: { type: "string" },
   mode: { type: "string" },
   "skip-layer-types": { type: "string" },
   "min-conv-kernel-channels": { type: "string" },
@@ -112,19 +172,33 @@ const options = {
   version: { type: "boolean", short: "v" },
 } as const satisfies ParseArgsConfig["options"];
 
+/**
+ * compare's options: `--layers` is a flag there, while int8-matmul's `--layers`
+ * takes a list. One parseArgs configuration cannot hold both, so the command
+ * (the first operand) picks its configuration.
+ */
+const compareOptions = { ...options, layers: { type: "boolean" } } as const satisfies ParseArgsConfig["options"];
+
 type OptionName = keyof typeof options;
-type Values = { [K in OptionName]?: (typeof options)[K]["type"] extends "string" ? string : boolean };
+type OptionValue<K extends OptionName> = (typeof options)[K] extends { readonly multiple: true } ? string[]
+  : (typeof options)[K]["type"] extends "string" ? string : boolean;
+type Values = { [K in Exclude<OptionName, "layers">]?: OptionValue<K> } & {
+  /** A list for int8-matmul, a flag for compare. */
+  layers?: string | boolean;
+};
 
 /** Which options each command takes (besides --help / --version). */
 const ALLOWED: Record<Exclude<Command["command"], "help" | "version">, readonly OptionName[]> = {
   inspect: ["json"],
   quantize: [
     "output", "force", "nbits", "mode", "skip-layer-types", "min-conv-kernel-channels", "min-conv-weight-count", "no-fuse",
-    "target-snr", "modes", "fp16-overflow", "report",
+    "target-snr", "modes", "fp16-overflow", "report", "sample-data",
   ],
   dequantize: ["output", "force"],
   "int8-matmul": ["output", "force", "min-weight-count", "min-input-channels", "min-output-channels", "max-input-channels", "max-output-channels", "layers"],
   report: ["json"],
+  predict: ["input", "json", "output"],
+  compare: ["samples", "random", "seed", "layers", "json"],
 };
 
 /**
@@ -138,7 +212,8 @@ const ALLOWED: Record<Exclude<Command["command"], "help" | "version">, readonly 
 export function parseCommand(argv: readonly string[]): Command {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    const config = commandOf(argv) === "compare" ? compareOptions : options;
+    parsed = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true });
   } catch (cause) {
     throw new UsageError((cause as Error).message);
   }
@@ -155,6 +230,8 @@ export function parseCommand(argv: readonly string[]): Command {
     }
   }
   if (name === "report") return reportCommand(operands, values);
+  if (name === "compare") return compareCommand(operands, values);
+  if (name === "predict") return predictCommand(operands, values);
   const [file, ...extra] = operands;
   if (file === undefined) throw new UsageError(`${name} needs ${name === "inspect" ? "a MODEL" : "an IN"} file`);
   if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
@@ -169,6 +246,59 @@ export function parseCommand(argv: readonly string[]): Command {
     case "int8-matmul":
       return { command: "int8-matmul", ...io, selector: matmulFlags(values) };
   }
+}
+
+/** The command word: the first operand, as the common options read the line (errors are left to the strict parse). */
+function commandOf(argv: readonly string[]): string | undefined {
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: false }).positionals[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function predictCommand(operands: readonly string[], values: Values): Extract<Command, { command: "predict" }> {
+  const [model, ...extra] = operands;
+  if (model === undefined) throw new UsageError("predict needs a MODEL file");
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
+  const inputs = (values.input ?? []).map((text): InputFile => {
+    const at = text.indexOf("=");
+    if (at <= 0 || at === text.length - 1) throw new UsageError(`--input needs NAME=FILE, got ${quoteLong(text)}`);
+    return { name: text.slice(0, at), file: text.slice(at + 1) };
+  });
+  if (inputs.length === 0) throw new UsageError("predict needs --input NAME=FILE for each input of the model");
+  const names = new Set<string>();
+  for (const { name } of inputs) {
+    if (names.has(name)) throw new UsageError(`--input ${quoteLong(name)} is given twice`);
+    names.add(name);
+  }
+  if (values.output === "") throw new UsageError("-o needs a DIR");
+  return {
+    command: "predict", model, inputs, json: values.json === true,
+    ...(values.output === undefined ? {} : { outputDir: values.output }),
+  };
+}
+
+function compareCommand(operands: readonly string[], values: Values): Extract<Command, { command: "compare" }> {
+  const [original, quantized, ...extra] = operands;
+  if (original === undefined || quantized === undefined) throw new UsageError("compare needs an ORIGINAL and a QUANTIZED file");
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
+  if (values.samples !== undefined && values.random !== undefined) throw new UsageError("give --samples PATH or --random N, not both");
+  if (values.seed !== undefined && values.random === undefined) throw new UsageError("--seed goes with --random");
+  let samples: SampleSource;
+  if (values.samples !== undefined) {
+    if (values.samples === "") throw new UsageError("--samples needs a PATH");
+    samples = { kind: "files", path: values.samples };
+  } else if (values.random !== undefined) {
+    const count = integer("random", values.random);
+    if (count < 1 || count > MAX_RANDOM_SAMPLES) {
+      throw new UsageError(`--random takes 1 to ${MAX_RANDOM_SAMPLES} samples (MAX_RANDOM_SAMPLES), got ${count}`);
+    }
+    samples = { kind: "random", count, seed: values.seed === undefined ? DEFAULT_SEED : signedInteger("seed", values.seed) };
+  } else {
+    throw new UsageError("compare needs --samples PATH or --random N");
+  }
+  return { command: "compare", original, quantized, samples, layers: values.layers === true, json: values.json === true };
 }
 
 function reportCommand(operands: readonly string[], values: Values): Extract<Command, { command: "report" }> {
@@ -200,11 +330,13 @@ function quantizeFlags(values: Values): QuantizeFlags {
     throw new UsageError(`--modes takes some of ${CLI_MODES.join(", ")}, got ${quoteLong(values.modes ?? "")}`);
   }
   if (values.report === "") throw new UsageError("--report needs a FILE (or - for stdout)");
+  if (values["sample-data"] === "") throw new UsageError("--sample-data needs a PATH");
   const extras = {
     ...(target === undefined ? {} : { targetSnrDb: Number(target) }),
     ...(modes === undefined ? {} : { modes: modes as (typeof CLI_MODES)[number][] }),
     ...(overflow === undefined ? {} : { float16Overflow: overflow as Float16Overflow }),
     ...(values.report === undefined ? {} : { report: values.report }),
+    ...(values["sample-data"] === undefined ? {} : { sampleData: values["sample-data"] }),
   };
   const mode = values.mode ?? "linear";
   if (!(CLI_MODES as readonly string[]).includes(mode)) {
@@ -231,7 +363,7 @@ function matmulFlags(values: Values): MatmulSelectorFlags {
     ...optionalInteger("minimumOutputChannels", "min-output-channels", values),
     ...optionalInteger("maximumInputChannels", "max-input-channels", values),
     ...optionalInteger("maximumOutputChannels", "max-output-channels", values),
-    ...(values.layers === undefined ? {} : { includeLayersWithNames: list(values.layers) }),
+    ...(typeof values.layers === "string" ? { includeLayersWithNames: list(values.layers) } : {}),
   };
 }
 
@@ -245,6 +377,14 @@ function integer(option: string, text: string): number {
   const value = Number(text);
   // Beyond 2^53 - 1 a number no longer reads back as written (400 digits read as Infinity).
   if (!Number.isSafeInteger(value)) throw new UsageError(`--${option} needs a whole number up to ${Number.MAX_SAFE_INTEGER}, got ${quoteLong(text)}`);
+  return value;
+}
+
+/** An integer that may be negative (a seed). */
+function signedInteger(option: string, text: string): number {
+  if (!/^-?\d+$/.test(text)) throw new UsageError(`--${option} needs an integer, got ${quoteLong(text)}`);
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new UsageError(`--${option} needs an integer within ±${Number.MAX_SAFE_INTEGER}, got ${quoteLong(text)}`);
   return value;
 }
 

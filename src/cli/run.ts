@@ -4,14 +4,14 @@
  *
  * @packageDocumentation
  */
-import { realpathSync } from "node:fs";
-import { resolve } from "node:path";
 import { encodeModelChunks } from "../codec/encode-model.js";
 import type { Model } from "../codec/model-types.js";
 import { isQuantizeError, QuantizeError } from "../errors.js";
 import { inspectModel, type ModelSummary } from "../inspect-model.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";
-import { readModelFile, writeFileAtomic, writeFileAtomicAsync } from "../node/model-files.js";
+import { readModelFile } from "../node/model-files.js";
+import { isSameFile, resolveOutputTarget } from "../node/output-target.js";
+import { commitFiles, stageFile } from "../node/staged-file.js";
 import {
   activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress, type QuantizeOptions,
   type TensorDecision,
@@ -22,6 +22,10 @@ import { weightReport, type WeightReport } from "../report/weight-report.js";
 import { parseCommand, UsageError, USAGE, type Command } from "./args.js";
 import { formatBytes, formatTable, storageLabel } from "../report/format-table.js";
 import { escapeForTerminal, escapeJsonForTerminal } from "../report/terminal-text.js";
+import { compareWithProgress, loadSampleData, runCompare } from "./compare-command.js";
+import { formatComparison } from "../predict/format-comparison.js";
+import { runPredict } from "./predict-command.js";
+import { progressBar } from "./progress-bar.js";
 
 /** Where the CLI writes. */
 export interface CliIo {
@@ -95,6 +99,10 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       io.stdout(command.json ? `${escapeJsonForTerminal(JSON.stringify(summary, null, 2))}\n` : formatSummary(command.model, summary));
       return EXIT.ok;
     }
+    case "predict":
+      return runPredict(command, await readInput(command.model, io), io);
+    case "compare":
+      return runCompare(command, await readInput(command.original, io), readModelFile(command.quantized), io);
     case "report": {
       const report = weightReport(await readInput(command.original, io), readModelFile(command.quantized));
       io.stdout(command.json ? reportJson(report) : formatReport(report));
@@ -103,11 +111,18 @@ async function execute(command: Command, io: CliIo): Promise<number> {
     case "quantize":
     case "dequantize":
     case "int8-matmul": {
-      refuseOverwritingInput(command.input, command.output, command.force);
+      const reportFile = command.command === "quantize" && command.report !== "-" ? command.report : undefined;
+      refuseClashingPaths(command.input, command.output, reportFile, command.force);
+      // Refused now rather than after the work: a directory, a device that is never
+      // replaced, a missing or read-only directory. Looked at again when writing.
+      resolveOutputTarget(command.output);
+      if (reportFile !== undefined) resolveOutputTarget(reportFile);
       const input = await readInput(command.input, io);
       // Checking the weights against their layers is the library's first step.
       assertHasNetwork(input);
-      const bar = progressBar(io);
+      // Read (and the model checked runnable) before any work, so bad samples write nothing.
+      const samples = command.command === "quantize" && command.sampleData !== undefined ? await loadSampleData(command.sampleData, input) : undefined;
+      const bar = progressBar(io, "tensors");
       const decisions = new Map<string, TensorDecision>();
       let output: Model;
       try {
@@ -118,26 +133,33 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       // Never write a model that is not self-consistent, whatever produced it.
       validateWeights(output);
       const encoded = encodeModelChunks(output);
-      // The bytes go to the operating system now and reach the disk while the report
-      // is built; nothing is printed before the file is in place.
-      const written = writeFileAtomicAsync(command.output, encoded);
-      if (command.command !== "quantize") {
-        await written;
-        io.stdout(formatChange(command.output, inspectModel(input), inspectModel(output), encoded.byteLength));
-        return EXIT.ok;
-      }
-      let report: WeightReport;
+      // The model's bytes go to a temporary file now and reach the disk while the
+      // report is built. The model and the report file are renamed into place
+      // together, once both are written and flushed: a report that cannot be written
+      // leaves no model behind either. Nothing is printed before both are in place.
+      const staged = [stageFile(command.output, encoded)];
+      let report: WeightReport | undefined;
       try {
-        report = withDecisions(weightReport(input, output), decisions);
-      } finally {
-        await written;
+        if (command.command === "quantize") {
+          report = withDecisions(weightReport(input, output), decisions);
+          if (reportFile !== undefined) staged.push(stageFile(reportFile, new TextEncoder().encode(reportJson(report))));
+        }
+        await commitFiles(staged);
+      } catch (error) {
+        staged.forEach((file) => file.discard());
+        throw error;
       }
       const summary = formatChange(command.output, inspectModel(input), inspectModel(output), encoded.byteLength);
+      if (report === undefined) {
+        io.stdout(summary);
+        return EXIT.ok;
+      }
       // With --report -, stdout carries the JSON alone; the people's view goes to stderr.
-      const people = command.report === "-" ? io.stderr : io.stdout;
+      const people = command.command === "quantize" && command.report === "-" ? io.stderr : io.stdout;
       people(`${summary}\n${formatReport(report)}${overflowNotes(decisions)}`);
-      if (command.report === "-") io.stdout(reportJson(report));
-      else if (command.report !== undefined) writeFileAtomic(command.report, new TextEncoder().encode(reportJson(report)));
+      if (command.command === "quantize" && command.report === "-") io.stdout(reportJson(report));
+      // As coremltools' quantize_weights(sample_data=): the predictions compared once the output is written.
+      if (samples !== undefined) people(`\n${formatComparison(compareWithProgress(input, output, samples, false, io))}`);
       return EXIT.ok;
     }
   }
@@ -178,38 +200,24 @@ async function transform(
   }
 }
 
-function refuseOverwritingInput(input: string, output: string, force: boolean): void {
-  if (force) return;
-  const real = (path: string): string => {
-    try {
-      return realpathSync(path);
-    } catch {
-      return resolve(path);
-    }
-  };
-  if (real(input) === real(output)) {
+/**
+ * Refuses outputs that would destroy a file the command needs: `-o` naming the
+ * input (unless `--force`: the input is read whole before the output replaces it),
+ * and `--report` naming the input or the model output (always). Files are compared
+ * by device and inode, so a hard link or a symbolic link counts; a name that does
+ * not exist yet, by its resolved path.
+ */
+function refuseClashingPaths(input: string, output: string, report: string | undefined, force: boolean): void {
+  if (!force && isSameFile(input, output)) {
     throw new QuantizeError("invalid-option", `-o ${output} is the input file; write elsewhere or pass --force`);
   }
-}
-
-/** A one-line progress bar on a terminal's stderr, drawn only when the work lasts. */
-function progressBar(io: CliIo): { onProgress: ((p: Progress) => void) | undefined; finish: () => void } {
-  if (io.stderrIsTty !== true) return { onProgress: undefined, finish: () => undefined };
-  const started = Date.now();
-  let drawn = false;
-  return {
-    onProgress: (p) => {
-      if (!drawn && Date.now() - started < 500) return;
-      const width = 30;
-      const filled = Math.round((Math.min(p.done, p.total) / Math.max(1, p.total)) * width);
-      io.stderr(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${p.done}/${p.total} tensors`);
-      drawn = true;
-    },
-    // Ends the bar's line, so what follows (summary or error) starts a line of its own.
-    finish: () => {
-      if (drawn) io.stderr("\n");
-    },
-  };
+  if (report === undefined) return;
+  if (isSameFile(report, input)) {
+    throw new QuantizeError("invalid-option", `--report ${report} is the input file ${input}; name another file for the report`);
+  }
+  if (isSameFile(report, output)) {
+    throw new QuantizeError("invalid-option", `--report ${report} is the model output -o ${output}; name another file for the report`);
+  }
 }
 
 /** The report with each tensor's decision (auto choice, overflow handling) attached. */
@@ -219,7 +227,8 @@ function withDecisions(report: WeightReport, decisions: ReadonlyMap<string, Tens
     ...report,
     tensors: report.tensors.map((t) => {
       const decision = decisions.get(`${t.layerPath}/${t.field}`);
-      return decision === undefined ? t : { ...t, decision };
+      // Object.assign, not `{ ...t, decision }`: see withStorage in codec/weight-storage.ts.
+      return decision === undefined ? t : Object.assign({}, t, { decision });
     }),
   };
 }
@@ -238,7 +247,16 @@ function formatChange(file: string, before: ModelSummary, after: ModelSummary, f
   let changed = 0;
   const layers = new Set<string>();
   // Keyed by layer name, not index: fusion removes layers and shifts the indices.
-  const key = (w: ModelSummary["weights"][number]): string => `${w.layerPath.replace(/layers\[\d+\] /g, "")}/${w.field}`;
+  // The weights of a layer come together and share its path: it is stripped once per layer.
+  let lastPath = "";
+  let stripped = "";
+  const key = (w: ModelSummary["weights"][number]): string => {
+    if (w.layerPath !== lastPath) {
+      lastPath = w.layerPath;
+      stripped = w.layerPath.replace(/layers\[\d+\] /g, "");
+    }
+    return `${stripped}/${w.field}`;
+  };
   const previous = new Map(before.weights.map((w) => [key(w), w]));
   for (const w of after.weights) {
     const old = previous.get(key(w));
@@ -247,7 +265,11 @@ function formatChange(file: string, before: ModelSummary, after: ModelSummary, f
       layers.add(w.layerPath);
     }
   }
-  return `wrote ${escapeForTerminal(file)}: ${layers.size} layers (${changed} tensors) changed; weights ${formatBytes(before.totals.bytes)} -> ${formatBytes(after.totals.bytes)}; file ${formatBytes(fileBytes)}\n`;
+  // A newer version is a newer Core ML the model needs: said when it changed.
+  const version = before.specificationVersion === after.specificationVersion
+    ? ""
+    : `; specification version ${before.specificationVersion} -> ${after.specificationVersion}`;
+  return `wrote ${escapeForTerminal(file)}: ${layers.size} layers (${changed} tensors) changed; weights ${formatBytes(before.totals.bytes)} -> ${formatBytes(after.totals.bytes)}; file ${formatBytes(fileBytes)}${version}\n`;
 }
 
 

@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 import { float16BitsToFloat32Bits, float32BitsToFloat16Bits } from "./half-bits.js";
+import { jsDepthwiseConv2d } from "./js-depthwise.js";
+import { jsMatmul } from "./js-matmul.js";
 import { ROUNDING_SHIFT, type RunKernels } from "./run-kernels.js";
 
 /** Values decoded at a time where a reconstruction is compared run by run. */
@@ -99,6 +101,9 @@ export const jsKernels: RunKernels = {
   decodeHalves(halves, start, end, bits) {
     for (let k = start; k < end; k++) bits[k] = float16BitsToFloat32Bits(halves[k] as number);
   },
+
+  matmul: jsMatmul,
+  depthwiseConv2d: jsDepthwiseConv2d,
 };
 
 /**

@@ -10,6 +10,7 @@
 import { KERNELS_WASM } from "../gen/kernels_wasm.js";
 import { jsKernels } from "./js-kernels.js";
 import type { RunKernels, RunLayout } from "./run-kernels.js";
+import { wasmProducts, type ProductExports } from "./wasm-products.js";
 
 /** Values per block. */
 const BLOCK = 16_384;
@@ -40,13 +41,21 @@ interface KernelExports {
  * browser's limit for compiling on the main thread.
  */
 export function createWasmKernels(): RunKernels | undefined {
+  let module: WebAssembly.Module;
   let exports: KernelExports;
   try {
     const bytes = Uint8Array.from(atob(KERNELS_WASM), (c) => c.charCodeAt(0));
-    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as KernelExports;
+    module = new WebAssembly.Module(bytes);
+    exports = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
   } catch {
     return undefined;
   }
+  // The matrix product and the depthwise convolution run on a second instance,
+  // made on first use: its memory grows with the blocks it is given, where this
+  // one's stays at four pages.
+  let products: Pick<RunKernels, "matmul" | "depthwiseConv2d"> | undefined;
+  const productKernels = (): Pick<RunKernels, "matmul" | "depthwiseConv2d"> =>
+    (products ??= wasmProducts(new WebAssembly.Instance(module, {}).exports as unknown as ProductExports));
   // The memory never grows, so these views stay valid.
   const buffer = exports.memory.buffer;
   const f32 = new Float32Array(buffer);
@@ -196,6 +205,14 @@ export function createWasmKernels(): RunKernels | undefined {
         exports.decodeHalves(AREA_C, e - s, AREA_B);
         bits.set(u32.subarray(AREA_B / 4, AREA_B / 4 + e - s), s);
       }
+    },
+
+    matmul(product) {
+      productKernels().matmul(product);
+    },
+
+    depthwiseConv2d(conv) {
+      productKernels().depthwiseConv2d(conv);
     },
   };
 }

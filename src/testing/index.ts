@@ -1,8 +1,9 @@
 /**
  * `coreml-quantize/testing`: fast-check arbitraries of weights, layers, networks,
- * models and selector options, for property tests of custom lookup-table
- * functions and selector subclasses (and of this library). fast-check is an
- * optional peer dependency needed only by this entry point.
+ * models (and models the executor runs) and selector options, for property tests
+ * of custom lookup-table functions and selector subclasses (and of this
+ * library). fast-check is an optional peer dependency needed only by this entry
+ * point.
  *
  * @example
  * ```ts
@@ -24,6 +25,10 @@ export {
 export { layer, GENERATED_LAYER_KINDS, type GeneratedLayerKind, type LayerConstraints } from "./layer.js";
 export { network, type NetworkConstraints } from "./network.js";
 export { model, GENERATED_MODEL_KINDS, type GeneratedModelKind, type ModelConstraints } from "./model.js";
+export {
+  runnableNetworkModel, RUNNABLE_FOLLOWER_KINDS, RUNNABLE_PRODUCER_KINDS, type RunnableFollowerKind, type RunnableNetworkModelConstraints,
+  type RunnableProducerKind,
+} from "./runnable-network-model.js";
 export { advancedSelectorOptions, type AdvancedSelectorOptionsConstraints } from "./advanced-selector-options.js";
 export {
   matrixMultiplySelectorOptions, type MatrixMultiplySelectorOptionsConstraints,

@@ -1,8 +1,8 @@
 /**
  * Drives the CLI in-process: `run(argv, io)` with captured output.
  */
-import { parseCommand, UsageError } from "../../src/cli/args.js";
-import { run, type CliIo } from "../../src/cli/run.js";
+import { parseCommand, USAGE, UsageError } from "../../src/cli/args.js";
+import { EXIT, run, type CliIo } from "../../src/cli/run.js";
 
 /** What one CLI run produced. */
 export interface CliResult {
@@ -46,4 +46,20 @@ export function usageErrorOf(argv: readonly string[]): UsageError {
   }
   expect(caught).toBeInstanceOf(UsageError);
   return caught as UsageError;
+}
+
+/**
+ * Expects a refusal: exit 1, nothing on stdout, one line on stderr containing
+ * every one of `parts`.
+ */
+export function expectOneLine(r: CliResult, ...parts: string[]): void {
+  expect({ code: r.code, stdout: r.stdout }).toEqual({ code: EXIT.failure, stdout: "" });
+  expect(r.stderr).toMatch(/^coreml-quantize: \S[^\n]*\n$/);
+  for (const p of parts) expect(r.stderr).toContain(p);
+}
+
+/** Expects a usage error: exit 2, nothing on stdout, `message` then the usage text on stderr. */
+export function expectUsage(r: CliResult, message: string): void {
+  expect({ code: r.code, stdout: r.stdout }).toEqual({ code: EXIT.usage, stdout: "" });
+  expect(r.stderr).toBe(`coreml-quantize: ${message}\n\n${USAGE}`);
 }

@@ -266,7 +266,7 @@ const newWeights = (n: number, first = 42): WeightParams => {
 const INPUTS = goldenInputs();
 
 test("the golden inputs are all here", () => {
-  expect(INPUTS).toHaveLength(15);
+  expect(INPUTS).toHaveLength(17);
 });
 
 describe.each(INPUTS)("golden input %s", (name) => {
