@@ -184,8 +184,11 @@ function dictionaryAccumulator(name: string): OutputAccumulator {
       const top = descending(p)[0];
       const order = descending(q);
       const rank = top === undefined ? 0 : order.indexOf(top);
-      if (rank >= 0 && rank < topK) topKAgreed++;
-      if (rank === 0) top1Agreed++;
+      // An empty dictionary (a k-NN stage with no samples yet) has no top class: it
+      // agrees with another empty one, where k would be 0 and nothing could count.
+      const agreed = top === undefined ? q.size === 0 : rank >= 0 && rank < topK;
+      if (agreed) topKAgreed++;
+      if (top === undefined ? q.size === 0 : rank === 0) top1Agreed++;
       perSample.push({ rank: rank < 0 ? order.length : rank, maxAbsError });
     },
     result: () => {

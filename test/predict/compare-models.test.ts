@@ -4,6 +4,9 @@
  * labels and dictionaries on hand-made classifiers; the floor rule; the per-layer
  * table finding a layer damaged by hand; fusion; the text and JSON forms.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { decodeModel } from "../../src/codec/decode-model.js";
 import type { Model, NeuralNetworkLayer } from "../../src/codec/model-types.js";
 import { ArrayFeatureType_ArrayDataType } from "../../src/gen/FeatureTypes_pb.js";
 import { quantizeWeights } from "../../src/quantize-weights.js";
@@ -532,5 +535,20 @@ describe("refusals", () => {
       message = (error as Error).message;
     }
     expect(message).not.toMatch(/cannot be compared/);
+  });
+});
+
+describe("empty probability dictionaries (a k-NN stage with no samples yet)", () => {
+  test("two empty dictionaries agree: 100% top-k and top-1, not 0% of top-0", () => {
+    // Arrange: Apple's updatable drawing classifier, whose k-NN index ships empty
+    const bytes = readFileSync(join(__dirname, "..", "fixtures", "golden", "models", "real_updatable_drawing_pipeline_nn_knn.mlmodel"));
+    const model = decodeModel(new Uint8Array(bytes));
+
+    // Act
+    const result = compareModels(model, model, randomInputs(model, 2, 3), { perLayer: false });
+
+    // Assert
+    const dictionary = result.outputs.find((o) => o.kind === "dictionary");
+    expect(dictionary).toMatchObject({ kind: "dictionary", agreement: 1, top1Agreement: 1 });
   });
 });
