@@ -10,8 +10,8 @@
  *
  * - `invalid-protobuf`: the bytes are not a well-formed Core ML model (truncated,
  *   an impossible tag, lengths beyond the buffer, too deeply nested, a repeated
- *   field of structure beyond `MAX_REPEATED_SCALARS`), or what was given as bytes
- *   is not bytes.
+ *   field of structure beyond `MAX_REPEATED_SCALARS`, more messages than
+ *   `MAX_MESSAGES`), or what was given as bytes is not bytes.
  * - `invalid-weights`: a WeightParams is inconsistent (value count does not match
  *   the layer's declared shape, two storages at once, a payload of the wrong size,
  *   int8 values without exactly one scale) or, in a model object built by hand, has

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { decodeModel, MAX_NESTING_DEPTH, type ModelBytes, type DecodeOptions } from "./codec/decode-model.js";
-export { MAX_REPEATED_SCALARS } from "./codec/check-framing.js";
+export { MAX_MESSAGES, MAX_REPEATED_SCALARS } from "./codec/check-framing.js";
 export { encodeModel, encodeModelChunks, type EncodedChunks } from "./codec/encode-model.js";
 export { packIndices, unpackIndices, packedByteLength } from "./codec/bit-pack.js";
 export { encodeFloat16, encodeFloat16WithPeak, decodeFloat16, float16Halves, FLOAT16_MAX } from "./codec/float16.js";

@@ -11,7 +11,8 @@
  *   2^29 - 1, wire types 6 and 7, and groups (wire types 3 and 4: Core ML's schema
  *   is proto3, which has none);
  * - a repeated scalar field describing structure (shapes, sizes, strides, axes,
- *   blob names) with more than {@link MAX_REPEATED_SCALARS} entries in one message.
+ *   blob names) with more than {@link MAX_REPEATED_SCALARS} entries in one message;
+ * - more than {@link MAX_MESSAGES} messages in all.
  *
  * Records of message type are entered; weight payloads and other scalars are
  * stepped over by their length, so the pass costs a few operations per field, not
@@ -47,6 +48,15 @@ const MAX_FIELD_NUMBER = 2 ** 29 - 1;
  * about 40 bytes).
  */
 export const MAX_REPEATED_SCALARS = 1 << 16;
+
+/**
+ * Messages (and map entries) accepted in one model. Each decoded message costs some
+ * 300 bytes of JavaScript heap, however few bytes it takes in the file (an empty
+ * layer: 2 bytes, 291 in memory), so 8M of them are about 2.5 GB, over half of V8's
+ * default heap of ~4 GB: past that, a hostile file of empty layers would crash V8
+ * rather than be refused. A model of a million layers holds about 3M.
+ */
+export const MAX_MESSAGES = 1 << 23;
 
 /**
  * Message types whose repeated scalar field is data of any length (class labels,
@@ -111,13 +121,14 @@ interface Frame {
  *   the spare field occurred, a tag took more than a byte or there were more than
  *   `limit` records
  * @throws {@link QuantizeError} `invalid-protobuf` naming the offset and what is
- *   wrong: a length beyond the buffer, an impossible tag, or a repeated scalar
+ *   wrong: a length beyond the buffer, an impossible tag, a repeated scalar
  *   field with more than {@link MAX_REPEATED_SCALARS} entries (naming the message
- *   type and the field)
+ *   type and the field), more than {@link MAX_MESSAGES} messages
  */
 export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: number, watch?: FieldWatch): number[] | undefined {
   let watched: number[] | undefined = watch === undefined ? undefined : [];
   const stack: Frame[] = [messageFrame(root, bytes.length)];
+  let messages = 1;
   let pos = 0;
   const varint = (): number => {
     let value = 0;
@@ -166,10 +177,15 @@ export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: num
             `not a valid Core ML model: a record at offset ${start} declares ${length} bytes, but only ${top.end - pos} remain`);
         }
         const child = top.desc === undefined ? (number === 2 ? top.mapValue : undefined) : childOf(field);
+        const entries = field?.fieldKind === "map" && field.mapKind === "message" ? field.message : undefined;
+        if ((child !== undefined || entries !== undefined) && stack.length < maxDepth && ++messages > MAX_MESSAGES) {
+          throw new QuantizeError("invalid-protobuf",
+            `the model holds more than ${MAX_MESSAGES} messages (the record at offset ${tagAt} is one more); at most ${MAX_MESSAGES} are decoded (MAX_MESSAGES): each costs some 300 bytes of memory`);
+        }
         if (child !== undefined && stack.length < maxDepth) {
           stack.push(messageFrame(child, pos + length));
-        } else if (field?.fieldKind === "map" && field.mapKind === "message" && stack.length < maxDepth) {
-          stack.push({ desc: undefined, fields: NO_FIELDS, mapValue: field.message, end: pos + length, counts: undefined });
+        } else if (entries !== undefined && stack.length < maxDepth) {
+          stack.push({ desc: undefined, fields: NO_FIELDS, mapValue: entries, end: pos + length, counts: undefined });
         } else {
           if (field !== undefined && isCapped(field)) count(top, field, packedEntries(field, bytes, pos, pos + length), tagAt);
           pos += length;

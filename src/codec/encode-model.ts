@@ -107,9 +107,9 @@ type FieldWriter = (writer: ChunkWriter, message: MessageObject) => void;
 /** How a message type is written: compiled once per type. */
 interface MessagePlan {
   /** Fields outside oneofs, in field-number order. */
-  readonly fields: readonly { readonly number: number; readonly write: FieldWriter }[];
+  readonly fields: readonly PlannedField[];
   /** Each oneof: its name, and a writer for each case. */
-  readonly oneofs: readonly { readonly name: string; readonly cases: ReadonlyMap<string, { readonly number: number; readonly write: FieldWriter }> }[];
+  readonly oneofs: readonly { readonly name: string; readonly cases: ReadonlyMap<string, PlannedField> }[];
 }
 
 const plans = new Map<DescMessage, MessagePlan>();
@@ -130,23 +130,40 @@ function planOf(desc: DescMessage): MessagePlan {
   return plan;
 }
 
+type PlannedField = { readonly number: number; readonly write: FieldWriter };
+
 /** Writes a message's fields (not its own tag or length): set fields in number order, then unknown fields. */
 function writeFields(writer: ChunkWriter, desc: DescMessage, message: MessageObject): void {
   const { fields, oneofs } = planOf(desc);
-  // The set case of each oneof, merged into the other fields by number (a message has one oneof or none, mostly).
-  let set: { readonly number: number; readonly write: FieldWriter }[] | undefined;
+  // The set case of each oneof is merged into the other fields by number. A message
+  // has one oneof or none, mostly: that case needs no list (this runs for every message).
+  let single: PlannedField | undefined;
+  let several: PlannedField[] | undefined;
   for (const oneof of oneofs) {
     const value = message[oneof.name] as OneofValue | undefined;
     const field = value?.case === undefined ? undefined : oneof.cases.get(value.case);
-    if (field !== undefined) (set ??= []).push(field);
+    if (field === undefined) continue;
+    if (single === undefined) single = field;
+    else (several ??= [single]).push(field);
   }
-  if (set !== undefined && set.length > 1) set.sort((a, b) => a.number - b.number);
-  let next = 0;
-  for (const field of fields) {
-    while (set !== undefined && next < set.length && (set[next] as { number: number }).number < field.number) set[next++]?.write(writer, message);
-    field.write(writer, message);
+  if (several === undefined) {
+    for (const field of fields) {
+      if (single !== undefined && single.number < field.number) {
+        single.write(writer, message);
+        single = undefined;
+      }
+      field.write(writer, message);
+    }
+    single?.write(writer, message);
+  } else {
+    several.sort((a, b) => a.number - b.number);
+    let next = 0;
+    for (const field of fields) {
+      for (; next < several.length && (several[next] as PlannedField).number < field.number; next++) (several[next] as PlannedField).write(writer, message);
+      field.write(writer, message);
+    }
+    for (; next < several.length; next++) (several[next] as PlannedField).write(writer, message);
   }
-  while (set !== undefined && next < set.length) set[next++]?.write(writer, message);
   const unknown = message["$unknown"] as readonly UnknownField[] | undefined;
   if (unknown !== undefined) {
     for (const { no, wireType, data } of unknown) {

@@ -10,8 +10,9 @@
  * the format's 1e-5, a scale without a bias scales the layer's bias too, and a
  * blob read outside the network ({@link FuseOptions}) is never fused away.
  *
- * Producers and consumers are indexed by blob name once per pass, so a pass is
- * linear in the number of layers (the reference rebuilds its graph per fusion).
+ * Producers and consumers are indexed by blob name once and kept current as
+ * layers are absorbed, so fusion is linear in the number of layers (the reference
+ * rebuilds its graph per fusion and starts over).
  *
  * @packageDocumentation
  */

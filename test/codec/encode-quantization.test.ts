@@ -9,7 +9,9 @@ import fc from "fast-check";
 import { encodeMessage, encodeModel } from "../../src/codec/encode-model.js";
 import { isQuantizeError } from "../../src/errors.js";
 import { ModelSchema, ModelDescriptionSchema, MetadataSchema } from "../../src/gen/Model_pb.js";
-import { Int64ToDoubleMapSchema, Int64ToStringMapSchema, StringToDoubleMapSchema } from "../../src/gen/DataStructures_pb.js";
+import { ArrayFeatureType_ShapeRangeSchema, ArrayFeatureTypeSchema, SizeRangeSchema } from "../../src/gen/FeatureTypes_pb.js";
+import { CoefficientsSchema, DenseSupportVectorsSchema, DenseVectorSchema, SupportVectorClassifierSchema } from "../../src/gen/SVM_pb.js";
+import { Int64ToDoubleMapSchema, Int64ToStringMapSchema, Int64VectorSchema, StringToDoubleMapSchema } from "../../src/gen/DataStructures_pb.js";
 import { TensorValueSchema, TensorValue_RepeatedLongIntsSchema, TensorValue_RepeatedStringsSchema } from "../../src/gen/MIL_pb.js";
 import {
   ConvolutionLayerParamsSchema,
@@ -80,6 +82,19 @@ test("every scalar type, negative and large integers, strings beyond ASCII, maps
     [Int64ToStringMapSchema, create(Int64ToStringMapSchema, { map: { "-5": "minus five", "9223372036854775807": "max", "0": "" } })],
     [Int64ToDoubleMapSchema, create(Int64ToDoubleMapSchema, { map: { "1": -0, "2": Number.NaN, "3": -Infinity } })],
     [StringToDoubleMapSchema, create(StringToDoubleMapSchema, { map: { one: 1.5e300, two: 5e-324 } })],
+    // Two oneofs set at once, the second a zero value (a set case is written whatever its value).
+    [ArrayFeatureTypeSchema, create(ArrayFeatureTypeSchema, {
+      shape: [3n, 224n], dataType: 65568,
+      ShapeFlexibility: { case: "shapeRange", value: create(ArrayFeatureType_ShapeRangeSchema, { sizeRanges: [create(SizeRangeSchema, { lowerBound: 1n, upperBound: -1n })] }) },
+      defaultOptionalValue: { case: "intDefaultValue", value: 0 },
+    })],
+    // Two oneofs, one numbered between other fields (3-4 between 2 and 5), one after them all.
+    [SupportVectorClassifierSchema, create(SupportVectorClassifierSchema, {
+      numberOfSupportVectorsPerClass: [1, 2],
+      supportVectors: { case: "denseSupportVectors", value: create(DenseSupportVectorsSchema, { vectors: [create(DenseVectorSchema, { values: [0.5, -1] })] }) },
+      coefficients: [create(CoefficientsSchema, { alpha: [1, -1] })], rho: [0.25], probA: [1], probB: [-1],
+      ClassLabels: { case: "int64ClassLabels", value: create(Int64VectorSchema, { vector: [7n, -7n] }) },
+    })],
     [TensorValueSchema, create(TensorValueSchema, { value: { case: "longInts", value: create(TensorValue_RepeatedLongIntsSchema, { values: [-1n, 1n] }) } })],
     [TensorValueSchema, create(TensorValueSchema, { value: { case: "strings", value: create(TensorValue_RepeatedStringsSchema, { values: ["", "a", "ü"] }) } })],
   ] as const;

@@ -5,7 +5,7 @@
  * many layers goes through every step, checked here by what the steps produce,
  * never by the clock (timing is bench/run.mjs's).
  */
-import { MAX_REPEATED_SCALARS } from "../../src/codec/check-framing.js";
+import { MAX_MESSAGES, MAX_REPEATED_SCALARS } from "../../src/codec/check-framing.js";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import { encodeModel, encodeModelChunks } from "../../src/codec/encode-model.js";
 import type { Model } from "../../src/codec/model-types.js";
@@ -213,6 +213,26 @@ describe(`repeated scalar fields of structure have at most MAX_REPEATED_SCALARS 
     const layer = weights.Type.case === "neuralNetwork" ? weights.Type.value.layers[0] : undefined;
     expect(layer?.layer.case === "innerProduct" ? layer.layer.value.weights?.floatValue.length : -1).toBe(over);
     expect(regressor.Type.case === "glmRegressor" ? regressor.Type.value.weights[0]?.value.length : -1).toBe(over);
+  });
+});
+
+describe(`a model of more than MAX_MESSAGES (${MAX_MESSAGES}) messages is refused before any is decoded`, () => {
+  test("a network of empty layers, 2 bytes each in the file and some 300 in memory", () => {
+    // Arrange: the model, its network and MAX_MESSAGES - 1 empty layers (the reported
+    // crash: a 60 MB file of them ran V8 out of its 4 GB heap)
+    const layerTag = tag(F.network.layers, WIRE.lengthDelimited)[0] as number; // one byte, then the length 0
+    const layers = new Uint8Array(2 * (MAX_MESSAGES - 1));
+    for (let i = 0; i < layers.length; i += 2) layers[i] = layerTag;
+    const bytes = concat(SPEC_VERSION, tag(F.model.neuralNetwork, WIRE.lengthDelimited), varint(layers.length), layers);
+
+    // Act
+    const error = refusal(bytes);
+
+    // Assert: the last layer's record is the one too many
+    expect({ code: error.code, message: error.message }).toEqual({
+      code: "invalid-protobuf",
+      message: `the model holds more than ${MAX_MESSAGES} messages (the record at offset ${bytes.length - 2} is one more); at most ${MAX_MESSAGES} are decoded (MAX_MESSAGES): each costs some 300 bytes of memory`,
+    });
   });
 });
 
