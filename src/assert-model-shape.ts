@@ -9,6 +9,7 @@ import { ScalarType, type DescField, type DescMessage, type DescOneof } from "@b
 import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt/google/protobuf/descriptor_pb.js";
 import { MAX_NESTING_DEPTH } from "./codec/decode-model.js";
 import type { Model } from "./codec/model-types.js";
+import { isShapeChecked, markShapeChecked } from "./codec/shape-checked.js";
 import { describeThrown, describeValue } from "./describe-value.js";
 import { QuantizeError } from "./errors.js";
 import { ModelSchema } from "./gen/Model_pb.js";
@@ -30,11 +31,13 @@ import { NeuralNetworkLayerSchema, WeightParamsSchema } from "./gen/NeuralNetwor
  *   found and its type, and where (`invalid-weights` inside a WeightParams)
  */
 export function assertModelShape(model: unknown): asserts model is Model {
+  if (isShapeChecked(model)) return;
   if (typeof model !== "object" || model === null || Array.isArray(model)) {
     throw new QuantizeError("unsupported-model", `expected a Core ML model object (as decodeModel returns), got ${describeValue(model)}`);
   }
   try {
     checkMessage(model as Fields, ModelSchema, ROOT, { onPath: new Set(), checked: new Map() });
+    markShapeChecked(model);
   } catch (error) {
     if (error instanceof QuantizeError) throw error;
     // A getter or proxy trap on the object threw while we read it.

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { assertModelShape } from "./assert-model-shape.js";
+import { markShapeChecked } from "./codec/shape-checked.js";
 import { AUTO_MODES, type AutoMode } from "./auto-bits.js";
 import {
   arrayHint, guardCallback, isBoolean, isFunction, readOptions, runCallerCode, type OptionRule, type OptionRules,
@@ -231,6 +232,11 @@ interface Transform {
 const NOTHING_KEPT: ReadonlySet<string> = new Set();
 
 function transformModel(model: Model, given: Transform): Model {
+  // Built from a checked model by this library: its shape need not be checked again.
+  return markShapeChecked(transformModelOnce(model, given));
+}
+
+function transformModelOnce(model: Model, given: Transform): Model {
   // Validate before working: a tensor inconsistent with its layer is refused, never passed on.
   if (given.validated !== true) validateWeights(model);
   // The caller's code runs wrapped: what it throws is reported as theirs, with where.

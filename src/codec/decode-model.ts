@@ -2,6 +2,7 @@ import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
 import { concatUint8Arrays } from "typed-array-utils";
 import { describeValue } from "../describe-value.js";
 import { QuantizeError } from "../errors.js";
+import { markShapeChecked } from "./shape-checked.js";
 import { checkFraming } from "./check-framing.js";
 import { float32FromBytes } from "./float32-bytes.js";
 import { mapWeightParams } from "./map-weight-params.js";
@@ -82,11 +83,11 @@ export function decodeModel(bytes: ModelBytes, options: DecodeOptions = {}): Mod
     throw new QuantizeError("invalid-protobuf", `not a valid Core ML model: ${messageOf(cause)}`, { cause });
   }
   // The messages are fresh: assembling floatValue in place is safe.
-  return mapWeightParams(decoded, (weightParams) => {
+  return markShapeChecked(mapWeightParams(decoded, (weightParams) => {
     const target = weightParams as { floatValue?: Float32Array; $unknown?: UnknownField[] };
     target.floatValue = takeFloatValue(target, floatField, reuseInput);
     return weightParams;
-  }) as unknown as Model;
+  }) as unknown as Model);
 }
 
 /**

@@ -406,7 +406,9 @@ describe("a model that contains itself is refused, not walked until the stack ov
     if (branch.layer.case !== "branch" || branch.layer.value.ifBranch === undefined) throw new Error("no branch");
     branch.layer.value.ifBranch.layers = [branch];
     if (both) branch.layer.value.elseBranch = branch.layer.value.ifBranch;
-    return model;
+    // A new root object, as a caller builds one by hand: decodeModel's own results
+    // are trusted to have the schema's shape (see src/codec/shape-checked.ts).
+    return { ...model };
   }
 
   test.each([["ifBranch", false], ["ifBranch and elseBranch", true]])("a branch whose %s holds the branch", (_name, both) => {
@@ -418,6 +420,23 @@ describe("a model that contains itself is refused, not walked until the stack ov
 
     // Assert
     for (const error of errors) expectRefusal(error, "unsupported-model", "contains itself (a cycle)", "ifBranch");
+  });
+
+  test("a decoded model changed in place to contain itself: refused by the walk's depth limit, in one short line", () => {
+    // Arrange: the decoder's result, trusted without a second shape check, then changed by hand
+    const model = decodeModel(nestedBranches(1));
+    const branch = firstLayer(model);
+    if (branch.layer.case !== "branch" || branch.layer.value.ifBranch === undefined) throw new Error("no branch");
+    branch.layer.value.ifBranch.layers = [branch];
+
+    // Act
+    const errors = [thrownBy(() => quantizeWeights(model, { nbits: 8 })), thrownBy(() => dequantizeWeights(model)), thrownBy(() => validateWeights(model))];
+
+    // Assert
+    for (const error of errors) {
+      expectRefusal(error, "unsupported-model", "does a network contain itself?");
+      expect((error as Error).message.length).toBeLessThan(400);
+    }
   });
 
   test("the walker's own depth limit (allLayers on an unchecked model)", () => {
