@@ -25,6 +25,16 @@ export type TensorChoice =
   | { readonly storage: "float16"; readonly snrDb: number }
   | { readonly storage: "float32"; readonly snrDb: number };
 
+/** Which storages {@link chooseTensorStorage} may pick besides n-bit and float32. */
+export interface TensorChoices {
+  /**
+   * Half precision may compete. False for an updatable model's weights: they must
+   * stay float32 to be trained (as `nbits: 16` refuses such a model).
+   * @defaultValue true
+   */
+  readonly allowHalfPrecision?: boolean;
+}
+
 /**
  * The smallest storage that keeps `targetSnrDb`: every bit width 1..8 with each
  * allowed mode, half precision (if every value fits), and float32 (exact) compete,
@@ -36,12 +46,14 @@ export type TensorChoice =
  * larger than any uniform bit width (or half precision) that meets the target on
  * this tensor. SNR is `+Infinity` for an exact reconstruction. Deterministic. A
  * candidate whose parameters float32 cannot hold (a 1-bit step over ±3.4e38) is
- * not a choice; the others still compete.
+ * not a choice; the others still compete. Weights that must stay trainable
+ * (`allowHalfPrecision: false`) never get half precision: n-bit or float32.
  *
  * @param values - the tensor (after fusion), finite
  * @param context - shape, axis and path of the tensor
  * @param targetSnrDb - the quality to reach, in dB
  * @param modes - the modes to try at each width, in order of preference
+ * @param choices - which storages may compete besides n-bit and float32
  * @returns the choice, with the quantized tensor for n-bit choices
  * @throws {@link QuantizeError} `invalid-option` for a target that is not a number
  *   (or NaN) or modes that are not a non-empty array of `AUTO_MODES`;
@@ -52,6 +64,7 @@ export function chooseTensorStorage(
   context: Omit<TensorContext, "nbits" | "lutFunction">,
   targetSnrDb: number,
   modes: readonly AutoMode[],
+  choices: TensorChoices = {},
 ): TensorChoice {
   if (typeof targetSnrDb !== "number" || Number.isNaN(targetSnrDb)) {
     throw new QuantizeError("invalid-option", `targetSnrDb must be a number of dB, got ${describeValue(targetSnrDb)}`, { path: context.path });
@@ -70,7 +83,7 @@ export function chooseTensorStorage(
       && choice.nbits === current.nbits && choice.snrDb > current.snrDb;
     if (bytes < best.bytes || sameWidthBetter) best = { choice, bytes };
   };
-  const half = halfPrecision(values, targetSnrDb);
+  const half = choices.allowHalfPrecision === false ? undefined : halfPrecision(values, targetSnrDb);
   for (let nbits = 1; nbits <= 8; nbits++) {
     // The indices alone take this much: once that is no smaller than the best, wider cannot win.
     if (Math.ceil((values.length * nbits) / 8) >= Math.min(best.bytes, half === undefined ? Infinity : 2 * values.length)) break;

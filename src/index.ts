@@ -20,7 +20,7 @@ export { QuantizeError, isQuantizeError, type ErrorCode, type QuantizeErrorOptio
 export {
   quantizeWeights, dequantizeWeights, activateInt8Int8MatrixMultiplications,
   type QuantizeOptions, type DequantizeOptions, type Int8MatmulOptions, type QuantizationMode, type Progress,
-  type TensorDecision, type Float16Overflow,
+  type TensorDecision, type TensorLeft, type Float16Overflow,
 } from "./quantize-weights.js";
 export {
   QuantizedLayerSelector, AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector, QUANTIZABLE_LAYER_TYPES,
@@ -39,7 +39,7 @@ export {
 export { tensorError, linearTensorError, float16TensorError, decodedTensorError, type TensorError } from "./report/tensor-error.js";
 export { formatReport, reportJson } from "./report/format-report.js";
 export type { FuseMatching } from "./report/pair-layers.js";
-export { chooseTensorStorage, type AutoMode, type TensorChoice } from "./auto-bits.js";
+export { chooseTensorStorage, type AutoMode, type TensorChoice, type TensorChoices } from "./auto-bits.js";
 export {
   prepareModel, predict, parseNpy, encodeNpy, compareModels, formatComparison, comparisonJson, randomInputs, LAYER_IMPLS,
   COREMLTOOLS_NOISE_FLOOR, MEANINGFUL_CEILING_DB, MAX_SEQUENCE_LENGTH,

@@ -18,7 +18,7 @@ import type { LutFunction } from "./quantizer/custom-lut.js";
 import type { TensorMode } from "./quantize-tensor.js";
 import {
   FLOAT16_OVERFLOWS, runTensorInline, toAutoStorage, toFloat32, toHalfPrecision, toInt8, toNbits,
-  type Float16Overflow, type TensorDecision, type TensorPlan, type TensorRunner,
+  type Float16Overflow, type TensorDecision, type TensorLeft, type TensorPlan, type TensorRunner,
 } from "./tensor-plans.js";
 import { assertHasNetwork, validateWeights } from "./validate-model.js";
 import {
@@ -29,7 +29,7 @@ import { layerWeightsOf } from "./walker/layer-table.js";
 import { isNetworkModel, layerPath, pipelineModels, mapNetworkModels, nestedNetworks, withNestedNetwork } from "./walker/networks.js";
 import { layerWeights, withLayerWeight, type WeightRef } from "./walker/weights.js";
 
-export type { Float16Overflow, TensorDecision, TensorRunner } from "./tensor-plans.js";
+export type { Float16Overflow, TensorDecision, TensorLeft, TensorRunner } from "./tensor-plans.js";
 
 /** How weights are quantized. `kmeans` is accepted as an alias of `kmeans_lut`. */
 export type QuantizationMode = TensorMode | "dequantization";
@@ -49,7 +49,8 @@ export interface QuantizeOptions {
   /**
    * Bits per weight: 16 for half precision, 1..8, or `"auto"`: per tensor, the
    * fewest bits (trying each of `modes`) whose SNR reaches `targetSnrDb`, else half
-   * precision if that reaches it, else float32.
+   * precision if that reaches it, else float32. Never half precision for an
+   * updatable model's weights (they stay float32 to be trained).
    */
   readonly nbits: number | "auto";
   /** With `nbits: "auto"`: the quality each tensor must keep, in dB. @defaultValue 40 */
@@ -66,6 +67,12 @@ export interface QuantizeOptions {
   readonly float16Overflow?: Float16Overflow;
   /** Called once per tensor changed, with how it is stored now. @defaultValue none */
   readonly onTensor?: (decision: TensorDecision) => void;
+  /**
+   * Called once per selected tensor left as it is because it is stored already in
+   * a form this pass does not start from (n-bit, int8, or half precision at 16
+   * bits), with why. @defaultValue none
+   */
+  readonly onTensorLeft?: (left: TensorLeft) => void;
   /** @defaultValue "linear" (ignored when nbits is 16) */
   readonly mode?: QuantizationMode | "kmeans";
   /** Which layers to change. @defaultValue a {@link QuantizedLayerSelector} */
@@ -113,6 +120,7 @@ export const QUANTIZE_OPTION_RULES: OptionRules<QuantizeOptions> = {
   },
   float16Overflow: { expected: `one of ${FLOAT16_OVERFLOWS.join(", ")}`, accepts: (v) => FLOAT16_OVERFLOWS.includes(v as string) },
   onTensor: CALLBACK,
+  onTensorLeft: CALLBACK,
   lutFunction: CALLBACK,
   fuse: { expected: "true or false", accepts: isBoolean },
   ...PROGRESS_RULES,
@@ -161,11 +169,14 @@ export function quantizeWeightsWith(model: Model, given: QuantizeOptions, run: T
   const { nbits } = options;
   const overflow = options.float16Overflow ?? "error";
   const onTensor = guardCallback(options.onTensor, "onTensor", (decision) => decision.path);
+  const onLeft = guardCallback(options.onTensorLeft, "onTensorLeft", (left) => left.path);
   if (nbits === "auto") {
     assertHasNetwork(model);
     return transformModel(model, {
       selector: options.selector ?? new QuantizedLayerSelector(),
-      plan: toAutoStorage({ targetSnrDb: options.targetSnrDb ?? 40, modes: options.modes ?? ["linear", "kmeans_lut"] }, onTensor),
+      plan: toAutoStorage({
+        targetSnrDb: options.targetSnrDb ?? 40, modes: options.modes ?? ["linear", "kmeans_lut"], updatable: model.isUpdatable === true,
+      }, onTensor, onLeft),
       fuse: options.fuse !== false,
       specificationVersion: 3,
       onProgress: options.onProgress,
@@ -181,7 +192,9 @@ export function quantizeWeightsWith(model: Model, given: QuantizeOptions, run: T
   if (nbits === 16 && model.isUpdatable) {
     throw new QuantizeError("invalid-option", "an updatable model cannot be converted to half precision (its weights must stay float32 to be trained)");
   }
-  const plan: TensorPlan = nbits === 16 ? toHalfPrecision(overflow, onTensor) : toNbits(mode as TensorMode, nbits, options.lutFunction, run, onTensor);
+  const plan: TensorPlan = nbits === 16
+    ? toHalfPrecision(overflow, onTensor, onLeft)
+    : toNbits(mode as TensorMode, nbits, options.lutFunction, run, onTensor, onLeft);
   return transformModel(model, {
     selector: options.selector ?? new QuantizedLayerSelector(),
     plan,

@@ -8,7 +8,7 @@
 import { chooseTensorStorage, type AutoMode } from "./auto-bits.js";
 import { encodeFloat16WithPeak, FLOAT16_MAX } from "./codec/float16.js";
 import type { WeightParams } from "./codec/model-types.js";
-import { readWeights, weightStorage, withFloat16, withFloat16Bytes, withFloat32, withInt8, withLinear, withLut } from "./codec/weight-storage.js";
+import { readWeights, weightStorage, type WeightStorage, withFloat16, withFloat16Bytes, withFloat32, withInt8, withLinear, withLut } from "./codec/weight-storage.js";
 import { QuantizeError } from "./errors.js";
 import { TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult } from "./quantize-tensor.js";
 import type { LutFunction } from "./quantizer/custom-lut.js";
@@ -32,6 +32,45 @@ export interface TensorDecision {
   readonly overflow?: "kept-float32" | "clamped";
 }
 
+/**
+ * A selected tensor that a quantizing pass leaves as it is because it is stored in
+ * a form the pass does not start from, reported through
+ * {@link QuantizeOptions.onTensorLeft}.
+ */
+export interface TensorLeft {
+  /** The tensor, e.g. `model/neuralNetwork/layers[0] "fc"/weights`. */
+  readonly path: string;
+  /** How it is stored, unchanged. */
+  readonly storage: "linear" | "lut" | "int8" | "float16";
+  /** Bits per weight for `linear` and `lut` storage. */
+  readonly nbits?: number;
+  /** Why, in words, e.g. `already 8-bit linear; dequantize first to requantize`. */
+  readonly reason: string;
+}
+
+/** Receives each {@link TensorLeft}. */
+export type OnTensorLeft = ((left: TensorLeft) => void) | undefined;
+
+/** Reports a selected tensor left in `storage` (empty ones have nothing to leave). */
+function reportLeft(storage: WeightStorage, path: string, onLeft: OnTensorLeft): void {
+  if (onLeft === undefined) return;
+  switch (storage.kind) {
+    case "linear":
+    case "lut":
+      onLeft({ path, storage: storage.kind, nbits: storage.nbits, reason: `already ${storage.nbits}-bit ${storage.kind === "lut" ? "lookup table" : "linear"}; dequantize first to requantize` });
+      return;
+    case "int8":
+      onLeft({ path, storage: "int8", reason: "already int8, for int8 matrix multiplication" });
+      return;
+    case "float16":
+      onLeft({ path, storage: "float16", reason: "already half precision" });
+      return;
+    case "float32":
+    case "empty":
+      return;
+  }
+}
+
 /** What to do with values beyond the half-precision range at `nbits: 16`. */
 export type Float16Overflow = "error" | "keep-float32" | "clamp";
 
@@ -45,9 +84,13 @@ export type TensorPlan = (weightParams: WeightParams, ref: WeightRef, path: stri
 export const FLOAT16_OVERFLOWS: readonly string[] = ["error", "keep-float32", "clamp"];
 
 /** float32 -> half precision; other storages are left alone. */
-export function toHalfPrecision(overflow: Float16Overflow, onTensor: OnTensor): TensorPlan {
+export function toHalfPrecision(overflow: Float16Overflow, onTensor: OnTensor, onLeft?: OnTensorLeft): TensorPlan {
   return (weightParams, ref, path) => {
-    if (weightStorage(weightParams, path).kind !== "float32") return weightParams;
+    const storage = weightStorage(weightParams, path);
+    if (storage.kind !== "float32") {
+      reportLeft(storage, path, onLeft);
+      return weightParams;
+    }
     let values = weightParams.floatValue;
     assertDeclaredCount(values.length, ref.shape, path);
     // Encode first: the same pass finds the largest magnitude. NaN makes it NaN, and
@@ -77,15 +120,24 @@ export function toHalfPrecision(overflow: Float16Overflow, onTensor: OnTensor): 
   };
 }
 
-/** nbits "auto": each tensor gets the storage {@link chooseTensorStorage} picks. */
-export function toAutoStorage(auto: { targetSnrDb: number; modes: readonly AutoMode[] }, onTensor: OnTensor): TensorPlan {
+/**
+ * nbits "auto": each tensor gets the storage {@link chooseTensorStorage} picks.
+ * Never half precision for an updatable model (`auto.updatable`) or weights
+ * marked updatable: they stay trainable, n-bit or float32, as at `nbits` 1..8.
+ */
+export function toAutoStorage(auto: { targetSnrDb: number; modes: readonly AutoMode[]; updatable: boolean }, onTensor: OnTensor, onLeft?: OnTensorLeft): TensorPlan {
   return (weightParams, ref, path) => {
-    const kind = weightStorage(weightParams, path).kind;
-    if (kind !== "float32" && kind !== "float16") return weightParams;
+    const storage = weightStorage(weightParams, path);
+    const kind = storage.kind;
+    if (kind !== "float32" && kind !== "float16") {
+      reportLeft(storage, path, onLeft);
+      return weightParams;
+    }
     const values = readWeights(weightParams, ref.shape, ref.axis, path);
     assertDeclaredCount(values.length, ref.shape, path);
     assertFiniteValues(values, path);
-    const choice = chooseTensorStorage(values, { shape: ref.shape, axis: ref.axis, path }, auto.targetSnrDb, auto.modes);
+    const allowHalfPrecision = !auto.updatable && !weightParams.isUpdatable;
+    const choice = chooseTensorStorage(values, { shape: ref.shape, axis: ref.axis, path }, auto.targetSnrDb, auto.modes, { allowHalfPrecision });
     switch (choice.storage) {
       case "n-bit":
         onTensor?.({ path, storage: choice.result.kind, nbits: choice.nbits, mode: choice.mode, snrDb: choice.snrDb });
@@ -115,11 +167,17 @@ export function assertFiniteValues(values: Float32Array, path: string): void {
 }
 
 /** float32 or float16 -> n-bit storage in `mode`, the quantizing handed to `run`; other storages stay. */
-export function toNbits(mode: TensorMode, nbits: number, lutFunction: LutFunction | undefined, run: TensorRunner, onTensor: OnTensor): TensorPlan {
+export function toNbits(
+  mode: TensorMode, nbits: number, lutFunction: LutFunction | undefined, run: TensorRunner, onTensor: OnTensor, onLeft?: OnTensorLeft,
+): TensorPlan {
   return (weightParams, ref, path) => {
-    const kind = weightStorage(weightParams, path).kind;
+    const storage = weightStorage(weightParams, path);
+    const kind = storage.kind;
     // float16 weights are widened and quantized like float32 ones; quantized or empty ones stay.
-    if (kind !== "float32" && kind !== "float16") return weightParams;
+    if (kind !== "float32" && kind !== "float16") {
+      reportLeft(storage, path, onLeft);
+      return weightParams;
+    }
     const values = readWeights(weightParams, ref.shape, ref.axis, path);
     assertDeclaredCount(values.length, ref.shape, path);
     onTensor?.({ path, storage: mode === "linear" || mode === "linear_symmetric" ? "linear" : "lut", nbits, mode });

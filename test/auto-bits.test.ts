@@ -10,6 +10,7 @@ import { decodeModel } from "../src/codec/decode-model.js";
 import { encodeModel } from "../src/codec/encode-model.js";
 import type { Model } from "../src/codec/model-types.js";
 import { readWeights, storedByteLength, weightStorage } from "../src/codec/weight-storage.js";
+import { chooseTensorStorage } from "../src/auto-bits.js";
 import { isQuantizeError } from "../src/errors.js";
 import { quantizeWeights, type TensorDecision } from "../src/quantize-weights.js";
 import { model as modelArbitrary } from "../src/testing/model.js";
@@ -203,5 +204,51 @@ describe("float16Overflow", () => {
       caught = error;
     }
     expect(isQuantizeError(caught, "invalid-option")).toBe(true);
+  });
+});
+
+describe("nbits auto on updatable weights", () => {
+  // At 60 dB half precision is the smallest storage that keeps the target for these tensors.
+  const drawing = golden("real_updatable_drawing_pipeline_nn_knn");
+  const storages = (m: Model, options: { targetSnrDb: number }) => {
+    const decisions: TensorDecision[] = [];
+    const output = quantizeWeights(m, { nbits: "auto", ...options, onTensor: (d) => decisions.push(d) });
+    const stored = allLayers(output).flatMap((l) => layerWeights(l.layer).map((ref) => weightStorage(ref.weightParams).kind));
+    return { decided: decisions.map((d) => d.storage), stored };
+  };
+
+  test("the same weights in a model that is not updatable do get half precision (the premise)", () => {
+    expect(storages({ ...drawing, isUpdatable: false }, { targetSnrDb: 60 }).decided).toContain("float16");
+  });
+
+  test("an updatable model never gets half precision, as nbits 16 refuses it; n-bit is still chosen where it meets the target", () => {
+    expect(drawing.isUpdatable).toBe(true);
+    for (const targetSnrDb of [60, 30]) {
+      const { decided, stored } = storages(drawing, { targetSnrDb });
+      expect(decided).not.toContain("float16");
+      expect(stored).not.toContain("float16");
+    }
+    // Consistent with nbits 8, which quantizes the updatable model's weights.
+    expect(storages(drawing, { targetSnrDb: 30 }).decided).toContain("linear");
+    expect(() => quantizeWeights(drawing, { nbits: 16 })).toThrow(/updatable/);
+  });
+
+  test("weights marked updatable (WeightParams.isUpdatable) stay out of half precision, the others do not", () => {
+    const input = structuredClone({ ...drawing, isUpdatable: false });
+    const first = layerWeights((allLayers(input)[0] as ReturnType<typeof allLayers>[number]).layer)[0];
+    if (first === undefined) throw new Error("no weights");
+    first.weightParams.isUpdatable = true;
+    const decisions: TensorDecision[] = [];
+    quantizeWeights(input, { nbits: "auto", targetSnrDb: 60, onTensor: (d) => decisions.push(d) });
+    expect(decisions[0]?.path).toMatch(/conv2d_4"\/weights$/);
+    expect(decisions[0]?.storage).toBe("float32");
+    expect(decisions.slice(1).map((d) => d.storage)).toContain("float16");
+  });
+
+  test("chooseTensorStorage with allowHalfPrecision false picks float32 where half precision would win", () => {
+    const values = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) * 3);
+    const context = { shape: [64], axis: 0 as const, path: "t" };
+    expect(chooseTensorStorage(values, context, 60, ["linear"]).storage).toBe("float16");
+    expect(chooseTensorStorage(values, context, 60, ["linear"], { allowHalfPrecision: false }).storage).toBe("float32");
   });
 });

@@ -6,9 +6,20 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { QUANTIZABLE_LAYER_TYPES, type AdvancedSelectorOptions, type MatrixMultiplySelectorOptions } from "../selectors.js";
 
-/** Bad command-line usage: the CLI prints the usage text and exits with 2. */
+/**
+ * Bad command-line usage: the CLI prints the message and where to read the
+ * usage (of `command` when known), and exits with 2.
+ */
 export class UsageError extends Error {
   override readonly name = "UsageError";
+
+  /**
+   * @param message - what is wrong, one line
+   * @param command - the command the line runs, when known (the pointer then names its help)
+   */
+  constructor(message: string, readonly command?: CommandName) {
+    super(message);
+  }
 }
 
 /**
@@ -20,74 +31,6 @@ export const MAX_RANDOM_SAMPLES = 1000;
 
 /** The seed of `--random` when `--seed` is not given: the same samples every run. */
 export const DEFAULT_SEED = 0;
-
-/** The usage text. */
-export const USAGE = `Usage:
-  coreml-quantize inspect MODEL [--json]
-  coreml-quantize quantize IN -o OUT --nbits N [--mode linear|linear_symmetric|linear_lut|kmeans_lut]
-      [--skip-layer-types a,b] [--min-conv-kernel-channels N] [--min-conv-weight-count N] [--no-fuse]
-      [--fp16-overflow error|keep-float32|clamp] [--report FILE.json|-] [--sample-data PATH]
-  coreml-quantize quantize IN -o OUT --nbits auto [--target-snr DB] [--modes linear,kmeans_lut] [...]
-  coreml-quantize dequantize IN -o OUT
-  coreml-quantize int8-matmul IN -o OUT [--min-weight-count N] [--min-input-channels N]
-      [--min-output-channels N] [--max-input-channels N] [--max-output-channels N] [--layers a,b]
-  coreml-quantize report ORIGINAL QUANTIZED [--json]
-  coreml-quantize predict MODEL --input NAME=FILE [--input NAME=FILE ...] [--json] [-o DIR]
-  coreml-quantize compare ORIGINAL QUANTIZED (--samples PATH | --random N [--seed N])
-      [--layers] [--json]
-  coreml-quantize --help | --version
-
-Commands:
-  inspect      list the networks, layers and weights of MODEL with their shapes,
-               storage (float32, float16, n-bit linear, n-bit LUT, int8) and bytes
-  quantize     compress the weights: --nbits 16 for half precision (--mode is then
-               ignored), 1..8 for n-bit storage (default mode linear), auto for
-               the fewest bits per tensor that keep --target-snr (default 40 dB);
-               prints a per-layer table with the SNR each tensor kept
-  dequantize   turn quantized and half-precision weights back into float32
-  int8-matmul  store innerProduct and batchedMatmul weights as int8 and run them
-               as int8 x int8 products (specification version 5: iOS 14, macOS 11)
-  report       compare QUANTIZED with ORIGINAL weight by weight: storage, bytes,
-               SNR (and, with --json, PSNR, max error, cosine); fused layers are
-               compared against the original's fused weights
-  predict      run MODEL on one sample and print each output (labels; the top 5
-               of a probability dictionary; an array's shape and first values),
-               or with -o DIR write DIR/<output>.npy for arrays and images (the
-               float blob) and DIR/<output>.json for labels and dictionaries
-  compare      run ORIGINAL and QUANTIZED on the same samples and compare their
-               predictions output by output: SNR and PSNR (coremltools' figures
-               and without its noise floor), max error, cosine, label agreement
-
-Options:
-  -o, --output FILE   where to write the result (never the input, unless --force);
-                      for predict a directory, created if missing
-  --input NAME=FILE   predict: the value of input NAME, one --input an input: a .npy
-                      array (any numeric type) or, for an image input, an image file
-                      (.png .jpg .jpeg .bmp, resized) or a .npy of uint8 [H, W, 3] RGB
-  --samples PATH      compare: a directory holding one sub-directory a sample (with
-                      <input>.npy or image files), a directory of images (one image
-                      input), or a .json file of samples
-  --random N          compare: N seeded random samples instead (1..${MAX_RANDOM_SAMPLES})
-  --seed N            with --random: the seed, any integer (default ${DEFAULT_SEED})
-  --layers            compare: also compare every layer's output, and each layer run
-                      alone (int8-matmul: --layers a,b names the layers to convert)
-  --sample-data PATH  quantize: then compare the output's predictions with the
-                      input's on these samples (PATH as for --samples)
-  --skip-layer-types, --min-conv-kernel-channels, --min-conv-weight-count
-                      select layers like coremltools' AdvancedQuantizedLayerSelector
-                      (defaults 4 and 4096 for the two minimums)
-  --no-fuse           do not fold batchnorm/scale/bias layers into the layer before
-  --fp16-overflow     at 16 bits, values beyond ±65504: error (default), keep-float32
-                      (those tensors stay float32) or clamp (saturate to ±65504)
-  --report FILE       also write the per-tensor report as JSON (- for stdout)
-  --target-snr DB     with --nbits auto: the SNR every tensor must keep (default 40)
-  --modes a,b         with --nbits auto: the modes to try (default linear,kmeans_lut)
-  --force             allow OUT to be the input file
-  --json              machine-readable output (inspect, report, predict, compare)
-  --debug             print stack traces
-  -h, --help          show this text
-  -v, --version       show the version
-`;
 
 /** Selector flags of `quantize`; any given switches to the advanced selector. */
 export type AdvancedSelectorFlags = AdvancedSelectorOptions;
@@ -115,7 +58,11 @@ export interface InputFile {
 
 /** A parsed command line. */
 export type Command =
-  | { readonly command: "help" }
+  | {
+    readonly command: "help";
+    /** The command whose help to print (`quantize --help`, `help quantize`); absent: the whole usage. */
+    readonly topic?: CommandName;
+  }
   | { readonly command: "version" }
   | { readonly command: "inspect"; readonly model: string; readonly json: boolean }
   | {
@@ -187,19 +134,209 @@ type Values = { [K in Exclude<OptionName, "layers">]?: OptionValue<K> } & {
   layers?: string | boolean;
 };
 
-/** Which options each command takes (besides --help / --version). */
-const ALLOWED: Record<Exclude<Command["command"], "help" | "version">, readonly OptionName[]> = {
-  inspect: ["json"],
-  quantize: [
-    "output", "force", "nbits", "mode", "skip-layer-types", "min-conv-kernel-channels", "min-conv-weight-count", "no-fuse",
-    "target-snr", "modes", "fp16-overflow", "report", "sample-data",
-  ],
-  dequantize: ["output", "force"],
-  "int8-matmul": ["output", "force", "min-weight-count", "min-input-channels", "min-output-channels", "max-input-channels", "max-output-channels", "layers"],
-  report: ["json"],
-  predict: ["input", "json", "output"],
-  compare: ["samples", "random", "seed", "layers", "json"],
-};
+/** One command's help: its synopsis lines, its description, the options it takes. */
+interface CommandHelp {
+  /** The synopsis lines after `coreml-quantize ` (continuation lines start with spaces). */
+  readonly synopsis: readonly string[];
+  /** The description lines, unindented. */
+  readonly description: readonly string[];
+  /** The options it takes (besides --help / --version): the one list parsing checks and help prints. */
+  readonly options: readonly OptionName[];
+}
+
+/** The commands: the one source of the usage text, the per-command help and the options each command takes. */
+const COMMANDS = {
+  inspect: {
+    synopsis: ["inspect MODEL [--json]"],
+    description: [
+      "list the networks, layers and weights of MODEL with their shapes,",
+      "storage (float32, float16, n-bit linear, n-bit LUT, int8) and bytes",
+    ],
+    options: ["json"],
+  },
+  quantize: {
+    synopsis: [
+      "quantize IN -o OUT --nbits N [--mode linear|linear_symmetric|linear_lut|kmeans_lut]",
+      "    [--skip-layer-types a,b] [--min-conv-kernel-channels N] [--min-conv-weight-count N] [--no-fuse]",
+      "    [--fp16-overflow error|keep-float32|clamp] [--report FILE.json|-] [--sample-data PATH]",
+      "quantize IN -o OUT --nbits auto [--target-snr DB] [--modes linear,kmeans_lut] [...]",
+    ],
+    description: [
+      "compress the weights: --nbits 16 for half precision (--mode is then",
+      "ignored), 1..8 for n-bit storage (default mode linear), auto for",
+      "the fewest bits per tensor that keep --target-snr (default 40 dB);",
+      "prints a per-layer table with the SNR each tensor kept",
+    ],
+    options: [
+      "output", "force", "nbits", "mode", "skip-layer-types", "min-conv-kernel-channels", "min-conv-weight-count", "no-fuse",
+      "target-snr", "modes", "fp16-overflow", "report", "sample-data",
+    ],
+  },
+  dequantize: {
+    synopsis: ["dequantize IN -o OUT"],
+    description: ["turn quantized and half-precision weights back into float32"],
+    options: ["output", "force"],
+  },
+  "int8-matmul": {
+    synopsis: [
+      "int8-matmul IN -o OUT [--min-weight-count N] [--min-input-channels N]",
+      "    [--min-output-channels N] [--max-input-channels N] [--max-output-channels N] [--layers a,b]",
+    ],
+    description: [
+      "store innerProduct and batchedMatmul weights as int8 and run them",
+      "as int8 x int8 products (specification version 5: iOS 14, macOS 11)",
+    ],
+    options: ["output", "force", "min-weight-count", "min-input-channels", "min-output-channels", "max-input-channels", "max-output-channels", "layers"],
+  },
+  report: {
+    synopsis: ["report ORIGINAL QUANTIZED [--json]"],
+    description: [
+      "compare QUANTIZED with ORIGINAL weight by weight: storage, bytes,",
+      "SNR (and, with --json, PSNR, max error, cosine); fused layers are",
+      "compared against the original's fused weights",
+    ],
+    options: ["json"],
+  },
+  predict: {
+    synopsis: ["predict MODEL --input NAME=FILE [--input NAME=FILE ...] [--json] [-o DIR]"],
+    description: [
+      "run MODEL on one sample and print each output (labels; the top 5",
+      "of a probability dictionary; an array's shape and first values),",
+      "or with -o DIR write DIR/<output>.npy for arrays and images (the",
+      "float blob) and DIR/<output>.json for labels and dictionaries",
+    ],
+    options: ["input", "json", "output"],
+  },
+  compare: {
+    synopsis: [
+      "compare ORIGINAL QUANTIZED (--samples PATH | --random N [--seed N])",
+      "    [--layers] [--json]",
+    ],
+    description: [
+      "run ORIGINAL and QUANTIZED on the same samples and compare their",
+      "predictions output by output: SNR and PSNR (coremltools' figures",
+      "and without its noise floor), max error, cosine, label agreement",
+    ],
+    options: ["samples", "random", "seed", "layers", "json"],
+  },
+} as const satisfies Record<string, CommandHelp>;
+
+/** A command that does something (not help or version). */
+export type CommandName = keyof typeof COMMANDS;
+
+/** The command names, in the usage's order. */
+export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+
+/**
+ * The Options section, entry by entry: the options an entry documents (a
+ * command's help prints the entries of its options), and the entry's lines.
+ * "*" marks the entries every command's help prints.
+ */
+const OPTION_HELP: readonly { readonly options: readonly (OptionName | "*")[]; readonly lines: string }[] = [
+  {
+    options: ["output"],
+    lines: `  -o, --output FILE   where to write the result (never the input, unless --force);
+                      for predict a directory, created if missing`,
+  },
+  {
+    options: ["input"],
+    lines: `  --input NAME=FILE   predict: the value of input NAME, one --input an input: a .npy
+                      array (any numeric type) or, for an image input, an image file
+                      (.png .jpg .jpeg .bmp, resized) or a .npy of uint8 [H, W, 3] RGB`,
+  },
+  {
+    options: ["samples"],
+    lines: `  --samples PATH      compare: a directory holding one sub-directory a sample (with
+                      <input>.npy or image files), a directory of images (one image
+                      input), or a .json file of samples`,
+  },
+  { options: ["random"], lines: `  --random N          compare: N seeded random samples instead (1..${MAX_RANDOM_SAMPLES})` },
+  { options: ["seed"], lines: `  --seed N            with --random: the seed, any integer (default ${DEFAULT_SEED})` },
+  {
+    options: ["layers"],
+    lines: `  --layers            compare: also compare every layer's output, and each layer run
+                      alone (int8-matmul: --layers a,b names the layers to convert)`,
+  },
+  {
+    options: ["sample-data"],
+    lines: `  --sample-data PATH  quantize: then compare the output's predictions with the
+                      input's on these samples (PATH as for --samples)`,
+  },
+  {
+    options: ["skip-layer-types", "min-conv-kernel-channels", "min-conv-weight-count"],
+    lines: `  --skip-layer-types, --min-conv-kernel-channels, --min-conv-weight-count
+                      select layers like coremltools' AdvancedQuantizedLayerSelector
+                      (defaults 4 and 4096 for the two minimums)`,
+  },
+  {
+    options: ["min-weight-count", "min-input-channels", "min-output-channels", "max-input-channels", "max-output-channels"],
+    lines: `  --min-weight-count, --min-input-channels, --min-output-channels,
+  --max-input-channels, --max-output-channels
+                      select layers like coremltools' MatrixMultiplyLayerSelector`,
+  },
+  { options: ["nbits"], lines: "  --nbits N           16 (half precision), 1..8 (n-bit storage) or auto" },
+  {
+    options: ["mode"],
+    lines: `  --mode MODE         with --nbits 1..8: ${CLI_MODES.join(", ")}
+                      (default linear; kmeans is short for kmeans_lut)`,
+  },
+  { options: ["no-fuse"], lines: "  --no-fuse           do not fold batchnorm/scale/bias layers into the layer before" },
+  {
+    options: ["fp16-overflow"],
+    lines: `  --fp16-overflow     at 16 bits, values beyond ±65504: error (default), keep-float32
+                      (those tensors stay float32) or clamp (saturate to ±65504)`,
+  },
+  { options: ["report"], lines: "  --report FILE       also write the per-tensor report as JSON (- for stdout)" },
+  { options: ["target-snr"], lines: "  --target-snr DB     with --nbits auto: the SNR every tensor must keep (default 40)" },
+  { options: ["modes"], lines: "  --modes a,b         with --nbits auto: the modes to try (default linear,kmeans_lut)" },
+  { options: ["force"], lines: "  --force             allow OUT to be the input file" },
+  { options: ["json"], lines: "  --json              machine-readable output (inspect, report, predict, compare)" },
+  { options: ["*"], lines: "  --debug             print stack traces" },
+  { options: ["*"], lines: "  -h, --help          show this text" },
+  { options: [], lines: "  -v, --version       show the version" },
+];
+
+/** A command's synopsis lines as the usage prints them (continuation lines indented under the first). */
+function synopsisLines(name: CommandName): string {
+  return COMMANDS[name].synopsis.map((line) => (line.startsWith(" ") ? `  ${line}\n` : `  coreml-quantize ${line}\n`)).join("");
+}
+
+/** The usage text. */
+export const USAGE = `Usage:
+${COMMAND_NAMES.map(synopsisLines).join("")}  coreml-quantize --help | --version
+
+Commands:
+${COMMAND_NAMES.map((name) => COMMANDS[name].description.map((line, i) => `  ${(i === 0 ? name : "").padEnd(13)}${line}\n`).join("")).join("")}
+Options:
+${OPTION_HELP.map((entry) => `${entry.lines}\n`).join("")}`;
+
+/**
+ * The help text: one command's synopsis, description and options, or the whole
+ * usage without a command.
+ *
+ * @param command - the command to describe; undefined for the whole usage
+ */
+export function helpText(command?: CommandName): string {
+  if (command === undefined) return USAGE;
+  const takes = COMMANDS[command].options as readonly string[];
+  const entries = OPTION_HELP.filter((entry) => entry.options.some((option) => option === "*" || takes.includes(option)));
+  return `Usage:
+${synopsisLines(command)}
+${COMMANDS[command].description.map((line) => `  ${line}\n`).join("")}
+Options:
+${entries.map((entry) => `${entry.lines}\n`).join("")}`;
+}
+
+/** The line after a usage error: where to read the usage of `command` (or the whole usage). */
+export function usagePointer(command?: string): string {
+  return command !== undefined && isCommandName(command)
+    ? `Run 'coreml-quantize ${command} --help' for usage.`
+    : "Run 'coreml-quantize --help' for usage.";
+}
+
+function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
 
 /**
  * Parses the arguments after the program name.
@@ -210,22 +347,42 @@ const ALLOWED: Record<Exclude<Command["command"], "help" | "version">, readonly 
  *   command, missing operands and malformed numbers
  */
 export function parseCommand(argv: readonly string[]): Command {
+  const word = commandOf(argv);
+  const known = word !== undefined && isCommandName(word) ? word : undefined;
+  try {
+    return parseKnown(argv, known);
+  } catch (error) {
+    if (error instanceof UsageError && error.command === undefined && known !== undefined) throw new UsageError(error.message, known);
+    throw error;
+  }
+}
+
+function parseKnown(argv: readonly string[], known: CommandName | undefined): Command {
   let parsed;
   try {
-    const config = commandOf(argv) === "compare" ? compareOptions : options;
-    parsed = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true });
+    const config = known === "compare" ? compareOptions : options;
+    parsed = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true, tokens: true });
   } catch (cause) {
-    throw new UsageError((cause as Error).message);
+    throw new UsageError(parseErrorMessage(cause as Error & { code?: string }, known));
+  }
+  for (const token of parsed.tokens) {
+    // parseArgs reads -o=x as -o with the value "=x": a file named "=x".
+    if (token.kind === "option" && token.inlineValue === true && token.rawName.length === 2 && token.value?.startsWith("=") === true) {
+      const long = `--${token.name}`;
+      throw new UsageError(`${token.rawName}${token.value} reads as ${token.rawName} ${quoteLong(token.value)}: write ${token.rawName} ${token.value.slice(1)} or ${long}${token.value}`);
+    }
   }
   const values = parsed.values as Values;
-  if (values.help === true) return { command: "help" };
+  if (values.help === true) return known === undefined ? { command: "help" } : { command: "help", topic: known };
   if (values.version === true) return { command: "version" };
   const [command, ...operands] = parsed.positionals;
   if (command === undefined) throw new UsageError("no command given");
-  if (!Object.hasOwn(ALLOWED, command)) throw new UsageError(`unknown command ${quoteLong(command)}`);
-  const name = command as keyof typeof ALLOWED;
+  if (command === "help") return helpCommand(operands, values);
+  if (!isCommandName(command)) throw new UsageError(`unknown command ${quoteLong(command)}${suggestion(command, ["help", ...COMMAND_NAMES], "")}`);
+  const name = command;
+  const allowed = COMMANDS[name].options as readonly OptionName[];
   for (const option of Object.keys(values) as OptionName[]) {
-    if (option !== "help" && option !== "version" && !ALLOWED[name].includes(option)) {
+    if (option !== "help" && option !== "version" && !allowed.includes(option)) {
       throw new UsageError(`${name} does not take --${option}`);
     }
   }
@@ -246,6 +403,55 @@ export function parseCommand(argv: readonly string[]): Command {
     case "int8-matmul":
       return { command: "int8-matmul", ...io, selector: matmulFlags(values) };
   }
+}
+
+/** `help [COMMAND]`. */
+function helpCommand(operands: readonly string[], values: Values): Extract<Command, { command: "help" }> {
+  const option = Object.keys(values)[0];
+  if (option !== undefined) throw new UsageError(`help does not take --${option}`);
+  const [topic, ...extra] = operands;
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
+  if (topic === undefined || topic === "help") return { command: "help" };
+  if (!isCommandName(topic)) throw new UsageError(`unknown command ${quoteLong(topic)}${suggestion(topic, COMMAND_NAMES, "")}`);
+  return { command: "help", topic };
+}
+
+/** parseArgs' error as a usage message: an unknown option gets the closest option of the command. */
+function parseErrorMessage(error: Error & { code?: string }, known: CommandName | undefined): string {
+  const unknown = error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /^Unknown option '(--[^']+)'/.exec(error.message)?.[1] : undefined;
+  if (unknown === undefined) return error.message;
+  const candidates: readonly string[] = known === undefined ? Object.keys(options) : [...COMMANDS[known].options, "help", "version"];
+  const hint = suggestion(unknown.slice(2), candidates, "--");
+  return hint === "" ? error.message : `unknown option ${unknown}${hint}`;
+}
+
+/** "; did you mean X?" for the candidate closest to `word` (edit distance at most 2), or "". */
+function suggestion(word: string, candidates: readonly string[], prefix: string): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d = editDistance(word, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best === undefined || best === word ? "" : `; did you mean ${prefix}${best}?`;
+}
+
+/** The edit distance of two words: insertions, deletions, substitutions and swaps of neighbours. */
+export function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2 || a.length > 100 || b.length > 100) return Math.abs(a.length - b.length) + 3;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2][j - 2] + 1);
+      d[i][j] = v;
+    }
+  }
+  return d[a.length][b.length];
 }
 
 /** The command word: the first operand, as the common options read the line (errors are left to the strict parse). */
@@ -338,7 +544,8 @@ function quantizeFlags(values: Values): QuantizeFlags {
     ...(values.report === undefined ? {} : { report: values.report }),
     ...(values["sample-data"] === undefined ? {} : { sampleData: values["sample-data"] }),
   };
-  const mode = values.mode ?? "linear";
+  // kmeans: the library's alias of kmeans_lut.
+  const mode = values.mode === "kmeans" ? "kmeans_lut" : (values.mode ?? "linear");
   if (!(CLI_MODES as readonly string[]).includes(mode)) {
     throw new UsageError(`--mode must be one of ${CLI_MODES.join(", ")}, got ${quoteLong(mode)}`);
   }

@@ -14,12 +14,12 @@ import { isSameFile, resolveOutputTarget } from "../node/output-target.js";
 import { commitFiles, stageFile } from "../node/staged-file.js";
 import {
   activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress, type QuantizeOptions,
-  type TensorDecision,
+  type TensorDecision, type TensorLeft,
 } from "../quantize-weights.js";
 import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector } from "../selectors.js";
 import { formatReport, reportJson } from "../report/format-report.js";
 import { weightReport, type WeightReport } from "../report/weight-report.js";
-import { parseCommand, UsageError, USAGE, type Command } from "./args.js";
+import { helpText, parseCommand, usagePointer, UsageError, USAGE, type Command } from "./args.js";
 import { formatBytes, formatTable, storageLabel } from "../report/format-table.js";
 import { escapeForTerminal, escapeJsonForTerminal } from "../report/terminal-text.js";
 import { compareWithProgress, loadSampleData, runCompare } from "./compare-command.js";
@@ -67,8 +67,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     command = parseCommand(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr(`coreml-quantize: ${escapeForTerminal(error.message)}\n\n${USAGE}`);
+    io.stderr(`coreml-quantize: ${escapeForTerminal(error.message)}\n${usagePointer(error.command)}\n`);
     return EXIT.usage;
+  }
+  if (command.command === "help") {
+    io.stdout(helpText(command.topic));
+    return EXIT.ok;
   }
   try {
     return await execute(command, io);
@@ -124,9 +128,10 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       const samples = command.command === "quantize" && command.sampleData !== undefined ? await loadSampleData(command.sampleData, input) : undefined;
       const bar = progressBar(io, "tensors");
       const decisions = new Map<string, TensorDecision>();
+      const left: TensorLeft[] = [];
       let output: Model;
       try {
-        output = await transform(command, input, bar.onProgress, io.quantize ?? quantizeWeights, (d) => decisions.set(d.path, d));
+        output = await transform(command, input, bar.onProgress, io.quantize ?? quantizeWeights, (d) => decisions.set(d.path, d), (l) => left.push(l));
       } finally {
         bar.finish();
       }
@@ -156,7 +161,7 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       }
       // With --report -, stdout carries the JSON alone; the people's view goes to stderr.
       const people = command.command === "quantize" && command.report === "-" ? io.stderr : io.stdout;
-      people(`${summary}\n${formatReport(report)}${overflowNotes(decisions)}`);
+      people(`${summary}\n${formatReport(report)}${overflowNotes(decisions)}${leftNotes(left)}`);
       if (command.command === "quantize" && command.report === "-") io.stdout(reportJson(report));
       // As coremltools' quantize_weights(sample_data=): the predictions compared once the output is written.
       if (samples !== undefined) people(`\n${formatComparison(compareWithProgress(input, output, samples, false, io))}`);
@@ -179,6 +184,7 @@ async function transform(
   onProgress: ((p: Progress) => void) | undefined,
   quantize: NonNullable<CliIo["quantize"]>,
   onTensor: (decision: TensorDecision) => void,
+  onTensorLeft: (left: TensorLeft) => void,
 ): Promise<Model> {
   const progress = onProgress === undefined ? {} : { onProgress };
   switch (command.command) {
@@ -187,6 +193,7 @@ async function transform(
       const { targetSnrDb, modes, float16Overflow } = command;
       const extra = {
         onTensor,
+        onTensorLeft,
         ...(targetSnrDb === undefined ? {} : { targetSnrDb }),
         ...(modes === undefined ? {} : { modes }),
         ...(float16Overflow === undefined ? {} : { float16Overflow }),
@@ -241,6 +248,12 @@ function overflowNotes(decisions: ReadonlyMap<string, TensorDecision>): string {
     ...(clamped.length === 0 ? [] : [`clamped to ±65504: ${escapeForTerminal(clamped.join(", "))}`]),
   ];
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}
+
+/** The selected tensors left as they are (already quantized, …), each with why. */
+function leftNotes(left: readonly TensorLeft[]): string {
+  if (left.length === 0) return "";
+  return `left as they are: ${escapeForTerminal(left.map((l) => `${l.path} (${l.reason})`).join(", "))}\n`;
 }
 
 function formatChange(file: string, before: ModelSummary, after: ModelSummary, fileBytes: number): string {

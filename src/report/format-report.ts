@@ -63,12 +63,20 @@ function totalsLine(report: WeightReport): string {
   const t = report.totals;
   const parts = [
     `${plural(t.tensors, "tensor")} (${t.exactTensors} exact)`,
-    `weights ${formatBytes(t.bytesBefore)} -> ${formatBytes(t.bytesAfter)}${t.ratio === null ? "" : ` (${t.ratio.toFixed(2)}x smaller)`}`,
+    `weights ${formatBytes(t.bytesBefore)} -> ${formatBytes(t.bytesAfter)}${ratioLabel(t.ratio)}`,
   ];
   if (t.meanSnrDb !== null && t.minSnrDb !== null) {
     parts.push(`SNR ${t.meanSnrDb.toFixed(1)} dB mean by size (exact tensors left out), ${t.minSnrDb.toFixed(1)} dB lowest`);
   }
   return `total: ${parts.join("; ")}`;
+}
+
+/** ` (4.00x smaller)`; below 1, the inverse: ` (7.7x larger)`; nothing when there is no ratio. */
+function ratioLabel(ratio: number | null): string {
+  if (ratio === null) return "";
+  if (ratio >= 1) return ` (${ratio.toFixed(2)}x smaller)`;
+  // 0 bytes before: larger by no finite factor.
+  return ratio === 0 ? " (larger)" : ` (${(1 / ratio).toFixed(1)}x larger)`;
 }
 
 function plural(n: number, word: string): string {

@@ -27,6 +27,12 @@ export interface LayerPair {
   readonly quantized: NeuralNetworkLayer;
   /** Whether `original` is the result of fusing layers (its weights are the fused float weights). */
   readonly fused: boolean;
+  /**
+   * The layer of the original model, before fusion, that `original` was fused from
+   * (it keeps its name): its weights are stored as the original stores them. The
+   * same as `original` when not `fused`.
+   */
+  readonly unfused: NeuralNetworkLayer;
 }
 
 /**
@@ -75,6 +81,30 @@ function pairModels(original: Model, quantized: Model, path: string, fuse: FuseM
 
 const named = (layer: NeuralNetworkLayer): string => `${JSON.stringify(layer.name)} (${layer.layer.case ?? "no kind"})`;
 
+/**
+ * For each layer fusion made, the original layer it was fused from: fusion keeps
+ * the first layer's name and place, so the layers that are no longer there are
+ * matched by name, in order.
+ */
+function fusedSources(originalLayers: readonly NeuralNetworkLayer[], candidates: readonly NeuralNetworkLayer[]): Map<NeuralNetworkLayer, NeuralNetworkLayer> {
+  const kept = new Set(candidates);
+  const gone = new Map<string, NeuralNetworkLayer[]>();
+  for (const layer of originalLayers) {
+    if (kept.has(layer)) continue;
+    const list = gone.get(layer.name);
+    if (list === undefined) gone.set(layer.name, [layer]);
+    else list.push(layer);
+  }
+  const sources = new Map<NeuralNetworkLayer, NeuralNetworkLayer>();
+  const original = new Set(originalLayers);
+  for (const layer of candidates) {
+    if (original.has(layer)) continue;
+    const source = gone.get(layer.name)?.shift();
+    if (source !== undefined) sources.set(layer, source);
+  }
+  return sources;
+}
+
 function pairNetwork(
   originalLayers: readonly NeuralNetworkLayer[],
   quantizedLayers: readonly NeuralNetworkLayer[],
@@ -89,6 +119,7 @@ function pairNetwork(
   const candidates = fusing ? fuseLayers(originalLayers, { keep }) : originalLayers;
   const keptIn = nestedBlobsKept(candidates, keep);
   const unchanged = fusing ? new Set(originalLayers) : undefined;
+  const sources = fusing ? fusedSources(originalLayers, candidates) : undefined;
   const shared = Math.min(candidates.length, quantizedLayers.length);
   for (let i = 0; i < shared; i++) {
     const a = candidates[i] as NeuralNetworkLayer;
@@ -107,7 +138,9 @@ function pairNetwork(
   }
   quantizedLayers.forEach((layer, i) => {
     const originalLayer = candidates[i] as NeuralNetworkLayer;
-    visit({ networkPath, index: i, original: originalLayer, quantized: layer, fused: unchanged !== undefined && !unchanged.has(originalLayer) });
+    const fused = unchanged !== undefined && !unchanged.has(originalLayer);
+    const unfused = fused ? (sources?.get(originalLayer) ?? originalLayer) : originalLayer;
+    visit({ networkPath, index: i, original: originalLayer, quantized: layer, fused, unfused });
     const originalBodies = nestedNetworks(originalLayer);
     const quantizedNested = nestedNetworks(layer);
     if (originalBodies.length === 0 && quantizedNested.length === 0) return;

@@ -64,7 +64,7 @@ export interface TensorReport extends TensorError {
    * so the signal is the fused float weights.
    */
   readonly fused: boolean;
-  /** The original's storage (after fusion, when `fused`). */
+  /** The original's storage (when `fused`, of the tensor fused: as the original model stores it). */
   readonly before: StoredTensor;
   /** The quantized model's storage. */
   readonly after: StoredTensor;
@@ -148,6 +148,7 @@ export function weightReport(original: Model, quantized: Model, options: WeightR
     if (after.length === 0) return;
     const layerAt = layerPath(pair.networkPath, pair.index, pair.quantized);
     const before = new Map(layerWeights(pair.original).map((ref) => [ref.field, ref]));
+    const unfused = pair.fused ? new Map(layerWeights(pair.unfused).map((ref) => [ref.field, ref])) : before;
     for (const ref of after) {
       const originalRef = before.get(ref.field);
       if (originalRef === undefined) continue;
@@ -167,7 +168,7 @@ export function weightReport(original: Model, quantized: Model, options: WeightR
         field: ref.field,
         shape: ref.shape,
         fused: pair.fused,
-        before: stored(originalRef, path),
+        before: storedBefore(originalRef, unfused.get(ref.field), path),
         after: stored(ref, path),
         ...error,
       });
@@ -187,6 +188,17 @@ function storedBytes(model: Model): number {
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * The original's storage of a tensor: for a fused one, the storage of the tensor it
+ * was fused from (a float16 model's fused weights take 2 bytes a value before, not
+ * the 4 of the fused float32 values); a tensor fusion made (a bias the layer did
+ * not have) counts as the fused values.
+ */
+function storedBefore(ref: WeightRef, source: WeightRef | undefined, path: string): StoredTensor {
+  if (source === undefined || source === ref || !sameShape(source.shape, ref.shape)) return stored(ref, path);
+  return stored(source, path);
 }
 
 function stored(ref: WeightRef, path: string): StoredTensor {

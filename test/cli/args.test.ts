@@ -17,10 +17,23 @@ const quantize = (fields: Partial<Extract<Command, { command: "quantize" }>> = {
 
 describe("help and version", () => {
   test.each([
-    [["--help"]], [["-h"]], [["quantize", "--help"]], [["quantize", "in.mlmodel", "-h"]], [["dequantize", "-h"]],
-    [["int8-matmul", "--help"]], [["inspect", "--help"]], [["bogus-command", "--help"]], [["--help", "--version"]], [["-v", "-h"]],
+    [["--help"]], [["-h"]], [["bogus-command", "--help"]], [["--help", "--version"]], [["-v", "-h"]], [["help"]], [["help", "help"]],
   ])("%j -> help (it wins over everything else)", (argv) => {
     expect(parseCommand(argv)).toStrictEqual({ command: "help" });
+  });
+
+  test.each([
+    [["quantize", "--help"], "quantize"], [["quantize", "in.mlmodel", "-h"], "quantize"], [["dequantize", "-h"], "dequantize"],
+    [["int8-matmul", "--help"], "int8-matmul"], [["inspect", "--help"], "inspect"], [["compare", "--layers", "-h"], "compare"],
+    [["help", "quantize"], "quantize"], [["help", "predict"], "predict"], [["quantize", "-v", "-h"], "quantize"],
+  ])("%j -> the help of %s", (argv, topic) => {
+    expect(parseCommand(argv)).toStrictEqual({ command: "help", topic });
+  });
+
+  test("help takes at most one known command and no options", () => {
+    expect(usageError(["help", "quantise"]).message).toBe('unknown command "quantise"; did you mean quantize?');
+    expect(usageError(["help", "quantize", "x"]).message).toBe('unexpected argument "x"');
+    expect(usageError(["help", "--json"]).message).toBe("help does not take --json");
   });
 
   test.each([[["--version"]], [["-v"]], [["quantize", "-v"]]])("%j -> version", (argv) => {
@@ -166,7 +179,12 @@ describe("quantize", () => {
     expect(usageError(q(`${flag}=${text}`)).message).toBe(`${flag} needs a whole number, got ${JSON.stringify(text)}`);
   });
 
-  test.each([["bogus"], ["kmeans"], ["custom_lut"], ["dequantization"], ["LINEAR"], [""]])("--mode %j is refused, naming the valid ones", (mode) => {
+  test("--mode kmeans is kmeans_lut, as the library reads it", () => {
+    expect(parseCommand(q("--mode", "kmeans"))).toStrictEqual(quantize({ mode: "kmeans_lut" }));
+    expect(parseCommand(q("--mode=kmeans"))).toMatchObject({ mode: "kmeans_lut" });
+  });
+
+  test.each([["bogus"], ["kmean"], ["custom_lut"], ["dequantization"], ["LINEAR"], [""]])("--mode %j is refused, naming the valid ones", (mode) => {
     const { message } = usageError(q(`--mode=${mode}`));
     expect(message).toContain(JSON.stringify(mode));
     for (const m of CLI_MODES) expect(message).toContain(m);
@@ -284,7 +302,10 @@ describe("whole-line errors", () => {
     [["--force"], "no command given"],
     [["frobnicate", "x"], 'unknown command "frobnicate"'],
     [["in.mlmodel", "quantize"], 'unknown command "in.mlmodel"'],
-    [["Quantize", "x"], 'unknown command "Quantize"'],
+    [["Quantize", "x"], 'unknown command "Quantize"; did you mean quantize?'],
+    [["quantise", "x"], 'unknown command "quantise"; did you mean quantize?'],
+    [["comapre", "x", "y"], 'unknown command "comapre"; did you mean compare?'],
+    [["hlep"], 'unknown command "hlep"; did you mean help?'],
   ])("%j: %s", (argv, message) => {
     expect(usageError(argv).message).toBe(message);
   });
@@ -301,6 +322,58 @@ describe("whole-line errors", () => {
     expect(usageError(["quantize", "a", "-o", "b", "--nbits", "-1"]).message).toMatch(/ambiguous/);
     expect(parseCommand(["quantize", "a", "--output=-x", "--nbits", "8"])).toMatchObject({ output: "-x" });
     expect(parseCommand(["quantize", "a", "-o-x", "--nbits", "8"])).toMatchObject({ output: "-x" });
+  });
+});
+
+describe("did you mean: the closest option of the command, at most two edits away", () => {
+  test.each([
+    [q("--nbit", "8"), "unknown option --nbit; did you mean --nbits?"],
+    [q("--nibts", "8"), "unknown option --nibts; did you mean --nbits?"],
+    [q("--no-fused"), "unknown option --no-fused; did you mean --no-fuse?"],
+    [q("--fp16-overflw=clamp"), "unknown option --fp16-overflw; did you mean --fp16-overflow?"],
+    [["compare", "a", "b", "--random", "3", "--sed", "1"], "unknown option --sed; did you mean --seed?"],
+    [["compare", "a", "b", "--lyers"], "unknown option --lyers; did you mean --layers?"],
+    [["inspect", "a", "--jsn"], "unknown option --jsn; did you mean --json?"],
+    [["predict", "m", "--inputs", "x=y"], "unknown option --inputs; did you mean --input?"],
+    [["--hlep"], "unknown option --hlep; did you mean --help?"],
+  ])("%j: %s", (argv, message) => {
+    expect(usageError(argv).message).toBe(message);
+  });
+
+  test("only the command's own options are suggested; nothing close: parseArgs' message", () => {
+    // --seed is compare's: quantize has nothing within two edits of --sed.
+    expect(usageError(q("--sed", "1")).message).not.toContain("did you mean");
+    expect(usageError(q("--frobnicate")).message).toContain("--frobnicate");
+    expect(usageError(q("--frobnicate")).message).not.toContain("did you mean");
+    expect(usageError(["frobnicate", "x"]).message).toBe('unknown command "frobnicate"');
+  });
+
+  test("a usage error of a known command carries the command (for the pointer to its help)", () => {
+    expect(usageError(q("--nbit", "8")).command).toBe("quantize");
+    expect(usageError(["compare", "a"]).command).toBe("compare");
+    expect(usageError(["quantise", "a"]).command).toBeUndefined();
+    expect(usageError([]).command).toBeUndefined();
+  });
+});
+
+describe("-o=x is refused, not read as a file named =x", () => {
+  test.each([[q("-o=x")], [["dequantize", "a", "-o=x"]], [["predict", "m", "--input", "a=b", "-o=dir"]], [q("-o==x")]])("%j", (argv) => {
+    const { message } = usageError(argv);
+    expect(message).toMatch(/^-o=/);
+    expect(message).toContain("write -o ");
+    expect(message).toContain(" or --output=");
+  });
+
+  test("the message gives both spellings of the value", () => {
+    expect(usageError(["dequantize", "a", "-o=out.mlmodel"]).message).toBe('-o=out.mlmodel reads as -o "=out.mlmodel": write -o out.mlmodel or --output=out.mlmodel');
+  });
+
+  test("-o x, -ox, --output=x and --output==x still name x (or =x, spelt out in full)", () => {
+    expect(parseCommand(["dequantize", "a", "-o", "x"])).toMatchObject({ output: "x" });
+    expect(parseCommand(["dequantize", "a", "-ox"])).toMatchObject({ output: "x" });
+    expect(parseCommand(["dequantize", "a", "--output=x"])).toMatchObject({ output: "x" });
+    expect(parseCommand(["dequantize", "a", "--output==x"])).toMatchObject({ output: "=x" });
+    expect(parseCommand(["dequantize", "a", "-o", "=x"])).toMatchObject({ output: "=x" });
   });
 });
 

@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { USAGE } from "../../src/cli/args.js";
+import { helpText, USAGE } from "../../src/cli/args.js";
 import { formatBytes } from "../../src/report/format-table.js";
 import { EXIT, run } from "../../src/cli/run.js";
 import { decodeModel } from "../../src/codec/decode-model.js";
@@ -419,7 +419,7 @@ describe("inspect: files that cannot be read", () => {
   });
 });
 
-describe("bad usage: exit 2, the problem then the usage on stderr", () => {
+describe("bad usage: exit 2, the problem then the pointer to the help on stderr", () => {
   test.each([
     ["no command", []],
     ["only an option", ["--json"]],
@@ -435,8 +435,7 @@ describe("bad usage: exit 2, the problem then the usage on stderr", () => {
     expect(r.code).toBe(EXIT.usage);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/^coreml-quantize: \S[^\n]*\n/);
-    expect(r.stderr.endsWith(USAGE)).toBe(true);
+    expect(r.stderr).toMatch(/^coreml-quantize: \S[^\n]*\nRun 'coreml-quantize (inspect )?--help' for usage\.\n$/);
   });
 
   test("the message says what is wrong", async () => {
@@ -447,8 +446,12 @@ describe("bad usage: exit 2, the problem then the usage on stderr", () => {
 });
 
 describe("help and version", () => {
-  test.each([[["--help"]], [["-h"]], [["inspect", "--help"]], [["inspect", "x.mlmodel", "-h"]]])("%j: exit 0, usage on stdout", async (argv) => {
+  test.each([[["--help"]], [["-h"]]])("%j: exit 0, usage on stdout", async (argv) => {
     expect(await cli(argv)).toEqual({ code: 0, stdout: USAGE, stderr: "" });
+  });
+
+  test.each([[["inspect", "--help"]], [["inspect", "x.mlmodel", "-h"]]])("%j: exit 0, inspect's usage on stdout", async (argv) => {
+    expect(await cli(argv)).toEqual({ code: 0, stdout: helpText("inspect"), stderr: "" });
   });
 
   test("the usage names the command and the options", () => {

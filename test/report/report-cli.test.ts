@@ -114,11 +114,11 @@ describe("report: failures", () => {
     }
   });
 
-  test("bad usage: exit 2 with the usage text", async () => {
+  test("bad usage: exit 2 with the pointer to the help", async () => {
     const r = await cli(["report", ORIGINAL]);
     expect(r.code).toBe(EXIT.usage);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe(`coreml-quantize: report needs an ORIGINAL and a QUANTIZED file\n\n${USAGE}`);
+    expect(r.stderr).toBe(`coreml-quantize: report needs an ORIGINAL and a QUANTIZED file\nRun 'coreml-quantize report --help' for usage.\n`);
   });
 });
 
