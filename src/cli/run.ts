@@ -19,7 +19,7 @@ import {
 import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector } from "../selectors.js";
 import { formatReport, reportJson } from "../report/format-report.js";
 import { weightReport, type WeightReport } from "../report/weight-report.js";
-import { helpText, parseCommand, usagePointer, UsageError, USAGE, type Command } from "./args.js";
+import { helpText, parseCommand, usagePointer, UsageError, type Command } from "./args.js";
 import { formatBytes, formatTable, storageLabel } from "../report/format-table.js";
 import { escapeForTerminal, escapeJsonForTerminal } from "../report/terminal-text.js";
 import { compareWithProgress, loadSampleData, runCompare } from "./compare-command.js";
@@ -70,10 +70,6 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     io.stderr(`coreml-quantize: ${escapeForTerminal(error.message)}\n${usagePointer(error.command)}\n`);
     return EXIT.usage;
   }
-  if (command.command === "help") {
-    io.stdout(helpText(command.topic));
-    return EXIT.ok;
-  }
   try {
     return await execute(command, io);
   } catch (error) {
@@ -91,7 +87,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 async function execute(command: Command, io: CliIo): Promise<number> {
   switch (command.command) {
     case "help":
-      io.stdout(USAGE);
+      io.stdout(helpText(command.topic));
       return EXIT.ok;
     case "version":
       io.stdout(`${io.version}\n`);
