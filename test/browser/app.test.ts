@@ -1,0 +1,317 @@
+/**
+ * The page of app/, end to end in Debian's Chromium driven by playwright-core:
+ * built and served as `npm run app -- --serve` does, a golden model uploaded,
+ * quantized in the worker and downloaded, the bytes compared with the library's.
+ *
+ * Skipped only where /usr/bin/chromium is missing and CI is unset: in CI
+ * (.ci/run installs chromium) it runs, and fails if the browser is missing.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { decodeModel } from "../../src/codec/decode-model.js";
+import { encodeModel } from "../../src/codec/encode-model.js";
+import { ModelSchema } from "../../src/gen/Model_pb.js";
+import { quantizeWeights } from "../../src/quantize-weights.js";
+import { failureOf } from "../../src/worker/handle-worker-request.js";
+import { sizeSnrChart } from "../../src/worker/size-snr-chart.js";
+import { GOLDEN_MODELS_DIR } from "../support/golden.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+/** As the machine notes advise: no background traffic, which this network refuses. */
+const CHROMIUM_FLAGS = [
+  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync",
+];
+const ROOT = resolve(__dirname, "..", "..");
+/** Screenshots to look at, kept after the run (.gitignored). */
+const ARTIFACTS = join(ROOT, "test-artifacts");
+
+const runs = existsSync(CHROMIUM) || process.env.CI !== undefined;
+const describeInBrowser = runs ? describe : describe.skip;
+
+jest.setTimeout(60_000);
+
+describeInBrowser("the page, in Chromium", () => {
+  let out: string;
+  let server: ChildProcess | undefined;
+  let url: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const requested: string[] = [];
+  const workersClosed: string[] = [];
+
+  beforeAll(async () => {
+    out = mkdtempSync(join(tmpdir(), "app-"));
+    const child = spawn(process.execPath, ["scripts/build-app.js", "--out", out, "--serve", "--port", "0"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    server = child;
+    url = await new Promise<string>((done, fail) => {
+      let text = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+        const found = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
+        if (found?.[1] !== undefined) done(found[1]);
+      });
+      child.stderr?.on("data", (chunk: Buffer) => process.stderr.write(chunk));
+      child.once("exit", (code) => fail(new Error(`build-app.js exited with ${code} before serving: ${text}`)));
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+    context.on("request", (request) => requested.push(request.url()));
+    page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on("worker", (worker) => worker.on("close", () => workersClosed.push(worker.url())));
+    await page.goto(url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  const golden = (file: string): Buffer => readFileSync(join(GOLDEN_MODELS_DIR, file));
+
+  async function upload(name: string, buffer: Buffer): Promise<void> {
+    await page.getByLabel(/Choose a .mlmodel file/).setInputFiles({ name, mimeType: "application/octet-stream", buffer });
+  }
+
+  async function download(button: RegExp): Promise<Buffer> {
+    const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: button }).click()]);
+    const path = await file.path();
+    return readFileSync(path);
+  }
+
+  test("8-bit linear: the summary, then the downloaded model is the library's bytes, and the report", async () => {
+    await upload("cnn.mlmodel", golden("cnn.mlmodel"));
+    await page.locator("#summary").waitFor({ state: "visible" });
+    expect(await page.locator("#summary-totals").textContent()).toMatch(/^total: \d+ tensors/);
+    await page.getByLabel("Bits per weight", { exact: true }).selectOption("8");
+    await page.getByLabel("Mode", { exact: true }).selectOption("linear");
+    // By keyboard.
+    await page.getByRole("button", { name: "Quantize" }).focus();
+    await page.keyboard.press("Enter");
+    await page.locator("#result").waitFor({ state: "visible" });
+    const bytes = await download(/Download the model/);
+    const expected = encodeModel(quantizeWeights(decodeModel(golden("cnn.mlmodel")), { nbits: 8, mode: "linear" }));
+    expect(bytes.equals(Buffer.from(expected))).toBe(true);
+    const report = JSON.parse((await download(/JSON report/)).toString("utf8")) as { totals: { bytesAfter: number } };
+    expect(report.totals.bytesAfter).toBeGreaterThan(0);
+    expect(await page.locator("#result-totals").textContent()).toMatch(/^cnn\.linear8\.mlmodel: .*; kernels: WebAssembly SIMD$/);
+  });
+
+  test("under a policy that forbids WebAssembly, the worker falls back to the JavaScript kernels: the same bytes", async () => {
+    // A context of its own without service workers: page.route does not see what a service worker answers.
+    const strictContext = await browser.newContext({ serviceWorkers: "block" });
+    const strict = await strictContext.newPage();
+    strict.setDefaultTimeout(15_000);
+    // The worker takes its policy from its own response: this one lacks 'wasm-unsafe-eval'.
+    await strict.route("**/quantize-worker.js", async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), "content-security-policy": "default-src 'self'; script-src 'self'" } });
+    });
+    try {
+      await strict.goto(url);
+      await strict.getByLabel(/Choose a .mlmodel file/).setInputFiles({ name: "cnn.mlmodel", mimeType: "application/octet-stream", buffer: golden("cnn.mlmodel") });
+      await strict.locator("#summary").waitFor({ state: "visible" });
+      await strict.getByLabel("Bits per weight", { exact: true }).selectOption("4");
+      await strict.getByLabel("Mode", { exact: true }).selectOption("kmeans_lut");
+      await strict.getByRole("button", { name: "Quantize" }).click();
+      await strict.locator("#result").waitFor({ state: "visible" });
+      expect(await strict.locator("#result-totals").textContent()).toMatch(/; kernels: JavaScript \(WebAssembly unavailable\)$/);
+      const [file] = await Promise.all([strict.waitForEvent("download"), strict.getByRole("button", { name: /Download the model/ }).click()]);
+      const bytes = readFileSync(await file.path());
+      expect(bytes.equals(Buffer.from(encodeModel(quantizeWeights(decodeModel(golden("cnn.mlmodel")), { nbits: 4, mode: "kmeans_lut" }))))).toBe(true);
+    } finally {
+      await strictContext.close();
+    }
+  });
+
+  test("4-bit k-means: the downloaded model is the library's bytes; screenshots of the result", async () => {
+    await upload("fusion_edges.mlmodel", golden("fusion_edges.mlmodel"));
+    await page.locator("#summary-head").filter({ hasText: "fusion_edges.mlmodel" }).waitFor();
+    await page.getByLabel("Bits per weight", { exact: true }).selectOption("4");
+    await page.getByLabel("Mode", { exact: true }).selectOption("kmeans_lut");
+    await page.getByRole("button", { name: "Quantize" }).click();
+    await page.locator("#result").waitFor({ state: "visible" });
+    expect(await page.locator("#result-table tbody tr").count()).toBeGreaterThan(0);
+    const bytes = await download(/fusion_edges\.kmeans_lut4\.mlmodel/);
+    const expected = encodeModel(quantizeWeights(decodeModel(golden("fusion_edges.mlmodel")), { nbits: 4, mode: "kmeans_lut" }));
+    expect(bytes.equals(Buffer.from(expected))).toBe(true);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator("#result").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, "app-result.png"), fullPage: true });
+    await page.setViewportSize({ width: 380, height: 800 });
+    // Let the narrow layout paint before the picture.
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    await page.screenshot({ path: join(ARTIFACTS, "app-result-narrow.png"), fullPage: true });
+    await page.setViewportSize({ width: 1100, height: 900 });
+  });
+
+  test("the size/SNR chart: a point for every setting; choosing one (mouse, keyboard) sets the options; Quantize gives its model", async () => {
+    await upload("cnn.mlmodel", golden("cnn.mlmodel"));
+    await page.locator("#summary-head").filter({ hasText: "cnn.mlmodel" }).waitFor();
+    await page.getByRole("button", { name: "Chart every mode and bit width" }).click();
+    await page.locator("#chart-figure").waitFor({ state: "visible" });
+    const expected = sizeSnrChart(decodeModel(golden("cnn.mlmodel"))).points.filter((p) => p.meanSnrDb !== null);
+    expect(await page.locator(".size-snr-chart [role=button]").count()).toBe(expected.length);
+    const point = page.getByRole("button", { name: /^kmeans_lut 4-bit: / });
+    const kmeans4 = expected.find((p) => p.series === "kmeans_lut" && p.nbits === 4);
+    expect(await point.getAttribute("aria-label")).toContain(`${kmeans4?.meanSnrDb?.toFixed(1)} dB mean SNR`);
+    await point.click();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator("#chart-figure").screenshot({ path: join(ARTIFACTS, "app-chart.png") });
+    expect(await page.getByLabel("Bits per weight", { exact: true }).inputValue()).toBe("4");
+    expect(await page.getByLabel("Mode", { exact: true }).inputValue()).toBe("kmeans_lut");
+    expect(await point.getAttribute("aria-pressed")).toBe("true");
+    // By keyboard: the point before it on its line, 3 bits.
+    await page.keyboard.press("ArrowLeft");
+    await page.keyboard.press("Enter");
+    expect(await page.getByLabel("Bits per weight", { exact: true }).inputValue()).toBe("3");
+    expect(await page.getByRole("status").filter({ hasText: "Options set to kmeans_lut 3-bit" }).count()).toBe(1);
+    await page.getByRole("button", { name: "Quantize" }).click();
+    await page.locator("#result-totals").filter({ hasText: "cnn.kmeans_lut3.mlmodel" }).waitFor();
+    const bytes = await download(/cnn\.kmeans_lut3\.mlmodel/);
+    expect(bytes.equals(Buffer.from(encodeModel(quantizeWeights(decodeModel(golden("cnn.mlmodel")), { nbits: 3, mode: "kmeans_lut" }))))).toBe(true);
+  });
+
+  test.each<[string, Buffer]>([
+    ["not a model", Buffer.from("<html>not a model</html>")],
+    ["a truncated file", golden("cnn.mlmodel").subarray(0, 5000)],
+  ])("%s: the one-line message, in the page", async (what, buffer) => {
+    let expected = "";
+    try {
+      decodeModel(new Uint8Array(buffer));
+    } catch (error) {
+      expected = failureOf(error).message;
+    }
+    expect(expected).not.toBe("");
+    await upload(`${what}.mlmodel`, buffer);
+    const alert = page.getByRole("alert");
+    await alert.waitFor({ state: "visible" });
+    expect(await alert.textContent()).toBe(expected);
+    expect(await page.getByRole("button", { name: "Quantize" }).isDisabled()).toBe(true);
+    expect(await page.locator("#result").isHidden()).toBe(true);
+  });
+
+  /** 16 tensors of 64K weights: about 0.3 s each at 8-bit k-means. */
+  let slow: Buffer | undefined;
+  const slowModel = (): Buffer => {
+    slow ??= makeSlowModel();
+    return slow;
+  };
+  const makeSlowModel = (): Buffer => {
+    const layers = Array.from({ length: 16 }, (_, i) => ({
+      name: `fc${i}`, input: [i === 0 ? "x" : `h${i}`], output: [`h${i + 1}`],
+      layer: {
+        case: "innerProduct" as const,
+        value: { inputChannels: 256n, outputChannels: 256n, weights: { floatValue: Array.from({ length: 65536 }, (_, j) => Math.sin(j * 0.37 + i)) } },
+      },
+    }));
+    return Buffer.from(toBinary(ModelSchema, create(ModelSchema, { specificationVersion: 4, Type: { case: "neuralNetwork", value: { layers } } })));
+  };
+
+  test("the progress bar moves; Cancel stops the worker; the next run gets a new one", async () => {
+    const big = slowModel();
+    await upload("big.mlmodel", big);
+    await page.locator("#summary-head").filter({ hasText: "big.mlmodel" }).waitFor();
+    await page.getByLabel("Bits per weight", { exact: true }).selectOption("8");
+    await page.getByLabel("Mode", { exact: true }).selectOption("kmeans_lut");
+    const closedBefore = workersClosed.length;
+    await page.getByRole("button", { name: "Quantize" }).click();
+    const progress = page.getByLabel("Progress", { exact: true });
+    await page.waitForFunction(() => (document.getElementById("progress") as HTMLProgressElement).value > 0);
+    const first = await progress.evaluate((p: HTMLProgressElement) => p.value);
+    await page.waitForFunction((v) => (document.getElementById("progress") as HTMLProgressElement).value > v, first);
+    expect(await progress.evaluate((p: HTMLProgressElement) => p.value)).toBeLessThan(1);
+    // The page answers while the worker works.
+    expect(await page.evaluate(() => 6 * 7)).toBe(42);
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.locator("#progress-text").filter({ hasText: "cancelled" }).waitFor();
+    // Playwright reports the terminated worker's close shortly after.
+    for (let waited = 0; workersClosed.length === closedBefore && waited < 5000; waited += 50) await page.waitForTimeout(50);
+    expect(workersClosed.length).toBe(closedBefore + 1);
+    expect(await page.locator("#result").isHidden()).toBe(true);
+    // A new worker takes the next job.
+    await page.getByLabel("Mode", { exact: true }).selectOption("linear");
+    await page.getByRole("button", { name: "Quantize" }).click();
+    await page.locator("#result").waitFor({ state: "visible" });
+    expect(await page.locator("#result-totals").textContent()).toContain("big.linear8.mlmodel");
+  });
+
+  test("the chart's progress moves and Stop ends its worker", async () => {
+    await upload("slow-chart.mlmodel", slowModel());
+    await page.locator("#summary-head").filter({ hasText: "slow-chart.mlmodel" }).waitFor();
+    const closedBefore = workersClosed.length;
+    await page.getByRole("button", { name: "Chart every mode and bit width" }).click();
+    await page.waitForFunction(() => (document.getElementById("chart-progress") as HTMLProgressElement).value > 0);
+    await page.getByRole("button", { name: "Stop the chart" }).click();
+    await page.locator("#chart-progress-text").filter({ hasText: "stopped" }).waitFor();
+    for (let waited = 0; workersClosed.length === closedBefore && waited < 5000; waited += 50) await page.waitForTimeout(50);
+    expect(workersClosed.length).toBe(closedBefore + 1);
+    expect(await page.locator("#chart-figure").isHidden()).toBe(true);
+    expect(await page.getByRole("button", { name: "Chart every mode and bit width" }).isEnabled()).toBe(true);
+  });
+
+  test("choosing another file while a run goes on cancels the run; the new file is read and quantized", async () => {
+    await upload("slow.mlmodel", slowModel());
+    await page.locator("#summary-head").filter({ hasText: "slow.mlmodel" }).waitFor();
+    await page.getByLabel("Bits per weight", { exact: true }).selectOption("8");
+    await page.getByLabel("Mode", { exact: true }).selectOption("kmeans_lut");
+    await page.getByRole("button", { name: "Quantize" }).click();
+    await page.waitForFunction(() => (document.getElementById("progress") as HTMLProgressElement).value > 0);
+    await upload("mlp.mlmodel", golden("mlp.mlmodel"));
+    await page.locator("#summary-head").filter({ hasText: "mlp.mlmodel" }).waitFor();
+    await page.getByRole("button", { name: "Quantize" }).click();
+    await page.locator("#result-totals").filter({ hasText: "mlp.kmeans_lut8.mlmodel" }).waitFor();
+    const bytes = await download(/mlp\.kmeans_lut8\.mlmodel/);
+    expect(bytes.equals(Buffer.from(encodeModel(quantizeWeights(decodeModel(golden("mlp.mlmodel")), { nbits: 8, mode: "kmeans_lut" }))))).toBe(true);
+  });
+
+  test("an ML Program: its summary says so, and Quantize gives the CLI's message", async () => {
+    const program = Buffer.from(toBinary(ModelSchema, create(ModelSchema, { specificationVersion: 7, Type: { case: "mlProgram", value: {} } })));
+    await upload("program.mlmodel", program);
+    await page.locator("#summary-head").filter({ hasText: "no neural network" }).waitFor();
+    await page.getByRole("button", { name: "Quantize" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor({ state: "visible" });
+    expect(await alert.textContent()).toMatch(/^this is an ML Program \(mlProgram\) model; this tool compresses neuralNetwork weights/);
+  });
+
+  test("offline once loaded: with the network off and the server stopped, a reload shows the page, which still quantizes", async () => {
+    // The service worker controls the page once it has copied the page's files.
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    await context.setOffline(true);
+    // Playwright's offline mode does not reach a service worker's own fetches: stop the server too.
+    const stopped = server;
+    server = undefined;
+    if (stopped !== undefined && stopped.exitCode === null) {
+      const exited = new Promise((done) => stopped.once("exit", done));
+      stopped.kill();
+      await exited;
+    }
+    try {
+      await page.reload();
+      await page.getByRole("heading", { name: "coreml-quantize" }).waitFor();
+      expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+      await upload("cnn.mlmodel", golden("cnn.mlmodel"));
+      await page.locator("#summary-head").filter({ hasText: "cnn.mlmodel" }).waitFor();
+      await page.getByLabel("Bits per weight", { exact: true }).selectOption("8");
+      await page.getByLabel("Mode", { exact: true }).selectOption("linear");
+      await page.getByRole("button", { name: "Quantize" }).click();
+      await page.locator("#result-totals").filter({ hasText: "cnn.linear8.mlmodel" }).waitFor();
+    } finally {
+      await context.setOffline(false);
+    }
+  });
+
+  test("no request left 127.0.0.1", () => {
+    const origin = new URL(url).origin;
+    expect(requested.filter((r) => !r.startsWith(`${origin}/`) && !r.startsWith("blob:") && !r.startsWith("data:"))).toEqual([]);
+    expect(requested).toEqual(expect.arrayContaining([`${origin}/`, `${origin}/main.js`, `${origin}/quantize-worker.js`]));
+  });
+});
