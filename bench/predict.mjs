@@ -52,6 +52,7 @@ async function childOurs(modelFile, inputsDir) {
   const api = await import(join(root, "dist/index.js"));
   const { decodedWeights } = await import(join(root, "dist/predict/tensor.js"));
   const { runKernels } = await import(join(root, "dist/kernels/index.js"));
+  const { allLayers } = await import(join(root, "dist/walker/networks.js"));
   const t0 = performance.now();
   const model = api.decodeModel(readFileSync(modelFile));
   const prepared = api.prepareModel(model);
@@ -62,7 +63,7 @@ async function childOurs(modelFile, inputsDir) {
   const peakRssMb = maxRssMb();
 
   // Sizes for the memory budget: every weight as float32, every blob of one prediction.
-  const layers = api.allLayers(model);
+  const layers = allLayers(model);
   let weightValues = 0;
   for (const { layer, path } of layers) for (const w of decodedWeights(layer, path).values()) weightValues += w.length;
   const { blobs } = prepared.predictWithBlobs(inputs);

@@ -1,5 +1,6 @@
 // npm run bench [-- --large] [--many-layers] [--runs N]
 // npm run bench -- --predict [--runs N] [--only NAME,...]: the executor instead (bench/predict.mjs).
+// npm run bench -- --auto [--runs N] [--targets 30,40,50]: nbits "auto" instead (bench/auto.mjs).
 // Builds the benchmark models (bench/build-models.mjs), runs the CLI once per job as a
 // whole process (file in, file out) under /usr/bin/time for wall time and peak RSS,
 // takes the median of N runs, and times the quantizers alone through the API.
@@ -12,6 +13,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+// npm run bench -- --auto [--runs N]: nbits "auto" against k-means and the exhaustive search (bench/auto.mjs).
+if (process.argv.includes("--auto")) {
+  const args = process.argv.slice(2).filter((a) => a !== "--auto");
+  const run = spawnSync(process.execPath, [join(root, "bench/auto.mjs"), ...args], { stdio: "inherit" });
+  process.exit(run.status ?? 1);
+}
 if (process.argv.includes("--predict")) {
   const args = process.argv.slice(2).filter((a) => a !== "--predict");
   const run = spawnSync(process.execPath, [join(root, "bench/predict.mjs"), ...args], { stdio: "inherit" });

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
+import { propertySeed } from "./support/property-seed.js";
 import { decodeModel } from "../src/codec/decode-model.js";
 import { encodeModel } from "../src/codec/encode-model.js";
 import type { Model } from "../src/codec/model-types.js";
@@ -57,8 +58,8 @@ function pairs(original: Model, quantized: Model): { path: string; x: Float32Arr
       const storage = weightStorage(ref.weightParams);
       out.push({
         path: `${q.path}/${ref.field}`,
-        x: readWeights(oRef.weightParams, oRef.shape, oRef.axis),
-        y: readWeights(ref.weightParams, ref.shape, ref.axis),
+        x: readWeights(oRef.weightParams, { shape: oRef.shape, axis: oRef.axis }),
+        y: readWeights(ref.weightParams, { shape: ref.shape, axis: ref.axis }),
         storage: storage.kind,
         ...(storage.kind === "linear" || storage.kind === "lut" ? { nbits: storage.nbits } : {}),
       });
@@ -138,7 +139,7 @@ describe("nbits auto", () => {
     fc.assert(fc.property(modelArbitrary(), fc.integer({ min: 10, max: 60 }), (m, target) => {
       const output = quantizeWeights(m, { nbits: "auto", targetSnrDb: target });
       for (const t of pairs(m, output)) expect(snrDb(t.x, t.y) >= target - 1e-9).toBe(true);
-    }), { seed: 42, numRuns: 25 });
+    }), { seed: propertySeed(), numRuns: 25 });
   });
 
   test("refuses a bad target or mode list", () => {
@@ -188,7 +189,7 @@ describe("float16Overflow", () => {
     const ref = weights(output);
     expect(weightStorage(ref.weightParams).kind).toBe("float16");
     const before = weights(input).weightParams.floatValue;
-    const after = readWeights(ref.weightParams, ref.shape, ref.axis);
+    const after = readWeights(ref.weightParams, { shape: ref.shape, axis: ref.axis });
     for (let i = 0; i < before.length; i++) {
       const v = before[i] as number;
       if (Math.abs(v) > 65504) expect(after[i]).toBe(Math.sign(v) * 65504);

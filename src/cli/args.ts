@@ -4,7 +4,9 @@
  * @packageDocumentation
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { AUTO_MODES, type AutoMode } from "../auto-bits.js";
 import { QUANTIZABLE_LAYER_TYPES, type AdvancedSelectorOptions, type MatrixMultiplySelectorOptions } from "../selectors.js";
+import { FLOAT16_OVERFLOWS, type Float16Overflow } from "../tensor-plans.js";
 
 /**
  * Bad command-line usage: the CLI prints the message and where to read the
@@ -38,12 +40,14 @@ export type AdvancedSelectorFlags = AdvancedSelectorOptions;
 /** Selector flags of `int8-matmul`. */
 export type MatmulSelectorFlags = MatrixMultiplySelectorOptions;
 
-/** The values of `--fp16-overflow`. */
-export const FLOAT16_OVERFLOWS = ["error", "keep-float32", "clamp"] as const;
-type Float16Overflow = (typeof FLOAT16_OVERFLOWS)[number];
+/**
+ * The CLI's quantization modes: those of the mode table that need no code from
+ * the caller (the modes `nbits: "auto"` may use; custom_lut needs a function).
+ */
+export const CLI_MODES: readonly CliMode[] = AUTO_MODES;
 
-/** The CLI's quantization modes. */
-export const CLI_MODES = ["linear", "linear_symmetric", "linear_lut", "kmeans_lut"] as const;
+/** A mode `--mode` and `--modes` take. */
+export type CliMode = AutoMode;
 
 /** Where `compare` takes its samples from. */
 export type SampleSource =
@@ -64,31 +68,44 @@ export type Command =
     readonly topic?: CommandName;
   }
   | { readonly command: "version" }
-  | { readonly command: "inspect"; readonly model: string; readonly json: boolean }
   | {
-    readonly command: "quantize"; readonly input: string; readonly output: string; readonly force: boolean;
-    readonly nbits: number | "auto"; readonly mode: (typeof CLI_MODES)[number]; readonly fuse: boolean;
-    readonly targetSnrDb?: number; readonly modes?: readonly (typeof CLI_MODES)[number][];
+    readonly command: "inspect";
+    /** The model file; {@link STDIO} for standard input (so for every model operand below). */
+    readonly model: string; readonly json: boolean;
+  }
+  | {
+    readonly command: "quantize"; readonly input: string;
+    /** The model's destination; {@link STDIO} for standard output (so for every `output` below). */
+    readonly output: string; readonly force: boolean;
+    /** `--quiet`: nothing printed on success but the data asked for (so for every `quiet` below). */
+    readonly quiet: boolean;
+    readonly nbits: number | "auto"; readonly mode: CliMode; readonly fuse: boolean;
+    readonly targetSnrDb?: number; readonly modes?: readonly CliMode[];
     readonly float16Overflow?: Float16Overflow; readonly report?: string;
     readonly selector: AdvancedSelectorFlags | undefined;
     /** `--sample-data`: compare the output with the input on these samples once written. */
     readonly sampleData?: string;
   }
-  | { readonly command: "dequantize"; readonly input: string; readonly output: string; readonly force: boolean }
+  | { readonly command: "dequantize"; readonly input: string; readonly output: string; readonly force: boolean; readonly quiet: boolean }
   | { readonly command: "report"; readonly original: string; readonly quantized: string; readonly json: boolean }
   | {
     readonly command: "int8-matmul"; readonly input: string; readonly output: string; readonly force: boolean;
-    readonly selector: MatmulSelectorFlags;
+    readonly quiet: boolean; readonly selector: MatmulSelectorFlags;
   }
   | {
     readonly command: "predict"; readonly model: string; readonly inputs: readonly InputFile[]; readonly json: boolean;
     /** `-o DIR`: write one file an output there. */
     readonly outputDir?: string;
+    /** `--quiet` (with `-o DIR`): no list of the files written. */
+    readonly quiet: boolean;
   }
   | {
     readonly command: "compare"; readonly original: string; readonly quantized: string; readonly samples: SampleSource;
     readonly layers: boolean; readonly json: boolean;
   };
+
+/** The operand, or `-o` value, that names standard input (or output) instead of a file. */
+export const STDIO = "-";
 
 const options = {
   output: { type: "string", short: "o" },
@@ -115,6 +132,7 @@ const options = {
   layers: { type: "string" },
   force: { type: "boolean" },
   json: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const satisfies ParseArgsConfig["options"];
@@ -150,16 +168,19 @@ const COMMANDS = {
     synopsis: ["inspect MODEL [--json]"],
     description: [
       "list the networks, layers and weights of MODEL with their shapes,",
-      "storage (float32, float16, n-bit linear, n-bit LUT, int8) and bytes",
+      "storage (float32, float16, n-bit linear, n-bit LUT, int8) and bytes;",
+      "MODEL may also be an ML Program: an .mlpackage folder or a zip of one",
+      "(its ops' weights, element types, storage in weight.bin or inline)",
     ],
     options: ["json"],
   },
   quantize: {
     synopsis: [
-      "quantize IN -o OUT --nbits N [--mode linear|linear_symmetric|linear_lut|kmeans_lut]",
-      "    [--skip-layer-types a,b] [--min-conv-kernel-channels N] [--min-conv-weight-count N] [--no-fuse]",
-      "    [--fp16-overflow error|keep-float32|clamp] [--report FILE.json|-] [--sample-data PATH]",
-      "quantize IN -o OUT --nbits auto [--target-snr DB] [--modes linear,kmeans_lut] [...]",
+      "quantize IN -o OUT --nbits N",
+      `    [--mode ${CLI_MODES.join("|")}] [--no-fuse]`,
+      "    [--skip-layer-types a,b] [--min-conv-kernel-channels N] [--min-conv-weight-count N]",
+      `    [--fp16-overflow ${FLOAT16_OVERFLOWS.join("|")}] [--report FILE.json|-] [--sample-data PATH]`,
+      "quantize IN -o OUT --nbits auto [--target-snr DB] [--modes a,b] [...]",
     ],
     description: [
       "compress the weights: --nbits 16 for half precision (--mode is then",
@@ -169,13 +190,13 @@ const COMMANDS = {
     ],
     options: [
       "output", "force", "nbits", "mode", "skip-layer-types", "min-conv-kernel-channels", "min-conv-weight-count", "no-fuse",
-      "target-snr", "modes", "fp16-overflow", "report", "sample-data",
+      "target-snr", "modes", "fp16-overflow", "report", "sample-data", "quiet",
     ],
   },
   dequantize: {
     synopsis: ["dequantize IN -o OUT"],
     description: ["turn quantized and half-precision weights back into float32"],
-    options: ["output", "force"],
+    options: ["output", "force", "quiet"],
   },
   "int8-matmul": {
     synopsis: [
@@ -186,7 +207,10 @@ const COMMANDS = {
       "store innerProduct and batchedMatmul weights as int8 and run them",
       "as int8 x int8 products (specification version 5: iOS 14, macOS 11)",
     ],
-    options: ["output", "force", "min-weight-count", "min-input-channels", "min-output-channels", "max-input-channels", "max-output-channels", "layers"],
+    options: [
+      "output", "force", "min-weight-count", "min-input-channels", "min-output-channels", "max-input-channels", "max-output-channels", "layers",
+      "quiet",
+    ],
   },
   report: {
     synopsis: ["report ORIGINAL QUANTIZED [--json]"],
@@ -205,7 +229,7 @@ const COMMANDS = {
       "or with -o DIR write DIR/<output>.npy for arrays and images (the",
       "float blob) and DIR/<output>.json for labels and dictionaries",
     ],
-    options: ["input", "json", "output"],
+    options: ["input", "json", "output", "quiet"],
   },
   compare: {
     synopsis: [
@@ -236,6 +260,7 @@ const OPTION_HELP: readonly { readonly options: readonly (OptionName | "*")[]; r
   {
     options: ["output"],
     lines: `  -o, --output FILE   where to write the result (never the input, unless --force);
+                      - for standard output (the summary then goes to stderr);
                       for predict a directory, created if missing`,
   },
   {
@@ -291,6 +316,16 @@ const OPTION_HELP: readonly { readonly options: readonly (OptionName | "*")[]; r
   { options: ["modes"], lines: "  --modes a,b         with --nbits auto: the modes to try (default linear,kmeans_lut)" },
   { options: ["force"], lines: "  --force             allow OUT to be the input file" },
   { options: ["json"], lines: "  --json              machine-readable output (inspect, report, predict, compare)" },
+  {
+    options: ["quiet"],
+    lines: `  -q, --quiet         print nothing on success (no summary, no table, no list of files
+                      written); data asked for (--report -, -o -) and errors still print`,
+  },
+  {
+    options: ["*"],
+    lines: `  -                   as IN, MODEL, ORIGINAL or QUANTIZED: read that model from
+                      standard input (one operand at most)`,
+  },
   { options: ["*"], lines: "  --debug             print stack traces" },
   { options: ["*"], lines: "  -h, --help          show this text" },
   { options: [], lines: "  -v, --version       show the version" },
@@ -394,7 +429,10 @@ function parseKnown(argv: readonly string[], known: CommandName | undefined): Co
   if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
   if (name === "inspect") return { command: "inspect", model: file, json: values.json === true };
   if (values.output === undefined || values.output === "") throw new UsageError(`${name} needs -o OUT`);
-  const io = { input: file, output: values.output, force: values.force === true };
+  if (values.output === STDIO && values.report === STDIO) {
+    throw new UsageError("-o - and --report - would both write to standard output; name a file for one of them");
+  }
+  const io = { input: file, output: values.output, force: values.force === true, quiet: values.quiet === true };
   switch (name) {
     case "quantize":
       return { command: "quantize", ...io, ...quantizeFlags(values) };
@@ -479,8 +517,10 @@ function predictCommand(operands: readonly string[], values: Values): Extract<Co
     names.add(name);
   }
   if (values.output === "") throw new UsageError("-o needs a DIR");
+  if (values.output === STDIO) throw new UsageError("predict -o takes a DIR, not - (standard output); print the outputs with --json instead");
+  if (values.quiet === true && values.output === undefined) throw new UsageError("--quiet goes with -o DIR: without it, the outputs are what predict prints");
   return {
-    command: "predict", model, inputs, json: values.json === true,
+    command: "predict", model, inputs, json: values.json === true, quiet: values.quiet === true,
     ...(values.output === undefined ? {} : { outputDir: values.output }),
   };
 }
@@ -489,6 +529,7 @@ function compareCommand(operands: readonly string[], values: Values): Extract<Co
   const [original, quantized, ...extra] = operands;
   if (original === undefined || quantized === undefined) throw new UsageError("compare needs an ORIGINAL and a QUANTIZED file");
   if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
+  refuseTwoFromStdin(original, quantized);
   if (values.samples !== undefined && values.random !== undefined) throw new UsageError("give --samples PATH or --random N, not both");
   if (values.seed !== undefined && values.random === undefined) throw new UsageError("--seed goes with --random");
   let samples: SampleSource;
@@ -511,10 +552,16 @@ function reportCommand(operands: readonly string[], values: Values): Extract<Com
   const [original, quantized, ...extra] = operands;
   if (original === undefined || quantized === undefined) throw new UsageError("report needs an ORIGINAL and a QUANTIZED file");
   if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
+  refuseTwoFromStdin(original, quantized);
   return { command: "report", original, quantized, json: values.json === true };
 }
 
-type QuantizeFlags = Omit<Extract<Command, { command: "quantize" }>, "command" | "input" | "output" | "force">;
+/** Standard input holds one model: ORIGINAL and QUANTIZED cannot both be read from it. */
+function refuseTwoFromStdin(original: string, quantized: string): void {
+  if (original === STDIO && quantized === STDIO) throw new UsageError("ORIGINAL and QUANTIZED are both - (standard input); at most one model can come from it");
+}
+
+type QuantizeFlags = Omit<Extract<Command, { command: "quantize" }>, "command" | "input" | "output" | "force" | "quiet">;
 
 function quantizeFlags(values: Values): QuantizeFlags {
   if (values.nbits === undefined) throw new UsageError("quantize needs --nbits (16, 1..8 or auto)");
@@ -539,7 +586,7 @@ function quantizeFlags(values: Values): QuantizeFlags {
   if (values["sample-data"] === "") throw new UsageError("--sample-data needs a PATH");
   const extras = {
     ...(target === undefined ? {} : { targetSnrDb: Number(target) }),
-    ...(modes === undefined ? {} : { modes: modes as (typeof CLI_MODES)[number][] }),
+    ...(modes === undefined ? {} : { modes: modes as CliMode[] }),
     ...(overflow === undefined ? {} : { float16Overflow: overflow as Float16Overflow }),
     ...(values.report === undefined ? {} : { report: values.report }),
     ...(values["sample-data"] === undefined ? {} : { sampleData: values["sample-data"] }),
@@ -556,7 +603,7 @@ function quantizeFlags(values: Values): QuantizeFlags {
   };
   return {
     nbits,
-    mode: mode as (typeof CLI_MODES)[number],
+    mode: mode as CliMode,
     fuse: values["no-fuse"] !== true,
     selector: Object.keys(selector).length === 0 ? undefined : selector,
     ...extras,

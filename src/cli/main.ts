@@ -7,6 +7,7 @@
 // First: reading the input model, which proceeds on another thread while the rest loads.
 import { prefetch } from "./prefetch.js";
 import { readFileSync } from "node:fs";
+import { isatty } from "node:tty";
 import { ioFailure } from "../node/io-failure.js";
 import { quantizeWeightsParallel } from "../node/quantize-weights-parallel.js";
 import { onTemporaryRegistered, removeTemporaries } from "../node/temporary-files.js";
@@ -49,6 +50,24 @@ onTemporaryRegistered(() => {
 // Whatever ends the process, no temporary file outlives it (process.exit included).
 process.on("exit", removeTemporaries);
 
+/**
+ * Writes a model's bytes to stdout, settling once the last chunk is handed to the
+ * operating system. A failure also reaches the stdout "error" handler above
+ * (EPIPE: exit 141), which ends the process first.
+ */
+function writeStdoutBytes(chunks: readonly Uint8Array[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (chunks.length === 0) {
+      resolve();
+      return;
+    }
+    chunks.forEach((chunk, i) => {
+      const last = i === chunks.length - 1;
+      process.stdout.write(chunk, last ? (error) => (error == null ? resolve() : reject(error)) : undefined);
+    });
+  });
+}
+
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 const argv = process.argv.slice(2);
 const debug = argv.includes("--debug") || process.env["COREML_QUANTIZE_DEBUG"] === "1";
@@ -62,6 +81,12 @@ try {
     stderrIsTty: process.stderr.isTTY === true,
     quantize: quantizeWeightsParallel,
     ...(prefetch === undefined ? {} : { prefetched: prefetch }),
+    // A getter, not process.stdin itself: touching it opens the stream, which only `-` should do.
+    stdin: () => process.stdin,
+    // isatty, not process.stdin.isTTY: the latter creates the stream.
+    stdinIsTty: isatty(0),
+    stdoutBytes: writeStdoutBytes,
+    stdoutIsTty: process.stdout.isTTY === true,
   });
 } catch (error) {
   // run() reports every error it expects; this is the last line of defence against a stack trace.

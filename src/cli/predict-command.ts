@@ -55,7 +55,7 @@ export async function runPredict(command: PredictCommand, model: Model, io: Pred
   const kinds = outputKinds(model, prepared.outputNames, outputs);
   if (command.outputDir !== undefined) {
     const written = await writeOutputs(command.outputDir, kinds, outputs);
-    if (!command.json) io.stdout(written.map((w) => `wrote ${escapeForTerminal(w.path)}: ${w.what}\n`).join(""));
+    if (!command.json && !command.quiet) io.stdout(written.map((w) => `wrote ${escapeForTerminal(w.path)}: ${w.what}\n`).join(""));
   }
   if (command.json) io.stdout(outputsJson(kinds, outputs));
   else if (command.outputDir === undefined) io.stdout(formatOutputs(kinds, outputs));

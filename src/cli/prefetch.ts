@@ -43,6 +43,7 @@ export const prefetch: Prefetch | undefined = startPrefetch(process.argv.slice(2
  */
 export function startPrefetch(argv: readonly string[]): Prefetch | undefined {
   const [command, path] = argv;
+  // A leading dash: an option, or `-` (standard input, which only the command reads, once).
   if (command === undefined || path === undefined || !COMMANDS_READING_A_MODEL.has(command) || path.startsWith("-")) return undefined;
   try {
     return readAhead(path);

@@ -11,6 +11,8 @@ export interface ProgressCount {
   readonly done: number;
   /** Items in all (may grow as the work finds more). */
   readonly total: number;
+  /** The part of the item under way that is done, in (0, 1), when it reports that. */
+  readonly fraction?: number;
 }
 
 /** Where the bar is drawn. */
@@ -18,6 +20,8 @@ export interface ProgressOutput {
   readonly stderr: (text: string) => void;
   /** Whether stderr is a terminal: the bar is drawn only then. @defaultValue false */
   readonly stderrIsTty?: boolean;
+  /** The clock, in milliseconds (tests inject one). @defaultValue `Date.now` */
+  readonly now?: () => number;
 }
 
 /** A bar: feed it counts, then end it. */
@@ -32,28 +36,54 @@ export interface ProgressBar {
 const QUIET_MS = 500;
 /** Characters of the bar between its brackets. */
 const WIDTH = 30;
+/** No time left is shown before this much has passed: earlier rates are mostly start-up. */
+const ETA_AFTER_MS = 2000;
+/** Nor before this part of the work is done: a rate from less is a guess. */
+const ETA_AFTER_PART = 0.02;
 
 /**
  * A progress bar on stderr, drawn only when stderr is a terminal and only once the
- * work has lasted {@link QUIET_MS} ms: `[#####     ] 5/10 tensors`.
+ * work has lasted {@link QUIET_MS} ms: `[#####     ] 5/10 tensors, 12 s left`. It
+ * moves within an item that reports its `fraction`; the time left is the time so
+ * far scaled by the part left over the part done, shown once both are enough to
+ * mean something ({@link ETA_AFTER_MS}, {@link ETA_AFTER_PART}).
  *
- * @param io - stderr and whether it is a terminal
+ * @param io - stderr, whether it is a terminal, and the clock
  * @param unit - what is counted, e.g. `tensors` or `samples`
  * @returns the bar
  */
 export function progressBar(io: ProgressOutput, unit: string): ProgressBar {
   if (io.stderrIsTty !== true) return { onProgress: undefined, finish: () => undefined };
-  const started = Date.now();
+  const now = io.now ?? ((): number => Date.now());
+  const started = now();
   let drawn = false;
+  let last = "";
   return {
     onProgress: (p) => {
-      if (!drawn && Date.now() - started < QUIET_MS) return;
-      const filled = Math.round((Math.min(p.done, p.total) / Math.max(1, p.total)) * WIDTH);
-      io.stderr(`\r[${"#".repeat(filled)}${" ".repeat(WIDTH - filled)}] ${p.done}/${p.total} ${unit}`);
+      const elapsed = now() - started;
+      if (!drawn && elapsed < QUIET_MS) return;
+      const total = Math.max(1, p.total);
+      const part = Math.min(1, (Math.min(p.done, p.total) + (p.fraction ?? 0)) / total);
+      const filled = Math.round(part * WIDTH);
+      const left = elapsed >= ETA_AFTER_MS && part >= ETA_AFTER_PART && part < 1 ? `, ${formatDuration((elapsed * (1 - part)) / part)} left` : "";
+      const text = `[${"#".repeat(filled)}${" ".repeat(WIDTH - filled)}] ${p.done}/${p.total} ${unit}${left}`;
+      if (text === last) return;
+      // Spaces over what a longer previous line left behind.
+      io.stderr(`\r${text}${" ".repeat(Math.max(0, last.length - text.length))}`);
+      last = text;
       drawn = true;
     },
     finish: () => {
       if (drawn) io.stderr("\n");
     },
   };
+}
+
+/** `12 s`, `3 min 5 s`, `2 h 10 min`: whole units, the two largest. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }

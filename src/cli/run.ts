@@ -4,12 +4,19 @@
  *
  * @packageDocumentation
  */
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import { encodeModelChunks } from "../codec/encode-model.js";
 import type { Model } from "../codec/model-types.js";
 import { isQuantizeError, QuantizeError } from "../errors.js";
 import { inspectModel, type ModelSummary } from "../inspect-model.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";
-import { readModelFile } from "../node/model-files.js";
+import { ioFailure } from "../node/io-failure.js";
+import { decodeModelFile, readModelBytes, readModelStream } from "../node/model-files.js";
+import { readMlPackage } from "../node/mlpackage-files.js";
+import { inspectProgram } from "../mlprogram/inspect-program.js";
+import { MANIFEST_PATH, type MlPackage } from "../mlprogram/ml-package.js";
+import { decodeMlPackageZip } from "../mlprogram/zip-archive.js";
 import { isSameFile, resolveOutputTarget } from "../node/output-target.js";
 import { commitFiles, stageFile } from "../node/staged-file.js";
 import {
@@ -17,10 +24,13 @@ import {
   type TensorDecision, type TensorLeft,
 } from "../quantize-weights.js";
 import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector } from "../selectors.js";
+import { formatProgramSummary } from "../report/format-program-summary.js";
 import { formatReport, reportJson } from "../report/format-report.js";
 import { weightReport, type WeightReport } from "../report/weight-report.js";
-import { helpText, parseCommand, usagePointer, UsageError, type Command } from "./args.js";
+import { withDecisions } from "../report/with-decisions.js";
+import { helpText, parseCommand, STDIO, usagePointer, UsageError, type Command, type CommandName } from "./args.js";
 import { formatBytes, formatTable, storageLabel } from "../report/format-table.js";
+import { shortenLayerPath } from "../report/shorten-layer-path.js";
 import { escapeForTerminal, escapeJsonForTerminal } from "../report/terminal-text.js";
 import { compareWithProgress, loadSampleData, runCompare } from "./compare-command.js";
 import { formatComparison } from "../predict/format-comparison.js";
@@ -49,7 +59,26 @@ export interface CliIo {
    * again, and any error reported, as usual.
    */
   readonly prefetched?: { readonly path: string; readonly bytes: Promise<Uint8Array | undefined> };
+  /**
+   * Standard input, for a model operand `-`; read to its end (within
+   * MAX_MODEL_BYTES) by the command. Absent: `-` is refused.
+   */
+  readonly stdin?: () => AsyncIterable<Uint8Array>;
+  /** Whether standard input is a terminal: `-` is then refused rather than waiting for typing. @defaultValue false */
+  readonly stdinIsTty?: boolean;
+  /**
+   * Writes a model's bytes to standard output (`-o -`), settling once they are
+   * handed to the operating system; called once, after everything that can fail
+   * has succeeded. Absent: `-o -` is refused.
+   */
+  readonly stdoutBytes?: (chunks: readonly Uint8Array[]) => Promise<void>;
+  /** Whether standard output is a terminal: `-o -` is then refused (a binary model would garble it). @defaultValue false */
+  readonly stdoutIsTty?: boolean;
 }
+
+/** How messages name `-` as an input and as an output. */
+const STDIN_NAME = "standard input";
+const STDOUT_NAME = "standard output";
 
 /** Exit codes: 0 success, 1 bad input or failure, 2 bad usage. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -93,36 +122,47 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       io.stdout(`${io.version}\n`);
       return EXIT.ok;
     case "inspect": {
-      const model = await readInput(command.model, io);
+      const operand = await readOperand(command.model, io);
+      if (operand.kind !== "model") {
+        const summary = inspectProgram(await readPackage(command.model, operand));
+        io.stdout(command.json ? `${escapeJsonForTerminal(JSON.stringify(summary, null, 2))}\n` : formatProgramSummary(command.model, summary));
+        return EXIT.ok;
+      }
+      const model = decodeModelFile(inputName(command.model), operand.bytes);
       validateWeights(model);
       const summary = inspectModel(model);
-      io.stdout(command.json ? `${escapeJsonForTerminal(JSON.stringify(summary, null, 2))}\n` : formatSummary(command.model, summary));
+      io.stdout(command.json ? `${escapeJsonForTerminal(JSON.stringify(summary, null, 2))}\n` : formatSummary(inputName(command.model), summary));
       return EXIT.ok;
     }
     case "predict":
-      return runPredict(command, await readInput(command.model, io), io);
+      return runPredict(command, await readInput(command.model, io, "predict"), io);
     case "compare":
-      return runCompare(command, await readInput(command.original, io), readModelFile(command.quantized), io);
+      return runCompare(command, await readInput(command.original, io, "compare"), await readInput(command.quantized, io, "compare"), io);
     case "report": {
-      const report = weightReport(await readInput(command.original, io), readModelFile(command.quantized));
+      const report = weightReport(await readInput(command.original, io, "report"), await readInput(command.quantized, io, "report"));
       io.stdout(command.json ? reportJson(report) : formatReport(report));
       return EXIT.ok;
     }
     case "quantize":
     case "dequantize":
     case "int8-matmul": {
-      const reportFile = command.command === "quantize" && command.report !== "-" ? command.report : undefined;
+      // Before the outputs are looked at: an .mlpackage given as IN is the first thing to hear about.
+      if (command.input !== STDIO && isPackageFolder(command.input)) throw packageRefusal(command.input, "package", command.command);
+      const reportFile = command.command === "quantize" && command.report !== STDIO ? command.report : undefined;
+      const toStdout = command.output === STDIO;
       refuseClashingPaths(command.input, command.output, reportFile, command.force);
+      const stdoutWriter = toStdout ? stdoutWriterOf(io) : undefined;
       // Refused now rather than after the work: a directory, a device that is never
       // replaced, a missing or read-only directory. Looked at again when writing.
-      resolveOutputTarget(command.output);
+      if (!toStdout) resolveOutputTarget(command.output);
       if (reportFile !== undefined) resolveOutputTarget(reportFile);
-      const input = await readInput(command.input, io);
+      const input = await readInput(command.input, io, command.command);
       // Checking the weights against their layers is the library's first step.
       assertHasNetwork(input);
       // Read (and the model checked runnable) before any work, so bad samples write nothing.
       const samples = command.command === "quantize" && command.sampleData !== undefined ? await loadSampleData(command.sampleData, input) : undefined;
-      const bar = progressBar(io, "tensors");
+      // --quiet: no bar either (it is drawn on a terminal's stderr only).
+      const bar = progressBar(command.quiet ? { stderr: io.stderr } : io, "tensors");
       const decisions = new Map<string, TensorDecision>();
       const left: TensorLeft[] = [];
       let output: Model;
@@ -138,7 +178,9 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       // report is built. The model and the report file are renamed into place
       // together, once both are written and flushed: a report that cannot be written
       // leaves no model behind either. Nothing is printed before both are in place.
-      const staged = [stageFile(command.output, encoded)];
+      // With -o -, the model goes to standard output only after that: a refusal
+      // writes none of it (what is written there cannot be taken back).
+      const staged = toStdout ? [] : [stageFile(command.output, encoded)];
       let report: WeightReport | undefined;
       try {
         if (command.command === "quantize") {
@@ -150,26 +192,135 @@ async function execute(command: Command, io: CliIo): Promise<number> {
         staged.forEach((file) => file.discard());
         throw error;
       }
-      const summary = formatChange(command.output, inspectModel(input), inspectModel(output), encoded.byteLength);
+      if (stdoutWriter !== undefined) await writeStdout(stdoutWriter, encoded.chunks);
+      const summary = formatChange(toStdout ? STDOUT_NAME : command.output, inspectModel(input), inspectModel(output), encoded.byteLength);
+      // With -o - or --report -, stdout carries the data alone; the people's view goes to stderr.
+      const people = toStdout || (command.command === "quantize" && command.report === STDIO) ? io.stderr : io.stdout;
       if (report === undefined) {
-        io.stdout(summary);
+        if (!command.quiet) people(summary);
         return EXIT.ok;
       }
-      // With --report -, stdout carries the JSON alone; the people's view goes to stderr.
-      const people = command.command === "quantize" && command.report === "-" ? io.stderr : io.stdout;
-      people(`${summary}\n${formatReport(report)}${overflowNotes(decisions)}${leftNotes(left)}`);
-      if (command.command === "quantize" && command.report === "-") io.stdout(reportJson(report));
+      if (!command.quiet) people(`${summary}\n${formatReport(report)}${overflowNotes(decisions)}${leftNotes(left)}`);
+      if (command.command === "quantize" && command.report === STDIO) io.stdout(reportJson(report));
       // As coremltools' quantize_weights(sample_data=): the predictions compared once the output is written.
-      if (samples !== undefined) people(`\n${formatComparison(compareWithProgress(input, output, samples, false, io))}`);
+      // Asked for by name, so printed even with --quiet (without the blank line that parts it from the table).
+      if (samples !== undefined) people(`${command.quiet ? "" : "\n"}${formatComparison(compareWithProgress(input, output, samples, false, command.quiet ? { stderr: io.stderr } : io))}`);
       return EXIT.ok;
     }
   }
 }
 
-/** Reads a model file, from the bytes read ahead of time when they are of this path. */
-async function readInput(path: string, io: CliIo): Promise<Model> {
-  const bytes = io.prefetched?.path === path ? await io.prefetched.bytes : undefined;
-  return readModelFile(path, bytes);
+/**
+ * What a model operand holds: a model file's bytes, an `.mlpackage` folder, or a
+ * zip archive (which only an `.mlpackage` zipped would be; `inspect` reads one).
+ */
+type Operand =
+  | { readonly kind: "model"; readonly bytes: Uint8Array }
+  | { readonly kind: "package" }
+  | { readonly kind: "zip"; readonly bytes: Uint8Array };
+
+/**
+ * Reads a model operand: a folder that is a package is only named (read by
+ * `readMlPackage` when wanted), anything else is read whole, from the bytes read
+ * ahead of time when they are of this path; `-` reads standard input to its end
+ * (a model file only: packages are read from a file or folder).
+ */
+async function readOperand(path: string, io: CliIo): Promise<Operand> {
+  if (path === STDIO) {
+    if (io.stdin === undefined) throw new QuantizeError("io", `cannot read a model from ${STDIN_NAME} here; name a file`);
+    if (io.stdinIsTty === true) {
+      throw new QuantizeError("io", `- reads the model from ${STDIN_NAME}, which is a terminal; redirect it (< model.mlmodel) or name a file`);
+    }
+    const bytes = await readModelStream(io.stdin(), STDIN_NAME);
+    if (isZipArchive(bytes)) {
+      throw new QuantizeError("unsupported-model", `${STDIN_NAME} holds a zip archive; - reads .mlmodel files only: name the zipped .mlpackage as a file`);
+    }
+    return { kind: "model", bytes };
+  }
+  if (isPackageFolder(path)) return { kind: "package" };
+  const bytes = (io.prefetched?.path === path ? await io.prefetched.bytes : undefined) ?? readModelBytes(path);
+  return isZipArchive(bytes) ? { kind: "zip", bytes } : { kind: "model", bytes };
+}
+
+/** Reads a model operand as a model file; an ML Program package is refused with what `command` can do instead. */
+async function readInput(path: string, io: CliIo, command: Exclude<CommandName, "inspect">): Promise<Model> {
+  const operand = await readOperand(path, io);
+  if (operand.kind !== "model") throw packageRefusal(path, operand.kind, command);
+  return decodeModelFile(inputName(path), operand.bytes);
+}
+
+/** The package of a folder or zip operand; a refusal names the operand first. */
+async function readPackage(path: string, operand: Exclude<Operand, { kind: "model" }>): Promise<MlPackage> {
+  if (operand.kind === "package") return readMlPackage(path);
+  try {
+    return await decodeMlPackageZip(operand.bytes);
+  } catch (error) {
+    if (isQuantizeError(error)) throw new QuantizeError(error.code, error.message, { path, cause: error });
+    throw error;
+  }
+}
+
+/**
+ * A folder read as a package: one named `*.mlpackage`, or holding a
+ * `Manifest.json`. Other folders (and paths that cannot be looked at) are left to
+ * the model file reader, which says what is wrong.
+ */
+function isPackageFolder(path: string): boolean {
+  try {
+    if (!statSync(path).isDirectory()) return false;
+    return /\.mlpackage\/*$/i.test(path) || statSync(join(path, MANIFEST_PATH)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** A zip archive's first four bytes: a local file header, or the end record of an empty archive. No model starts so (field number 0 follows). */
+const ZIP_SIGNATURES: readonly (readonly number[])[] = [[0x50, 0x4b, 0x03, 0x04], [0x50, 0x4b, 0x05, 0x06]];
+
+function isZipArchive(bytes: Uint8Array): boolean {
+  return ZIP_SIGNATURES.some((signature) => signature.every((byte, i) => bytes[i] === byte));
+}
+
+/**
+ * What each command that reads model files says of an ML Program package, the
+ * compression commands with where to compress one today. `inspect` reads packages.
+ */
+const PACKAGE_REFUSALS: Readonly<Record<Exclude<CommandName, "inspect">, string>> = {
+  quantize: "compressing ML Programs is not supported yet (inspect reads them); compress them with coremltools.optimize.coreml (linear_quantize_weights, palettize_weights)",
+  dequantize: "decompressing ML Programs is not supported yet (inspect reads them); decompress them with coremltools.optimize.coreml.decompress_weights",
+  "int8-matmul": "int8-matmul converts neuralNetwork layers; ML Program compression is not supported yet (inspect reads them)",
+  report: "reports on ML Programs are not supported yet (inspect reads them)",
+  predict: "running ML Programs is not supported (inspect reads them)",
+  compare: "running ML Programs is not supported (inspect reads them)",
+};
+
+function packageRefusal(path: string, kind: "package" | "zip", command: Exclude<CommandName, "inspect">): QuantizeError {
+  const what = kind === "package" ? "an ML Program package (.mlpackage)" : "a zip archive, not an .mlmodel file (a zipped .mlpackage?)";
+  return new QuantizeError("unsupported-model", `${path} is ${what}: ${PACKAGE_REFUSALS[command]}`);
+}
+
+/** How messages and summaries name an input operand. */
+function inputName(path: string): string {
+  return path === STDIO ? STDIN_NAME : path;
+}
+
+/** What writes a model to standard output for `-o -`; refused where it cannot take one: not available, or a terminal. */
+function stdoutWriterOf(io: CliIo): NonNullable<CliIo["stdoutBytes"]> {
+  if (io.stdoutBytes === undefined) throw new QuantizeError("io", `cannot write a model to ${STDOUT_NAME} here; name a file with -o`);
+  if (io.stdoutIsTty === true) {
+    throw new QuantizeError("invalid-option", `-o - would print a binary model on the terminal; redirect ${STDOUT_NAME} (> out.mlmodel, | …) or name a file`);
+  }
+  return io.stdoutBytes;
+}
+
+/** The model's bytes to standard output; a failure to write them is one line naming it. */
+async function writeStdout(write: NonNullable<CliIo["stdoutBytes"]>, chunks: readonly Uint8Array[]): Promise<void> {
+  try {
+    await write(chunks);
+  } catch (cause) {
+    if (isQuantizeError(cause)) throw cause;
+    throw ioFailure("write", STDOUT_NAME, cause);
+  }
 }
 
 type Transforming = Extract<Command, { command: "quantize" | "dequantize" | "int8-matmul" }>;
@@ -211,29 +362,17 @@ async function transform(
  * not exist yet, by its resolved path.
  */
 function refuseClashingPaths(input: string, output: string, report: string | undefined, force: boolean): void {
-  if (!force && isSameFile(input, output)) {
+  // `-` names standard input or output, no file: it clashes with nothing.
+  if (!force && input !== STDIO && output !== STDIO && isSameFile(input, output)) {
     throw new QuantizeError("invalid-option", `-o ${output} is the input file; write elsewhere or pass --force`);
   }
   if (report === undefined) return;
-  if (isSameFile(report, input)) {
+  if (input !== STDIO && isSameFile(report, input)) {
     throw new QuantizeError("invalid-option", `--report ${report} is the input file ${input}; name another file for the report`);
   }
-  if (isSameFile(report, output)) {
+  if (output !== STDIO && isSameFile(report, output)) {
     throw new QuantizeError("invalid-option", `--report ${report} is the model output -o ${output}; name another file for the report`);
   }
-}
-
-/** The report with each tensor's decision (auto choice, overflow handling) attached. */
-function withDecisions(report: WeightReport, decisions: ReadonlyMap<string, TensorDecision>): WeightReport {
-  if (decisions.size === 0) return report;
-  return {
-    ...report,
-    tensors: report.tensors.map((t) => {
-      const decision = decisions.get(`${t.layerPath}/${t.field}`);
-      // Object.assign, not `{ ...t, decision }`: see withStorage in codec/weight-storage.ts.
-      return decision === undefined ? t : Object.assign({}, t, { decision });
-    }),
-  };
 }
 
 function overflowNotes(decisions: ReadonlyMap<string, TensorDecision>): string {
@@ -282,7 +421,7 @@ function formatChange(file: string, before: ModelSummary, after: ModelSummary, f
 }
 
 
-/** The people's view of {@link inspectModel}. */
+/** The people's view of {@link inspectModel}; its table fits 100 columns (long layer names lose their middle; `--json` has them whole). */
 export function formatSummary(file: string, summary: ModelSummary): string {
   const lines = [
     `${escapeForTerminal(file)}: ${summary.modelType}, specification version ${summary.specificationVersion}`,
@@ -296,7 +435,7 @@ export function formatSummary(file: string, summary: ModelSummary): string {
       storageLabel(w) + (w.quantizable ? "" : " *"), formatBytes(w.bytes),
     ]);
     lines.push(formatTable([
-      { header: "layer" }, { header: "kind" }, { header: "field" }, { header: "shape" },
+      { header: "layer", shorten: shortenLayerPath }, { header: "kind" }, { header: "field" }, { header: "shape" },
       { header: "count", align: "right" }, { header: "storage" }, { header: "bytes", align: "right" },
     ], rows));
     if (summary.weights.some((w) => !w.quantizable)) lines.push("* not quantized by quantize (the reference leaves it alone)");

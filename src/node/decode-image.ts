@@ -21,7 +21,9 @@ export const IMAGE_EXTENSIONS: readonly string[] = [".png", ".jpg", ".jpeg", ".b
 
 /** The size pixels are resized to. */
 export interface ImageSize {
+  /** Width in pixels. */
   readonly width: number;
+  /** Height in pixels. */
   readonly height: number;
 }
 

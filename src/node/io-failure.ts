@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { openSync } from "node:fs";
 import { QuantizeError } from "../errors.js";
 
 /** The error codes a file operation commonly meets, in plain words. */
@@ -78,4 +79,19 @@ export function ioFailure(action: "read" | "write", path: string, cause: unknown
  */
 export function errnoLike(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(code), { code });
+}
+
+/**
+ * Opens `path` for reading.
+ *
+ * @param path - the file, as the user named it
+ * @returns the file descriptor
+ * @throws {@link index!QuantizeError} `io`, from {@link ioFailure}, when it cannot be opened
+ */
+export function openForReading(path: string): number {
+  try {
+    return openSync(path, "r");
+  } catch (cause) {
+    throw ioFailure("read", path, cause);
+  }
 }

@@ -4,12 +4,12 @@
  *
  * @packageDocumentation
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync } from "node:fs";
 import { decodeModel } from "../codec/decode-model.js";
 import { encodeModelChunks } from "../codec/encode-model.js";
 import type { Model } from "../codec/model-types.js";
 import { QuantizeError } from "../errors.js";
-import { ioFailure } from "./io-failure.js";
+import { ioFailure, openForReading } from "./io-failure.js";
 import { cannotStartModel, MAX_MODEL_BYTES } from "./model-file-limits.js";
 import { writeFileAtomic } from "./write-file-atomic.js";
 
@@ -28,17 +28,27 @@ const RETRY_MS = 10;
  * Reads and decodes a model file.
  *
  * @param path - the `.mlmodel` file (or a FIFO or device that yields one)
- * @param contents - the file's bytes when the caller has read them already (the
- *   CLI reads its input while it loads); they become the decoder's to reuse
  * @returns the model
  * @throws {@link index!QuantizeError} `io` when the file cannot be read (missing, a
  *   directory, an `.mlpackage` folder, over {@link MAX_MODEL_BYTES}),
  *   `invalid-protobuf` when it is not a model
  */
-export function readModelFile(path: string, contents?: Uint8Array): Model {
-  const bytes = contents ?? readModelBytes(path);
+export function readModelFile(path: string): Model {
+  return decodeModelFile(path, readModelBytes(path));
+}
+
+/**
+ * Decodes the bytes of a model file read already (the CLI reads its input while it
+ * loads). The bytes become the decoder's: it aligns weights in place instead of
+ * copying them.
+ *
+ * @param path - the file, for messages
+ * @param bytes - its contents, used by no one else
+ * @returns the model
+ * @throws {@link index!QuantizeError} `invalid-protobuf` when the bytes are not a model
+ */
+export function decodeModelFile(path: string, bytes: Uint8Array): Model {
   if (bytes.length === 0) throw new QuantizeError("invalid-protobuf", `${path} is empty (0 bytes), not a Core ML model`);
-  // The buffer is ours alone: let the decoder align weights in place instead of copying.
   return decodeModel(bytes, { reuseInput: true });
 }
 
@@ -55,17 +65,12 @@ export function readModelFile(path: string, contents?: Uint8Array): Model {
  * @throws {@link index!QuantizeError} `io` when it cannot be read or is too large
  */
 export function readModelBytes(path: string): Uint8Array {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (cause) {
-    throw ioFailure("read", path, cause);
-  }
+  const fd = openForReading(path);
   try {
     const stats = fstatSync(fd);
     if (stats.isDirectory()) {
       const hint = path.replace(/\/+$/, "").endsWith(".mlpackage")
-        ? " (an .mlpackage holds an ML Program; this tool handles neuralNetwork .mlmodel files)"
+        ? " (an .mlpackage folder holds an ML Program, not an .mlmodel file)"
         : "";
       throw new QuantizeError("io", `${path} is a directory, not an .mlmodel file${hint}`);
     }
@@ -77,6 +82,46 @@ export function readModelBytes(path: string): Uint8Array {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Reads a model's bytes from a stream (the CLI's standard input) until its end,
+ * within {@link MAX_MODEL_BYTES}: the read stops, and the stream is let go, as soon
+ * as it passes the limit or its first byte shows it cannot be a model (the decoder
+ * then refuses those first bytes at once), as {@link readModelBytes} reads a FIFO.
+ *
+ * @param source - the bytes, chunk by chunk (a Node `Readable` is one)
+ * @param name - what to call the source in messages, e.g. `standard input`
+ * @param maxBytes - the most bytes accepted @defaultValue {@link MAX_MODEL_BYTES}
+ * @returns the bytes (possibly only the first ones, when they cannot start a model)
+ * @throws {@link index!QuantizeError} `io` when the stream passes `maxBytes` or fails
+ */
+export async function readModelStream(source: AsyncIterable<Uint8Array>, name: string, maxBytes = MAX_MODEL_BYTES): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  try {
+    // Leaving the loop early (break, throw) ends the iteration: the stream is destroyed, nothing more is read.
+    for await (const chunk of source) {
+      if (chunk.length === 0) continue;
+      if (length + chunk.length > maxBytes) throw tooLarge(name, `goes on past ${maxBytes} bytes`, maxBytes);
+      chunks.push(chunk);
+      length += chunk.length;
+      if (cannotStartModel((chunks[0] as Uint8Array)[0] as number)) break;
+    }
+  } catch (cause) {
+    if (cause instanceof QuantizeError) throw cause;
+    throw ioFailure("read", name, cause);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  // Joined by hand: a 2 GB stream is tens of thousands of chunks, too many to spread
+  // as arguments into concatUint8Arrays.
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
 }
 
 /** A regular file of `size` bytes: refused over the limit before anything is allocated. */
@@ -129,8 +174,8 @@ function readSome(fd: number, buffer: Uint8Array, offset: number, length: number
   }
 }
 
-function tooLarge(path: string, what: string): QuantizeError {
-  return new QuantizeError("io", `cannot read ${path}: it ${what}; a Core ML model is at most ${MAX_MODEL_BYTES} bytes `
+function tooLarge(path: string, what: string, maxBytes = MAX_MODEL_BYTES): QuantizeError {
+  return new QuantizeError("io", `cannot read ${path}: it ${what}; a Core ML model is at most ${maxBytes} bytes `
     + "(2 GiB, protobuf's limit on a message): is it the right file?");
 }
 
@@ -139,9 +184,10 @@ function formatSize(bytes: number): string {
 }
 
 /**
- * Encodes a model and writes it atomically (see {@link writeFileAtomic}): a reader
- * (or a crash) sees either the previous file or the complete new one, never a
- * partial file.
+ * Encodes a model and writes it atomically: to a hidden temporary file beside
+ * `path`, flushed, then renamed over it, so a reader (or a crash) sees either the
+ * previous file or the complete new one, never a partial file. A FIFO or character
+ * device is written in place; a directory is refused.
  *
  * @param path - the destination
  * @param model - the model

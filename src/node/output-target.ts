@@ -21,6 +21,7 @@ import { errnoLike, ioFailure } from "./io-failure.js";
 /** How an output is written; see the module's description. */
 export type OutputTarget =
   | {
+    /** Nothing is there yet: a new regular file is created. */
     readonly kind: "create";
     /** The path as the user named it (for messages). */
     readonly path: string;
@@ -28,7 +29,9 @@ export type OutputTarget =
     readonly file: string;
   }
   | {
+    /** A regular file is there: it is replaced whole. */
     readonly kind: "replace";
+    /** The path as the user named it (for messages). */
     readonly path: string;
     /** The regular file replaced: `path` with symbolic links resolved. */
     readonly file: string;
@@ -40,7 +43,9 @@ export type OutputTarget =
     readonly gid: number;
   }
   | {
+    /** A FIFO or character device: written to as it is, never replaced. */
     readonly kind: "in-place";
+    /** The path as the user named it (for messages). */
     readonly path: string;
     /** What it is, for messages. */
     readonly what: "FIFO" | "character device";

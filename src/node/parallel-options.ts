@@ -6,17 +6,23 @@
  * @packageDocumentation
  */
 import { guardCallback, readOptions, type OptionRules } from "../check-options.js";
-import { QUANTIZE_OPTION_RULES, type Progress, type QuantizeOptions } from "../quantize-weights.js";
-import type { ParallelQuantizeOptions } from "./quantize-weights-parallel.js";
+import { QUANTIZE_OPTION_RULES, type Progress, type QuantizeOptionFields } from "../quantize-weights.js";
+
+/** Every field of `quantizeWeightsParallel`'s options, as read before the variant is known. */
+type ParallelOptionFields = QuantizeOptionFields & { readonly threads?: number; readonly workerUrl?: URL | string };
 
 /** Worker threads when `threads` is not given: more rarely pays for their start-up on the models measured. */
 const DEFAULT_MAX_THREADS = 4;
 
-const PARALLEL_OPTION_RULES: OptionRules<ParallelQuantizeOptions> = {
+const PARALLEL_OPTION_RULES: OptionRules<ParallelOptionFields> = {
   ...QUANTIZE_OPTION_RULES,
   threads: {
     expected: "a positive integer (or Infinity: one per core)",
     accepts: (v) => v === Infinity || (Number.isInteger(v) && (v as number) >= 1),
+  },
+  workerUrl: {
+    expected: "a URL or a path of the worker script",
+    accepts: (v) => v instanceof URL || (typeof v === "string" && v.length > 0),
   },
 };
 
@@ -26,8 +32,12 @@ export interface ResolvedParallelOptions {
   readonly threads: number;
   /** The caller's progress callback, its throws reported as `callback` errors. */
   readonly onProgress: ((progress: Progress) => void) | undefined;
-  /** The rest, for quantizeWeights. */
-  readonly options: QuantizeOptions;
+  /** The caller's progress callback as given, for quantizeWeights to guard itself. */
+  readonly givenOnProgress: ((progress: Progress) => void) | undefined;
+  /** Where the worker script is, when the caller says (a bundled app). */
+  readonly workerUrl: URL | string | undefined;
+  /** The rest, for quantizeWeights (`signal` included, `onProgress` not). */
+  readonly options: QuantizeOptionFields;
 }
 
 /**
@@ -36,7 +46,8 @@ export interface ResolvedParallelOptions {
  *
  * @param options - what the caller passed
  * @param cores - the cores available (`availableParallelism()`)
- * @returns the thread count, the guarded progress callback, and the other options
+ * @returns the thread count, the progress callback (guarded and as given), the
+ *   worker script's URL if given, and the other options
  * @throws {@link QuantizeError} `invalid-option` for a refused option (as
  *   quantizeWeights does; `threads` NaN, below 1 or not an integer); `callback`
  *   when a getter on `options` throws
@@ -44,10 +55,12 @@ export interface ResolvedParallelOptions {
  * @internal
  */
 export function readParallelOptions(options: unknown, cores: number): ResolvedParallelOptions {
-  const { threads, onProgress, ...rest } = readOptions(options, PARALLEL_OPTION_RULES, "quantizeWeightsParallel");
+  const { threads, onProgress, workerUrl, ...rest } = readOptions<ParallelOptionFields>(options, PARALLEL_OPTION_RULES, "quantizeWeightsParallel");
   return {
     threads: resolveThreadCount(threads, cores),
     onProgress: guardCallback(onProgress, "onProgress", (progress) => progress.path),
+    givenOnProgress: onProgress,
+    workerUrl,
     options: rest,
   };
 }

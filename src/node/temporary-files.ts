@@ -33,13 +33,14 @@ export function unregisterTemporary(path: string): void {
 }
 
 /**
- * Removes every registered temporary file, synchronously (it runs in signal
- * handlers and just before exiting), ignoring files already gone.
+ * Removes every registered temporary file or folder (an `.mlpackage` is staged
+ * as a folder), synchronously (it runs in signal handlers and just before
+ * exiting), ignoring those already gone.
  */
 export function removeTemporaries(): void {
   for (const path of live) {
     try {
-      rmSync(path, { force: true });
+      rmSync(path, { recursive: true, force: true });
     } catch {
       // Nothing more can be done on the way out.
     }

@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { shortenMiddle } from "../report/display-width.js";
 import { formatTable } from "../report/format-table.js";
 import { escapeJsonForTerminal } from "../report/terminal-text.js";
 import type { ComparedLayer, LayerComparison, LayerRef } from "./compare-layers.js";
@@ -26,12 +27,17 @@ import type { ModelComparison, OutputComparison } from "./compare-models.js";
  */
 export function formatComparison(comparison: ModelComparison): string {
   const lines = [`compared on ${comparison.samples} sample${comparison.samples === 1 ? "" : "s"}`, ""];
+  // Two tables of the same rows, so that each fits a terminal of 100 columns: how
+  // far the outputs agree, then the signal-to-noise ratios, ours beside coremltools'.
+  const rows = comparison.outputs.map(outputCells);
   lines.push(formatTable([
-    { header: "output" }, { header: "kind" }, { header: "agreement" },
-    { header: "SNR", align: "right" }, { header: "PSNR", align: "right" },
-    { header: "coremltools SNR (mean ± var)", align: "right" }, { header: "coremltools PSNR (mean ± var)", align: "right" },
+    { header: "output", shorten: shortenMiddle }, { header: "kind" }, { header: "agreement" },
     { header: "max |err|", align: "right" }, { header: "cosine", align: "right" }, { header: "worst sample", align: "right" },
-  ], comparison.outputs.map(outputCells)));
+  ], rows.map((r) => [r.name, r.kind, r.agreement, r.maxError, r.cosine, r.worst])), "");
+  lines.push(formatTable([
+    { header: "output", shorten: shortenMiddle }, { header: "SNR", align: "right" }, { header: "PSNR", align: "right" },
+    { header: "coremltools SNR (mean ± var)", align: "right" }, { header: "coremltools PSNR (mean ± var)", align: "right" },
+  ], rows.map((r) => [r.name, r.snr, r.psnr, r.coremltoolsSnr, r.coremltoolsPsnr])));
   for (const o of comparison.outputs) {
     if ((o.kind === "array" || o.kind === "image") && o.floorDominated) {
       lines.push(`'${o.name}' is small (mean square ${fmtNumber(10 ** (o.coremltoolsCeilingDb / 10) * COREMLTOOLS_NOISE_FLOOR)}): `
@@ -62,22 +68,41 @@ export function comparisonJson(comparison: ModelComparison): string {
   return `${escapeJsonForTerminal(json)}\n`;
 }
 
-function outputCells(o: OutputComparison): string[] {
+/** One output's cells, by column. */
+interface OutputCells {
+  readonly name: string;
+  readonly kind: string;
+  readonly agreement: string;
+  readonly snr: string;
+  readonly psnr: string;
+  readonly coremltoolsSnr: string;
+  readonly coremltoolsPsnr: string;
+  readonly maxError: string;
+  readonly cosine: string;
+  readonly worst: string;
+}
+
+function outputCells(o: OutputComparison): OutputCells {
+  const none = { snr: "", psnr: "", coremltoolsSnr: "", coremltoolsPsnr: "", maxError: "", cosine: "" };
   switch (o.kind) {
     case "label":
-      return [o.name, o.kind, `${fmtPercent(o.agreement)} top-1`, "", "", "", "", "", "", fmtSample(o.worstSample)];
+      return { ...none, name: o.name, kind: o.kind, agreement: `${fmtPercent(o.agreement)} top-1`, worst: fmtSample(o.worstSample) };
     case "dictionary":
-      return [o.name, o.kind, `${fmtPercent(o.agreement)} top-${o.topK}, ${fmtPercent(o.top1Agreement)} top-1`,
-        "", "", "", "", fmtNumber(o.maxAbsError), "", fmtSample(o.worstSample)];
+      return {
+        ...none, name: o.name, kind: o.kind, agreement: `${fmtPercent(o.agreement)} top-${o.topK}, ${fmtPercent(o.top1Agreement)} top-1`,
+        maxError: fmtNumber(o.maxAbsError), worst: fmtSample(o.worstSample),
+      };
     case "array":
     case "image":
-      return [o.name, o.kind, "", fmtDb(o.snrDb), fmtDb(o.psnrDb),
-        `${fmtDb(o.coremltools.snrDb.mean)} ± ${fmtVar(o.coremltools.snrDb.variance)}`,
-        `${fmtDb(o.coremltools.psnrDb.mean)} ± ${fmtVar(o.coremltools.psnrDb.variance)}`,
-        fmtNumber(o.maxAbsError), o.cosineSimilarity.toFixed(6), fmtSample(o.worstSample)];
+      return {
+        name: o.name, kind: o.kind, agreement: "", snr: fmtDb(o.snrDb), psnr: fmtDb(o.psnrDb),
+        coremltoolsSnr: `${fmtDb(o.coremltools.snrDb.mean)} ± ${fmtVar(o.coremltools.snrDb.variance)}`,
+        coremltoolsPsnr: `${fmtDb(o.coremltools.psnrDb.mean)} ± ${fmtVar(o.coremltools.psnrDb.variance)}`,
+        maxError: fmtNumber(o.maxAbsError), cosine: o.cosineSimilarity.toFixed(6), worst: fmtSample(o.worstSample),
+      };
     default: {
       const never: never = o;
-      return [String(never)];
+      throw new Error(`unknown output kind ${String(never)}`);
     }
   }
 }
@@ -104,7 +129,8 @@ function formatLayers(rows: readonly LayerComparison[]): string {
     }
   });
   const columns = [
-    ...(many ? [{ header: "network" }] : []), { header: "layer" }, { header: "kind" }, { header: "blob" },
+    ...(many ? [{ header: "network", shorten: shortenMiddle }] : []), { header: "layer", shorten: shortenMiddle }, { header: "kind" },
+    { header: "blob", shorten: shortenMiddle },
     { header: "SNR", align: "right" as const }, { header: "SNR alone", align: "right" as const }, { header: "max |err|", align: "right" as const },
   ];
   const lines = [formatTable(columns, cells)];

@@ -15,7 +15,9 @@ import { assertNbits, type QuantizerOptions } from "./quantizer-options.js";
  * `0..2^nbits - 1` per value. It receives a copy of the values, so it may change them.
  */
 export type LutFunction = (nbits: number, values: Float32Array) => {
+  /** The `2^nbits` table entries (stored as float32, so finite after that rounding). */
   lut: ArrayLike<number>;
+  /** One index into `lut` per value, in tensor order. */
   indices: ArrayLike<number>;
 };
 

@@ -73,6 +73,49 @@ export interface KmeansOptions extends QuantizerOptions {
    * @defaultValue {@link DEFAULT_MAX_LLOYD_ITERATIONS} (10 000)
    */
   readonly maxLloydIterations?: number;
+  /**
+   * Called as the work advances with the part done, in (0, 1): at most
+   * {@link MAX_PROGRESS_REPORTS} times per call, so it may be slow-ish (a progress
+   * bar, a cancellation check that throws). What it throws propagates.
+   *
+   * @defaultValue none
+   */
+  readonly onProgress?: (fraction: number) => void;
+}
+
+/** Most {@link KmeansOptions.onProgress} calls per k-means run: a bar needs no more. */
+export const MAX_PROGRESS_REPORTS = 32;
+
+/**
+ * A tensor's values sorted and collapsed to distinct values with prefix sums: the
+ * part of {@link kmeansLut} that does not depend on the bit width, made once and
+ * reused by runs at several widths (the `nbits: "auto"` search).
+ */
+export interface KmeansInput {
+  /** The tensor, in tensor order. */
+  readonly values: Float32Array;
+  /** Its sorted distinct values and prefix sums; read, never written. */
+  readonly data: SortedDistinct;
+}
+
+/**
+ * Checks a tensor and prepares it for {@link kmeansLutOf}.
+ *
+ * @param values - the tensor, finite; kept by reference, not copied
+ * @param options - where the tensor lives, for errors
+ * @returns the prepared input
+ * @throws QuantizeError `invalid-weights` when there are no values (or more than
+ *   2^32 - 1); `non-finite-weight` naming the first NaN or infinite value
+ */
+export function prepareKmeans(values: Float32Array, options: QuantizerOptions = {}): KmeansInput {
+  const n = values.length;
+  assertNotEmpty(n, options);
+  if (n > MAX_VALUES) {
+    throw new QuantizeError("invalid-weights",
+      `${n} values are more than k-means can count (${MAX_VALUES})`, options);
+  }
+  assertFinite(values, options);
+  return { values, data: sortedDistinct(values) };
 }
 
 /**
@@ -104,17 +147,26 @@ export interface KmeansOptions extends QuantizerOptions {
 export function kmeansLut(values: Float32Array, nbits: number,
   options: KmeansOptions = {}): LutQuantized {
   assertNbits(nbits, options);
-  const { exactBudget, maxLloydIterations } = resolveOptions(options);
-  const n = values.length;
-  assertNotEmpty(n, options);
-  if (n > MAX_VALUES) {
-    throw new QuantizeError("invalid-weights",
-      `${n} values are more than k-means can count (${MAX_VALUES})`, options);
-  }
-  assertFinite(values, options);
-  const k = 2 ** nbits;
+  resolveOptions(options);
+  return kmeansLutOf(prepareKmeans(values, options), nbits, options);
+}
 
-  const data = sortedDistinct(values);
+/**
+ * {@link kmeansLut} of a tensor prepared by {@link prepareKmeans}: the same result,
+ * bit for bit, without sorting the values again.
+ *
+ * @param input - the prepared tensor
+ * @param nbits - bits per index, 1..8
+ * @param options - budget, iteration cap, progress, and where the tensor lives for errors
+ * @returns the indices in tensor order and the table
+ * @throws QuantizeError `invalid-option` for a bad `nbits`, `exactBudget` or
+ *   `maxLloydIterations`
+ */
+export function kmeansLutOf(input: KmeansInput, nbits: number, options: KmeansOptions = {}): LutQuantized {
+  assertNbits(nbits, options);
+  const { exactBudget, maxLloydIterations } = resolveOptions(options);
+  const { values, data } = input;
+  const k = 2 ** nbits;
   const xs = data.values;
   const m = xs.length;
   const lut = new Float32Array(k);
@@ -122,26 +174,44 @@ export function kmeansLut(values: Float32Array, nbits: number,
     lut.set(xs);
     return { indices: nearestIndices(values, lut, m), lut };
   }
+  const report = progressReporter(options.onProgress);
 
   let bounds: Int32Array;
   const centroids = new Float64Array(k);
+  // The programme's layers are most of the work: they take the bar to 90%.
+  const onLayer = report === undefined ? undefined : (layer: number): void => report(0.9 * layer / k);
   if (k * m <= exactBudget) {
-    bounds = optimalPartition(distinctSums(data), k);
+    bounds = optimalPartition(distinctSums(data), k, onLayer);
   } else {
     // Half the budget for equal-mass runs, half for equal-width ones (see balancedRuns).
     const runs = Math.max(k, Math.floor(exactBudget / k / 2));
     const runEnds = balancedRuns(xs, equalMassRuns(data.count, runs), runs);
-    const runBounds = optimalPartition(runSums(data, runEnds), k);
+    const runBounds = optimalPartition(runSums(data, runEnds), k, onLayer);
     bounds = new Int32Array(k + 1);
     for (let c = 0; c <= k; c++) bounds[c] = runEnds[runBounds[c]];
     clusterMeans(data, bounds, centroids);
     lloydRefine(data, bounds, centroids, maxLloydIterations);
   }
+  report?.(0.95);
   storeCentroids(data, bounds, centroids, lut);
   return { indices: nearestIndices(values, lut, k), lut };
 }
 
-function resolveOptions(options: KmeansOptions): Required<Omit<KmeansOptions, "path">> {
+/**
+ * `onProgress` called only when the fraction has grown by 1 / MAX_PROGRESS_REPORTS
+ * since the last call (so at most that many calls), or undefined without one.
+ */
+function progressReporter(onProgress: ((fraction: number) => void) | undefined): ((fraction: number) => void) | undefined {
+  if (onProgress === undefined) return undefined;
+  let last = 0;
+  return (fraction) => {
+    if (fraction - last < 1 / MAX_PROGRESS_REPORTS) return;
+    last = fraction;
+    onProgress(fraction);
+  };
+}
+
+function resolveOptions(options: KmeansOptions): Required<Pick<KmeansOptions, "exactBudget" | "maxLloydIterations">> {
   const exactBudget = options.exactBudget ?? DEFAULT_EXACT_BUDGET;
   const maxLloydIterations = options.maxLloydIterations ?? DEFAULT_MAX_LLOYD_ITERATIONS;
   if (!Number.isSafeInteger(exactBudget) || exactBudget < 1) {
@@ -208,8 +278,10 @@ function distinctSums(data: SortedDistinct): PrefixSums {
 /**
  * Cuts the distinct values into `runs` contiguous non-empty runs of nearly equal total
  * multiplicity (requires `runs < m`); returns the `runs + 1` boundaries.
+ *
+ * @internal
  */
-function equalMassRuns(count: Uint32Array, runs: number): Int32Array {
+export function equalMassRuns(count: Uint32Array, runs: number): Int32Array {
   const m = count.length - 1;
   const total = count[m];
   const ends = new Int32Array(runs + 1);
@@ -233,8 +305,10 @@ function equalMassRuns(count: Uint32Array, runs: number): Int32Array {
  * sparse tails in a few wide runs, where k-means wants centroids of their own (on
  * real weights with outliers that tripled the error); the width cuts keep them.
  * At most `2 * runs` runs.
+ *
+ * @internal
  */
-function balancedRuns(xs: Float32Array, massEnds: Int32Array, runs: number): Int32Array {
+export function balancedRuns(xs: Float32Array, massEnds: Int32Array, runs: number): Int32Array {
   const m = xs.length;
   const low = xs[0];
   const width = (xs[m - 1] - low) / runs;

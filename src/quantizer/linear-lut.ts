@@ -11,16 +11,6 @@ import type { LutQuantized } from "./lut-quantized.js";
 import { assertFloat32Finite, assertNbits, type QuantizerOptions } from "./quantizer-options.js";
 
 /**
- * Whether table entries are computed from the float64 scale (true) or from the scale
- * rounded to float32 first. The reference computes `indices * scales[0] + biases[0]`
- * on the float64 arrays its linear quantizer returns, before anything is stored as
- * float32; the golden files agree (all 976 linear_lut tables match bit for bit with
- * true; with false 765 of them differ, in 43% of their entries). The bias is a float32
- * weight value, so it is the same either way.
- */
-const LUT_FROM_FLOAT64_SCALE = true;
-
-/**
  * Quantizes the whole tensor linearly as one channel and stores the grid as a table,
  * as coremltools' `_get_linear_lookup_table_and_weight` does, bit for bit.
  *
@@ -44,11 +34,14 @@ export function quantizeLinearLut(values: Float32Array, nbits: number,
   const scale64 = linearScale(min[0], max[0], nbits);
   const indices = new Uint8Array(values.length);
   linearIndicesInto(values, layout, min, Float64Array.of(linearInverse(scale64)), indices);
-  const scale = LUT_FROM_FLOAT64_SCALE ? scale64 : Math.fround(scale64);
+  // The table comes from the float64 scale, not the scale rounded to float32: the
+  // reference computes `indices * scales[0] + biases[0]` on the float64 arrays its
+  // linear quantizer returns (all 976 linear_lut tables of the golden files match
+  // bit for bit; from the rounded scale, 765 differ). The bias is a float32 weight.
   const bias = min[0];
   const size = 2 ** nbits;
   const lut = new Float32Array(size);
-  for (let i = 0; i < size; i++) lut[i] = i * scale + bias;
+  for (let i = 0; i < size; i++) lut[i] = i * scale64 + bias;
   assertFloat32Finite(lut[size - 1] as number, `lookup table entry ${size - 1}`, options);
   return { indices, lut };
 }

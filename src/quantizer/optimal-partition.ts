@@ -40,11 +40,12 @@ export interface PrefixSums {
  * @param sums - prefix sums of the points, see {@link PrefixSums}; every point must
  *   have a positive weight
  * @param k - number of clusters, 1..M
+ * @param onLayer - called after each layer `j` of the programme (2..k-1), for progress
  * @returns `k + 1` boundaries: cluster `c` is points `bounds[c]..bounds[c + 1] - 1`,
  *   `bounds[0] = 0`, `bounds[k] = M`, strictly increasing
  * @throws QuantizeError `invalid-option` when `k` is not an integer in 1..M
  */
-export function optimalPartition(sums: PrefixSums, k: number): Int32Array {
+export function optimalPartition(sums: PrefixSums, k: number, onLayer?: (layer: number) => void): Int32Array {
   const { weight, sum, sumSquares } = sums;
   const m = weight.length - 1;
   if (!Number.isInteger(k) || k < 1 || k > m) {
@@ -73,6 +74,7 @@ export function optimalPartition(sums: PrefixSums, k: number): Int32Array {
     const swap = prev;
     prev = cur;
     cur = swap;
+    onLayer?.(j);
   }
 
   // Layer k is needed at i = m only: one scan.

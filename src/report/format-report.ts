@@ -3,13 +3,16 @@
  *
  * @packageDocumentation
  */
-import { formatBytes, formatTable, storageLabel } from "./format-table.js";
+import { formatBytes, formatTable, storageLabel, TABLE_WIDTH } from "./format-table.js";
+import { shortenLayerPath } from "./shorten-layer-path.js";
 import { escapeJsonForTerminal } from "./terminal-text.js";
 import type { TensorReport, WeightReport } from "./weight-report.js";
 
 /**
  * The report as a table — layer, field, storage before and after, bytes before
- * and after, SNR — then a totals line. An infinite SNR reads `exact` when every
+ * and after, SNR — then a totals line. The table fits 100 columns
+ * (long layer names lose their middle; {@link reportJson} has them whole), and
+ * the totals wrap at `; ` to fit it too. An infinite SNR reads `exact` when every
  * value came back unchanged, `inf` when only non-finite values differ, `-inf`
  * when the original is all zeros and the quantized tensor is not.
  *
@@ -33,7 +36,7 @@ export function formatReport(report: WeightReport): string {
       snrLabel(t),
     ]);
     lines.push(formatTable([
-      { header: "layer" }, { header: "field" }, { header: "storage" },
+      { header: "layer", shorten: shortenLayerPath }, { header: "field" }, { header: "storage" },
       { header: "bytes", align: "right" }, { header: "SNR", align: "right" },
     ], rows));
     if (report.tensors.some((t) => t.fused)) {
@@ -68,7 +71,28 @@ function totalsLine(report: WeightReport): string {
   if (t.meanSnrDb !== null && t.minSnrDb !== null) {
     parts.push(`SNR ${t.meanSnrDb.toFixed(1)} dB mean by size (exact tensors left out), ${t.minSnrDb.toFixed(1)} dB lowest`);
   }
-  return `total: ${parts.join("; ")}`;
+  return wrapParts("total: ", parts, TABLE_WIDTH);
+}
+
+/**
+ * `prefix` then the parts joined by `; `, a new line (indented under the first
+ * part) before any part that would pass `width` columns.
+ */
+function wrapParts(prefix: string, parts: readonly string[], width: number): string {
+  const indent = " ".repeat(prefix.length);
+  let text = prefix;
+  let line = prefix.length;
+  parts.forEach((part, i) => {
+    const joint = i === 0 ? "" : ";";
+    if (i > 0 && line + joint.length + 1 + part.length > width) {
+      text += `${joint}\n${indent}${part}`;
+      line = indent.length + part.length;
+    } else {
+      text += i === 0 ? part : `${joint} ${part}`;
+      line += (i === 0 ? 0 : joint.length + 1) + part.length;
+    }
+  });
+  return text;
 }
 
 /** ` (4.00x smaller)`; below 1, the inverse: ` (7.7x larger)`; nothing when there is no ratio. */

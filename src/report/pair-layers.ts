@@ -46,7 +46,7 @@ export interface LayerPair {
  * @param fuse - `auto`: fuse a network of `original` when the quantized network
  *   has fewer layers; `never`: match the layers as they are
  * @param visit - called with each pair, in file order (a branch or loop layer, then its bodies)
- * @throws {@link QuantizeError} `invalid-option` naming the first place the models
+ * @throws {@link QuantizeError} `models-differ` naming the first place the models
  *   do not correspond: model kinds, pipeline lengths, a layer's name or kind, a
  *   network's layer count, a nested body present in one model only
  */
@@ -55,7 +55,7 @@ export function pairLayers(original: Model, quantized: Model, fuse: FuseMatching
 }
 
 function mismatch(path: string, message: string): QuantizeError {
-  return new QuantizeError("invalid-option", `the models do not correspond: ${message}`, { path });
+  return new QuantizeError("models-differ", `the models do not correspond: ${message}`, { path });
 }
 
 function pairModels(original: Model, quantized: Model, path: string, fuse: FuseMatching, visit: (pair: LayerPair) => void): void {

@@ -120,10 +120,10 @@ export interface WeightReport {
  * @param quantized - the model after; not modified
  * @param options - how to match layers
  * @returns per-tensor errors and sizes, and totals
- * @throws {@link QuantizeError} `invalid-option` when the models do not
+ * @throws {@link QuantizeError} `models-differ` when the models do not
  *   correspond (different model kinds, pipeline lengths, layer names or kinds
- *   after fusion, shapes, or value counts), naming the first difference, or for
- *   an unknown `fuse`; `invalid-weights` when either model's weights do not fit
+ *   after fusion, shapes, or value counts), naming the first difference;
+ *   `invalid-option` for an unknown `fuse`; `invalid-weights` when either model's weights do not fit
  *   their layers; `unsupported-model` when `original` holds no neural network
  * @example
  * ```ts
@@ -154,7 +154,7 @@ export function weightReport(original: Model, quantized: Model, options: WeightR
       if (originalRef === undefined) continue;
       const path = `${layerAt}/${ref.field}`;
       if (!sameShape(originalRef.shape, ref.shape)) {
-        throw new QuantizeError("invalid-option",
+        throw new QuantizeError("models-differ",
           `the models do not correspond: the original declares shape [${originalRef.shape.join(", ")}], the quantized model [${ref.shape.join(", ")}]`, { path });
       }
       const x = readInto(scratch, 0, originalRef, path);
@@ -262,7 +262,7 @@ function errorAgainst(x: Float32Array, ref: WeightRef, scratch: [Float32Array, F
   const y = readInto(scratch, 1, ref, path);
   if (x.length === 0 && y.length === 0) return undefined;
   if (x.length !== y.length) {
-    throw new QuantizeError("invalid-option",
+    throw new QuantizeError("models-differ",
       `the models do not correspond: the original holds ${x.length} values, the quantized model ${y.length}`, { path });
   }
   return tensorError(x, y);
@@ -271,8 +271,8 @@ function errorAgainst(x: Float32Array, ref: WeightRef, scratch: [Float32Array, F
 /** The values of a tensor; decoded ones are written into a reused buffer. */
 function readInto(scratch: [Float32Array, Float32Array], slot: 0 | 1, ref: WeightRef, path: string): Float32Array {
   const kind = weightStorage(ref.weightParams, path).kind;
-  if (kind === "float32" || kind === "empty") return readWeights(ref.weightParams, ref.shape, ref.axis, path);
+  if (kind === "float32" || kind === "empty") return readWeights(ref.weightParams, { shape: ref.shape, axis: ref.axis, path });
   const count = ref.shape.reduce((a, b) => a * b, 1);
   if (scratch[slot].length < count) scratch[slot] = new Float32Array(count);
-  return readWeights(ref.weightParams, ref.shape, ref.axis, path, scratch[slot].subarray(0, count));
+  return readWeights(ref.weightParams, { shape: ref.shape, axis: ref.axis, path, into: scratch[slot].subarray(0, count) });
 }

@@ -12,8 +12,8 @@ import { decodeModel } from "../../src/codec/decode-model.js";
 import { weightStorage } from "../../src/codec/weight-storage.js";
 import { allLayers } from "../../src/walker/networks.js";
 import { layerWeights } from "../../src/walker/weights.js";
-import { GOLDEN_MODELS_DIR } from "../walker/helpers.js";
 import { cli } from "../support/cli.js";
+import { GOLDEN_MODELS_DIR } from "../support/golden.js";
 
 let root = "";
 let quantized8 = "";

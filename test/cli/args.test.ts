@@ -12,7 +12,7 @@ const q = (...rest: string[]): string[] => ["quantize", "in.mlmodel", "-o", "out
 
 /** The quantize command with everything at its default except `fields`. */
 const quantize = (fields: Partial<Extract<Command, { command: "quantize" }>> = {}): Command => ({
-  command: "quantize", input: "in.mlmodel", output: "out.mlmodel", force: false, nbits: 8, mode: "linear", fuse: true, selector: undefined, ...fields,
+  command: "quantize", input: "in.mlmodel", output: "out.mlmodel", force: false, quiet: false, nbits: 8, mode: "linear", fuse: true, selector: undefined, ...fields,
 });
 
 describe("help and version", () => {
@@ -211,8 +211,8 @@ describe("quantize", () => {
 
 describe("dequantize", () => {
   test("IN -o OUT [--force]", () => {
-    expect(parseCommand(["dequantize", "q.mlmodel", "-o", "f.mlmodel"])).toStrictEqual({ command: "dequantize", input: "q.mlmodel", output: "f.mlmodel", force: false });
-    expect(parseCommand(["dequantize", "q.mlmodel", "--output", "f.mlmodel", "--force"])).toStrictEqual({ command: "dequantize", input: "q.mlmodel", output: "f.mlmodel", force: true });
+    expect(parseCommand(["dequantize", "q.mlmodel", "-o", "f.mlmodel"])).toStrictEqual({ command: "dequantize", input: "q.mlmodel", output: "f.mlmodel", force: false, quiet: false });
+    expect(parseCommand(["dequantize", "q.mlmodel", "--output", "f.mlmodel", "--force"])).toStrictEqual({ command: "dequantize", input: "q.mlmodel", output: "f.mlmodel", force: true, quiet: false });
   });
 
   test.each([
@@ -231,7 +231,7 @@ describe("dequantize", () => {
 
 describe("int8-matmul", () => {
   const m = (...rest: string[]): string[] => ["int8-matmul", "in.mlmodel", "-o", "out.mlmodel", ...rest];
-  const int8 = (selector: object, force = false): Command => ({ command: "int8-matmul", input: "in.mlmodel", output: "out.mlmodel", force, selector });
+  const int8 = (selector: object, force = false): Command => ({ command: "int8-matmul", input: "in.mlmodel", output: "out.mlmodel", force, quiet: false, selector });
 
   test("no flags: an empty selector object (MatrixMultiplyLayerSelector's defaults)", () => {
     expect(parseCommand(m())).toStrictEqual(int8({}));
@@ -384,5 +384,32 @@ describe("source bugs", () => {
   test("-o with an empty name is a usage error", () => {
     expect(usageError(["quantize", "a", "-o", "", "--nbits", "8"]).message).toMatch(/-o/);
     expect(usageError(["dequantize", "a", "--output="]).message).toMatch(/-o/);
+  });
+});
+
+describe("- (standard input and output) and --quiet", () => {
+  test("- as IN and as -o: the operand and the output as given", () => {
+    expect(parseCommand(["quantize", "-", "-o", "-", "--nbits", "8"])).toStrictEqual(quantize({ input: "-", output: "-" }));
+    expect(parseCommand(["dequantize", "-", "-o", "out.mlmodel"])).toStrictEqual({ command: "dequantize", input: "-", output: "out.mlmodel", force: false, quiet: false });
+    expect(parseCommand(["inspect", "-"])).toStrictEqual({ command: "inspect", model: "-", json: false });
+    expect(parseCommand(["report", "a.mlmodel", "-"])).toStrictEqual({ command: "report", original: "a.mlmodel", quantized: "-", json: false });
+  });
+
+  test("--report - with -o -, two operands from stdin: usage errors", () => {
+    expect(usageError(["quantize", "in", "-o", "-", "--nbits", "8", "--report", "-"]).message).toBe("-o - and --report - would both write to standard output; name a file for one of them");
+    expect(usageError(["report", "-", "-"]).message).toBe("ORIGINAL and QUANTIZED are both - (standard input); at most one model can come from it");
+    expect(usageError(["compare", "-", "-", "--random", "1"]).message).toBe("ORIGINAL and QUANTIZED are both - (standard input); at most one model can come from it");
+    // Each alone is fine.
+    expect(parseCommand(["quantize", "in", "-o", "-", "--nbits", "8", "--report", "r.json"])).toStrictEqual(quantize({ input: "in", output: "-", report: "r.json" }));
+    expect(parseCommand(["quantize", "in", "-o", "out", "--nbits", "8", "--report", "-"])).toStrictEqual(quantize({ input: "in", output: "out", report: "-" }));
+  });
+
+  test("-q and --quiet: quiet on the commands that write files; refused elsewhere", () => {
+    expect(parseCommand(q("-q"))).toStrictEqual(quantize({ quiet: true }));
+    expect(parseCommand(q("--quiet"))).toStrictEqual(quantize({ quiet: true }));
+    expect(parseCommand(["int8-matmul", "a", "-o", "b", "-q"])).toMatchObject({ quiet: true });
+    expect(parseCommand(["predict", "m", "--input", "x=a.npy", "-o", "dir", "-q"])).toMatchObject({ quiet: true, outputDir: "dir" });
+    expect(usageError(["inspect", "m", "-q"]).message).toBe("inspect does not take --quiet");
+    expect(usageError(["predict", "m", "--input", "x=a.npy", "-q"]).message).toBe("--quiet goes with -o DIR: without it, the outputs are what predict prints");
   });
 });

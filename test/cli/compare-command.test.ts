@@ -95,7 +95,16 @@ describe("--random N", () => {
     expect(convnet.outputs[0]?.kind).toBe("array");
     expect(Number(convnet.outputs[0]?.snrDb)).toBeGreaterThan(20);
     const text = (await cli(compareArgs("convnet_linear4", "--random", "5"))).stdout;
-    expect(text).toMatch(/^compared on 5 samples\n\noutput +kind +agreement +SNR +PSNR +coremltools SNR \(mean ± var\) +coremltools PSNR \(mean ± var\) +max \|err\| +cosine +worst sample\n/);
+    expect(text).toMatch(/^compared on 5 samples\n\noutput +kind +agreement +max \|err\| +cosine +worst sample\n.*\n\noutput +SNR +PSNR +coremltools SNR \(mean ± var\) +coremltools PSNR \(mean ± var\)\n/);
+  });
+
+  test("the output and layer tables fit 100 columns", async () => {
+    for (const name of ["mobilenet_classifier", "convnet_linear4"]) {
+      const text = await cli(compareArgs(name, "--random", "2", "--layers"));
+      expectOk(text);
+      const tables = text.stdout.split("\n").filter((line) => !line.startsWith("lowest SNR alone") && !line.startsWith("* fused"));
+      expect(tables.filter((line) => line.length > 100)).toEqual([]);
+    }
   });
 
   test("--seed: the same seed the same figures, another seed other samples", async () => {
@@ -265,7 +274,8 @@ describe("quantize --sample-data", () => {
 /** The frames of a progress bar drawn on stderr: [done, total] each. */
 function frames(stderr: string, unit: string): [number, number][] {
   return stderr.split("\r").filter((s) => s !== "").map((frame) => {
-    const m = new RegExp(`^\\[([# ]{30})\\] (\\d+)/(\\d+) ${unit}\\n?$`).exec(frame);
+    // The time left may follow, and spaces over a longer line before.
+    const m = new RegExp(`^\\[([# ]{30})\\] (\\d+)/(\\d+) ${unit}(?:, [\\w ]+ left)? *\\n?$`).exec(frame);
     expect(m).not.toBeNull();
     return [Number(m?.[2]), Number(m?.[3])];
   });

@@ -12,12 +12,15 @@ const OWN: Record<CommandName, readonly string[]> = {
   inspect: ["--json"],
   quantize: [
     "-o, --output", "--force", "--nbits", "--mode", "--skip-layer-types", "--min-conv-kernel-channels", "--min-conv-weight-count",
-    "--no-fuse", "--target-snr", "--modes", "--fp16-overflow", "--report", "--sample-data",
+    "--no-fuse", "--target-snr", "--modes", "--fp16-overflow", "--report", "--sample-data", "-q", "--quiet",
   ],
-  dequantize: ["-o, --output", "--force"],
-  "int8-matmul": ["-o, --output", "--force", "--min-weight-count", "--min-input-channels", "--min-output-channels", "--max-input-channels", "--max-output-channels", "--layers"],
+  dequantize: ["-o, --output", "--force", "-q", "--quiet"],
+  "int8-matmul": [
+    "-o, --output", "--force", "--min-weight-count", "--min-input-channels", "--min-output-channels", "--max-input-channels", "--max-output-channels", "--layers",
+    "-q", "--quiet",
+  ],
   report: ["--json"],
-  predict: ["--input", "--json", "-o, --output"],
+  predict: ["--input", "--json", "-o, --output", "-q", "--quiet"],
   compare: ["--samples", "--random", "--seed", "--layers", "--json"],
 };
 const ALL = [...new Set(Object.values(OWN).flat())];
@@ -29,6 +32,13 @@ function documented(text: string): string[] {
 }
 
 describe("help of the whole program", () => {
+  test("every line of every help text fits 100 columns", () => {
+    for (const topic of [undefined, ...COMMAND_NAMES]) {
+      const long = helpText(topic).split("\n").filter((line) => line.length > 100);
+      expect({ topic, long }).toEqual({ topic, long: [] });
+    }
+  });
+
   test.each([[["--help"]], [["-h"]], [["help"]], [["help", "help"]]])("%j: exit 0, the whole usage on stdout", async (argv) => {
     expect(await cli(argv)).toEqual({ code: EXIT.ok, stdout: USAGE, stderr: "" });
   });
@@ -62,7 +72,7 @@ describe("help of one command", () => {
 
   test("quantize's section: both synopses, the description, the modes (kmeans short for kmeans_lut)", () => {
     const section = helpText("quantize");
-    expect(section).toContain("coreml-quantize quantize IN -o OUT --nbits N [--mode linear|linear_symmetric|linear_lut|kmeans_lut]");
+    expect(section).toContain("coreml-quantize quantize IN -o OUT --nbits N\n      [--mode linear|linear_symmetric|linear_lut|kmeans_lut]");
     expect(section).toContain("coreml-quantize quantize IN -o OUT --nbits auto");
     expect(section).toContain("compress the weights");
     expect(section).toContain("kmeans is short for kmeans_lut");
@@ -87,5 +97,12 @@ describe("a usage error: one line, then where to read the usage (exit 2)", () =>
     const r = await cli(["quantize", "a", "-o", "b", "--nbits", "9"]);
     expect(r.stderr).not.toContain("Usage:");
     expect(r.stderr.split("\n")).toHaveLength(3);
+  });
+});
+
+describe("standard input and output in the help", () => {
+  test("every command's help says a model operand may be -; -o says - is standard output", () => {
+    for (const name of COMMAND_NAMES) expect(helpText(name)).toContain("read that model from\n                      standard input (one operand at most)");
+    for (const name of ["quantize", "dequantize", "int8-matmul"] as const) expect(helpText(name)).toContain("- for standard output");
   });
 });

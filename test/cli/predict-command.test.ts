@@ -333,9 +333,9 @@ describe("usage (exit 2)", () => {
 
   test("parsed: inputs in order, NAME up to the first =, FILE may hold =", () => {
     expect(parseCommand(["predict", "m", "--input", "a=x=1.npy", "--input=b=y.png", "-o", "out", "--json"])).toStrictEqual({
-      command: "predict", model: "m", inputs: [{ name: "a", file: "x=1.npy" }, { name: "b", file: "y.png" }], json: true, outputDir: "out",
+      command: "predict", model: "m", inputs: [{ name: "a", file: "x=1.npy" }, { name: "b", file: "y.png" }], json: true, quiet: false, outputDir: "out",
     });
-    expect(parseCommand(["predict", "m", "--input", "a=x.npy"])).toStrictEqual({ command: "predict", model: "m", inputs: [{ name: "a", file: "x.npy" }], json: false });
+    expect(parseCommand(["predict", "m", "--input", "a=x.npy"])).toStrictEqual({ command: "predict", model: "m", inputs: [{ name: "a", file: "x.npy" }], json: false, quiet: false });
   });
 
   test("USAGE documents predict and its options", () => {

@@ -21,8 +21,9 @@ import {
 import { MatrixMultiplyLayerSelector } from "../../src/selectors.js";
 import { allLayers } from "../../src/walker/networks.js";
 import { layerWeights } from "../../src/walker/weights.js";
-import { buildModel, GOLDEN_MODELS_DIR } from "../walker/helpers.js";
+import { buildModel } from "../walker/helpers.js";
 import { cli, type CliResult } from "../support/cli.js";
+import { GOLDEN_MODELS_DIR } from "../support/golden.js";
 
 const GOLDEN = join("test", "fixtures", "golden");
 
@@ -559,7 +560,8 @@ function frames(stderr: string): [number, number][] {
   const parts = stderr.replace(/\n$/, "").split("\r");
   expect(parts[0]).toBe("");
   return parts.slice(1).map((frame) => {
-    const m = /^\[([# ]{30})\] (\d+)\/(\d+) tensors$/.exec(frame);
+    // The time left may follow, and spaces over a longer line before.
+    const m = /^\[([# ]{30})\] (\d+)\/(\d+) tensors(?:, [\w ]+ left)? *$/.exec(frame);
     expect({ frame, ok: m !== null }).toEqual({ frame, ok: true });
     const done = Number(m?.[2]);
     const total = Number(m?.[3]);

@@ -11,6 +11,7 @@ import { parseCommand, UsageError } from "../../src/cli/args.js";
 import { escapeForTerminal, escapeJsonForTerminal } from "../../src/report/terminal-text.js";
 import { cli } from "../support/cli.js";
 import { floatValueRecords, innerProductLayer, networkModel, ONE_LINE_REFUSAL } from "./helpers.js";
+import { propertySeed } from "../support/property-seed.js";
 
 /** Every character a terminal may act on, one of each class the issue names, and the edges of each range. */
 const HOSTILE = [
@@ -38,7 +39,7 @@ describe("escapeForTerminal", () => {
       const shown = escapeForTerminal(text);
       expect(hostileIn(shown)).toEqual([]);
       if (hostileIn(text).length === 0) expect(shown).toBe(text);
-    }), { seed: 11, numRuns: 2000 });
+    }), { seed: propertySeed(), numRuns: 2000 });
   });
 
   test("escapeJsonForTerminal keeps the JSON value and leaves nothing hostile", () => {
@@ -47,7 +48,7 @@ describe("escapeForTerminal", () => {
       const safe = escapeJsonForTerminal(json);
       expect(hostileIn(safe.replace(/\n/g, ""))).toEqual([]);
       expect(JSON.parse(safe)).toEqual(JSON.parse(json));
-    }), { seed: 11, numRuns: 1000 });
+    }), { seed: propertySeed(), numRuns: 1000 });
   });
 });
 
@@ -74,7 +75,8 @@ describe("the CLI prints hostile layer and file names escaped", () => {
 
     // Assert
     expect({ code: table.code, hostile: hostileIn(table.stdout.replace(/\n/g, "")), stderr: table.stderr }).toEqual({ code: 0, hostile: [], stderr: "" });
-    expect(table.stdout.split("\n").filter((line) => line.includes("[31m"))).toHaveLength(names.length * 2);
+    // One row a tensor (a name too long for 100 columns loses its middle, "[31m" included).
+    expect(table.stdout.split("\n").filter((line) => /^neuralNetwork\/layers\[\d+\] "layer/.test(line))).toHaveLength(names.length * 2);
     expect(hostileIn(json.stdout.replace(/\n/g, ""))).toEqual([]);
     const summary = JSON.parse(json.stdout) as { weights: { layerPath: string }[] };
     expect(summary.weights.map((w) => w.layerPath)).toEqual(names.flatMap((name, i) => [0, 1].map(() => `model/neuralNetwork/layers[${i}] ${JSON.stringify(name)}`)));
@@ -94,7 +96,7 @@ describe("the CLI prints hostile layer and file names escaped", () => {
     for (const r of [quantized, report]) {
       expect({ code: r.code, out: hostileIn(r.stdout.replace(/\n/g, "")), err: hostileIn(r.stderr.replace(/\n/g, "")) }).toEqual({ code: 0, out: [], err: [] });
     }
-    expect(report.stdout.split("\n").filter((line) => line.includes("[31m"))).toHaveLength(names.length * 2);
+    expect(report.stdout.split("\n").filter((line) => /^neuralNetwork\/layers\[\d+\] "layer/.test(line))).toHaveLength(names.length * 2);
   });
 
   test.each(HOSTILE.map((c, i) => [i, c] as const))("a refusal naming hostile layer %i stays one line", async (i) => {
