@@ -4,6 +4,9 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
+  // Jest's default is one worker fewer than the cores: on a 2-core machine one suite
+  // at a time. Two overlap the suites' waits (child processes, the browser).
+  maxWorkers: 2,
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   transform: {

@@ -7,39 +7,40 @@ export { decodeModel, MAX_NESTING_DEPTH, type ModelBytes, type DecodeOptions } f
 export { MAX_MESSAGES, MAX_REPEATED_SCALARS } from "./codec/check-framing.js";
 export { encodeModel, encodeModelChunks, type EncodedChunks } from "./codec/encode-model.js";
 export { packIndices, unpackIndices, packedByteLength } from "./codec/bit-pack.js";
-export { encodeFloat16, encodeFloat16WithPeak, decodeFloat16, float16Halves, FLOAT16_MAX } from "./codec/float16.js";
+export { encodeFloat16, decodeFloat16, FLOAT16_MAX } from "./codec/float16.js";
 export {
-  readWeights, readQuantized, weightStorage, storedByteLength, withFloat32, withFloat16, withFloat16Bytes, withLinear, withLut, withInt8,
-  type WeightStorage, type StorageKind, type QuantizedParts,
+  readWeights, readQuantized, weightStorage, storedByteLength, withFloat32, withFloat16, withLinear, withLut, withInt8,
+  type WeightStorage, type StorageKind, type QuantizedParts, type ReadWeightsOptions,
 } from "./codec/weight-storage.js";
+export type { ChannelLayout } from "./codec/channel-layout.js";
 export type {
   Model, Pipeline, NeuralNetwork, NeuralNetworkClassifier, NeuralNetworkRegressor, NeuralNetworkLayer,
-  LayerKind, WeightParams, QuantizationParams, WithTypedWeights,
+  LayerKind, WeightParams, QuantizationParams, WithTypedWeights, MessageWithTypedWeights,
 } from "./codec/model-types.js";
 export { QuantizeError, isQuantizeError, type ErrorCode, type QuantizeErrorOptions } from "./errors.js";
 export {
   quantizeWeights, dequantizeWeights, activateInt8Int8MatrixMultiplications,
   type QuantizeOptions, type DequantizeOptions, type Int8MatmulOptions, type QuantizationMode, type Progress,
-  type TensorDecision, type TensorLeft, type Float16Overflow,
+  type QuantizeCommonOptions, type HalfPrecisionOptions, type NbitOptions, type CustomLutOptions, type AutoOptions,
+  type TensorDecision, type NbitDecision, type Float16Decision, type Float32Decision, type TensorLeft, type Float16Overflow,
 } from "./quantize-weights.js";
 export {
   QuantizedLayerSelector, AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector, QUANTIZABLE_LAYER_TYPES,
   type LayerSelector, type QuantizableLayerType, type AdvancedSelectorOptions, type MatrixMultiplySelectorOptions,
 } from "./selectors.js";
 export type { LutFunction } from "./quantizer/custom-lut.js";
+export type { QuantizedLayerKind, NestingLayerKind } from "./walker/layer-table.js";
+export type { TensorMode, TensorContext, TensorResult } from "./quantize-tensor.js";
 export { inspectModel, type ModelSummary, type NetworkSummary, type WeightSummary } from "./inspect-model.js";
-export { LAYER_WEIGHTS, NESTED_NETWORKS, type LayerWeights, type WeightField, type WeightedLayerKind } from "./walker/layer-table.js";
-export { layerWeights, type WeightRef } from "./walker/weights.js";
-export { allLayers, type LayerLocation } from "./walker/networks.js";
-export { fuseLayers, modelBlobsKept, nestedBlobsKept, type FuseOptions } from "./walker/fuse.js";
-export { assertHasNetwork, validateWeights } from "./validate-model.js";
+export type { LayerParams } from "./walker/layer-table.js";
+export { validateWeights } from "./validate-model.js";
 export {
   weightReport, type WeightReport, type WeightReportOptions, type TensorReport, type StoredTensor, type ReportTotals,
 } from "./report/weight-report.js";
-export { tensorError, linearTensorError, float16TensorError, decodedTensorError, type TensorError } from "./report/tensor-error.js";
+export { tensorError, type TensorError } from "./report/tensor-error.js";
 export { formatReport, reportJson } from "./report/format-report.js";
 export type { FuseMatching } from "./report/pair-layers.js";
-export { chooseTensorStorage, type AutoMode, type TensorChoice, type TensorChoices } from "./auto-bits.js";
+export type { AutoMode } from "./auto-bits.js";
 export {
   prepareModel, predict, parseNpy, encodeNpy, compareModels, formatComparison, comparisonJson, randomInputs, LAYER_IMPLS,
   COREMLTOOLS_NOISE_FLOOR, MEANINGFUL_CEILING_DB, MAX_SEQUENCE_LENGTH,

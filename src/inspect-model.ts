@@ -52,8 +52,11 @@ export interface ModelSummary {
   readonly weights: readonly WeightSummary[];
   /** Sums over `weights`. */
   readonly totals: {
+    /** Number of WeightParams. */
     readonly tensors: number;
+    /** Number of weight values, whatever their storage. */
     readonly values: number;
+    /** Bytes the weights take in the file (payload and quantization parameters). */
     readonly bytes: number;
     /** Bytes per storage kind. */
     readonly bytesByStorage: Readonly<Partial<Record<StorageKind, number>>>;

@@ -8,16 +8,22 @@
 import { arrayHint, isNonNegativeNumber, isStringArray, readOptions, type OptionRule, type OptionRules } from "./check-options.js";
 import type { NeuralNetworkLayer } from "./codec/model-types.js";
 import { QuantizeError } from "./errors.js";
+import { NESTING_LAYER_KINDS, QUANTIZED_LAYER_KINDS, type NestingLayerKind, type QuantizedLayerKind } from "./walker/layer-table.js";
 
-/** The layer kinds {@link QuantizedLayerSelector} selects, plus the pseudo-kind `depthwiseConv`. */
-export const QUANTIZABLE_LAYER_TYPES = [
-  "convolution", "innerProduct", "embedding", "embeddingND", "batchnorm", "scale", "bias", "loadConstant",
-  "loadConstantND", "simpleRecurrent", "gru", "uniDirectionalLSTM", "biDirectionalLSTM", "batchedMatmul",
-  "depthwiseConv", "loop", "branch",
-] as const;
+/**
+ * A name a skip list may hold: a layer kind whose weights the reference quantizes
+ * (a row of the layer table marked `quantized`), a kind holding networks (its
+ * bodies are visited), or the pseudo-kind `depthwiseConv`.
+ */
+export type QuantizableLayerType = QuantizedLayerKind | NestingLayerKind | "depthwiseConv";
 
-/** A name a skip list may hold: a layer kind of {@link QUANTIZABLE_LAYER_TYPES}. */
-export type QuantizableLayerType = (typeof QUANTIZABLE_LAYER_TYPES)[number];
+/**
+ * The layer kinds {@link QuantizedLayerSelector} selects, plus the pseudo-kind
+ * `depthwiseConv`: derived from the layer table (`LAYER_WEIGHTS`), never listed by hand.
+ */
+export const QUANTIZABLE_LAYER_TYPES: readonly QuantizableLayerType[] = Object.freeze([
+  ...QUANTIZED_LAYER_KINDS, "depthwiseConv", ...NESTING_LAYER_KINDS,
+]);
 
 /** Anything that answers which layers to change; the selector classes implement it. */
 export interface LayerSelector {
@@ -116,17 +122,17 @@ export class AdvancedQuantizedLayerSelector extends QuantizedLayerSelector {
 
 /** Options of {@link MatrixMultiplyLayerSelector}. */
 export interface MatrixMultiplySelectorOptions {
-  /** Layers with fewer weights are left alone. @defaultValue 1 */
+  /** Layers with fewer weights (input × output channels) are left alone. @defaultValue 1 */
   readonly minimumWeightCount?: number;
-  /** @defaultValue 1 */
+  /** Layers with fewer input channels (batchedMatmul: weight matrix rows) are left alone. @defaultValue 1 */
   readonly minimumInputChannels?: number;
-  /** @defaultValue 1 */
+  /** Layers with fewer output channels (batchedMatmul: weight matrix columns) are left alone. @defaultValue 1 */
   readonly minimumOutputChannels?: number;
-  /** @defaultValue no limit */
+  /** Layers with more input channels are left alone. @defaultValue no limit */
   readonly maximumInputChannels?: number;
-  /** @defaultValue no limit */
+  /** Layers with more output channels are left alone. @defaultValue no limit */
   readonly maximumOutputChannels?: number;
-  /** Only layers with these names. @defaultValue every name */
+  /** Only layers with these names (exact matches). @defaultValue every name */
   readonly includeLayersWithNames?: readonly string[];
 }
 
@@ -136,11 +142,17 @@ export interface MatrixMultiplySelectorOptions {
  * {@link activateInt8Int8MatrixMultiplications}.
  */
 export class MatrixMultiplyLayerSelector implements LayerSelector {
+  /** See {@link MatrixMultiplySelectorOptions.minimumWeightCount}. */
   readonly minimumWeightCount: number;
+  /** See {@link MatrixMultiplySelectorOptions.minimumInputChannels}. */
   readonly minimumInputChannels: number;
+  /** See {@link MatrixMultiplySelectorOptions.minimumOutputChannels}. */
   readonly minimumOutputChannels: number;
+  /** See {@link MatrixMultiplySelectorOptions.maximumInputChannels}; undefined for no limit. */
   readonly maximumInputChannels: number | undefined;
+  /** See {@link MatrixMultiplySelectorOptions.maximumOutputChannels}; undefined for no limit. */
   readonly maximumOutputChannels: number | undefined;
+  /** See {@link MatrixMultiplySelectorOptions.includeLayersWithNames}; undefined for every name. */
   readonly includeLayersWithNames: readonly string[] | undefined;
 
   /**

@@ -13,29 +13,66 @@ import { QuantizeError } from "./errors.js";
 import { TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult } from "./quantize-tensor.js";
 import type { LutFunction } from "./quantizer/custom-lut.js";
 import { quantizeInt8 } from "./quantizer/int8.js";
+import { assertFinite } from "./quantizer/quantizer-options.js";
 import { assertDeclaredCount } from "./validate-model.js";
 import type { WeightRef } from "./walker/weights.js";
 
-/** What happened to one tensor, reported through {@link QuantizeOptions.onTensor}. */
-export interface TensorDecision {
+/**
+ * What happened to one tensor, reported through {@link QuantizeCommonOptions.onTensor}:
+ * one variant per storage (`nbits` and `mode` only for n-bit storage, `overflow`
+ * only at 16 bits; fields a variant lacks are declared absent, so that they read as
+ * `undefined` on the union).
+ */
+export type TensorDecision = NbitDecision | Float16Decision | Float32Decision;
+
+/** Fields every {@link TensorDecision} has. */
+interface DecisionBase {
   /** The tensor, e.g. `model/neuralNetwork/layers[0] "fc"/weights`. */
   readonly path: string;
-  /** How it is stored now. */
-  readonly storage: "linear" | "lut" | "float16" | "float32";
-  /** Bits per weight for `linear` and `lut` storage. */
-  readonly nbits?: number;
-  /** The mode that produced it, for n-bit storage. */
-  readonly mode?: TensorMode;
   /** With `nbits: "auto"`: the SNR the choice reaches, in dB (Infinity when exact). */
   readonly snrDb?: number;
-  /** At 16 bits, for a tensor with values beyond ±65504: what `float16Overflow` did. */
-  readonly overflow?: "kept-float32" | "clamped";
+}
+
+/** A tensor now stored as n-bit indices. */
+export interface NbitDecision extends DecisionBase {
+  /** Per-channel scale and bias (`linear`) or a lookup table (`lut`), as the mode stores. */
+  readonly storage: "linear" | "lut";
+  /** Bits per weight. */
+  readonly nbits: number;
+  /** The mode that produced it. */
+  readonly mode: TensorMode;
+  /** Only at 16 bits. */
+  readonly overflow?: never;
+}
+
+/** A tensor now stored in half precision. */
+export interface Float16Decision extends DecisionBase {
+  /** Half precision. */
+  readonly storage: "float16";
+  /** Only for n-bit storage. */
+  readonly nbits?: never;
+  /** Only for n-bit storage. */
+  readonly mode?: never;
+  /** At 16 bits, for a tensor with values beyond ±65504 that `float16Overflow: "clamp"` saturated. */
+  readonly overflow?: "clamped";
+}
+
+/** A tensor stored (or left) in float32. */
+export interface Float32Decision extends DecisionBase {
+  /** float32: left as it was, or widened back. */
+  readonly storage: "float32";
+  /** Only for n-bit storage. */
+  readonly nbits?: never;
+  /** Only for n-bit storage. */
+  readonly mode?: never;
+  /** At 16 bits, for a tensor with values beyond ±65504 that `float16Overflow: "keep-float32"` left. */
+  readonly overflow?: "kept-float32";
 }
 
 /**
  * A selected tensor that a quantizing pass leaves as it is because it is stored in
  * a form the pass does not start from, reported through
- * {@link QuantizeOptions.onTensorLeft}.
+ * {@link QuantizeCommonOptions.onTensorLeft}.
  */
 export interface TensorLeft {
   /** The tensor, e.g. `model/neuralNetwork/layers[0] "fc"/weights`. */
@@ -71,17 +108,25 @@ function reportLeft(storage: WeightStorage, path: string, onLeft: OnTensorLeft):
   }
 }
 
-/** What to do with values beyond the half-precision range at `nbits: 16`. */
-export type Float16Overflow = "error" | "keep-float32" | "clamp";
+/** The values of {@link HalfPrecisionOptions.float16Overflow}: the one list of them. */
+export const FLOAT16_OVERFLOWS = ["error", "keep-float32", "clamp"] as const;
+
+/**
+ * What to do with values beyond the half-precision range at `nbits: 16` (the list
+ * of them is `FLOAT16_OVERFLOWS`).
+ *
+ * @useDeclaredType
+ */
+export type Float16Overflow = (typeof FLOAT16_OVERFLOWS)[number];
 
 /** Receives each tensor's {@link TensorDecision}. */
 export type OnTensor = ((decision: TensorDecision) => void) | undefined;
 
-/** What one WeightParams becomes: resolved once from the options. */
-export type TensorPlan = (weightParams: WeightParams, ref: WeightRef, path: string) => WeightParams;
-
-/** The values of {@link QuantizeOptions.float16Overflow}. */
-export const FLOAT16_OVERFLOWS: readonly string[] = ["error", "keep-float32", "clamp"];
+/**
+ * What one WeightParams becomes: resolved once from the options. `onFraction`, when
+ * given, hears how far a long tensor is, in (0, 1); what it throws propagates.
+ */
+export type TensorPlan = (weightParams: WeightParams, ref: WeightRef, path: string, onFraction?: (fraction: number) => void) => WeightParams;
 
 /** float32 -> half precision; other storages are left alone. */
 export function toHalfPrecision(overflow: Float16Overflow, onTensor: OnTensor, onLeft?: OnTensorLeft): TensorPlan {
@@ -126,18 +171,19 @@ export function toHalfPrecision(overflow: Float16Overflow, onTensor: OnTensor, o
  * marked updatable: they stay trainable, n-bit or float32, as at `nbits` 1..8.
  */
 export function toAutoStorage(auto: { targetSnrDb: number; modes: readonly AutoMode[]; updatable: boolean }, onTensor: OnTensor, onLeft?: OnTensorLeft): TensorPlan {
-  return (weightParams, ref, path) => {
+  return (weightParams, ref, path, onFraction) => {
     const storage = weightStorage(weightParams, path);
     const kind = storage.kind;
     if (kind !== "float32" && kind !== "float16") {
       reportLeft(storage, path, onLeft);
       return weightParams;
     }
-    const values = readWeights(weightParams, ref.shape, ref.axis, path);
+    const values = readWeights(weightParams, { shape: ref.shape, axis: ref.axis, path });
     assertDeclaredCount(values.length, ref.shape, path);
-    assertFiniteValues(values, path);
+    assertFinite(values, { path });
     const allowHalfPrecision = !auto.updatable && !weightParams.isUpdatable;
-    const choice = chooseTensorStorage(values, { shape: ref.shape, axis: ref.axis, path }, auto.targetSnrDb, auto.modes, { allowHalfPrecision });
+    const choice = chooseTensorStorage(values, { shape: ref.shape, axis: ref.axis, path }, auto.targetSnrDb, auto.modes,
+      onFraction === undefined ? { allowHalfPrecision } : { allowHalfPrecision, onProgress: onFraction });
     switch (choice.storage) {
       case "n-bit":
         onTensor?.({ path, storage: choice.result.kind, nbits: choice.nbits, mode: choice.mode, snrDb: choice.snrDb });
@@ -152,25 +198,11 @@ export function toAutoStorage(auto: { targetSnrDb: number; modes: readonly AutoM
   };
 }
 
-/**
- * Refuses a NaN or infinite value, naming its index.
- *
- * @param values - the tensor
- * @param path - where, for the message
- * @throws {@link QuantizeError} `non-finite-weight`
- */
-export function assertFiniteValues(values: Float32Array, path: string): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] as number;
-    if (!Number.isFinite(v)) throw new QuantizeError("non-finite-weight", `value ${v} at index ${i} is not finite; it cannot be quantized`, { path });
-  }
-}
-
 /** float32 or float16 -> n-bit storage in `mode`, the quantizing handed to `run`; other storages stay. */
 export function toNbits(
   mode: TensorMode, nbits: number, lutFunction: LutFunction | undefined, run: TensorRunner, onTensor: OnTensor, onLeft?: OnTensorLeft,
 ): TensorPlan {
-  return (weightParams, ref, path) => {
+  return (weightParams, ref, path, onFraction) => {
     const storage = weightStorage(weightParams, path);
     const kind = storage.kind;
     // float16 weights are widened and quantized like float32 ones; quantized or empty ones stay.
@@ -178,10 +210,10 @@ export function toNbits(
       reportLeft(storage, path, onLeft);
       return weightParams;
     }
-    const values = readWeights(weightParams, ref.shape, ref.axis, path);
+    const values = readWeights(weightParams, { shape: ref.shape, axis: ref.axis, path });
     assertDeclaredCount(values.length, ref.shape, path);
-    onTensor?.({ path, storage: mode === "linear" || mode === "linear_symmetric" ? "linear" : "lut", nbits, mode });
-    return run(mode, weightParams, values, { nbits, shape: ref.shape, axis: ref.axis, path, lutFunction });
+    onTensor?.({ path, storage: TENSOR_QUANTIZERS[mode].storage, nbits, mode });
+    return run(mode, weightParams, values, { nbits, shape: ref.shape, axis: ref.axis, path, lutFunction, onProgress: onFraction });
   };
 }
 
@@ -193,7 +225,7 @@ export type TensorRunner = (mode: TensorMode, weightParams: WeightParams, values
 
 /** Runs the quantizer here and now. */
 export const runTensorInline: TensorRunner = (mode, weightParams, values, context) =>
-  storeTensorResult(weightParams, context.nbits, TENSOR_QUANTIZERS[mode](values, context));
+  storeTensorResult(weightParams, context.nbits, TENSOR_QUANTIZERS[mode].quantize(values, context));
 
 /** `weightParams` holding a quantized tensor. */
 export function storeTensorResult(weightParams: WeightParams, nbits: number, result: TensorResult): WeightParams {
@@ -210,7 +242,7 @@ export function storeTensorResult(weightParams: WeightParams, nbits: number, res
 export const toFloat32: TensorPlan = (weightParams, ref, path) => {
   const kind = weightStorage(weightParams, path).kind;
   if (kind !== "float16" && kind !== "linear" && kind !== "lut") return weightParams;
-  return withFloat32(weightParams, readWeights(weightParams, ref.shape, ref.axis, path));
+  return withFloat32(weightParams, readWeights(weightParams, { shape: ref.shape, axis: ref.axis, path }));
 };
 
 /** float32 matrix weights -> int8 with one scale; biases and other storages stay. */

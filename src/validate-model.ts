@@ -133,7 +133,7 @@ export function validateWeights(model: Model): void {
  * @param path - where, for the message
  * @throws {@link QuantizeError} `invalid-weights` naming the parameters
  */
-export function assertLayerShapes(layer: NeuralNetworkLayer, path: string): void {
+function assertLayerShapes(layer: NeuralNetworkLayer, path: string): void {
   if (layer.layer.case === "convolution" && layer.layer.value.isDeconvolution) {
     const { outputChannels, nGroups } = layer.layer.value;
     if (nGroups === 0n || outputChannels % nGroups !== 0n) {

@@ -132,9 +132,9 @@ function packBits(indices: Uint8Array, out: Uint8Array, bytes: number): number {
  * @param count - number of indices to read
  * @returns one index per value
  * @throws {@link QuantizeError} `invalid-option` when `nbits` is not an integer in
- *   1..8, `count` is not a non-negative integer or `bytes` is not a Uint8Array
- * @throws RangeError when `bytes` is too short (callers check lengths first and
- *   report the layer)
+ *   1..8, `count` is not a non-negative integer or `bytes` is not a Uint8Array;
+ *   `invalid-weights` when `bytes` is too short (callers that know the layer check
+ *   lengths first, to name it)
  */
 export function unpackIndices(bytes: Uint8Array, nbits: number, count: number): Uint8Array {
   assertIndexWidth(nbits, "unpackIndices");
@@ -145,7 +145,7 @@ export function unpackIndices(bytes: Uint8Array, nbits: number, count: number): 
     throw new QuantizeError("invalid-option", `unpackIndices: bytes must be a Uint8Array, got ${describeValue(bytes)}`);
   }
   if (bytes.length * 8 < count * nbits) {
-    throw new RangeError(`${bytes.length} bytes cannot hold ${count} indices of ${nbits} bits`);
+    throw new QuantizeError("invalid-weights", `unpackIndices: ${bytes.length} bytes cannot hold ${count} indices of ${nbits} bits`);
   }
   if (nbits === 8) return bytes.subarray(0, count);
   const out = new Uint8Array(count);

@@ -41,8 +41,8 @@ const MAX_FIELD_NUMBER = 2 ** 29 - 1;
 
 /**
  * Entries accepted in one repeated scalar field of one message, for the fields that
- * describe a model's structure rather than hold its data (see
- * {@link checkFraming}): real models have a few (a rank-5 shape, a concat of some
+ * describe a model's structure rather than hold its data (checked by
+ * {@link decodeModel}): real models have a few (a rank-5 shape, a concat of some
  * hundred inputs), while a packed field of a hundred million entries costs
  * gigabytes as JavaScript values (a one-byte 64-bit integer becomes a BigInt of
  * about 40 bytes).
@@ -94,6 +94,28 @@ export interface FieldWatch {
   readonly limit: number;
 }
 
+/**
+ * What {@link checkFraming} found of the watched field: where its records' tags
+ * are, or why it cannot say (the decoder then reads the field the slow way).
+ */
+export type WatchOutcome =
+  | {
+    /** Every record of the watched field was located. */
+    readonly located: true;
+    /** The offsets of their tags, each one byte (as for every field numbered below 16). */
+    readonly tags: number[];
+  }
+  | {
+    readonly located: false;
+    /**
+     * `not-watched`: no field was given to watch; `spare-field-used`: a record of
+     * the spare field occurred (renaming records to it would merge them);
+     * `wide-tag`: a watched record's tag took more than a byte; `over-limit`: more
+     * than `limit` records.
+     */
+    readonly reason: "not-watched" | "spare-field-used" | "wide-tag" | "over-limit";
+  };
+
 /** A message (or map entry) being walked. */
 interface Frame {
   /** The message type; undefined for a map entry. */
@@ -116,17 +138,15 @@ interface Frame {
  * @param bytes - the encoded message
  * @param maxDepth - nesting allowed (deeper nesting is left for the decoder to refuse)
  * @param watch - a field to locate
- * @returns the offsets of the watched records' tags (each one byte, as for every
- *   field numbered below 16), or undefined when nothing was watched, a record of
- *   the spare field occurred, a tag took more than a byte or there were more than
- *   `limit` records
+ * @returns the offsets of the watched records' tags, or why they are not given
  * @throws {@link QuantizeError} `invalid-protobuf` naming the offset and what is
  *   wrong: a length beyond the buffer, an impossible tag, a repeated scalar
  *   field with more than {@link MAX_REPEATED_SCALARS} entries (naming the message
  *   type and the field), more than {@link MAX_MESSAGES} messages
  */
-export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: number, watch?: FieldWatch): number[] | undefined {
-  let watched: number[] | undefined = watch === undefined ? undefined : [];
+export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: number, watch?: FieldWatch): WatchOutcome {
+  const watched: number[] = [];
+  let unlocated: Extract<WatchOutcome, { located: false }>["reason"] | undefined = watch === undefined ? "not-watched" : undefined;
   const stack: Frame[] = [messageFrame(root, bytes.length)];
   let messages = 1;
   let pos = 0;
@@ -154,8 +174,10 @@ export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: num
     const number = Math.floor(tag / 8);
     const wireType = tag % 8;
     assertPossibleTag(number, wireType, tagAt);
-    if (watched !== undefined && watch !== undefined && top.desc?.typeName === watch.typeName) {
-      if (number === watch.spare || (number === watch.field && (pos - tagAt !== 1 || watched.length >= watch.limit))) watched = undefined;
+    if (unlocated === undefined && watch !== undefined && top.desc?.typeName === watch.typeName) {
+      if (number === watch.spare) unlocated = "spare-field-used";
+      else if (number === watch.field && pos - tagAt !== 1) unlocated = "wide-tag";
+      else if (number === watch.field && watched.length >= watch.limit) unlocated = "over-limit";
       else if (number === watch.field) watched.push(tagAt);
     }
     const field = top.fields.get(number);
@@ -197,7 +219,7 @@ export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: num
     if (field !== undefined && isCapped(field)) count(top, field, 1, tagAt);
     if (pos > top.end) throw truncated(top.end);
   }
-  return watched;
+  return unlocated === undefined ? { located: true, tags: watched } : { located: false, reason: unlocated };
 }
 
 /** Refuses a tag no Core ML model can hold. */

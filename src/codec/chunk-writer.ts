@@ -269,7 +269,7 @@ function writeVarint(into: Uint8Array, at: number, value: number): number {
 }
 
 /** Bytes of the varint of `value`. */
-export function varintLength(value: number): number {
+function varintLength(value: number): number {
   let length = 1;
   for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) length++;
   return length;

@@ -70,8 +70,8 @@ export function decodeModel(bytes: ModelBytes, options: DecodeOptions = {}): Mod
   // 15-25 ms to derive on first use.
   let schema: DescMessage = ModelSchema;
   let floatField = SPARE_FIELD;
-  if (floatTags !== undefined) {
-    for (const at of floatTags) input[at] = SPARE_FIELD * 8 + ((input[at] as number) & 7);
+  if (floatTags.located) {
+    for (const at of floatTags.tags) input[at] = SPARE_FIELD * 8 + ((input[at] as number) & 7);
   } else {
     schema = readSchema();
     floatField = FLOAT_VALUE_FIELD;

@@ -39,7 +39,7 @@ type QuantizerOptions = DequantizeOptions;
  * @returns the float32 weights, in tensor order
  * @throws QuantizeError `invalid-weights` when `layout` does not cover exactly the
  *   indices or `scale` / `bias` have neither 1 nor `layout.channels` entries;
- *   `invalid-option` for a malformed layout
+ *   `invalid-option` for a malformed layout or an `into` of another length
  */
 export function dequantizeLinear(indices: Uint8Array, scale: ArrayLike<number>,
   bias: ArrayLike<number>, layout: ChannelLayout, options: QuantizerOptions = {}): Float32Array {
@@ -67,7 +67,8 @@ export function dequantizeLinear(indices: Uint8Array, scale: ArrayLike<number>,
  * @param lut - the table
  * @param options - where the tensor lives, for errors
  * @returns the float32 weights, in tensor order
- * @throws QuantizeError `invalid-weights` naming the first index beyond the table
+ * @throws QuantizeError `invalid-weights` naming the first index beyond the table;
+ *   `invalid-option` for an `into` of another length
  */
 export function dequantizeLut(indices: Uint8Array, lut: ArrayLike<number>,
   options: QuantizerOptions = {}): Float32Array {
@@ -98,7 +99,8 @@ function outputFor(length: number, options: DequantizeOptions): Float32Array {
   const into = options.into;
   if (into === undefined) return new Float32Array(length);
   if (into.length !== length) {
-    throw new RangeError(`dequantize into an array of ${into.length} values, but there are ${length}`);
+    throw new QuantizeError("invalid-option", `cannot dequantize ${length} values into an array of ${into.length}`,
+      options.path === undefined ? {} : { path: options.path });
   }
   return into;
 }

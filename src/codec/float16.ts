@@ -39,7 +39,12 @@ export function encodeFloat16(values: Float32Array): Uint8Array {
  * @returns the bytes, and `peak`: the largest `|value|` (NaN when any value is NaN; 0
  *   for no values)
  */
-export function encodeFloat16WithPeak(values: Float32Array): { bytes: Uint8Array; peak: number } {
+export function encodeFloat16WithPeak(values: Float32Array): {
+  /** Two bytes per value, as {@link encodeFloat16} returns them. */
+  bytes: Uint8Array;
+  /** The largest `|value|` (NaN when any value is NaN; 0 for no values). */
+  peak: number;
+} {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const halves = new Uint16Array(values.length);
   const peakBits = runKernels().encodeHalves(bits, 0, bits.length, halves);
@@ -63,12 +68,14 @@ export function encodeFloat16WithPeak(values: Float32Array): { bytes: Uint8Array
  * @param into - write here (exactly one value per half) instead of a new array
  * @returns the values
  * @throws {@link QuantizeError} `invalid-weights` for an odd number of bytes;
- *   `invalid-option` when `bytes` is not a Uint8Array
- * @throws RangeError when `into` does not hold one value per half
+ *   `invalid-option` when `bytes` is not a Uint8Array or `into` does not hold one
+ *   value per half
  */
 export function decodeFloat16(bytes: Uint8Array, into?: Float32Array): Float32Array {
   const count = halfCount(bytes, "decodeFloat16");
-  if (into !== undefined && into.length !== count) throw new RangeError(`decode ${count} halves into an array of ${into.length}`);
+  if (into !== undefined && into.length !== count) {
+    throw new QuantizeError("invalid-option", `decodeFloat16: cannot decode ${count} halves into an array of ${into.length}`);
+  }
   const out = into ?? new Float32Array(count);
   runKernels().decodeHalves(float16Halves(bytes), 0, count, new Uint32Array(out.buffer, out.byteOffset, count));
   return out;

@@ -31,14 +31,56 @@ export type WeightParams = Omit<nnPb.WeightParams, "floatValue"> & {
 export type WithTypedWeights<T> = T extends nnPb.WeightParams
   ? WeightParams
   : T extends Message
-    ? { [K in keyof T]: WithTypedWeights<T[K]> }
+    ? MessageWithTypedWeights<T>
     : T extends readonly (infer E)[]
       ? WithTypedWeights<E>[]
       : T extends { case: infer C; value: infer V }
-        ? { case: C; value: WithTypedWeights<V> }
+        ? {
+          /** The oneof's case: the name of the field that is set. */
+          case: C;
+          /** That field's value. */
+          value: WithTypedWeights<V>;
+        }
         : T;
 
-/** A Core ML model (`.mlmodel` contents). */
+/**
+ * A generated message type with {@link WithTypedWeights} applied to each of its
+ * fields. Named (rather than written inline in `WithTypedWeights`) so that
+ * editors, compiler messages and the API reference show a nested message as
+ * `MessageWithTypedWeights<ModelDescription>` instead of spelling out every field
+ * below it.
+ */
+export type MessageWithTypedWeights<T extends Message> = { [K in keyof T]: WithTypedWeights<T[K]> };
+
+/**
+ * A Core ML model: the contents of an `.mlmodel` file, as {@link decodeModel}
+ * returns it and every operation of this library takes and returns it.
+ *
+ * It is the {@link modelPb.Model | Model} message that protobuf-es generates from
+ * Core ML's `Model.proto` (the link leads to its description in Apple's Core ML
+ * Format Reference), with one change: every {@link WeightParams} holds its float32
+ * weights in a `Float32Array` instead of a `number[]`. What the model is sits in
+ * the oneof `Type`: a neural network is `{ case: "neuralNetwork", value }` (or
+ * `neuralNetworkClassifier`, `neuralNetworkRegressor`), a pipeline holds further
+ * models; `description` names its inputs and outputs, and `specificationVersion`
+ * the version of the format the model needs. Nested messages appear as
+ * {@link MessageWithTypedWeights} of their generated type, e.g.
+ * `MessageWithTypedWeights<ModelDescription>`.
+ *
+ * The generated types, their schemas and enums are exported by
+ * `coreml-quantize/schema`. To build a model by hand, create the message with
+ * `create(ModelSchema, init)` from there and pass it through `toBinary` and
+ * `decodeModel`, which gives the weights their `Float32Array`.
+ *
+ * @example
+ * ```ts
+ * import { decodeModel, quantizeWeights, type Model } from "coreml-quantize";
+ *
+ * const model: Model = decodeModel(bytes);
+ * if (model.Type.case === "neuralNetwork") console.log(model.Type.value.layers.length, "layers");
+ * const small = quantizeWeights(model, { nbits: 8 });
+ * ```
+ */
 export type Model = WithTypedWeights<modelPb.Model>;
 /** A pipeline: models run in sequence. */
 export type Pipeline = WithTypedWeights<modelPb.Pipeline>;

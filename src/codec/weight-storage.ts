@@ -20,12 +20,42 @@ import type { WeightParams } from "./model-types.js";
 
 /** How a WeightParams stores its values. */
 export type WeightStorage =
-  | { readonly kind: "empty" }
-  | { readonly kind: "float32"; readonly count: number }
-  | { readonly kind: "float16"; readonly count: number }
-  | { readonly kind: "linear"; readonly nbits: number; readonly channels: number }
-  | { readonly kind: "lut"; readonly nbits: number }
-  | { readonly kind: "int8"; readonly count: number };
+  | {
+    /** No storage holds any value. */
+    readonly kind: "empty";
+  }
+  | {
+    /** `floatValue`. */
+    readonly kind: "float32";
+    /** Number of values. */
+    readonly count: number;
+  }
+  | {
+    /** `float16Value`, two bytes per value. */
+    readonly kind: "float16";
+    /** Number of values. */
+    readonly count: number;
+  }
+  | {
+    /** `rawValue` with a linear `quantization`: `w = scale[c] * q + bias[c]`. */
+    readonly kind: "linear";
+    /** Bits per index, 1..8. */
+    readonly nbits: number;
+    /** Number of `scale` entries: one per channel, or 1 for the whole tensor. */
+    readonly channels: number;
+  }
+  | {
+    /** `rawValue` with a lookup-table `quantization`: `w = lut[q]`. */
+    readonly kind: "lut";
+    /** Bits per index, 1..8. */
+    readonly nbits: number;
+  }
+  | {
+    /** `int8RawValue` with one linear scale. */
+    readonly kind: "int8";
+    /** Number of values. */
+    readonly count: number;
+  };
 
 /** The names of {@link WeightStorage} kinds. */
 export type StorageKind = WeightStorage["kind"];
@@ -100,21 +130,43 @@ export function storedByteLength(weightParams: WeightParams): number {
     + weightParams.int8RawValue.length + params * 4;
 }
 
+/** Options of {@link readWeights}: the tensor the weights belong to, and where to write. */
+export interface ReadWeightsOptions {
+  /** The tensor's shape (from the layer); needed for `linear` and `lut` storage. @defaultValue none */
+  readonly shape?: readonly number[];
+  /** The channel axis of `shape` (1 for deconvolution weights). @defaultValue 0 */
+  readonly axis?: 0 | 1;
+  /** Where the weights are, for errors. @defaultValue none */
+  readonly path?: string;
+  /**
+   * For decoded storages, write here (one value per weight) instead of a new
+   * array; float32 storage is returned as it is. @defaultValue a new array
+   */
+  readonly into?: Float32Array;
+}
+
 /**
  * The values of `weightParams` as float32, whatever the storage. For quantized
  * storage the tensor's shape is needed: the packed payload does not say how many
  * values it holds, and per-channel parameters apply along the channel axis.
  *
  * @param weightParams - the weights
- * @param shape - the tensor's shape (from the layer); needed for `linear` and `lut`
- * @param axis - the channel axis of `shape` @defaultValue 0
- * @param path - where, for errors
- * @param into - for decoded storages, write here (one value per weight) instead of a
- *   new array; float32 storage is returned as it is
+ * @param options - the tensor's shape and channel axis, a path for errors, an array to write into
  * @returns the values; for float32 storage the array itself, not a copy
- * @throws {@link QuantizeError} `invalid-weights` when the storage does not fit the shape
+ * @throws {@link QuantizeError} `invalid-weights` when the storage does not fit the
+ *   shape; `invalid-option` when `into` does not hold one value per weight
+ * @example
+ * ```ts
+ * const values = readWeights(weightParams, { shape: [64, 3, 3, 3], path: "conv1/weights" });
+ * ```
  */
-export function readWeights(weightParams: WeightParams, shape?: readonly number[], axis: 0 | 1 = 0, path?: string, into?: Float32Array): Float32Array {
+export function readWeights(weightParams: WeightParams, options: ReadWeightsOptions = {}): Float32Array {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    // The former positional form, readWeights(weightParams, shape, axis, path, into), from JavaScript.
+    throw new QuantizeError("invalid-option",
+      `readWeights takes its options as an object, e.g. readWeights(weightParams, { shape, axis, path }), got ${Array.isArray(options) ? "an array" : typeof options}`);
+  }
+  const { shape, axis = 0, path, into } = options;
   const where = path === undefined ? {} : { path };
   const target = into === undefined ? {} : { into };
   const storage = weightStorage(weightParams, path);
@@ -129,7 +181,7 @@ export function readWeights(weightParams: WeightParams, shape?: readonly number[
       const q = weightParams.quantization?.QuantizationType;
       const scale = q?.case === "linearQuantization" ? (q.value.scale[0] ?? 0) : 0;
       if (into !== undefined && into.length !== weightParams.int8RawValue.length) {
-        throw new RangeError(`read ${weightParams.int8RawValue.length} int8 values into an array of ${into.length}`);
+        throw new QuantizeError("invalid-option", `cannot read ${weightParams.int8RawValue.length} int8 values into an array of ${into.length}`, where);
       }
       const out = into ?? new Float32Array(weightParams.int8RawValue.length);
       const raw = new Int8Array(weightParams.int8RawValue.buffer, weightParams.int8RawValue.byteOffset, out.length);
@@ -152,6 +204,7 @@ export function readWeights(weightParams: WeightParams, shape?: readonly number[
 /** The parts of n-bit storage, checked against the tensor's shape (see {@link readQuantized}). */
 export type QuantizedParts =
   | {
+    /** Linear quantization: `w = scale[c] * q + bias[c]`. */
     readonly kind: "linear";
     /** One index per value, in tensor order. */
     readonly indices: Uint8Array;
@@ -163,6 +216,7 @@ export type QuantizedParts =
     readonly layout: ChannelLayout;
   }
   | {
+    /** A lookup table: `w = lut[q]`. */
     readonly kind: "lut";
     /** One index per value, in tensor order. */
     readonly indices: Uint8Array;

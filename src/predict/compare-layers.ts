@@ -42,6 +42,7 @@ interface LayerRowBase {
 
 /** A blob both models computed, compared over every sample where both did. */
 export interface ComparedLayer extends LayerRowBase {
+  /** Both models computed the blob in the same shape. */
   readonly status: "compared";
   /** The quantized model's layer writing the blob; undefined for a network input. */
   readonly layer: LayerRef | undefined;
@@ -79,6 +80,7 @@ export interface ComparedLayer extends LayerRowBase {
 
 /** A blob only the original computed: its layer was fused into the next one, or removed. */
 export interface RemovedLayer extends LayerRowBase {
+  /** Only the original computed the blob. */
   readonly status: "removed";
   /** The original's layer writing it. */
   readonly originalLayer: LayerRef | undefined;
@@ -88,9 +90,13 @@ export interface RemovedLayer extends LayerRowBase {
 
 /** A blob both models computed in different shapes: not compared. */
 export interface MismatchedLayer extends LayerRowBase {
+  /** The two models computed the blob in different shapes. */
   readonly status: "shape-mismatch";
+  /** The quantized model's layer writing the blob; undefined for a network input. */
   readonly layer: LayerRef | undefined;
+  /** The blob's shape in the original model. */
   readonly originalShape: readonly number[];
+  /** The blob's shape in the quantized model. */
   readonly quantizedShape: readonly number[];
 }
 

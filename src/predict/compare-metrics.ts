@@ -63,7 +63,9 @@ export interface SampleMetrics {
 
 /** A mean and a population variance (numpy's `np.mean`, `np.var`). */
 export interface MeanVariance {
+  /** The mean. */
   readonly mean: number;
+  /** The population variance (divided by n, not n - 1). */
   readonly variance: number;
 }
 

@@ -90,8 +90,9 @@ const RULES: OptionRules<CompareModelsOptions> = {
  * @returns the comparison
  * @throws {@link QuantizeError} `invalid-input` when there is no sample or a
  *   sample is refused (the message names the sample and the model);
- *   `unsupported-model` when the models' outputs differ in name or type, or a
- *   model cannot be run; `invalid-option` for refused options
+ *   `models-differ` when the models' outputs differ in name, type, value count
+ *   or class labels; `unsupported-model` when a model cannot be run;
+ *   `invalid-option` for refused options
  * @example
  * ```ts
  * const quantized = quantizeWeights(model, { nbits: 4 });
@@ -166,9 +167,9 @@ function outputKinds(original: Model, quantized: Model): [string, OutputKind][] 
     const kind = Object.hasOwn(KIND_OF_TYPE, type) ? KIND_OF_TYPE[type] : undefined;
     if (kind === undefined) throw new QuantizeError("unsupported-model", `output '${f.name}' is of type ${type}, which cannot be compared`, { path: "model" });
     const g = other.get(f.name);
-    if (g === undefined) throw new QuantizeError("unsupported-model", `the quantized model has no output '${f.name}'`, { path: "model" });
+    if (g === undefined) throw new QuantizeError("models-differ", `the quantized model has no output '${f.name}'`, { path: "model" });
     if (typeCase(g) !== type) {
-      throw new QuantizeError("unsupported-model", `output '${f.name}' is of type ${type} in the original model, ${typeCase(g)} in the quantized one`, { path: "model" });
+      throw new QuantizeError("models-differ", `output '${f.name}' is of type ${type} in the original model, ${typeCase(g)} in the quantized one`, { path: "model" });
     }
     return [f.name, kind];
   });

@@ -15,6 +15,7 @@ import type { OutputValue } from "./feature-io.js";
 
 /** A string or int64 class label: top-1 agreement, as coremltools. */
 export interface LabelComparison {
+  /** A class label output (string or integer). */
   readonly kind: "label";
   /** The output feature's name. */
   readonly name: string;
@@ -28,14 +29,19 @@ export interface LabelComparison {
 
 /** One sample where two labels differ. */
 export interface LabelDisagreement {
+  /** The sample's index. */
   readonly sample: number;
+  /** The original model's label. */
   readonly original: string | bigint;
+  /** The quantized model's label. */
   readonly quantized: string | bigint;
 }
 
 /** A probability dictionary: top-k agreement, as coremltools, and more. */
 export interface DictionaryComparison {
+  /** A dictionary of class probabilities. */
   readonly kind: "dictionary";
+  /** The output feature's name. */
   readonly name: string;
   /** k: 5, or the number of classes when fewer. */
   readonly topK: number;
@@ -56,12 +62,19 @@ export interface DictionaryComparison {
    */
   readonly worstSample: number | undefined;
   /** Per sample: the rank of the original's top class in the quantized model's order (0: the top) and the largest |p - q|. */
-  readonly perSample: readonly { readonly rank: number; readonly maxAbsError: number }[];
+  readonly perSample: readonly {
+    /** The rank of the original's top class in the quantized model's order (0: the top). */
+    readonly rank: number;
+    /** The largest |p - q| over the sample's classes. */
+    readonly maxAbsError: number;
+  }[];
 }
 
 /** A multiArray (or double) output, or an image output compared as its 8-bit pixels. */
 export interface ArrayComparison {
+  /** A multi-array output, or an image output compared as its pixel values. */
   readonly kind: "array" | "image";
+  /** The output feature's name. */
   readonly name: string;
   /**
    * `10 log10(sum b^2 / sum (a-b)^2)` over every value of every sample (a the
@@ -76,7 +89,12 @@ export interface ArrayComparison {
   /** The mean over samples of the cosine similarity of a and b. */
   readonly cosineSimilarity: number;
   /** coremltools' figures: per sample, with its `+1e-7` floor, then mean and variance over the samples. */
-  readonly coremltools: { readonly snrDb: MeanVariance; readonly psnrDb: MeanVariance };
+  readonly coremltools: {
+    /** coremltools' SNR in dB, per sample. */
+    readonly snrDb: MeanVariance;
+    /** coremltools' PSNR in dB, per sample. */
+    readonly psnrDb: MeanVariance;
+  };
   /** The highest SNR coremltools can report for this output: `10 log10(mean b^2 / 1e-7)`. */
   readonly coremltoolsCeilingDb: number;
   /**
@@ -176,7 +194,7 @@ function dictionaryAccumulator(name: string): OutputAccumulator {
       for (const [label, value] of p) {
         const other = q.get(label);
         if (other === undefined) {
-          throw new QuantizeError("unsupported-model", `sample ${sample}: output '${name}' of the quantized model has no class ${String(label)}`);
+          throw new QuantizeError("models-differ", `sample ${sample}: output '${name}' of the quantized model has no class ${String(label)}`);
         }
         const d = Math.abs(value - other);
         if (!(d <= maxAbsError)) maxAbsError = d;
@@ -227,7 +245,7 @@ function arrayAccumulator(name: string, kind: "array" | "image"): OutputAccumula
       const x = valuesOf(sample, a);
       const y = valuesOf(sample, b);
       if (x.length !== y.length) {
-        throw new QuantizeError("unsupported-model", `sample ${sample}: output '${name}' has ${x.length} values in the original model, ${y.length} in the quantized one`);
+        throw new QuantizeError("models-differ", `sample ${sample}: output '${name}' has ${x.length} values in the original model, ${y.length} in the quantized one`);
       }
       const sums = errorSums(x, y);
       pooled = addErrorSums(pooled, sums);

@@ -12,16 +12,31 @@ export type NpyDtype = "float32" | "float64" | "int64" | "int32" | "uint8" | "bo
 
 /** The typed array holding each element type (booleans are 0/1 bytes). */
 export interface NpyDataOf {
+  /** `<f4`. */
   float32: Float32Array;
+  /** `<f8`. */
   float64: Float64Array;
+  /** `<i8`. */
   int64: BigInt64Array;
+  /** `<i4`. */
   int32: Int32Array;
+  /** `|u1`. */
   uint8: Uint8Array;
+  /** `|b1`: one byte per element, 0 or 1. */
   bool: Uint8Array;
 }
 
 /** A decoded array: its element type, shape (`[]` for a scalar) and values in C order. */
-export type NpyArray = { [D in NpyDtype]: { readonly dtype: D; readonly shape: readonly number[]; readonly data: NpyDataOf[D] } }[NpyDtype];
+export type NpyArray = {
+  [D in NpyDtype]: {
+    /** The element type. */
+    readonly dtype: D;
+    /** The dimensions; `[]` for a scalar. */
+    readonly shape: readonly number[];
+    /** The values in C (row-major) order. */
+    readonly data: NpyDataOf[D];
+  }
+}[NpyDtype];
 
 /** The format's magic string, `\x93NUMPY`. */
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];

@@ -52,7 +52,7 @@ export function tensor(shape: readonly number[], data?: Float32Array): Tensor {
 export function decodedWeights(layer: NeuralNetworkLayer, path: string): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   for (const ref of layerWeights(layer)) {
-    out.set(ref.field, readWeights(ref.weightParams, ref.shape, ref.axis, `${path}/${ref.field}`));
+    out.set(ref.field, readWeights(ref.weightParams, { shape: ref.shape, axis: ref.axis, path: `${path}/${ref.field}` }));
   }
   return out;
 }

@@ -14,13 +14,18 @@ export type LayerParams<K extends LayerKind> = Extract<NeuralNetworkLayer["layer
  * One step from a layer's parameters towards a WeightParams: a field name, `"*"`
  * for every element of a repeated field, or a oneof case.
  */
-export type PathStep = string | { readonly oneof: string; readonly case: string };
+export type PathStep = string | {
+  /** The oneof's name, e.g. `NonlinearityType`. */
+  readonly oneof: string;
+  /** The case the step goes through, e.g. `PReLU`. */
+  readonly case: string;
+};
 
 /** A WeightParams field of a layer kind. */
 export interface WeightField<P> {
   /** Steps from the layer's parameters to the WeightParams. */
   readonly path: readonly PathStep[];
-  /** The tensor shape, in the reference's terms (see docs/modes.md). */
+  /** The tensor shape, in the reference's terms (channels along `axis`: see docs/modes/linear.md). */
   readonly shape: (params: P) => number[];
   /** Axis of the output channels in `shape`: 1 for deconvolution weights. @defaultValue 0 */
   readonly axis?: (params: P) => 0 | 1;
@@ -40,6 +45,7 @@ export interface LayerWeights<P> {
    * reference leaves them alone; they are listed for reports and opt-in features.
    */
   readonly quantized: boolean;
+  /** The layer kind's WeightParams fields. */
   readonly fields: readonly WeightField<P>[];
 }
 
@@ -74,8 +80,12 @@ function lstmFields<P extends RecurrentSizes & { params?: { hasPeepholeVectors: 
   ];
 }
 
-/** Every layer kind with weights, and where they are. */
-export const LAYER_WEIGHTS: { readonly [K in WeightedLayerKind]: LayerWeights<LayerParams<K>> } = {
+/**
+ * Every layer kind with weights, and where they are: the one list of layer kinds
+ * (a row's `quantized` literal decides whether quantizeWeights changes the kind:
+ * {@link QuantizedLayerKind} and the selectors' list are derived from it).
+ */
+export const LAYER_WEIGHTS = {
   convolution: {
     quantized: true,
     fields: [
@@ -179,13 +189,33 @@ export const LAYER_WEIGHTS: { readonly [K in WeightedLayerKind]: LayerWeights<La
     fields: [always(["gamma"], (p) => [product(p.normalizedShape)]), always(["beta"], (p) => [product(p.normalizedShape)])],
   },
   custom: { quantized: false, fields: [always(["weights", "*"], () => [])] },
-};
+} as const satisfies { readonly [K in WeightedLayerKind]: LayerWeights<LayerParams<K>> };
+
+/**
+ * The layer kinds whose weights quantizeWeights changes: the rows of the layer
+ * table marked `quantized: true`.
+ *
+ * @useDeclaredType
+ */
+export type QuantizedLayerKind = keyof { [K in WeightedLayerKind as (typeof LAYER_WEIGHTS)[K]["quantized"] extends true ? K : never]: K };
+
+/** Every {@link QuantizedLayerKind}, in the table's order. */
+export const QUANTIZED_LAYER_KINDS: readonly QuantizedLayerKind[] = (Object.keys(LAYER_WEIGHTS) as WeightedLayerKind[])
+  .filter((kind): kind is QuantizedLayerKind => LAYER_WEIGHTS[kind].quantized);
+
+/**
+ * Layer kinds holding networks of their own.
+ */
+export type NestingLayerKind = "branch" | "loop";
 
 /** Layer kinds holding networks of their own, and the fields that hold them. */
-export const NESTED_NETWORKS: { readonly [K in "branch" | "loop"]: readonly (keyof LayerParams<K> & string)[] } = {
+export const NESTED_NETWORKS: { readonly [K in NestingLayerKind]: readonly (keyof LayerParams<K> & string)[] } = {
   branch: ["ifBranch", "elseBranch"],
   loop: ["conditionNetwork", "bodyNetwork"],
 };
+
+/** Every {@link NestingLayerKind}. */
+export const NESTING_LAYER_KINDS = Object.keys(NESTED_NETWORKS) as readonly NestingLayerKind[];
 
 /**
  * The table row of a layer kind, or undefined for kinds without weights.

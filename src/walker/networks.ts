@@ -29,8 +29,6 @@ function assertNesting(depth: number, path: string): void {
 
 /** The model kinds that are a neural network (they share the layer list). */
 export const NETWORK_MODEL_KINDS = ["neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor"] as const;
-/** The model kinds that hold other models. */
-export const PIPELINE_MODEL_KINDS = ["pipeline", "pipelineClassifier", "pipelineRegressor"] as const;
 
 /** A model that is a neural network. */
 export type NetworkModelKind = (typeof NETWORK_MODEL_KINDS)[number];
@@ -137,6 +135,7 @@ export interface LayerLocation {
   readonly path: string;
   /** The path of the network holding the layer. */
   readonly networkPath: string;
+  /** The layer itself (not a copy). */
   readonly layer: NeuralNetworkLayer;
 }
 

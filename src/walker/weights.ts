@@ -7,7 +7,12 @@ import type { NeuralNetworkLayer, WeightParams } from "../codec/model-types.js";
 import { layerWeightsOf, type PathStep } from "./layer-table.js";
 
 /** One step of a located weight: a field, a list index, or a oneof case. */
-export type WeightStep = string | number | { readonly oneof: string; readonly case: string };
+export type WeightStep = string | number | {
+  /** The oneof's name. */
+  readonly oneof: string;
+  /** The case set in it. */
+  readonly case: string;
+};
 
 /** A WeightParams of a layer, with what the layer declares about it. */
 export interface WeightRef {

@@ -1,8 +1,9 @@
 import fc from "fast-check";
 import { assertLayoutFits, channelLayout, layoutSize } from "../../src/codec/channel-layout.js";
-import { expectQuantizeError } from "../quantizer/helpers.js";
+import { propertySeed } from "../support/property-seed.js";
+import { expectQuantizeError } from "../support/expect-quantize-error.js";
 
-fc.configureGlobal({ seed: 42, numRuns: 300 });
+fc.configureGlobal({ seed: propertySeed(), numRuns: 300 });
 
 describe("channelLayout", () => {
   test.each([

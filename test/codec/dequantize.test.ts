@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { channelLayout } from "../../src/codec/channel-layout.js";
 import { dequantizeLinear, dequantizeLut } from "../../src/codec/dequantize.js";
-import { expectQuantizeError } from "../quantizer/helpers.js";
+import { propertySeed } from "../support/property-seed.js";
+import { expectQuantizeError } from "../support/expect-quantize-error.js";
 
-fc.configureGlobal({ seed: 42, numRuns: 200 });
+fc.configureGlobal({ seed: propertySeed(), numRuns: 200 });
 
 const f = Math.fround;
 

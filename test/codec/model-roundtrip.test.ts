@@ -57,32 +57,17 @@ describe.each(files)("$label", ({ path }) => {
     expect(sameBytes(encoded, file)).toBe(true);
   });
 
-  test("decode(encode(model)) equals the model", () => {
-    // Arrange
-    const model = decodeModel(file);
-
+  // decode(encode(model)) equal to the model follows from the test above (the same
+  // bytes decode to the same model; encode-purity.test.ts shows encode leaves its
+  // argument alone), so it is not tested again. The views below are compared through
+  // their encodings: a deep toEqual of three decoded copies of 600 models cost about
+  // 30 s of the suite and says nothing the bytes do not.
+  test("a Buffer, an unaligned Uint8Array view and an ArrayBuffer decode to models that encode to the file's bytes", () => {
     // Act
-    const again = decodeModel(encodeModel(model));
+    const views = [unalignedCopy(file, 3), unalignedCopy(file, 1), arrayBufferCopy(file)];
 
     // Assert
-    expect(again).toEqual(model);
-  });
-
-  test("a Buffer, an unaligned Uint8Array view and an ArrayBuffer decode to the same model", () => {
-    // Arrange
-    const fromBuffer = decodeModel(file);
-
-    // Act
-    const fromUnaligned = decodeModel(unalignedCopy(file, 3));
-    const fromOddOffset = decodeModel(unalignedCopy(file, 1));
-    const fromArrayBuffer = decodeModel(arrayBufferCopy(file));
-
-    // Assert
-    expect(fromUnaligned).toEqual(fromBuffer);
-    expect(fromOddOffset).toEqual(fromBuffer);
-    expect(fromArrayBuffer).toEqual(fromBuffer);
-    expect(sameBytes(encodeModel(fromUnaligned), file)).toBe(true);
-    expect(sameBytes(encodeModel(fromArrayBuffer), file)).toBe(true);
+    for (const view of views) expect(sameBytes(encodeModel(decodeModel(view)), file)).toBe(true);
   });
 });
 

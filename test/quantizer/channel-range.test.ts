@@ -1,8 +1,10 @@
 import fc from "fast-check";
 import { channelRange } from "../../src/quantizer/channel-range.js";
-import { expectQuantizeError, float32Values } from "./helpers.js";
+import { float32Values } from "./helpers.js";
+import { propertySeed } from "../support/property-seed.js";
+import { expectQuantizeError } from "../support/expect-quantize-error.js";
 
-fc.configureGlobal({ seed: 42, numRuns: 300 });
+fc.configureGlobal({ seed: propertySeed(), numRuns: 300 });
 
 describe("channelRange", () => {
   test("per-channel min and max, axis 1 layout", () => {

@@ -1,6 +1,6 @@
 import { isQuantizeError } from "../../src/errors.js";
 import { customLut, type LutFunction } from "../../src/quantizer/custom-lut.js";
-import { expectQuantizeError } from "./helpers.js";
+import { expectQuantizeError } from "../support/expect-quantize-error.js";
 
 const values = Float32Array.of(0.1, -2, 3, 0.1);
 

@@ -1,21 +1,8 @@
-// Shared by the quantizer tests: error assertions, arbitraries and independent
+// Shared by the quantizer tests: arbitraries and independent
 // reference implementations (written from the definitions, not from src/).
 import fc from "fast-check";
-import { isQuantizeError, type ErrorCode } from "../../src/errors.js";
 
-/** Runs `fn`, expects a QuantizeError of `code` whose message contains every fragment. */
-export function expectQuantizeError(fn: () => unknown, code: ErrorCode,
-  ...fragments: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(isQuantizeError(caught, code)).toBe(true);
-  const message = caught instanceof Error ? caught.message : "";
-  for (const fragment of fragments) expect(message).toContain(fragment);
-}
+// kmeans-lut.test.ts still imports it from here; new tests import test/support.
 
 /** Finite float32 values in a range that keeps the tests about quantization, not overflow. */
 export function finiteFloat32(max = 1e6): fc.Arbitrary<number> {

@@ -2,9 +2,11 @@ import fc from "fast-check";
 import { channelLayout, type ChannelLayout } from "../../src/codec/channel-layout.js";
 import { dequantizeLinear } from "../../src/codec/dequantize.js";
 import { quantizeLinear } from "../../src/quantizer/linear.js";
-import { expectQuantizeError, finiteFloat32 } from "./helpers.js";
+import { finiteFloat32 } from "./helpers.js";
+import { propertySeed } from "../support/property-seed.js";
+import { expectQuantizeError } from "../support/expect-quantize-error.js";
 
-fc.configureGlobal({ seed: 42, numRuns: 200 });
+fc.configureGlobal({ seed: propertySeed(), numRuns: 200 });
 
 const f = Math.fround;
 
@@ -151,7 +153,9 @@ describe("quantizeLinear, properties", () => {
       const values = dequantizeLinear(indices, scale, bias, layout);
       const again = quantizeLinear(values, nbits, layout);
       expect(Array.from(again.indices)).toEqual(Array.from(indices));
-      expect(Array.from(again.bias)).toEqual(bias.map(f));
+      // + 0: a bias of -0 dequantizes to +0 at index 0 (0 * scale + -0 is +0), so the
+      // minimum found again is +0 (found by a random seed).
+      expect(Array.from(again.bias)).toEqual(bias.map((b) => f(b) + 0));
     }));
   });
 });

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { clusterMeans, lloydRefine, type SortedDistinct } from "../../src/quantizer/lloyd-refine.js";
+import { propertySeed } from "../support/property-seed.js";
 
-fc.configureGlobal({ seed: 42, numRuns: 300 });
+fc.configureGlobal({ seed: propertySeed(), numRuns: 300 });
 
 /** Builds the sorted-distinct structure from distinct ascending values and counts. */
 function sortedDistinct(xs: readonly number[], counts: readonly number[], shift = 0): SortedDistinct {

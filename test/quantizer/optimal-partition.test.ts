@@ -1,8 +1,10 @@
 import fc from "fast-check";
 import { optimalPartition, type PrefixSums } from "../../src/quantizer/optimal-partition.js";
-import { bruteForceKmeans, expectQuantizeError } from "./helpers.js";
+import { bruteForceKmeans } from "./helpers.js";
+import { propertySeed } from "../support/property-seed.js";
+import { expectQuantizeError } from "../support/expect-quantize-error.js";
 
-fc.configureGlobal({ seed: 42, numRuns: 300 });
+fc.configureGlobal({ seed: propertySeed(), numRuns: 300 });
 
 function prefixSums(xs: readonly number[], weights: readonly number[]): PrefixSums {
   const m = xs.length;

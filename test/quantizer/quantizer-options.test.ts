@@ -1,7 +1,7 @@
 import { assertFinite, assertNbits, assertNotEmpty, MAX_NBITS, nonFiniteWeightError }
   from "../../src/quantizer/quantizer-options.js";
 import { isQuantizeError } from "../../src/errors.js";
-import { expectQuantizeError } from "./helpers.js";
+import { expectQuantizeError } from "../support/expect-quantize-error.js";
 
 describe("assertNbits", () => {
   test("accepts 1 to 8", () => {

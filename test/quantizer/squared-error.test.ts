@@ -1,5 +1,5 @@
 import { squaredError } from "../../src/quantizer/squared-error.js";
-import { expectQuantizeError } from "./helpers.js";
+import { expectQuantizeError } from "../support/expect-quantize-error.js";
 
 describe("squaredError", () => {
   test("hand-computed: (1 - 0)^2 + (3 - 2.5)^2 + 0", () => {

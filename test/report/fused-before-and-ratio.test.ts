@@ -3,9 +3,6 @@
  * float16 model's fused weights are not counted as float32), and a quantized model
  * larger than its original is said to be larger.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { decodeModel } from "../../src/codec/decode-model.js";
 import type { Model } from "../../src/codec/model-types.js";
 import { storedByteLength, weightStorage } from "../../src/codec/weight-storage.js";
 import { quantizeWeights } from "../../src/quantize-weights.js";
@@ -13,9 +10,8 @@ import { formatReport } from "../../src/report/format-report.js";
 import { weightReport } from "../../src/report/weight-report.js";
 import { allLayers } from "../../src/walker/networks.js";
 import { layerWeights } from "../../src/walker/weights.js";
-import { GOLDEN_ROOT } from "./helpers.js";
+import { loadGolden as golden } from "../support/golden.js";
 
-const golden = (name: string): Model => decodeModel(readFileSync(join(GOLDEN_ROOT, "models", `${name}.mlmodel`)));
 
 /** Storage kind and bytes of every tensor of `model`, keyed `layer name/field` (names are unique in these models). */
 function storagesByName(model: Model): Map<string, { storage: string; bytes: number }> {

@@ -1,32 +1,8 @@
 /**
- * Shared by the report tests: the golden cases, and the error measures computed
+ * Shared by the report tests: the error measures computed
  * the straightforward way (plain arrays, written from the definitions, not from
  * src/report).
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { decodeModel } from "../../src/codec/decode-model.js";
-import type { Model } from "../../src/codec/model-types.js";
-
-/** One case of test/fixtures/golden/cases.json (the fields these tests use). */
-export interface GoldenCase {
-  readonly id: string;
-  readonly input: string;
-  readonly nbits: number | null;
-  readonly mode: string;
-  readonly fused?: string;
-  readonly expected?: string;
-  readonly error?: string;
-}
-
-export const GOLDEN_ROOT = join("test", "fixtures", "golden");
-
-/** Every golden case. */
-export const goldenCases = (): GoldenCase[] =>
-  JSON.parse(readFileSync(join(GOLDEN_ROOT, "cases.json"), "utf8")) as GoldenCase[];
-
-/** Decodes a golden file by its path relative to test/fixtures/golden. */
-export const loadGoldenFile = (file: string): Model => decodeModel(readFileSync(join(GOLDEN_ROOT, file)));
 
 /** The measures of one tensor, +/-Infinity where the definition gives it. */
 export interface Straightforward {

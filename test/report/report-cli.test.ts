@@ -10,8 +10,8 @@ import { parseCommand, USAGE } from "../../src/cli/args.js";
 import { EXIT } from "../../src/cli/run.js";
 import { formatReport, reportJson } from "../../src/report/format-report.js";
 import { weightReport, type WeightReport } from "../../src/report/weight-report.js";
-import { GOLDEN_ROOT, loadGoldenFile } from "./helpers.js";
 import { cli, usageErrorOf, type CliResult } from "../support/cli.js";
+import { GOLDEN_ROOT, loadGoldenFile } from "../support/golden.js";
 
 
 

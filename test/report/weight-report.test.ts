@@ -10,9 +10,10 @@ import { readWeights, storedByteLength } from "../../src/codec/weight-storage.js
 import { quantizeWeights } from "../../src/quantize-weights.js";
 import { weightReport, type TensorReport, type WeightReport } from "../../src/report/weight-report.js";
 import { layerWeights } from "../../src/walker/weights.js";
-import { expectQuantizeError } from "../quantizer/helpers.js";
-import { buildModel, floats, loadGolden, walkLayers } from "../walker/helpers.js";
-import { expectDb, goldenCases, loadGoldenFile, straightforward, type GoldenCase } from "./helpers.js";
+import { buildModel, floats, walkLayers } from "../walker/helpers.js";
+import { expectDb, straightforward } from "./helpers.js";
+import { expectQuantizeError } from "../support/expect-quantize-error.js";
+import { type GoldenCase, goldenCases, loadGolden, loadGoldenFile } from "../support/golden.js";
 
 const cases = goldenCases().filter((c): c is GoldenCase & { expected: string } => c.expected !== undefined);
 const quantizing = cases.filter((c) => c.mode !== "dequantization");
@@ -38,8 +39,8 @@ function independent(base: Model, quantized: Model): Map<string, ReturnType<type
     for (const ref of layerWeights(layer)) {
       const b = baseRefs.get(ref.field);
       if (b === undefined) continue;
-      const x = readWeights(b.weightParams, b.shape, b.axis);
-      const y = readWeights(ref.weightParams, ref.shape, ref.axis);
+      const x = readWeights(b.weightParams, { shape: b.shape, axis: b.axis });
+      const y = readWeights(ref.weightParams, { shape: ref.shape, axis: ref.axis });
       if (x.length === 0) continue;
       out.set(`${path}/${ref.field}`, { ...straightforward(x, y), count: x.length });
     }
@@ -123,7 +124,7 @@ describe("fusion", () => {
 
   test("fuse: 'never' refuses a fused model, naming the first difference", () => {
     expectQuantizeError(() => weightReport(loadGolden("cnn"), loadGoldenFile("expected/cnn.linear.8.mlmodel"), { fuse: "never" }),
-      "invalid-option", "layers[1]", "\"bn1\" (batchnorm)", "\"relu1\" (activation)");
+      "models-differ", "layers[1]", "\"bn1\" (batchnorm)", "\"relu1\" (activation)");
   });
 
   test("nested branch and loop bodies are matched", () => {
@@ -211,23 +212,23 @@ describe("refusals", () => {
     buildModel({ specificationVersion: 4, Type: { case: "neuralNetwork", value: { layers } } });
 
   test("models of different networks, naming the first different layer", () => {
-    expectQuantizeError(() => weightReport(loadGolden("cnn"), loadGolden("mlp")), "invalid-option", "do not correspond", "layers[0]");
+    expectQuantizeError(() => weightReport(loadGolden("cnn"), loadGolden("mlp")), "models-differ", "do not correspond", "layers[0]");
     expectQuantizeError(() => weightReport(network(fc("a", 4), fc("b", 4)), network(fc("a", 4), fc("c", 4))),
-      "invalid-option", "model/neuralNetwork/layers[1]", "\"b\" (innerProduct)", "\"c\" (innerProduct)");
+      "models-differ", "model/neuralNetwork/layers[1]", "\"b\" (innerProduct)", "\"c\" (innerProduct)");
   });
 
   test("a network with more layers than the original", () => {
     expectQuantizeError(() => weightReport(network(fc("a", 4)), network(fc("a", 4), fc("b", 4))),
-      "invalid-option", "layers[1]", "the original has 1 layers", "quantized \"b\"");
+      "models-differ", "layers[1]", "the original has 1 layers", "quantized \"b\"");
   });
 
   test("different model kinds and pipeline lengths", () => {
-    expectQuantizeError(() => weightReport(loadGolden("cnn"), loadGolden("pipeline")), "invalid-option", "neuralNetwork", "pipeline");
-    expectQuantizeError(() => weightReport(loadGolden("classifier"), loadGolden("cnn")), "invalid-option", "neuralNetworkClassifier");
+    expectQuantizeError(() => weightReport(loadGolden("cnn"), loadGolden("pipeline")), "models-differ", "neuralNetwork", "pipeline");
+    expectQuantizeError(() => weightReport(loadGolden("classifier"), loadGolden("cnn")), "models-differ", "neuralNetworkClassifier");
   });
 
   test("a tensor of another shape", () => {
-    expectQuantizeError(() => weightReport(network(fc("a", 4)), network(fc("a", 6))), "invalid-option", "\"a\"/weights", "shape");
+    expectQuantizeError(() => weightReport(network(fc("a", 4)), network(fc("a", 6))), "models-differ", "\"a\"/weights", "shape");
   });
 
   test("an unknown fuse option", () => {

@@ -1,31 +1,13 @@
 /**
- * Shared by the walker and CLI tests: the golden fixtures, small model builders,
+ * Shared by the walker and CLI tests: small model builders
  * and an independent walk over a model's layers (written from Model.proto and the
  * documented path format, not from src/walker).
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import type { Model, NeuralNetwork, NeuralNetworkLayer, WeightParams } from "../../src/codec/model-types.js";
 import { ModelSchema } from "../../src/gen/Model_pb.js";
 import type { NeuralNetworkLayerSchema } from "../../src/gen/NeuralNetwork_pb.js";
-
-/** The golden inputs and outputs (see test/fixtures/README.md). */
-export const GOLDEN_MODELS_DIR = join("test", "fixtures", "golden", "models");
-export const GOLDEN_EXPECTED_DIR = join("test", "fixtures", "golden", "expected");
-
-const mlmodels = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith(".mlmodel")).sort();
-/** File names of the golden inputs. */
-export const goldenInputs = (): string[] => mlmodels(GOLDEN_MODELS_DIR);
-/** File names of the golden outputs. */
-export const goldenExpected = (): string[] => mlmodels(GOLDEN_EXPECTED_DIR);
-
-/** Decodes a golden input by file name (`cnn.mlmodel`) or stem (`cnn`). */
-export function loadGolden(name: string): Model {
-  const file = name.endsWith(".mlmodel") ? name : `${name}.mlmodel`;
-  return decodeModel(readFileSync(join(GOLDEN_MODELS_DIR, file)));
-}
 
 /** A model built from a protobuf-es init object, passed through the real codec. */
 export function buildModel(init: MessageInitShape<typeof ModelSchema>): Model {
@@ -56,9 +38,6 @@ export function floatCount(wp: WeightParams): number {
   if (f16 % 2 !== 0) throw new Error("odd float16 byte count");
   return f32 > 0 ? f32 : f16 / 2;
 }
-
-/** The product of a shape. */
-export const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** A layer with its path in the documented format. */
 export interface FoundLayer {

@@ -12,7 +12,8 @@ import {
   pipelineModels,
   withNestedNetwork,
 } from "../../src/walker/networks.js";
-import { buildLayer, buildModel, floats, goldenInputs, loadGolden, snapshot, walkLayers } from "./helpers.js";
+import { buildLayer, buildModel, floats, snapshot, walkLayers } from "./helpers.js";
+import { goldenInputs, loadGolden } from "../support/golden.js";
 
 /** The network models `mapNetworkModels` visits: [path, model kind]. */
 function networkModels(model: Model): [string, string | undefined][] {

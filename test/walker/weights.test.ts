@@ -11,7 +11,9 @@ import type { NeuralNetworkLayer, WeightParams } from "../../src/codec/model-typ
 import { WeightParamsSchema } from "../../src/gen/NeuralNetwork_pb.js";
 import { allLayers } from "../../src/walker/networks.js";
 import { layerWeights, weightCount, withLayerWeight, type WeightRef } from "../../src/walker/weights.js";
-import { buildLayer, floatCount, floats, goldenInputs, loadGolden, product, snapshot, walkLayers } from "./helpers.js";
+import { buildLayer, floatCount, floats, snapshot, walkLayers } from "./helpers.js";
+import { goldenInputs, loadGolden } from "../support/golden.js";
+import { product } from "../support/product.js";
 
 // ---------------------------------------------------------------------------
 // The independent derivation

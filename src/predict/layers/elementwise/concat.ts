@@ -27,7 +27,7 @@ export const concatLayer: LayerImpl<"concat"> = {
  * @returns the joined tensor
  * @throws {@link QuantizeError} `invalid-input` when ranks or other axes differ
  */
-export function concatAlong(context: LayerContext, inputs: readonly Tensor[], back: number): Tensor {
+function concatAlong(context: LayerContext, inputs: readonly Tensor[], back: number): Tensor {
   const first = inputs[0].shape;
   requireRank(context, back === 5 ? "concat along the sequence axis" : "concat", first, back);
   const axis = first.length - back;

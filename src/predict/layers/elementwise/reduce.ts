@@ -16,7 +16,7 @@ import { requireRank } from "../chw-view.js";
 import { checkCount, invalidParameter, unsupportedOption } from "../layer-errors.js";
 
 /** The epsilon of LOGSUM when the field is unset (0). */
-export const DEFAULT_REDUCE_EPSILON = 1e-6;
+const DEFAULT_REDUCE_EPSILON = 1e-6;
 
 /** How many trailing axes each axis option reduces, and how many it skips at the end. */
 const AXES: Readonly<Record<Axis, { readonly count: number; readonly skip: number; readonly name: string }>> = {

@@ -10,7 +10,7 @@ import { tensor } from "../../tensor.js";
 import { checkCount, unsupportedOption } from "../layer-errors.js";
 
 /** The epsilon of RSQRT and INVERSE when the field is unset (0). */
-export const DEFAULT_UNARY_EPSILON = 1e-6;
+const DEFAULT_UNARY_EPSILON = 1e-6;
 
 /** The unary layer kind. */
 export const unaryLayer: LayerImpl<"unary"> = {

@@ -129,7 +129,7 @@ function placement(
  * @param output - receives the `[rows.size, cols.size]` plane from `outOffset`
  * @param outOffset - where the pooled plane starts in `output`
  */
-export function pool2d(
+function pool2d(
   input: Float32Array,
   inOffset: number,
   g: Pool2dGeometry,
