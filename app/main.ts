@@ -127,18 +127,31 @@ const num = (text: string): { text: string; className: string } => ({ text, clas
 const layerCell = (path: string): { text: string; className: string } => ({ text: path.replace(/^model\//, ""), className: "layer" });
 
 function renderSummary(name: string, summary: ModelSummary): void {
-  ui.summaryHead.textContent = `${name}: ${summary.modelType}, specification version ${summary.specificationVersion}; `
-    + (summary.networks.length === 0 ? "no neural network" : summary.networks.map((n) => `${n.path.replace(/^model\/?/, "") || "network"}: ${n.layers} layers`).join("; "));
+  ui.summaryHead.textContent =
+    `${name}: ${summary.modelType}, specification version ${summary.specificationVersion}; ` +
+    (summary.networks.length === 0
+      ? "no neural network"
+      : summary.networks.map((n) => `${n.path.replace(/^model\/?/, "") || "network"}: ${n.layers} layers`).join("; "));
   ui.summaryBody.replaceChildren();
   for (const w of summary.weights) {
-    row(ui.summaryBody, [layerCell(w.layerPath), w.kind, w.field, `[${w.shape.join(", ")}]`, num(String(w.count)),
-      storageLabel(w) + (w.quantizable ? "" : " *"), num(formatBytes(w.bytes))]);
+    row(ui.summaryBody, [
+      layerCell(w.layerPath),
+      w.kind,
+      w.field,
+      `[${w.shape.join(", ")}]`,
+      num(String(w.count)),
+      storageLabel(w) + (w.quantizable ? "" : " *"),
+      num(formatBytes(w.bytes)),
+    ]);
   }
   const { totals } = summary;
-  const byStorage = Object.entries(totals.bytesByStorage).map(([k, v]) => `${k} ${formatBytes(v)}`).join(", ");
-  ui.summaryTotals.textContent = `total: ${totals.tensors} tensors, ${totals.values} values, ${formatBytes(totals.bytes)}`
-    + (byStorage === "" ? "" : ` (${byStorage})`)
-    + (summary.weights.some((w) => !w.quantizable) ? ". * not quantized (the reference leaves it alone)" : "");
+  const byStorage = Object.entries(totals.bytesByStorage)
+    .map(([k, v]) => `${k} ${formatBytes(v)}`)
+    .join(", ");
+  ui.summaryTotals.textContent =
+    `total: ${totals.tensors} tensors, ${totals.values} values, ${formatBytes(totals.bytes)}` +
+    (byStorage === "" ? "" : ` (${byStorage})`) +
+    (summary.weights.some((w) => !w.quantizable) ? ". * not quantized (the reference leaves it alone)" : "");
   ui.summary.hidden = false;
 }
 
@@ -155,14 +168,23 @@ function renderResult(done: WorkerQuantizeResult): void {
   ui.resultBody.replaceChildren();
   for (const tensor of done.report.tensors) {
     const snr = tensor.exact ? "exact" : tensor.snrDb === null ? "—" : tensor.snrDb.toFixed(1);
-    row(ui.resultBody, [layerCell(tensor.layerPath), tensor.field, storageLabel(tensor.before), storageLabel(tensor.after),
-      num(formatBytes(tensor.before.bytes)), num(formatBytes(tensor.after.bytes)), num(snr)]);
+    row(ui.resultBody, [
+      layerCell(tensor.layerPath),
+      tensor.field,
+      storageLabel(tensor.before),
+      storageLabel(tensor.after),
+      num(formatBytes(tensor.before.bytes)),
+      num(formatBytes(tensor.after.bytes)),
+      num(snr),
+    ]);
   }
   const notes = [
     ...done.left.map((l) => `left as it is: ${l.path} (${l.reason})`),
     ...done.report.tensors.flatMap((r) => {
       const overflow = (r as { decision?: { overflow?: string } }).decision?.overflow;
-      return overflow === undefined ? [] : [`${r.layerPath}/${r.field}: ${overflow === "clamped" ? "clamped to ±65504" : "kept float32 (values beyond ±65504)"}`];
+      return overflow === undefined
+        ? []
+        : [`${r.layerPath}/${r.field}: ${overflow === "clamped" ? "clamped to ±65504" : "kept float32 (values beyond ±65504)"}`];
     }),
   ];
   ui.resultNotes.textContent = notes.join("; ");
@@ -274,7 +296,8 @@ async function quantizeChosen(): Promise<void> {
       signal: controller.signal,
       // Within a long tensor, `fraction` moves the bar between the tensors' steps.
       onProgress: (p) => show(p.total === 0 ? 1 : (p.done + (p.fraction ?? 0)) / p.total, `${p.done} / ${p.total} tensors`),
-    }));
+    }),
+  );
   if (done !== undefined) {
     result = done;
     renderResult(done);
@@ -333,7 +356,8 @@ async function chartChosen(): Promise<void> {
       name: chosen.name,
       signal: controller.signal,
       onProgress: (p) => show((p.done + (p.fraction ?? 0)) / p.total, `${p.done} / ${p.total} settings`),
-    }));
+    }),
+  );
   if (chart !== undefined) renderChart(chart);
   if (charting === controller) charting = undefined;
   syncControls();

@@ -33,7 +33,12 @@ const scope = globalThis as unknown as ServiceWorkerScope;
 scope.addEventListener("install", (event) => {
   // Copy every file now, so the page works offline after its first visit, even
   // if it never asked for some file yet.
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(APP_FILES)).then(() => scope.skipWaiting()));
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(APP_FILES))
+      .then(() => scope.skipWaiting()),
+  );
 });
 
 scope.addEventListener("activate", (event) => {

@@ -49,11 +49,11 @@ export function readOptionsForm(form: HTMLFormElement): WorkerQuantizeOptions {
   const advanced = skipLayerTypes.length > 0 || minimumConvKernelChannels !== undefined || minimumConvWeightCount !== undefined;
   const selector: WorkerSelector = advanced
     ? {
-      kind: "advanced",
-      ...(skipLayerTypes.length === 0 ? {} : { skipLayerTypes }),
-      ...(minimumConvKernelChannels === undefined ? {} : { minimumConvKernelChannels }),
-      ...(minimumConvWeightCount === undefined ? {} : { minimumConvWeightCount }),
-    }
+        kind: "advanced",
+        ...(skipLayerTypes.length === 0 ? {} : { skipLayerTypes }),
+        ...(minimumConvKernelChannels === undefined ? {} : { minimumConvKernelChannels }),
+        ...(minimumConvWeightCount === undefined ? {} : { minimumConvWeightCount }),
+      }
     : { kind: "default" };
   const base = { nbits, fuse, selector };
   if (nbits === 16) return { ...base, float16Overflow: field(form, "fp16-overflow") as Float16Overflow };

@@ -29,8 +29,10 @@ export function settingName(setting: SizeSnrSetting): string {
 /** What a point says of itself: its name for screen readers and its tooltip. */
 export function pointLabel(point: SizeSnrPoint): string {
   const name = settingName(point);
-  const snr = point.meanSnrDb === null ? "exact" : `${point.meanSnrDb.toFixed(1)} dB mean SNR`
-    + (point.minSnrDb === null ? "" : `, lowest ${point.minSnrDb.toFixed(1)} dB`);
+  const snr =
+    point.meanSnrDb === null
+      ? "exact"
+      : `${point.meanSnrDb.toFixed(1)} dB mean SNR${point.minSnrDb === null ? "" : `, lowest ${point.minSnrDb.toFixed(1)} dB`}`;
   return `${name}: ${formatBytes(point.fileBytes)}, ${snr}`;
 }
 
@@ -89,17 +91,23 @@ export function drawSizeSnrChart(chart: SizeSnrChart, onChoose: (point: SizeSnrP
   grid.append(node("text", { x: MARGIN.left + PLOT_W / 2, y: HEIGHT - 12, "text-anchor": "middle" }, `model file size (${unit.name})`));
   grid.append(node("text", { transform: `translate(16 ${MARGIN.top + PLOT_H / 2}) rotate(-90)`, "text-anchor": "middle" }, "mean weight SNR (dB)"));
   // The model as it is: a vertical reference line.
-  grid.append(node("line", { x1: f(x(chart.fileBytes)), y1: MARGIN.top, x2: f(x(chart.fileBytes)), y2: MARGIN.top + PLOT_H, stroke: "#888", "stroke-dasharray": "4 3" }));
-  grid.append(node("text", { x: f(x(chart.fileBytes) - 4), y: MARGIN.top + 12, "text-anchor": "end", fill: "#555" }, `as it is: ${formatBytes(chart.fileBytes)}`));
+  grid.append(
+    node("line", { x1: f(x(chart.fileBytes)), y1: MARGIN.top, x2: f(x(chart.fileBytes)), y2: MARGIN.top + PLOT_H, stroke: "#888", "stroke-dasharray": "4 3" }),
+  );
+  grid.append(
+    node("text", { x: f(x(chart.fileBytes) - 4), y: MARGIN.top + 12, "text-anchor": "end", fill: "#555" }, `as it is: ${formatBytes(chart.fileBytes)}`),
+  );
   svg.append(grid);
 
   // The legend, in a row above the plot.
   const legend = node("g", { "aria-hidden": "true", class: "legend" });
   let lx = MARGIN.left;
   for (const [series, style] of Object.entries(SERIES_STYLE)) {
-    legend.append(series === "float16"
-      ? node("rect", { x: lx + 7.5, y: 11.5, width: 9, height: 9, fill: style.color })
-      : node("line", { x1: lx, y1: 16, x2: lx + 24, y2: 16, stroke: style.color, "stroke-width": 2, "stroke-dasharray": style.dash }));
+    legend.append(
+      series === "float16"
+        ? node("rect", { x: lx + 7.5, y: 11.5, width: 9, height: 9, fill: style.color })
+        : node("line", { x1: lx, y1: 16, x2: lx + 24, y2: 16, stroke: style.color, "stroke-width": 2, "stroke-dasharray": style.dash }),
+    );
     legend.append(node("text", { x: lx + 30, y: 20 }, style.label));
     lx += 40 + style.label.length * 7.5;
   }
@@ -109,10 +117,16 @@ export function drawSizeSnrChart(chart: SizeSnrChart, onChoose: (point: SizeSnrP
     const line = points.filter((p) => p.series === series);
     if (line.length < 2) continue;
     const { color, dash } = SERIES_STYLE[series];
-    svg.append(node("polyline", {
-      points: line.map((p) => `${f(x(p.fileBytes))},${f(y(p.meanSnrDb))}`).join(" "), fill: "none", stroke: color, "stroke-width": 2,
-      "stroke-dasharray": dash, "aria-hidden": "true",
-    }));
+    svg.append(
+      node("polyline", {
+        points: line.map((p) => `${f(x(p.fileBytes))},${f(y(p.meanSnrDb))}`).join(" "),
+        fill: "none",
+        stroke: color,
+        "stroke-width": 2,
+        "stroke-dasharray": dash,
+        "aria-hidden": "true",
+      }),
+    );
   }
 
   const buttons: SVGGElement[] = [];
@@ -137,16 +151,31 @@ export function drawSizeSnrChart(chart: SizeSnrChart, onChoose: (point: SizeSnrP
     button.append(node("title", {}, label));
     // A wider target than the mark, for fingers.
     button.append(node("circle", { cx: f(cx), cy: f(cy), r: 9, fill: "transparent" }));
-    button.append(point.series === "float16"
-      ? node("rect", { x: f(cx - 4.5), y: f(cy - 4.5), width: 9, height: 9, fill: color, class: "mark" })
-      : node("circle", { cx: f(cx), cy: f(cy), r: 4.5, fill: color, class: "mark" }));
-    button.append(node("text", { x: f(cx + 7), y: f(cy - 6), fill: color, "font-size": 11, "aria-hidden": "true" }, point.series === "float16" ? "16" : String(point.nbits)));
+    button.append(
+      point.series === "float16"
+        ? node("rect", { x: f(cx - 4.5), y: f(cy - 4.5), width: 9, height: 9, fill: color, class: "mark" })
+        : node("circle", { cx: f(cx), cy: f(cy), r: 4.5, fill: color, class: "mark" }),
+    );
+    button.append(
+      node(
+        "text",
+        { x: f(cx + 7), y: f(cy - 6), fill: color, "font-size": 11, "aria-hidden": "true" },
+        point.series === "float16" ? "16" : String(point.nbits),
+      ),
+    );
     button.addEventListener("click", () => {
       focus(index);
       choose(index);
     });
     button.addEventListener("keydown", (event) => {
-      const move: Record<string, number> = { ArrowRight: index + 1, ArrowDown: index + 1, ArrowLeft: index - 1, ArrowUp: index - 1, Home: 0, End: buttons.length - 1 };
+      const move: Record<string, number> = {
+        ArrowRight: index + 1,
+        ArrowDown: index + 1,
+        ArrowLeft: index - 1,
+        ArrowUp: index - 1,
+        Home: 0,
+        End: buttons.length - 1,
+      };
       const to = move[event.key];
       if (to !== undefined) {
         event.preventDefault();

@@ -59,14 +59,26 @@ for (const name of names) {
     const newMs = timed(() => choose(chooseTensorStorage));
     const oldMs = timed(() => choose(chooseTensorStorageExhaustive));
     const fresh = choose(chooseTensorStorage).map(key);
-    choose(chooseTensorStorageExhaustive).forEach((c, i) => { if (key(c) !== fresh[i]) same = false; });
+    choose(chooseTensorStorageExhaustive).forEach((c, i) => {
+      if (key(c) !== fresh[i]) same = false;
+    });
     const apiMs = timed(() => quantizeWeights(model, { nbits: "auto", targetSnrDb: target }));
     const row = {
-      model: name, tensors: tensors.length, targetSnrDb: target, kmeans4Ms: kmeans4, newMs, oldMs, apiMs,
-      newOverKmeans4: +(newMs / kmeans4).toFixed(2), oldOverKmeans4: +(oldMs / kmeans4).toFixed(2), sameChoices: same,
+      model: name,
+      tensors: tensors.length,
+      targetSnrDb: target,
+      kmeans4Ms: kmeans4,
+      newMs,
+      oldMs,
+      apiMs,
+      newOverKmeans4: +(newMs / kmeans4).toFixed(2),
+      oldOverKmeans4: +(oldMs / kmeans4).toFixed(2),
+      sameChoices: same,
     };
     results.push(row);
-    console.log(`${name.padEnd(28)} ${String(target).padStart(3)} dB: new ${String(newMs).padStart(6)} ms (${row.newOverKmeans4}x k-means 4-bit), old ${String(oldMs).padStart(6)} ms (${row.oldOverKmeans4}x), k-means 4-bit ${kmeans4} ms, quantizeWeights auto ${apiMs} ms, same choices: ${same}`);
+    console.log(
+      `${name.padEnd(28)} ${String(target).padStart(3)} dB: new ${String(newMs).padStart(6)} ms (${row.newOverKmeans4}x k-means 4-bit), old ${String(oldMs).padStart(6)} ms (${row.oldOverKmeans4}x), k-means 4-bit ${kmeans4} ms, quantizeWeights auto ${apiMs} ms, same choices: ${same}`,
+    );
   }
 }
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: +(totalmem() / 2 ** 30).toFixed(0), node: process.version };

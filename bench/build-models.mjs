@@ -5,8 +5,14 @@ import { create } from "@bufbuild/protobuf";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { ModelSchema } from "../dist/gen/Model_pb.js";
 import {
-  NeuralNetworkSchema, NeuralNetworkLayerSchema, InnerProductLayerParamsSchema, ConvolutionLayerParamsSchema,
-  BatchnormLayerParamsSchema, ActivationParamsSchema, ActivationReLUSchema, WeightParamsSchema,
+  NeuralNetworkSchema,
+  NeuralNetworkLayerSchema,
+  InnerProductLayerParamsSchema,
+  ConvolutionLayerParamsSchema,
+  BatchnormLayerParamsSchema,
+  ActivationParamsSchema,
+  ActivationReLUSchema,
+  WeightParamsSchema,
 } from "../dist/gen/NeuralNetwork_pb.js";
 import { encodeModel } from "../dist/index.js";
 
@@ -17,7 +23,11 @@ function weights(count, seed) {
   for (let i = 0; i < count; i++) {
     let acc = 0;
     for (let k = 0; k < 3; k++) {
-      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
       acc += s / 4294967296;
     }
     out[i] = (acc - 1.5) * 0.1;
@@ -26,30 +36,48 @@ function weights(count, seed) {
 }
 const wp = (values) => ({ ...create(WeightParamsSchema), floatValue: values });
 let seed = 1;
-const layer = (name, input, output, kind, value) =>
-  ({ ...create(NeuralNetworkLayerSchema, { name, input: [input], output: [output] }), layer: { case: kind, value } });
-const innerProduct = (name, input, output, n) => layer(name, input, output, "innerProduct", {
-  ...create(InnerProductLayerParamsSchema, { inputChannels: BigInt(n), outputChannels: BigInt(n), hasBias: true }),
-  weights: wp(weights(n * n, seed++)), bias: wp(weights(n, seed++)),
+const layer = (name, input, output, kind, value) => ({
+  ...create(NeuralNetworkLayerSchema, { name, input: [input], output: [output] }),
+  layer: { case: kind, value },
 });
-const conv = (name, input, output, c) => layer(name, input, output, "convolution", {
-  ...create(ConvolutionLayerParamsSchema, {
-    outputChannels: BigInt(c), kernelChannels: BigInt(c), nGroups: 1n, kernelSize: [3n, 3n], stride: [1n, 1n], dilationFactor: [1n, 1n], hasBias: true,
-  }),
-  weights: wp(weights(c * c * 9, seed++)), bias: wp(weights(c, seed++)),
-});
-const batchnorm = (name, input, output, c) => layer(name, input, output, "batchnorm", {
-  ...create(BatchnormLayerParamsSchema, { channels: BigInt(c), epsilon: 1e-5 }),
-  gamma: wp(weights(c, seed++).map((x) => 1 + x)), beta: wp(weights(c, seed++)),
-  mean: wp(weights(c, seed++)), variance: wp(weights(c, seed++).map((x) => 1 + Math.abs(x))),
-});
-const relu = (name, input, output) => layer(name, input, output, "activation", create(ActivationParamsSchema, { NonlinearityType: { case: "ReLU", value: create(ActivationReLUSchema) } }));
+const innerProduct = (name, input, output, n) =>
+  layer(name, input, output, "innerProduct", {
+    ...create(InnerProductLayerParamsSchema, { inputChannels: BigInt(n), outputChannels: BigInt(n), hasBias: true }),
+    weights: wp(weights(n * n, seed++)),
+    bias: wp(weights(n, seed++)),
+  });
+const conv = (name, input, output, c) =>
+  layer(name, input, output, "convolution", {
+    ...create(ConvolutionLayerParamsSchema, {
+      outputChannels: BigInt(c),
+      kernelChannels: BigInt(c),
+      nGroups: 1n,
+      kernelSize: [3n, 3n],
+      stride: [1n, 1n],
+      dilationFactor: [1n, 1n],
+      hasBias: true,
+    }),
+    weights: wp(weights(c * c * 9, seed++)),
+    bias: wp(weights(c, seed++)),
+  });
+const batchnorm = (name, input, output, c) =>
+  layer(name, input, output, "batchnorm", {
+    ...create(BatchnormLayerParamsSchema, { channels: BigInt(c), epsilon: 1e-5 }),
+    gamma: wp(weights(c, seed++).map((x) => 1 + x)),
+    beta: wp(weights(c, seed++)),
+    mean: wp(weights(c, seed++)),
+    variance: wp(weights(c, seed++).map((x) => 1 + Math.abs(x))),
+  });
+const relu = (name, input, output) =>
+  layer(name, input, output, "activation", create(ActivationParamsSchema, { NonlinearityType: { case: "ReLU", value: create(ActivationReLUSchema) } }));
 
 // Many small layers (issue 11): time and memory must grow linearly with the layer count.
-const tinyInnerProduct = (name, input, output) => layer(name, input, output, "innerProduct", {
-  ...create(InnerProductLayerParamsSchema, { inputChannels: 2n, outputChannels: 2n, hasBias: true }),
-  weights: wp(weights(4, seed++)), bias: wp(weights(2, seed++)),
-});
+const tinyInnerProduct = (name, input, output) =>
+  layer(name, input, output, "innerProduct", {
+    ...create(InnerProductLayerParamsSchema, { inputChannels: 2n, outputChannels: 2n, hasBias: true }),
+    weights: wp(weights(4, seed++)),
+    bias: wp(weights(2, seed++)),
+  });
 function chain(count, make, prefix) {
   const layers = [];
   const blob = (i) => i.toString(36);

@@ -9,6 +9,6 @@ const out = new Uint8Array(Number(size));
 // Touch the output as a quantizer would (every page written).
 for (let i = 0; i < out.length; i += 4096) out[i] = bytes[i % bytes.length];
 const fd = openSync(output, "w");
-for (let offset = 0; offset < out.length;) offset += writeSync(fd, out, offset);
+for (let offset = 0; offset < out.length; ) offset += writeSync(fd, out, offset);
 fsyncSync(fd);
 closeSync(fd);

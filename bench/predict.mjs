@@ -82,26 +82,49 @@ async function childOurs(modelFile, inputsDir) {
     const [cout, hout, wout] = y.shape.slice(-3);
     const [cin, hin, win] = x.shape.slice(-3);
     const outer = y.data.length / (cout * hout * wout);
-    const kh = Number(p.kernelSize[0] ?? 3n), kw = Number(p.kernelSize[1] ?? 3n);
+    const kh = Number(p.kernelSize[0] ?? 3n),
+      kw = Number(p.kernelSize[1] ?? 3n);
     const groups = Math.max(1, Number(p.nGroups));
-    const flops = p.isDeconvolution
-      ? 2 * outer * cin * (cout / groups) * kh * kw * hin * win
-      : 2 * outer * cout * (cin / groups) * kh * kw * hout * wout;
-    convs.push({ path, layer, x, flops, shape: `${p.isDeconvolution ? "deconv " : ""}${cin}->${cout}${groups > 1 ? `/g${groups}` : ""} ${kh}x${kw}/${Number(p.stride[0] ?? 1n)} out ${hout}x${wout}` });
+    const flops = p.isDeconvolution ? 2 * outer * cin * (cout / groups) * kh * kw * hin * win : 2 * outer * cout * (cin / groups) * kh * kw * hout * wout;
+    convs.push({
+      path,
+      layer,
+      x,
+      flops,
+      shape: `${p.isDeconvolution ? "deconv " : ""}${cin}->${cout}${groups > 1 ? `/g${groups}` : ""} ${kh}x${kw}/${Number(p.stride[0] ?? 1n)} out ${hout}x${wout}`,
+    });
   }
   convs.sort((a, b) => b.flops - a.flops);
-  const context = (path) => ({ layout: "rank5", path, prepareNetwork: () => { throw new Error("no nested networks here"); } });
+  const context = (path) => ({
+    layout: "rank5",
+    path,
+    prepareNetwork: () => {
+      throw new Error("no nested networks here");
+    },
+  });
   const largest = [];
   for (const c of convs.slice(0, 3)) {
     const run = api.LAYER_IMPLS.convolution.prepare(c.layer.layer.value, c.layer, context(c.path));
     const timed = await timeRuns(() => run([c.x], new Map()), 0.5);
-    largest.push({ layer: c.layer.name, shape: c.shape, mflop: +(c.flops / 1e6).toFixed(2), ms: +timed.ms.toFixed(3), gflops: +(c.flops / timed.ms / 1e6).toFixed(2) });
+    largest.push({
+      layer: c.layer.name,
+      shape: c.shape,
+      mflop: +(c.flops / 1e6).toFixed(2),
+      ms: +timed.ms.toFixed(3),
+      gflops: +(c.flops / timed.ms / 1e6).toFixed(2),
+    });
   }
   const convFlops = convs.reduce((s, c) => s + c.flops, 0);
   return {
-    prepareMs: +prepareMs.toFixed(1), ms: +ms.toFixed(4), runs, kernels: runKernels().name,
-    weightsMb: +((weightValues * 4) / 1e6).toFixed(2), blobsMb: +((blobValues * 4) / 1e6).toFixed(2),
-    convGflop: +(convFlops / 1e9).toFixed(3), largest, peakRssMb: +peakRssMb.toFixed(0),
+    prepareMs: +prepareMs.toFixed(1),
+    ms: +ms.toFixed(4),
+    runs,
+    kernels: runKernels().name,
+    weightsMb: +((weightValues * 4) / 1e6).toFixed(2),
+    blobsMb: +((blobValues * 4) / 1e6).toFixed(2),
+    convGflop: +(convFlops / 1e9).toFixed(3),
+    largest,
+    peakRssMb: +peakRssMb.toFixed(0),
   };
 }
 
@@ -127,7 +150,10 @@ async function childOrt(onnxFile, inputsDir) {
   const api = await import(join(root, "dist/index.js"));
   const t0 = performance.now();
   const session = await ort.InferenceSession.create(onnxFile, {
-    intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all",
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
   });
   const prepareMs = performance.now() - t0;
   const feeds = {};
@@ -154,9 +180,14 @@ async function childOrt(onnxFile, inputsDir) {
       free = 1;
       return v;
     });
-    feeds[meta.name] = meta.type === "int64"
-      ? new ort.Tensor("int64", BigInt64Array.from(values, (v) => BigInt(Math.round(v))), dims)
-      : new ort.Tensor("float32", values, dims);
+    feeds[meta.name] =
+      meta.type === "int64"
+        ? new ort.Tensor(
+            "int64",
+            BigInt64Array.from(values, (v) => BigInt(Math.round(v))),
+            dims,
+          )
+        : new ort.Tensor("float32", values, dims);
   }
   const { ms, runs } = await timeRuns(() => session.run(feeds));
   return { prepareMs: +prepareMs.toFixed(1), ms: +ms.toFixed(4), runs, peakRssMb: +maxRssMb().toFixed(0) };
@@ -173,32 +204,51 @@ async function buildSynthetic() {
   /** Deterministic values, uniform in [-scale, scale) (xorshift32). */
   const random = (count, scale) => {
     const out = new Float32Array(count);
-    let s = seed++ * 2654435761 >>> 0 || 1;
+    let s = (seed++ * 2654435761) >>> 0 || 1;
     for (let i = 0; i < count; i++) {
-      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-      out[i] = (s / 4294967296 * 2 - 1) * scale;
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
+      out[i] = ((s / 4294967296) * 2 - 1) * scale;
     }
     return out;
   };
   const wp = (values) => ({ ...create(nn.WeightParamsSchema), floatValue: values });
-  const layer = (name, input, output, kind, value) =>
-    ({ ...create(nn.NeuralNetworkLayerSchema, { name, input: Array.isArray(input) ? input : [input], output: [output] }), layer: { case: kind, value } });
-  const conv = (name, input, output, cin, cout, k, stride, groups = 1) => layer(name, input, output, "convolution", {
-    ...create(nn.ConvolutionLayerParamsSchema, {
-      outputChannels: BigInt(cout), kernelChannels: BigInt(cin / groups), nGroups: BigInt(groups), kernelSize: [BigInt(k), BigInt(k)],
-      stride: [BigInt(stride), BigInt(stride)], dilationFactor: [1n, 1n], hasBias: false,
-      ConvolutionPaddingType: k === 1 ? { case: "valid", value: create(nn.ValidPaddingSchema) } : { case: "same", value: create(nn.SamePaddingSchema) },
-    }),
-    // He-style scale keeps activations of order 1 through the stack (no denormals, no overflow).
-    weights: wp(random(cout * (cin / groups) * k * k, Math.sqrt(6 / ((cin / groups) * k * k)))),
+  const layer = (name, input, output, kind, value) => ({
+    ...create(nn.NeuralNetworkLayerSchema, { name, input: Array.isArray(input) ? input : [input], output: [output] }),
+    layer: { case: kind, value },
   });
-  const batchnorm = (name, input, output, c) => layer(name, input, output, "batchnorm", {
-    ...create(nn.BatchnormLayerParamsSchema, { channels: BigInt(c), epsilon: 1e-5 }),
-    gamma: wp(random(c, 0.2).map((x) => 1 + x)), beta: wp(random(c, 0.1)), mean: wp(random(c, 0.1)), variance: wp(random(c, 0.2).map((x) => 1 + x)),
+  const conv = (name, input, output, cin, cout, k, stride, groups = 1) =>
+    layer(name, input, output, "convolution", {
+      ...create(nn.ConvolutionLayerParamsSchema, {
+        outputChannels: BigInt(cout),
+        kernelChannels: BigInt(cin / groups),
+        nGroups: BigInt(groups),
+        kernelSize: [BigInt(k), BigInt(k)],
+        stride: [BigInt(stride), BigInt(stride)],
+        dilationFactor: [1n, 1n],
+        hasBias: false,
+        ConvolutionPaddingType: k === 1 ? { case: "valid", value: create(nn.ValidPaddingSchema) } : { case: "same", value: create(nn.SamePaddingSchema) },
+      }),
+      // He-style scale keeps activations of order 1 through the stack (no denormals, no overflow).
+      weights: wp(random(cout * (cin / groups) * k * k, Math.sqrt(6 / ((cin / groups) * k * k)))),
+    });
+  const batchnorm = (name, input, output, c) =>
+    layer(name, input, output, "batchnorm", {
+      ...create(nn.BatchnormLayerParamsSchema, { channels: BigInt(c), epsilon: 1e-5 }),
+      gamma: wp(random(c, 0.2).map((x) => 1 + x)),
+      beta: wp(random(c, 0.1)),
+      mean: wp(random(c, 0.1)),
+      variance: wp(random(c, 0.2).map((x) => 1 + x)),
+    });
+  const relu = (name, input, output) =>
+    layer(name, input, output, "activation", create(nn.ActivationParamsSchema, { NonlinearityType: { case: "ReLU", value: create(nn.ActivationReLUSchema) } }));
+  const feature = (name, shape) => ({
+    name,
+    type: { Type: { case: "multiArrayType", value: { shape: shape.map(BigInt), dataType: ArrayFeatureType_ArrayDataType.FLOAT32 } } },
   });
-  const relu = (name, input, output) => layer(name, input, output, "activation",
-    create(nn.ActivationParamsSchema, { NonlinearityType: { case: "ReLU", value: create(nn.ActivationReLUSchema) } }));
-  const feature = (name, shape) => ({ name, type: { Type: { case: "multiArrayType", value: { shape: shape.map(BigInt), dataType: ArrayFeatureType_ArrayDataType.FLOAT32 } } } });
   const model = (input, output, layers) => ({
     ...create(ModelSchema, { specificationVersion: 1, description: { input: [feature(input[0], input[1])], output: [feature(output[0], output[1])] } }),
     Type: { case: "neuralNetwork", value: { ...create(nn.NeuralNetworkSchema), layers } },
@@ -208,22 +258,55 @@ async function buildSynthetic() {
   const mobilenet = () => {
     const layers = [conv("conv0", "data", "c0", 3, 32, 3, 2), batchnorm("bn0", "c0", "b0", 32), relu("relu0", "b0", "r0")];
     let blob = "r0";
-    const blocks = [[32, 64, 1], [64, 128, 2], [128, 128, 1], [128, 256, 2], [256, 256, 1], [256, 512, 2],
-      [512, 512, 1], [512, 512, 1], [512, 512, 1], [512, 512, 1], [512, 512, 1], [512, 1024, 2], [1024, 1024, 1]];
+    const blocks = [
+      [32, 64, 1],
+      [64, 128, 2],
+      [128, 128, 1],
+      [128, 256, 2],
+      [256, 256, 1],
+      [256, 512, 2],
+      [512, 512, 1],
+      [512, 512, 1],
+      [512, 512, 1],
+      [512, 512, 1],
+      [512, 512, 1],
+      [512, 1024, 2],
+      [1024, 1024, 1],
+    ];
     blocks.forEach(([cin, cout, stride], i) => {
       const n = i + 1;
-      layers.push(conv(`dw${n}`, blob, `dwc${n}`, cin, cin, 3, stride, cin), batchnorm(`dwbn${n}`, `dwc${n}`, `dwb${n}`, cin), relu(`dwrelu${n}`, `dwb${n}`, `dwr${n}`),
-        conv(`pw${n}`, `dwr${n}`, `pwc${n}`, cin, cout, 1, 1), batchnorm(`pwbn${n}`, `pwc${n}`, `pwb${n}`, cout), relu(`pwrelu${n}`, `pwb${n}`, `pwr${n}`));
+      layers.push(
+        conv(`dw${n}`, blob, `dwc${n}`, cin, cin, 3, stride, cin),
+        batchnorm(`dwbn${n}`, `dwc${n}`, `dwb${n}`, cin),
+        relu(`dwrelu${n}`, `dwb${n}`, `dwr${n}`),
+        conv(`pw${n}`, `dwr${n}`, `pwc${n}`, cin, cout, 1, 1),
+        batchnorm(`pwbn${n}`, `pwc${n}`, `pwb${n}`, cout),
+        relu(`pwrelu${n}`, `pwb${n}`, `pwr${n}`),
+      );
       blob = `pwr${n}`;
     });
-    layers.push(layer("pool", blob, "pooled", "pooling", create(nn.PoolingLayerParamsSchema, {
-      type: nn.PoolingLayerParams_PoolingType.AVERAGE, globalPooling: true, kernelSize: [1n, 1n], stride: [1n, 1n],
-      PoolingPaddingType: { case: "valid", value: create(nn.ValidPaddingSchema) },
-    })));
-    layers.push(layer("fc", "pooled", "logits", "innerProduct", {
-      ...create(nn.InnerProductLayerParamsSchema, { inputChannels: 1024n, outputChannels: 1000n, hasBias: true }),
-      weights: wp(random(1000 * 1024, Math.sqrt(3 / 1024))), bias: wp(random(1000, 0.01)),
-    }));
+    layers.push(
+      layer(
+        "pool",
+        blob,
+        "pooled",
+        "pooling",
+        create(nn.PoolingLayerParamsSchema, {
+          type: nn.PoolingLayerParams_PoolingType.AVERAGE,
+          globalPooling: true,
+          kernelSize: [1n, 1n],
+          stride: [1n, 1n],
+          PoolingPaddingType: { case: "valid", value: create(nn.ValidPaddingSchema) },
+        }),
+      ),
+    );
+    layers.push(
+      layer("fc", "pooled", "logits", "innerProduct", {
+        ...create(nn.InnerProductLayerParamsSchema, { inputChannels: 1024n, outputChannels: 1000n, hasBias: true }),
+        weights: wp(random(1000 * 1024, Math.sqrt(3 / 1024))),
+        bias: wp(random(1000, 0.01)),
+      }),
+    );
     layers.push(layer("softmax", "logits", "prob", "softmax", create(nn.SoftmaxLayerParamsSchema)));
     return model(["data", [3, 224, 224]], ["prob", [1000]], layers);
   };
@@ -234,11 +317,21 @@ async function buildSynthetic() {
     let blob = "data";
     let channels = 64;
     let n = 0;
-    for (const [cout, stride] of [[64, 1], [64, 1], [128, 2], [128, 1]]) {
+    for (const [cout, stride] of [
+      [64, 1],
+      [64, 1],
+      [128, 2],
+      [128, 1],
+    ]) {
       n++;
       const input = blob;
-      layers.push(conv(`conv${n}a`, input, `c${n}a`, channels, cout, 3, stride), batchnorm(`bn${n}a`, `c${n}a`, `b${n}a`, cout), relu(`relu${n}a`, `b${n}a`, `r${n}a`),
-        conv(`conv${n}b`, `r${n}a`, `c${n}b`, cout, cout, 3, 1), batchnorm(`bn${n}b`, `c${n}b`, `b${n}b`, cout));
+      layers.push(
+        conv(`conv${n}a`, input, `c${n}a`, channels, cout, 3, stride),
+        batchnorm(`bn${n}a`, `c${n}a`, `b${n}a`, cout),
+        relu(`relu${n}a`, `b${n}a`, `r${n}a`),
+        conv(`conv${n}b`, `r${n}a`, `c${n}b`, cout, cout, 3, 1),
+        batchnorm(`bn${n}b`, `c${n}b`, `b${n}b`, cout),
+      );
       let shortcut = input;
       if (stride !== 1 || cout !== channels) {
         layers.push(conv(`proj${n}`, input, `p${n}`, channels, cout, 1, stride), batchnorm(`projbn${n}`, `p${n}`, `pb${n}`, cout));
@@ -254,7 +347,10 @@ async function buildSynthetic() {
   const dir = join(root, "bench/models");
   mkdirSync(dir, { recursive: true });
   const built = [];
-  for (const [name, build] of [["predict-mobilenet-v1-224", mobilenet], ["predict-resnet18-stages-56", resnet]]) {
+  for (const [name, build] of [
+    ["predict-mobilenet-v1-224", mobilenet],
+    ["predict-resnet18-stages-56", resnet],
+  ]) {
     const file = join(dir, `${name}.mlmodel`);
     if (!existsSync(file)) {
       seed = 1;
@@ -267,10 +363,21 @@ async function buildSynthetic() {
 
 // ---------------------------------------------------------------------------------
 function child(kind, ...args) {
-  const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", kind, ...args, ...(fixedRuns === undefined ? [] : ["--runs", String(fixedRuns)])],
-    { encoding: "utf8", maxBuffer: 1 << 24 });
+  const run = spawnSync(
+    process.execPath,
+    [fileURLToPath(import.meta.url), "--child", kind, ...args, ...(fixedRuns === undefined ? [] : ["--runs", String(fixedRuns)])],
+    { encoding: "utf8", maxBuffer: 1 << 24 },
+  );
   const line = run.stdout.trim().split("\n").pop();
-  if (run.status !== 0 || line === undefined || !line.startsWith("{")) return { error: (run.stderr.trim().split("\n").find((l) => /Error/.test(l)) ?? run.stderr.trim()).slice(0, 200) };
+  if (run.status !== 0 || line === undefined || !line.startsWith("{"))
+    return {
+      error: (
+        run.stderr
+          .trim()
+          .split("\n")
+          .find((l) => /Error/.test(l)) ?? run.stderr.trim()
+      ).slice(0, 200),
+    };
   return JSON.parse(line);
 }
 
@@ -298,15 +405,17 @@ async function main() {
     rows.push(row);
     const budget = ours.weightsMb === undefined ? undefined : ours.weightsMb + ours.blobsMb + 100;
     const fmt = (ms) => (ms === undefined ? "-" : ms < 1 ? `${(ms * 1000).toFixed(1)} us` : `${ms.toFixed(2)} ms`);
-    console.log([
-      m.name.padEnd(32),
-      `ours ${fmt(ours.ms).padStart(10)}`,
-      `ORT ${fmt(ort?.ms).padStart(10)}`,
-      `ratio ${row.ratio === undefined ? "-" : `${row.ratio}x`}`.padEnd(12),
-      ours.error ?? `RSS ${ours.peakRssMb} MB (budget ${budget?.toFixed(0)})${ort?.peakRssMb === undefined ? "" : ` ORT ${ort.peakRssMb} MB`}`,
-      ort?.error === undefined ? "" : `ORT: ${ort.error}`,
-      ...(ours.largest ?? []).map((c) => `\n    ${c.layer} ${c.shape}: ${c.mflop} MFLOP ${c.ms} ms ${c.gflops} GFLOP/s`),
-    ].join("  "));
+    console.log(
+      [
+        m.name.padEnd(32),
+        `ours ${fmt(ours.ms).padStart(10)}`,
+        `ORT ${fmt(ort?.ms).padStart(10)}`,
+        `ratio ${row.ratio === undefined ? "-" : `${row.ratio}x`}`.padEnd(12),
+        ours.error ?? `RSS ${ours.peakRssMb} MB (budget ${budget?.toFixed(0)})${ort?.peakRssMb === undefined ? "" : ` ORT ${ort.peakRssMb} MB`}`,
+        ort?.error === undefined ? "" : `ORT: ${ort.error}`,
+        ...(ours.largest ?? []).map((c) => `\n    ${c.layer} ${c.shape}: ${c.mflop} MFLOP ${c.ms} ms ${c.gflops} GFLOP/s`),
+      ].join("  "),
+    );
   }
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: +(totalmem() / 2 ** 30).toFixed(0), node: process.version };
   writeFileSync(join(root, "bench/predict-results.json"), `${JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2)}\n`);

@@ -7,7 +7,7 @@
 // Prints a table and writes bench/results.json. Figures are for comparing ratios
 // within one run: the machines are shared and noisy.
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, statSync, rmSync, mkdtempSync } from "node:fs";
+import { writeFileSync, statSync, rmSync, mkdtempSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,7 +30,9 @@ const manyLayers = process.argv.includes("--many-layers");
 const runsArg = process.argv.indexOf("--runs");
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
 
-execFileSync(process.execPath, [join(root, "bench/build-models.mjs"), ...(large ? ["--large"] : []), ...(manyLayers ? ["--many-layers"] : [])], { stdio: "inherit" });
+execFileSync(process.execPath, [join(root, "bench/build-models.mjs"), ...(large ? ["--large"] : []), ...(manyLayers ? ["--many-layers"] : [])], {
+  stdio: "inherit",
+});
 
 const model = (name) => join(root, "bench/models", `${name}.mlmodel`);
 // The reference's figures (coremltools 9.x, same 2-core machine, one run) from issue 4.
@@ -45,7 +47,12 @@ const jobs = [
 ];
 if (large) {
   for (const name of ["dense-500mb", "dense-1900mb"]) {
-    for (const args of [["--nbits", "8"], ["--nbits", "4"], ["--nbits", "16"], ["--nbits", "8", "--mode", "kmeans_lut"]]) {
+    for (const args of [
+      ["--nbits", "8"],
+      ["--nbits", "4"],
+      ["--nbits", "16"],
+      ["--nbits", "8", "--mode", "kmeans_lut"],
+    ]) {
       jobs.push({ model: name, args, reference: undefined });
     }
   }
@@ -54,7 +61,11 @@ if (large) {
 if (manyLayers) {
   for (const name of ["relu-1m", "fc-100k"]) {
     jobs.push({ model: name, command: "inspect", args: [], reference: undefined });
-    for (const args of [["--nbits", "8"], ["--nbits", "16"]]) jobs.push({ model: name, args, reference: undefined });
+    for (const args of [
+      ["--nbits", "8"],
+      ["--nbits", "16"],
+    ])
+      jobs.push({ model: name, args, reference: undefined });
   }
 }
 
@@ -75,7 +86,10 @@ for (const job of jobs) {
   for (let r = 0; r < runs; r++) {
     const out = join(work, "out.mlmodel");
     const argv = job.command === "inspect" ? ["inspect", input] : ["quantize", input, "-o", out, ...job.args];
-    const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, join(root, "dist/bin/coreml-quantize.js"), ...argv], { encoding: "utf8", maxBuffer: 1 << 30 });
+    const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, join(root, "dist/bin/coreml-quantize.js"), ...argv], {
+      encoding: "utf8",
+      maxBuffer: 1 << 30,
+    });
     if (run.status !== 0) throw new Error(`${job.model} ${argv.join(" ")} failed: ${run.stderr}`);
     const [seconds, kb] = run.stderr.trim().split("\n").pop().split(" ").map(Number);
     times.push(seconds);
@@ -86,32 +100,48 @@ for (const job of jobs) {
   const s = median(times);
   const mb = median(rss);
   const row = {
-    model: job.model, job: job.command === "inspect" ? "inspect" : job.args.join(" "), inputMb: +inputMb.toFixed(1), outputMb: +(outputBytes / 1e6).toFixed(1), seconds: s, mbPerSecond: +(inputMb / s).toFixed(1),
-    peakRssMb: +mb.toFixed(0), rssOverInput: +(mb / inputMb).toFixed(2),
-    reference: job.reference, speedup: job.reference ? +(job.reference.s / s).toFixed(1) : undefined,
+    model: job.model,
+    job: job.command === "inspect" ? "inspect" : job.args.join(" "),
+    inputMb: +inputMb.toFixed(1),
+    outputMb: +(outputBytes / 1e6).toFixed(1),
+    seconds: s,
+    mbPerSecond: +(inputMb / s).toFixed(1),
+    peakRssMb: +mb.toFixed(0),
+    rssOverInput: +(mb / inputMb).toFixed(2),
+    reference: job.reference,
+    speedup: job.reference ? +(job.reference.s / s).toFixed(1) : undefined,
   };
   results.push(row);
-  console.log(`${row.model.padEnd(13)} ${row.job.padEnd(28)} ${String(s).padStart(6)} s ${String(row.mbPerSecond).padStart(7)} MB/s ${String(row.peakRssMb).padStart(6)} MB RSS${row.speedup ? `  ${row.speedup}x faster than the reference` : ""}`);
+  console.log(
+    `${row.model.padEnd(13)} ${row.job.padEnd(28)} ${String(s).padStart(6)} s ${String(row.mbPerSecond).padStart(7)} MB/s ${String(row.peakRssMb).padStart(6)} MB RSS${row.speedup ? `  ${row.speedup}x faster than the reference` : ""}`,
+  );
 }
 
 // The floor: Node starting, reading the input and writing an output of the same
 // size as the job's (with fsync), nothing else (bench/floor.mjs). No tool in Node
 // can beat it on this machine.
 const floors = [];
-for (const [name, jobArgs] of [["dense-63mb", "--nbits 8"], ["dense-63mb", "--nbits 16"]]) {
+for (const [name, jobArgs] of [
+  ["dense-63mb", "--nbits 8"],
+  ["dense-63mb", "--nbits 16"],
+]) {
   const row = results.find((r) => r.model === name && r.job === jobArgs);
   if (row === undefined) continue;
   const out = join(work, "floor.out");
   const outBytes = Math.round(row.outputMb * 1e6);
   const times = [];
   for (let r = 0; r < runs; r++) {
-    const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, join(root, "bench/floor.mjs"), model(name), out, String(outBytes)], { encoding: "utf8" });
+    const run = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, join(root, "bench/floor.mjs"), model(name), out, String(outBytes)], {
+      encoding: "utf8",
+    });
     times.push(Number(run.stderr.trim().split("\n").pop().split(" ")[0]));
   }
   rmSync(out, { force: true });
   const floor = { model: name, job: jobArgs, outputMb: row.outputMb, seconds: median(times), cliSeconds: row.seconds, referenceSeconds: row.reference?.s };
   floors.push(floor);
-  console.log(`floor ${name} read + write ${row.outputMb} MB: ${floor.seconds} s (the CLI: ${row.seconds} s${floor.referenceSeconds ? `; ${job10x(floor.referenceSeconds, jobArgs)}` : ""})`);
+  console.log(
+    `floor ${name} read + write ${row.outputMb} MB: ${floor.seconds} s (the CLI: ${row.seconds} s${floor.referenceSeconds ? `; ${job10x(floor.referenceSeconds, jobArgs)}` : ""})`,
+  );
 }
 
 // The quantizers alone, through the API, on one 1024x1024 tensor (median of 5).
@@ -171,10 +201,15 @@ for (const [name, fn] of Object.entries(loops)) {
     return +median(ms).toFixed(2);
   };
   loopResults[name] = { simd: simd === undefined ? null : timed(simd), js: timed(jsKernels) };
-  console.log(`loop ${name.padEnd(20)} ${String(loopResults[name].simd).padStart(6)} ms SIMD ${String(loopResults[name].js).padStart(6)} ms JavaScript per 1M values`);
+  console.log(
+    `loop ${name.padEnd(20)} ${String(loopResults[name].simd).padStart(6)} ms SIMD ${String(loopResults[name].js).padStart(6)} ms JavaScript per 1M values`,
+  );
 }
 
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGb: +(totalmem() / 2 ** 30).toFixed(0), node: process.version };
-writeFileSync(join(root, "bench/results.json"), `${JSON.stringify({ date: new Date().toISOString(), machine, runs, results, floors, kernels: kernelResults, loops: loopResults }, null, 2)}\n`);
+writeFileSync(
+  join(root, "bench/results.json"),
+  `${JSON.stringify({ date: new Date().toISOString(), machine, runs, results, floors, kernels: kernelResults, loops: loopResults }, null, 2)}\n`,
+);
 rmSync(work, { recursive: true, force: true });
 console.log(`machine: ${machine.cpus} x ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}; wrote bench/results.json`);

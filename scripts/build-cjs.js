@@ -16,8 +16,7 @@ const NOT_LIBRARY = new Set(["bin", "cli", "cjs"]);
 
 /** Library files under dist/ whose names end with `suffix`, relative to dist/. */
 function libraryFiles(suffix) {
-  return readdirSync(dist, { recursive: true, encoding: "utf8" })
-    .filter((file) => file.endsWith(suffix) && !NOT_LIBRARY.has(file.split("/")[0]));
+  return readdirSync(dist, { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(suffix) && !NOT_LIBRARY.has(file.split("/")[0]));
 }
 
 rmSync(out, { recursive: true, force: true });

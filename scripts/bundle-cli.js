@@ -25,7 +25,9 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   // Exactly one shebang: esbuild keeps main.js's own.
-  banner: { js: `// coreml-quantize command-line tool, bundled. Includes @bufbuild/protobuf ${version}\n// (Apache-2.0, Copyright Buf Technologies, Inc.; see node_modules/@bufbuild/protobuf/LICENSE).` },
+  banner: {
+    js: `// coreml-quantize command-line tool, bundled. Includes @bufbuild/protobuf ${version}\n// (Apache-2.0, Copyright Buf Technologies, Inc.; see node_modules/@bufbuild/protobuf/LICENSE).`,
+  },
   // sharp loads a native addon and is optional: it is imported at run time, only
   // when image samples are given, from the user's node_modules.
   external: ["sharp"],

@@ -41,8 +41,10 @@ if (files.length === 0) {
 
 const total = files.reduce((sum, file) => sum + file.bytes, 0);
 const largest = files.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-console.log(`${site}: ${files.length} files, ${formatBytes(total)} (limit ${formatBytes(SITE_LIMIT)}); `
-  + `largest ${largest.path}, ${formatBytes(largest.bytes)} (limit ${formatBytes(FILE_LIMIT)})`);
+console.log(
+  `${site}: ${files.length} files, ${formatBytes(total)} (limit ${formatBytes(SITE_LIMIT)}); ` +
+    `largest ${largest.path}, ${formatBytes(largest.bytes)} (limit ${formatBytes(FILE_LIMIT)})`,
+);
 
 const offenders = [
   ...(total > SITE_LIMIT ? [`${site}: ${formatBytes(total)} in all, over the ${formatBytes(SITE_LIMIT)} limit for the site`] : []),

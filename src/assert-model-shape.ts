@@ -119,13 +119,13 @@ function checkOneof(message: Fields, oneof: DescOneof, schema: DescMessage, plac
   if (!isObject(given)) {
     refuse(place, false, `${oneof.localName} must be { case, value } with case one of ${cases()} (or undefined), got ${describeValue(given)}`);
   }
-  const kind = given["case"];
+  const kind = given.case;
   if (kind === undefined) return;
   const field = oneof.fields.find((f) => f.localName === kind);
   if (field === undefined) {
     refuse(place, false, `${oneof.localName} must be { case, value } with case one of ${cases()} (or undefined), got case ${describeValue(kind)}`);
   }
-  checkValue(given["value"], field, oneof, place, walk, schema.typeName === NeuralNetworkLayerSchema.typeName);
+  checkValue(given.value, field, oneof, place, walk, schema.typeName === NeuralNetworkLayerSchema.typeName);
 }
 
 /**
@@ -166,8 +166,12 @@ function checkValue(value: unknown, field: DescField, oneof: DescOneof | undefin
         }
         return;
       }
-      const element = (): string => (field.listKind === "message" ? `a ${field.message.name} message (an object)`
-        : field.listKind === "enum" ? "an integer" : scalarRule(field.scalar, field.longAsString).expected);
+      const element = (): string =>
+        field.listKind === "message"
+          ? `a ${field.message.name} message (an object)`
+          : field.listKind === "enum"
+            ? "an integer"
+            : scalarRule(field.scalar, field.longAsString).expected;
       if (!Array.isArray(value)) wrong(name(), `an array (each entry ${element()})`, value);
       const list = value as unknown[];
       const layers = field.message?.typeName === NeuralNetworkLayerSchema.typeName;
@@ -175,7 +179,7 @@ function checkValue(value: unknown, field: DescField, oneof: DescOneof | undefin
         const entry = list[i];
         if (field.listKind === "message") {
           if (!isObject(entry)) wrong(`${name()}[${i}]`, element(), entry);
-          checkMessage(entry as Fields, field.message, inner(place, field, field.localName, i, layers ? (entry as Fields)["name"] : undefined), walk);
+          checkMessage(entry as Fields, field.message, inner(place, field, field.localName, i, layers ? (entry as Fields).name : undefined), walk);
         } else if (field.listKind === "enum" ? !Number.isInteger(entry) : !scalarRule(field.scalar, field.longAsString).accepts(entry)) {
           wrong(`${name()}[${i}]`, element(), entry);
         }
@@ -188,7 +192,11 @@ function checkValue(value: unknown, field: DescField, oneof: DescOneof | undefin
 /** The place of a message one level below `place`, reached through `field`. */
 function inner(place: Place, field: DescField, step: string, index: number | undefined, layerName: unknown): Place {
   return {
-    parent: place, step, index, layerName, depth: place.depth + 1,
+    parent: place,
+    step,
+    index,
+    layerName,
+    depth: place.depth + 1,
     inWeights: place.inWeights || field.message?.typeName === WeightParamsSchema.typeName,
   };
 }
@@ -236,6 +244,5 @@ const scalarRule = (scalar: ScalarType, longAsString: boolean): ScalarRule => (l
  * `optional` scalars may be absent.
  */
 function alwaysSet(field: DescField): boolean {
-  return field.fieldKind === "list" || field.fieldKind === "map"
-    || (field.fieldKind !== "message" && field.presence === FeatureSet_FieldPresence.IMPLICIT);
+  return field.fieldKind === "list" || field.fieldKind === "map" || (field.fieldKind !== "message" && field.presence === FeatureSet_FieldPresence.IMPLICIT);
 }

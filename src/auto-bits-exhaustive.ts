@@ -7,8 +7,14 @@
  * @internal
  */
 import {
-  candidateSnr, checkAutoArguments, halfPrecision, quantizeOrSkip, storedBytes,
-  type AutoMode, type TensorChoice, type TensorChoices,
+  candidateSnr,
+  checkAutoArguments,
+  halfPrecision,
+  quantizeOrSkip,
+  storedBytes,
+  type AutoMode,
+  type TensorChoice,
+  type TensorChoices,
 } from "./auto-bits.js";
 import { acceptsNbits, type TensorContext } from "./quantize-tensor.js";
 
@@ -38,8 +44,8 @@ export function chooseTensorStorageExhaustive(
   const consider = (choice: TensorChoice, bytes: number): void => {
     if (!(choice.snrDb >= targetSnrDb)) return; // a NaN SNR meets no target
     const current = best.choice;
-    const sameWidthBetter = bytes === best.bytes && choice.storage === "n-bit" && current.storage === "n-bit"
-      && choice.nbits === current.nbits && choice.snrDb > current.snrDb;
+    const sameWidthBetter =
+      bytes === best.bytes && choice.storage === "n-bit" && current.storage === "n-bit" && choice.nbits === current.nbits && choice.snrDb > current.snrDb;
     if (bytes < best.bytes || sameWidthBetter) best = { choice, bytes };
   };
   const half = choices.allowHalfPrecision === false ? undefined : halfPrecision(values, targetSnrDb);

@@ -10,9 +10,7 @@ import { dequantizeLinear, dequantizeLut } from "./codec/dequantize.js";
 import { decodeFloat16, encodeFloat16, FLOAT16_MAX } from "./codec/float16.js";
 import { describeValue } from "./describe-value.js";
 import { isQuantizeError, QuantizeError } from "./errors.js";
-import {
-  acceptsNbits, perChannel, TENSOR_MODES, TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult,
-} from "./quantize-tensor.js";
+import { acceptsNbits, perChannel, TENSOR_MODES, TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult } from "./quantize-tensor.js";
 import { kmeansBoundPays, kmeansErrorLowerBound, MAX_GROUPS_PER_CLUSTER } from "./quantizer/kmeans-bound.js";
 import { kmeansLutOf, prepareKmeans, type KmeansInput } from "./quantizer/kmeans-lut.js";
 import { MAX_NBITS } from "./quantizer/quantizer-options.js";
@@ -35,29 +33,29 @@ const perChannelMode = (mode: TensorMode): boolean => TENSOR_QUANTIZERS[mode].st
 /** What the search decided for one tensor. */
 export type TensorChoice =
   | {
-    /** n-bit indices with a linear or lookup-table mode. */
-    readonly storage: "n-bit";
-    /** Bits per index, 1..8. */
-    readonly nbits: number;
-    /** The mode chosen. */
-    readonly mode: AutoMode;
-    /** The quantized tensor, ready to store. */
-    readonly result: TensorResult;
-    /** The SNR of the stored values against the original, in dB. */
-    readonly snrDb: number;
-  }
+      /** n-bit indices with a linear or lookup-table mode. */
+      readonly storage: "n-bit";
+      /** Bits per index, 1..8. */
+      readonly nbits: number;
+      /** The mode chosen. */
+      readonly mode: AutoMode;
+      /** The quantized tensor, ready to store. */
+      readonly result: TensorResult;
+      /** The SNR of the stored values against the original, in dB. */
+      readonly snrDb: number;
+    }
   | {
-    /** Half precision. */
-    readonly storage: "float16";
-    /** The SNR of the stored values against the original, in dB. */
-    readonly snrDb: number;
-  }
+      /** Half precision. */
+      readonly storage: "float16";
+      /** The SNR of the stored values against the original, in dB. */
+      readonly snrDb: number;
+    }
   | {
-    /** Left as float32: nothing smaller met the target. */
-    readonly storage: "float32";
-    /** +Infinity: the values are unchanged. */
-    readonly snrDb: number;
-  };
+      /** Left as float32: nothing smaller met the target. */
+      readonly storage: "float32";
+      /** +Infinity: the values are unchanged. */
+      readonly snrDb: number;
+    };
 
 /** Which storages {@link chooseTensorStorage} may pick besides n-bit and float32. */
 export interface TensorChoices {
@@ -152,23 +150,30 @@ export function chooseTensorStorage(
   progress.step(0.1);
 
   // 2. k-means widths within that size which no lookup table can make meet the target.
-  const kmeansWidths = groups.slice(0, bound + 1).flat().filter((c) => c.mode === "kmeans_lut").map((c) => c.nbits);
+  const kmeansWidths = groups
+    .slice(0, bound + 1)
+    .flat()
+    .filter((c) => c.mode === "kmeans_lut")
+    .map((c) => c.nbits);
   let input: KmeansInput | undefined;
   const prepared = (): KmeansInput => (input ??= prepareKmeans(values, { path: context.path }));
   let signalPower: number | undefined; // Σx², once
-  const ruledOut = kmeansWidths.length === 0 ? 0 : widestRuledOut(Math.max(...kmeansWidths), targetSnrDb, (nbits) => {
-    // The coarse bound first, finer ones (twice the groups each) only where it does not
-    // rule the width out and they still cost well under k-means.
-    let upperSnrDb = Number.POSITIVE_INFINITY;
-    signalPower ??= sumOfSquares(values);
-    for (let groupsPerCluster = 2; groupsPerCluster <= MAX_GROUPS_PER_CLUSTER; groupsPerCluster *= 2) {
-      if (!kmeansBoundPays(prepared(), 2 ** nbits, groupsPerCluster)) break;
-      const lowerBound = kmeansErrorLowerBound(prepared(), 2 ** nbits, groupsPerCluster);
-      if (lowerBound > 0) upperSnrDb = Math.min(upperSnrDb, 10 * Math.log10(signalPower / lowerBound));
-      if (upperSnrDb < targetSnrDb - SNR_MARGIN_DB) break;
-    }
-    return upperSnrDb;
-  });
+  const ruledOut =
+    kmeansWidths.length === 0
+      ? 0
+      : widestRuledOut(Math.max(...kmeansWidths), targetSnrDb, (nbits) => {
+          // The coarse bound first, finer ones (twice the groups each) only where it does not
+          // rule the width out and they still cost well under k-means.
+          let upperSnrDb = Number.POSITIVE_INFINITY;
+          signalPower ??= sumOfSquares(values);
+          for (let groupsPerCluster = 2; groupsPerCluster <= MAX_GROUPS_PER_CLUSTER; groupsPerCluster *= 2) {
+            if (!kmeansBoundPays(prepared(), 2 ** nbits, groupsPerCluster)) break;
+            const lowerBound = kmeansErrorLowerBound(prepared(), 2 ** nbits, groupsPerCluster);
+            if (lowerBound > 0) upperSnrDb = Math.min(upperSnrDb, 10 * Math.log10(signalPower / lowerBound));
+            if (upperSnrDb < targetSnrDb - SNR_MARGIN_DB) break;
+          }
+          return upperSnrDb;
+        });
   progress.step(0.2);
 
   // 3. By size again, with k-means where it may meet: the first group settled wins.
@@ -244,8 +249,12 @@ function candidateGroups(n: number, channels: number, modes: readonly AutoMode[]
  * (the higher SNR at that width, the earlier mode on a tie), else half precision if
  * it meets it; undefined when none does. Only candidates `counted` are considered.
  */
-function settle(group: readonly Candidate[], tried: ReadonlyMap<Candidate, Tried | undefined>, targetSnrDb: number,
-  counted: (c: Candidate) => boolean): TensorChoice | undefined {
+function settle(
+  group: readonly Candidate[],
+  tried: ReadonlyMap<Candidate, Tried | undefined>,
+  targetSnrDb: number,
+  counted: (c: Candidate) => boolean,
+): TensorChoice | undefined {
   if (group.some((c) => c.storage === "float32")) return { storage: "float32", snrDb: Number.POSITIVE_INFINITY };
   let best: { c: Candidate; t: Tried & { result: TensorResult } } | undefined;
   for (const c of group) {
@@ -302,7 +311,10 @@ function sumOfSquares(values: Float32Array): number {
  * The search's progress: fixed steps for the cheap parts, then each k-means run
  * spans half of what is left (how many runs there will be is not known ahead).
  */
-function searchProgress(onProgress: ((fraction: number) => void) | undefined): { step: (fraction: number) => void; run: () => ((fraction: number) => void) | undefined } {
+function searchProgress(onProgress: ((fraction: number) => void) | undefined): {
+  step: (fraction: number) => void;
+  run: () => ((fraction: number) => void) | undefined;
+} {
   let reached = 0;
   return {
     step: (fraction) => {
@@ -328,13 +340,19 @@ function searchProgress(onProgress: ((fraction: number) => void) | undefined): {
  * @returns the number of per-channel parameters' channels (1 when no linear mode competes)
  * @internal
  */
-export function checkAutoArguments(values: Float32Array, context: Omit<TensorContext, "nbits" | "lutFunction">,
-  targetSnrDb: number, modes: readonly AutoMode[]): number {
+export function checkAutoArguments(
+  values: Float32Array,
+  context: Omit<TensorContext, "nbits" | "lutFunction">,
+  targetSnrDb: number,
+  modes: readonly AutoMode[],
+): number {
   if (typeof targetSnrDb !== "number" || Number.isNaN(targetSnrDb)) {
     throw new QuantizeError("invalid-option", `targetSnrDb must be a number of dB, got ${describeValue(targetSnrDb)}`, { path: context.path });
   }
   if (!Array.isArray(modes) || modes.length === 0 || !modes.every((m) => AUTO_MODES.includes(m))) {
-    throw new QuantizeError("invalid-option", `modes must be a non-empty array of modes among ${AUTO_MODES.join(", ")}, got ${describeValue(modes)}`, { path: context.path });
+    throw new QuantizeError("invalid-option", `modes must be a non-empty array of modes among ${AUTO_MODES.join(", ")}, got ${describeValue(modes)}`, {
+      path: context.path,
+    });
   }
   if (modes.some(perChannelMode) && values.length > 0) return perChannel(values, context).channels;
   return 1;

@@ -56,8 +56,10 @@ export function readOptions<T extends object>(options: unknown, rules: OptionRul
     if (value === undefined && rule.required !== true) continue;
     if (!runCallerCode(() => rule.accepts(value), `checking option ${key} of ${owner}`)) {
       const hint = runCallerCode(() => rule.hint?.(value), `checking option ${key} of ${owner}`);
-      throw new QuantizeError("invalid-option",
-        `${owner} option ${key} must be ${rule.expected}, got ${describeValue(value)}${hint === undefined ? "" : `; ${hint}`}`);
+      throw new QuantizeError(
+        "invalid-option",
+        `${owner} option ${key} must be ${rule.expected}, got ${describeValue(value)}${hint === undefined ? "" : `; ${hint}`}`,
+      );
     }
     out[key] = value;
   }
@@ -122,7 +124,7 @@ export const isStringArray = (value: unknown): boolean => Array.isArray(value) &
  */
 export function arrayHint(value: unknown): string | undefined {
   if (typeof value === "string") {
-    const example = value.length <= SHORT_EXAMPLE_CHARS ? `[${JSON.stringify(value)}]` : "[\"…\"]";
+    const example = value.length <= SHORT_EXAMPLE_CHARS ? `[${JSON.stringify(value)}]` : '["…"]';
     return `a list is an array: write ${example} (a string is not split, nor matched by substring)`;
   }
   if (value instanceof Set) return "a list is an array: write [...set]";

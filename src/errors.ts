@@ -95,8 +95,7 @@ export class QuantizeError extends Error {
    * @param options - where, and the underlying cause
    */
   constructor(code: ErrorCode, message: string, options: QuantizeErrorOptions = {}) {
-    super(options.path === undefined ? message : `${options.path}: ${message}`,
-      options.cause === undefined ? undefined : { cause: options.cause });
+    super(options.path === undefined ? message : `${options.path}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.path = options.path;
   }
@@ -113,7 +112,8 @@ export class QuantizeError extends Error {
  * @returns true when `value` is a QuantizeError (with `code`, if given)
  */
 export function isQuantizeError(value: unknown, code?: ErrorCode): value is QuantizeError {
-  const branded = value instanceof QuantizeError
-    || (value instanceof Error && (value as Partial<Record<typeof QUANTIZE_ERROR_BRAND, unknown>>)[QUANTIZE_ERROR_BRAND] === true);
+  const branded =
+    value instanceof QuantizeError ||
+    (value instanceof Error && (value as Partial<Record<typeof QUANTIZE_ERROR_BRAND, unknown>>)[QUANTIZE_ERROR_BRAND] === true);
   return branded && (code === undefined || (value as QuantizeError).code === code);
 }

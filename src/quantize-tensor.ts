@@ -14,7 +14,6 @@ import { quantizeLinear } from "./quantizer/linear.js";
 import { quantizeLinearLut } from "./quantizer/linear-lut.js";
 import { quantizeLinearSymmetric } from "./quantizer/linear-symmetric.js";
 
-
 /** What a tensor quantizer needs besides the values. */
 export interface TensorContext {
   /** Bits per index, 1..8. */
@@ -34,23 +33,23 @@ export interface TensorContext {
 /** A quantized tensor, ready to store: packed n-bit indices and their parameters. */
 export type TensorResult =
   | {
-    /** Linear: `w = scale[c] * q + bias[c]`. */
-    readonly kind: "linear";
-    /** The n-bit indices, packed. */
-    readonly packed: Uint8Array;
-    /** Per-channel step. */
-    readonly scale: Float32Array;
-    /** Per-channel offset. */
-    readonly bias: Float32Array;
-  }
+      /** Linear: `w = scale[c] * q + bias[c]`. */
+      readonly kind: "linear";
+      /** The n-bit indices, packed. */
+      readonly packed: Uint8Array;
+      /** Per-channel step. */
+      readonly scale: Float32Array;
+      /** Per-channel offset. */
+      readonly bias: Float32Array;
+    }
   | {
-    /** A lookup table: `w = lut[q]`. */
-    readonly kind: "lut";
-    /** The n-bit indices, packed. */
-    readonly packed: Uint8Array;
-    /** The `2^nbits` table entries. */
-    readonly lut: Float32Array;
-  };
+      /** A lookup table: `w = lut[q]`. */
+      readonly kind: "lut";
+      /** The n-bit indices, packed. */
+      readonly packed: Uint8Array;
+      /** The `2^nbits` table entries. */
+      readonly lut: Float32Array;
+    };
 
 /**
  * How the per-channel modes split a tensor into channels: along the layer's channel
@@ -63,12 +62,14 @@ export const perChannel = (values: Float32Array, context: Pick<TensorContext, "s
   const channels = rank1 ? 1 : (context.shape[context.axis] ?? 1);
   const declared = context.shape.reduce((a, b) => a * b, 1);
   if (channels === 0 || values.length % channels !== 0) {
-    throw new QuantizeError("invalid-weights",
-      `${values.length} values do not split into the ${channels} channels of shape [${context.shape.join(", ")}]`, { path: context.path });
+    throw new QuantizeError("invalid-weights", `${values.length} values do not split into the ${channels} channels of shape [${context.shape.join(", ")}]`, {
+      path: context.path,
+    });
   }
   if (declared !== values.length) {
-    throw new QuantizeError("invalid-weights",
-      `${values.length} values but the layer declares shape [${context.shape.join(", ")}] (${declared} values)`, { path: context.path });
+    throw new QuantizeError("invalid-weights", `${values.length} values but the layer declares shape [${context.shape.join(", ")}] (${declared} values)`, {
+      path: context.path,
+    });
   }
   return channelLayout(rank1 ? [values.length] : context.shape, rank1 ? 0 : context.axis, { path: context.path });
 };

@@ -7,9 +7,7 @@
 import { assertModelShape } from "./assert-model-shape.js";
 import { markShapeChecked } from "./codec/shape-checked.js";
 import { AUTO_MODES, type AutoMode } from "./auto-bits.js";
-import {
-  arrayHint, guardCallback, isBoolean, isFunction, readOptions, runCallerCode, type OptionRule, type OptionRules,
-} from "./check-options.js";
+import { arrayHint, guardCallback, isBoolean, isFunction, readOptions, runCallerCode, type OptionRule, type OptionRules } from "./check-options.js";
 import type { Model, NeuralNetworkLayer } from "./codec/model-types.js";
 import { weightStorage } from "./codec/weight-storage.js";
 import { describeValue } from "./describe-value.js";
@@ -18,20 +16,34 @@ import type { LutFunction } from "./quantizer/custom-lut.js";
 import { acceptsNbits, TENSOR_MODES, tensorQuantizerOf, type TensorMode } from "./quantize-tensor.js";
 import { HALF_PRECISION_WEIGHTS_VERSION, INT8_PRODUCTS_VERSION, QUANTIZED_WEIGHTS_VERSION } from "./specification-versions.js";
 import {
-  FLOAT16_OVERFLOWS, runTensorInline, toAutoStorage, toFloat32, toHalfPrecision, toInt8, toNbits,
-  type Float16Overflow, type TensorDecision, type TensorLeft, type TensorPlan, type TensorRunner,
+  FLOAT16_OVERFLOWS,
+  runTensorInline,
+  toAutoStorage,
+  toFloat32,
+  toHalfPrecision,
+  toInt8,
+  toNbits,
+  type Float16Overflow,
+  type TensorDecision,
+  type TensorLeft,
+  type TensorPlan,
+  type TensorRunner,
 } from "./tensor-plans.js";
 import { assertHasNetwork, validateWeights } from "./validate-model.js";
-import {
-  MatrixMultiplyLayerSelector, QuantizedLayerSelector, QUANTIZABLE_LAYER_TYPES, SELECTOR_RULE, type LayerSelector,
-} from "./selectors.js";
+import { MatrixMultiplyLayerSelector, QuantizedLayerSelector, QUANTIZABLE_LAYER_TYPES, SELECTOR_RULE, type LayerSelector } from "./selectors.js";
 import { fuseLayers, modelBlobsKept, nestedBlobsKept } from "./walker/fuse.js";
 import { layerWeightsOf } from "./walker/layer-table.js";
 import { isNetworkModel, layerPath, pipelineModels, mapNetworkModels, nestedNetworks, withNestedNetwork } from "./walker/networks.js";
 import { layerWeights, withLayerWeight, type WeightRef } from "./walker/weights.js";
 
 export type {
-  Float16Decision, Float16Overflow, Float32Decision, NbitDecision, TensorDecision, TensorLeft, TensorRunner,
+  Float16Decision,
+  Float16Overflow,
+  Float32Decision,
+  NbitDecision,
+  TensorDecision,
+  TensorLeft,
+  TensorRunner,
 } from "./tensor-plans.js";
 
 /** How weights are quantized. `kmeans` is accepted as an alias of `kmeans_lut`. */
@@ -193,20 +205,23 @@ interface Reporting {
  * {@link QuantizeOptions} resolved once: one variant per kind of work, holding the
  * options that kind reads, defaults applied.
  */
-type ResolvedQuantize = Reporting & (
-  | { readonly kind: "half-precision"; readonly float16Overflow: Float16Overflow }
-  | { readonly kind: "n-bit"; readonly nbits: number; readonly mode: Exclude<TensorMode, "custom_lut">; readonly fuse: boolean }
-  | { readonly kind: "custom-lut"; readonly nbits: number; readonly lutFunction: LutFunction; readonly fuse: boolean }
-  | { readonly kind: "auto"; readonly targetSnrDb: number; readonly modes: readonly AutoMode[]; readonly fuse: boolean }
-  | { readonly kind: "dequantization" }
-);
+type ResolvedQuantize = Reporting &
+  (
+    | { readonly kind: "half-precision"; readonly float16Overflow: Float16Overflow }
+    | { readonly kind: "n-bit"; readonly nbits: number; readonly mode: Exclude<TensorMode, "custom_lut">; readonly fuse: boolean }
+    | { readonly kind: "custom-lut"; readonly nbits: number; readonly lutFunction: LutFunction; readonly fuse: boolean }
+    | { readonly kind: "auto"; readonly targetSnrDb: number; readonly modes: readonly AutoMode[]; readonly fuse: boolean }
+    | { readonly kind: "dequantization" }
+  );
 
 const CALLBACK: OptionRule = { expected: "a function", accepts: isFunction };
 /** An AbortSignal, from this realm or another (a worker's, a test environment's). */
-const isAbortSignal = (v: unknown): boolean => typeof v === "object" && v !== null
-  && typeof (v as AbortSignal).aborted === "boolean" && typeof (v as AbortSignal).throwIfAborted === "function";
+const isAbortSignal = (v: unknown): boolean =>
+  typeof v === "object" && v !== null && typeof (v as AbortSignal).aborted === "boolean" && typeof (v as AbortSignal).throwIfAborted === "function";
 const PROGRESS_RULES: OptionRules<DequantizeOptions & Int8MatmulOptions> = {
-  selector: SELECTOR_RULE, onProgress: CALLBACK, signal: { expected: "an AbortSignal", accepts: isAbortSignal },
+  selector: SELECTOR_RULE,
+  onProgress: CALLBACK,
+  signal: { expected: "an AbortSignal", accepts: isAbortSignal },
 };
 
 /**
@@ -230,7 +245,8 @@ export const QUANTIZE_OPTION_RULES: OptionRules<QuantizeOptionFields> = {
     hint: arrayHint,
   },
   float16Overflow: {
-    expected: `one of ${FLOAT16_OVERFLOWS.join(", ")}`, accepts: (v) => (FLOAT16_OVERFLOWS as readonly unknown[]).includes(v),
+    expected: `one of ${FLOAT16_OVERFLOWS.join(", ")}`,
+    accepts: (v) => (FLOAT16_OVERFLOWS as readonly unknown[]).includes(v),
   },
   onTensor: CALLBACK,
   onTensorLeft: CALLBACK,
@@ -288,21 +304,32 @@ export function quantizeWeightsWith(model: Model, given: QuantizeOptionFields, r
         throw new QuantizeError("invalid-option", "an updatable model cannot be converted to half precision (its weights must stay float32 to be trained)");
       }
       return transformModel(model, {
-        selector, plan: toHalfPrecision(options.float16Overflow, onTensor, onLeft), fuse: false,
-        specificationVersion: HALF_PRECISION_WEIGHTS_VERSION, onProgress, signal,
+        selector,
+        plan: toHalfPrecision(options.float16Overflow, onTensor, onLeft),
+        fuse: false,
+        specificationVersion: HALF_PRECISION_WEIGHTS_VERSION,
+        onProgress,
+        signal,
       });
     case "auto":
       return transformModel(model, {
         selector,
         plan: toAutoStorage({ targetSnrDb: options.targetSnrDb, modes: options.modes, updatable: model.isUpdatable === true }, onTensor, onLeft),
-        fuse: options.fuse, specificationVersion: QUANTIZED_WEIGHTS_VERSION, onProgress, signal,
+        fuse: options.fuse,
+        specificationVersion: QUANTIZED_WEIGHTS_VERSION,
+        onProgress,
+        signal,
       });
     case "n-bit":
     case "custom-lut": {
       const [mode, lutFunction] = options.kind === "n-bit" ? [options.mode, undefined] : ["custom_lut" as const, options.lutFunction];
       return transformModel(model, {
-        selector, plan: toNbits(mode, options.nbits, lutFunction, run, onTensor, onLeft), fuse: options.fuse,
-        specificationVersion: QUANTIZED_WEIGHTS_VERSION, onProgress, signal,
+        selector,
+        plan: toNbits(mode, options.nbits, lutFunction, run, onTensor, onLeft),
+        fuse: options.fuse,
+        specificationVersion: QUANTIZED_WEIGHTS_VERSION,
+        onProgress,
+        signal,
       });
     }
   }
@@ -323,7 +350,10 @@ function resolveQuantizeOptions(given: QuantizeOptionFields): ResolvedQuantize {
   }
   const reporting: Reporting = {
     selector: options.selector ?? new QuantizedLayerSelector(),
-    onTensor: options.onTensor, onTensorLeft: options.onTensorLeft, onProgress: options.onProgress, signal: options.signal,
+    onTensor: options.onTensor,
+    onTensorLeft: options.onTensorLeft,
+    onProgress: options.onProgress,
+    signal: options.signal,
   };
   if (mode === "dequantization") return { ...reporting, kind: "dequantization" };
   const { nbits } = options;
@@ -405,8 +435,10 @@ function transformModelOnce(model: Model, given: Transform): Model {
     const layers = transformLayers(network.layers, `${path}/${sub.Type.case}`, transform, counter, keep);
     return {
       ...sub,
-      specificationVersion: Math.max(sub.specificationVersion,
-        typeof transform.specificationVersion === "number" ? transform.specificationVersion : transform.specificationVersion()),
+      specificationVersion: Math.max(
+        sub.specificationVersion,
+        typeof transform.specificationVersion === "number" ? transform.specificationVersion : transform.specificationVersion(),
+      ),
       Type: { case: sub.Type.case, value: { ...network, layers } } as Model["Type"],
     };
   });
@@ -432,8 +464,8 @@ function transformLayers(
   // A layer's path is built only when it is needed (a selected layer's tensors, a
   // selector that throws): on a deep network, most layers are never named.
   const pathOf = (layer: NeuralNetworkLayer, i: number) => (): string => layerPath(networkPath, i, layer);
-  const selects = (layer: NeuralNetworkLayer, path: () => string, weightParam?: string): boolean => runCallerCode(
-    () => Boolean(transform.selector.doQuantize(layer, ...(weightParam === undefined ? [] : [weightParam]))), "the selector's doQuantize", path);
+  const selects = (layer: NeuralNetworkLayer, path: () => string, weightParam?: string): boolean =>
+    runCallerCode(() => Boolean(transform.selector.doQuantize(layer, ...(weightParam === undefined ? [] : [weightParam]))), "the selector's doQuantize", path);
   // The selector is asked once per layer, then once per optional field, before any work.
   const work = fused.map((layer, i): readonly WeightRef[] => {
     const path = pathOf(layer, i);
@@ -448,18 +480,22 @@ function transformLayers(
     const nested = nestedNetworks(layer);
     if (nested.length > 0 || layer.layer.case === "branch" || layer.layer.case === "loop") {
       return nested.reduce(
-        (out, { field, network }) => withNestedNetwork(out, field, {
-          ...network, layers: transformLayers(network.layers, `${path}/${field}`, transform, counter, keptIn(network)),
-        }),
+        (out, { field, network }) =>
+          withNestedNetwork(out, field, {
+            ...network,
+            layers: transformLayers(network.layers, `${path}/${field}`, transform, counter, keptIn(network)),
+          }),
         layer,
       );
     }
     const table = layerWeightsOf(layer.layer.case);
     if (layer.layer.case === "custom") return layer; // custom layers' weights are the user's to convert
     if (table === undefined || !table.quantized) {
-      throw new QuantizeError("unsupported-layer",
+      throw new QuantizeError(
+        "unsupported-layer",
         `the selector chose a ${layer.layer.case ?? "empty"} layer, which has no weights this tool quantizes (quantizable kinds: ${QUANTIZABLE_LAYER_TYPES.join(", ")})`,
-        { path });
+        { path },
+      );
     }
     let out = layer;
     for (const ref of work[i] ?? []) {
@@ -467,10 +503,13 @@ function transformLayers(
       const { signal, onProgress } = transform;
       signal?.throwIfAborted();
       // Within a tensor: the cancellation check, then the caller's callback (guarded).
-      const within = signal === undefined && onProgress === undefined ? undefined : (fraction: number): void => {
-        signal?.throwIfAborted();
-        onProgress?.({ path: fieldPath, done: counter.done, total: counter.total, fraction });
-      };
+      const within =
+        signal === undefined && onProgress === undefined
+          ? undefined
+          : (fraction: number): void => {
+              signal?.throwIfAborted();
+              onProgress?.({ path: fieldPath, done: counter.done, total: counter.total, fraction });
+            };
       const next = transform.plan(ref.weightParams, ref, fieldPath, within);
       if (next !== ref.weightParams) out = withLayerWeight(out, ref.steps, next);
       counter.done++;
@@ -505,8 +544,10 @@ export function activateInt8Int8MatrixMultiplications(model: Model, options: Int
   const { selector: given, onProgress } = readOptions(options, PROGRESS_RULES, "activateInt8Int8MatrixMultiplications");
   assertModelShape(model);
   if (!isNetworkModel(model) && pipelineModels(model) === undefined) {
-    throw new QuantizeError("unsupported-model",
-      `a ${model.Type.case ?? "model without a type"} has no neural network to change; int8 matrix multiplication needs a neuralNetwork or a pipeline`);
+    throw new QuantizeError(
+      "unsupported-model",
+      `a ${model.Type.case ?? "model without a type"} has no neural network to change; int8 matrix multiplication needs a neuralNetwork or a pipeline`,
+    );
   }
   assertHasNetwork(model);
   const selector = given ?? new MatrixMultiplyLayerSelector();
@@ -535,4 +576,3 @@ export function activateInt8Int8MatrixMultiplications(model: Model, options: Int
     },
   });
 }
-

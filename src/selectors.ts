@@ -21,9 +21,7 @@ export type QuantizableLayerType = QuantizedLayerKind | NestingLayerKind | "dept
  * The layer kinds {@link QuantizedLayerSelector} selects, plus the pseudo-kind
  * `depthwiseConv`: derived from the layer table (`LAYER_WEIGHTS`), never listed by hand.
  */
-export const QUANTIZABLE_LAYER_TYPES: readonly QuantizableLayerType[] = Object.freeze([
-  ...QUANTIZED_LAYER_KINDS, "depthwiseConv", ...NESTING_LAYER_KINDS,
-]);
+export const QUANTIZABLE_LAYER_TYPES: readonly QuantizableLayerType[] = Object.freeze([...QUANTIZED_LAYER_KINDS, "depthwiseConv", ...NESTING_LAYER_KINDS]);
 
 /** Anything that answers which layers to change; the selector classes implement it. */
 export interface LayerSelector {
@@ -98,8 +96,10 @@ export class AdvancedQuantizedLayerSelector extends QuantizedLayerSelector {
     const skip = [...(given.skipLayerTypes ?? [])];
     const unknown = skip.filter((t) => !(QUANTIZABLE_LAYER_TYPES as readonly string[]).includes(t));
     if (unknown.length > 0) {
-      throw new QuantizeError("invalid-option",
-        `unknown layer type${unknown.length > 1 ? "s" : ""} to skip: ${unknown.map((t) => JSON.stringify(t)).join(", ")}; valid: ${QUANTIZABLE_LAYER_TYPES.join(", ")}`);
+      throw new QuantizeError(
+        "invalid-option",
+        `unknown layer type${unknown.length > 1 ? "s" : ""} to skip: ${unknown.map((t) => JSON.stringify(t)).join(", ")}; valid: ${QUANTIZABLE_LAYER_TYPES.join(", ")}`,
+      );
     }
     this.skipLayerTypes = skip as QuantizableLayerType[];
     this.minimumConvKernelChannels = given.minimumConvKernelChannels ?? 4;
@@ -197,10 +197,13 @@ export class MatrixMultiplyLayerSelector implements LayerSelector {
         return false;
     }
     if (this.includeLayersWithNames !== undefined && !this.includeLayersWithNames.includes(layer.name)) return false;
-    return input * output >= this.minimumWeightCount
-      && input >= this.minimumInputChannels && output >= this.minimumOutputChannels
-      && (this.maximumInputChannels === undefined || input <= this.maximumInputChannels)
-      && (this.maximumOutputChannels === undefined || output <= this.maximumOutputChannels);
+    return (
+      input * output >= this.minimumWeightCount &&
+      input >= this.minimumInputChannels &&
+      output >= this.minimumOutputChannels &&
+      (this.maximumInputChannels === undefined || input <= this.maximumInputChannels) &&
+      (this.maximumOutputChannels === undefined || output <= this.maximumOutputChannels)
+    );
   }
 }
 
@@ -236,8 +239,8 @@ const SELECTOR_CLASS_OF_OPTION: ReadonlyMap<string, string> = new Map([
  */
 export const SELECTOR_RULE: OptionRule = {
   expected: "a layer selector (an object with a doQuantize(layer, weightParam?) method, such as new QuantizedLayerSelector())",
-  accepts: (value) => ((typeof value === "object" && value !== null) || typeof value === "function")
-    && typeof (value as { doQuantize?: unknown }).doQuantize === "function",
+  accepts: (value) =>
+    ((typeof value === "object" && value !== null) || typeof value === "function") && typeof (value as { doQuantize?: unknown }).doQuantize === "function",
   hint: (value) => {
     if (typeof value !== "object" || value === null) return undefined;
     const classes = [...new Set(Object.keys(value).flatMap((key) => SELECTOR_CLASS_OF_OPTION.get(key) ?? []))];

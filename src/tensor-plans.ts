@@ -8,7 +8,17 @@
 import { chooseTensorStorage, type AutoMode } from "./auto-bits.js";
 import { encodeFloat16WithPeak, FLOAT16_MAX } from "./codec/float16.js";
 import type { WeightParams } from "./codec/model-types.js";
-import { readWeights, weightStorage, type WeightStorage, withFloat16, withFloat16Bytes, withFloat32, withInt8, withLinear, withLut } from "./codec/weight-storage.js";
+import {
+  readWeights,
+  weightStorage,
+  type WeightStorage,
+  withFloat16,
+  withFloat16Bytes,
+  withFloat32,
+  withInt8,
+  withLinear,
+  withLut,
+} from "./codec/weight-storage.js";
 import { QuantizeError } from "./errors.js";
 import { TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult } from "./quantize-tensor.js";
 import type { LutFunction } from "./quantizer/custom-lut.js";
@@ -94,7 +104,12 @@ function reportLeft(storage: WeightStorage, path: string, onLeft: OnTensorLeft):
   switch (storage.kind) {
     case "linear":
     case "lut":
-      onLeft({ path, storage: storage.kind, nbits: storage.nbits, reason: `already ${storage.nbits}-bit ${storage.kind === "lut" ? "lookup table" : "linear"}; dequantize first to requantize` });
+      onLeft({
+        path,
+        storage: storage.kind,
+        nbits: storage.nbits,
+        reason: `already ${storage.nbits}-bit ${storage.kind === "lut" ? "lookup table" : "linear"}; dequantize first to requantize`,
+      });
       return;
     case "int8":
       onLeft({ path, storage: "int8", reason: "already int8, for int8 matrix multiplication" });
@@ -149,8 +164,11 @@ export function toHalfPrecision(overflow: Float16Overflow, onTensor: OnTensor, o
     if (first >= 0) {
       switch (overflow) {
         case "error":
-          throw new QuantizeError("float16-overflow",
-            `value ${values[first]} at index ${first} is beyond the half-precision range (±${FLOAT16_MAX}); the model cannot be converted to half precision (float16Overflow "keep-float32" or "clamp" would)`, { path });
+          throw new QuantizeError(
+            "float16-overflow",
+            `value ${values[first]} at index ${first} is beyond the half-precision range (±${FLOAT16_MAX}); the model cannot be converted to half precision (float16Overflow "keep-float32" or "clamp" would)`,
+            { path },
+          );
         case "keep-float32":
           onTensor?.({ path, storage: "float32", overflow: "kept-float32" });
           return weightParams;
@@ -170,7 +188,11 @@ export function toHalfPrecision(overflow: Float16Overflow, onTensor: OnTensor, o
  * Never half precision for an updatable model (`auto.updatable`) or weights
  * marked updatable: they stay trainable, n-bit or float32, as at `nbits` 1..8.
  */
-export function toAutoStorage(auto: { targetSnrDb: number; modes: readonly AutoMode[]; updatable: boolean }, onTensor: OnTensor, onLeft?: OnTensorLeft): TensorPlan {
+export function toAutoStorage(
+  auto: { targetSnrDb: number; modes: readonly AutoMode[]; updatable: boolean },
+  onTensor: OnTensor,
+  onLeft?: OnTensorLeft,
+): TensorPlan {
   return (weightParams, ref, path, onFraction) => {
     const storage = weightStorage(weightParams, path);
     const kind = storage.kind;
@@ -182,8 +204,13 @@ export function toAutoStorage(auto: { targetSnrDb: number; modes: readonly AutoM
     assertDeclaredCount(values.length, ref.shape, path);
     assertFinite(values, { path });
     const allowHalfPrecision = !auto.updatable && !weightParams.isUpdatable;
-    const choice = chooseTensorStorage(values, { shape: ref.shape, axis: ref.axis, path }, auto.targetSnrDb, auto.modes,
-      onFraction === undefined ? { allowHalfPrecision } : { allowHalfPrecision, onProgress: onFraction });
+    const choice = chooseTensorStorage(
+      values,
+      { shape: ref.shape, axis: ref.axis, path },
+      auto.targetSnrDb,
+      auto.modes,
+      onFraction === undefined ? { allowHalfPrecision } : { allowHalfPrecision, onProgress: onFraction },
+    );
     switch (choice.storage) {
       case "n-bit":
         onTensor?.({ path, storage: choice.result.kind, nbits: choice.nbits, mode: choice.mode, snrDb: choice.snrDb });
@@ -200,7 +227,12 @@ export function toAutoStorage(auto: { targetSnrDb: number; modes: readonly AutoM
 
 /** float32 or float16 -> n-bit storage in `mode`, the quantizing handed to `run`; other storages stay. */
 export function toNbits(
-  mode: TensorMode, nbits: number, lutFunction: LutFunction | undefined, run: TensorRunner, onTensor: OnTensor, onLeft?: OnTensorLeft,
+  mode: TensorMode,
+  nbits: number,
+  lutFunction: LutFunction | undefined,
+  run: TensorRunner,
+  onTensor: OnTensor,
+  onLeft?: OnTensorLeft,
 ): TensorPlan {
   return (weightParams, ref, path, onFraction) => {
     const storage = weightStorage(weightParams, path);

@@ -26,13 +26,17 @@ export function assertHasNetwork(model: Model): void {
   if (hasEmptyNetwork(model)) return;
   const kind = model.Type.case;
   if (kind === "mlProgram") {
-    throw new QuantizeError("unsupported-model",
-      "this is an ML Program (mlProgram) model; this tool compresses neuralNetwork weights. ML Program weights are compressed with coremltools.optimize.coreml (linear_quantize_weights, palettize_weights)");
+    throw new QuantizeError(
+      "unsupported-model",
+      "this is an ML Program (mlProgram) model; this tool compresses neuralNetwork weights. ML Program weights are compressed with coremltools.optimize.coreml (linear_quantize_weights, palettize_weights)",
+    );
   }
-  throw new QuantizeError("unsupported-model",
+  throw new QuantizeError(
+    "unsupported-model",
     kind === undefined
       ? "the model is empty (no model type is set): nothing to quantize"
-      : `the model is a ${kind} and holds no neural network: nothing to quantize`);
+      : `the model is a ${kind} and holds no neural network: nothing to quantize`,
+  );
 }
 
 function hasEmptyNetwork(model: Model): boolean {
@@ -74,8 +78,8 @@ export function validateWeights(model: Model): void {
       const where = `${path}/${ref.field}`;
       const storage = weightStorage(ref.weightParams, where);
       const count = ref.shape.reduce((a, b) => a * b, 1);
-      const mismatch = (what: string): QuantizeError => new QuantizeError("invalid-weights",
-        `${what}, but the layer declares shape [${ref.shape.join(", ")}] (${count} values)`, { path: where });
+      const mismatch = (what: string): QuantizeError =>
+        new QuantizeError("invalid-weights", `${what}, but the layer declares shape [${ref.shape.join(", ")}] (${count} values)`, { path: where });
       switch (storage.kind) {
         case "empty":
           break;
@@ -89,9 +93,11 @@ export function validateWeights(model: Model): void {
           const q = ref.weightParams.quantization;
           const linear = q?.QuantizationType.case === "linearQuantization" ? q.QuantizationType.value : undefined;
           if (q === undefined || linear === undefined || linear.scale.length !== 1 || linear.bias.length !== 0 || q.numberOfBits !== 8n) {
-            throw new QuantizeError("invalid-weights",
+            throw new QuantizeError(
+              "invalid-weights",
               `int8 weights (int8RawValue) need linear quantization with numberOfBits 8, exactly one scale and no bias; found numberOfBits ${q?.numberOfBits ?? "unset"}, ${linear?.scale.length ?? 0} scales and ${linear?.bias.length ?? 0} biases`,
-              { path: where });
+              { path: where },
+            );
           }
           break;
         }
@@ -101,20 +107,29 @@ export function validateWeights(model: Model): void {
           if (bytes !== packedByteLength(count, storage.nbits)) throw mismatch(`${bytes} bytes of ${storage.nbits}-bit indices`);
           const q = ref.weightParams.quantization?.QuantizationType;
           if (q?.case === "lookupTableQuantization" && q.value.floatValue.length !== 2 ** storage.nbits) {
-            throw new QuantizeError("invalid-weights",
-              `a ${storage.nbits}-bit lookup table needs ${2 ** storage.nbits} entries, found ${q.value.floatValue.length}`, { path: where });
+            throw new QuantizeError(
+              "invalid-weights",
+              `a ${storage.nbits}-bit lookup table needs ${2 ** storage.nbits} entries, found ${q.value.floatValue.length}`,
+              { path: where },
+            );
           }
           if (q?.case === "linearQuantization") {
             // As the readers split it (channelLayout): a dimension of 0 leaves no channel to scale.
             if (count === 0) {
-              throw new QuantizeError("invalid-weights",
-                `linearly quantized weights of shape [${ref.shape.join(", ")}] hold no values, so no channel to scale: store an empty tensor as float32 (no values), not as ${storage.nbits}-bit indices`, { path: where });
+              throw new QuantizeError(
+                "invalid-weights",
+                `linearly quantized weights of shape [${ref.shape.join(", ")}] hold no values, so no channel to scale: store an empty tensor as float32 (no values), not as ${storage.nbits}-bit indices`,
+                { path: where },
+              );
             }
             const channels = ref.shape.length === 1 ? 1 : (ref.shape[ref.axis] ?? 1);
             const { scale, bias } = q.value;
             if (!(scale.length === 1 || scale.length === channels) || bias.length !== scale.length) {
-              throw new QuantizeError("invalid-weights",
-                `linear quantization has ${scale.length} scales and ${bias.length} biases; expected 1 or ${channels} of each`, { path: where });
+              throw new QuantizeError(
+                "invalid-weights",
+                `linear quantization has ${scale.length} scales and ${bias.length} biases; expected 1 or ${channels} of each`,
+                { path: where },
+              );
             }
           }
           break;
@@ -137,8 +152,9 @@ function assertLayerShapes(layer: NeuralNetworkLayer, path: string): void {
   if (layer.layer.case === "convolution" && layer.layer.value.isDeconvolution) {
     const { outputChannels, nGroups } = layer.layer.value;
     if (nGroups === 0n || outputChannels % nGroups !== 0n) {
-      throw new QuantizeError("invalid-weights",
-        `deconvolution outputChannels (${outputChannels}) is not a multiple of nGroups (${nGroups})`, { path: `${path}/weights` });
+      throw new QuantizeError("invalid-weights", `deconvolution outputChannels (${outputChannels}) is not a multiple of nGroups (${nGroups})`, {
+        path: `${path}/weights`,
+      });
     }
   }
   for (const ref of layerWeights(layer)) {
@@ -159,7 +175,6 @@ function assertLayerShapes(layer: NeuralNetworkLayer, path: string): void {
 export function assertDeclaredCount(count: number, shape: readonly number[], path: string): void {
   const declared = shape.reduce((a, b) => a * b, 1);
   if (count !== declared) {
-    throw new QuantizeError("invalid-weights",
-      `${count} values, but the layer declares shape [${shape.join(", ")}] (${declared} values)`, { path });
+    throw new QuantizeError("invalid-weights", `${count} values, but the layer declares shape [${shape.join(", ")}] (${declared} values)`, { path });
   }
 }

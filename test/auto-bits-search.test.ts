@@ -20,52 +20,57 @@ fc.configureGlobal({ seed: propertySeed(), numRuns: 300 });
 const GOLDEN = join(__dirname, "fixtures", "golden", "models");
 
 /** What a choice says, comparable with toEqual (results compared by their bytes). */
-const summary = (c: TensorChoice): unknown => (c.storage === "n-bit"
-  ? { storage: c.storage, nbits: c.nbits, mode: c.mode, snrDb: c.snrDb, result: c.result }
-  : { storage: c.storage, snrDb: c.snrDb });
+const summary = (c: TensorChoice): unknown =>
+  c.storage === "n-bit" ? { storage: c.storage, nbits: c.nbits, mode: c.mode, snrDb: c.snrDb, result: c.result } : { storage: c.storage, snrDb: c.snrDb };
 
 /** Shapes with their channel axis, and values of several kinds (few distinct, wide, outliers). */
-const tensor = fc.record({
-  channels: fc.integer({ min: 1, max: 6 }),
-  inner: fc.integer({ min: 1, max: 90 }),
-  kind: fc.constantFrom("normal", "few", "outliers", "zeros", "wide"),
-  seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-}).map(({ channels, inner, kind, seed }) => {
-  let s = seed;
-  const random = (): number => {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    return s / 0x7fffffff;
-  };
-  const n = channels * inner;
-  const values = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = random() + random() + random() - 1.5;
-    values[i] = kind === "few" ? Math.round(u * 3) / 4
-      : kind === "zeros" ? 0
-        : kind === "wide" ? u * 1e30
-          : kind === "outliers" && random() < 0.02 ? u * 50 : u * 0.1;
-  }
-  const context: Omit<TensorContext, "nbits" | "lutFunction"> = { shape: [channels, inner], axis: 0, path: "t" };
-  return { values, context };
-});
+const tensor = fc
+  .record({
+    channels: fc.integer({ min: 1, max: 6 }),
+    inner: fc.integer({ min: 1, max: 90 }),
+    kind: fc.constantFrom("normal", "few", "outliers", "zeros", "wide"),
+    seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  })
+  .map(({ channels, inner, kind, seed }) => {
+    let s = seed;
+    const random = (): number => {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      return s / 0x7fffffff;
+    };
+    const n = channels * inner;
+    const values = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const u = random() + random() + random() - 1.5;
+      values[i] =
+        kind === "few" ? Math.round(u * 3) / 4 : kind === "zeros" ? 0 : kind === "wide" ? u * 1e30 : kind === "outliers" && random() < 0.02 ? u * 50 : u * 0.1;
+    }
+    const context: Omit<TensorContext, "nbits" | "lutFunction"> = { shape: [channels, inner], axis: 0, path: "t" };
+    return { values, context };
+  });
 
 const modeLists: readonly (readonly AutoMode[])[] = [
-  ["linear", "kmeans_lut"], ["kmeans_lut"], ["kmeans_lut", "linear"], ["linear", "linear_symmetric", "linear_lut", "kmeans_lut"], ["linear_lut"],
+  ["linear", "kmeans_lut"],
+  ["kmeans_lut"],
+  ["kmeans_lut", "linear"],
+  ["linear", "linear_symmetric", "linear_lut", "kmeans_lut"],
+  ["linear_lut"],
 ];
 
 describe("the smart storage search", () => {
   test("chooses what trying every candidate chooses, on random tensors, targets and modes", () => {
-    fc.assert(fc.property(
-      tensor,
-      fc.oneof(fc.double({ min: -10, max: 80, noNaN: true }), fc.constantFrom(Infinity, -Infinity, 0, 40)),
-      fc.constantFrom(...modeLists),
-      fc.boolean(),
-      ({ values, context }, target, modes, allowHalfPrecision) => {
-        const fast = chooseTensorStorage(values, context, target, modes, { allowHalfPrecision });
-        const slow = chooseTensorStorageExhaustive(values, context, target, modes, { allowHalfPrecision });
-        expect(summary(fast)).toEqual(summary(slow));
-      },
-    ));
+    fc.assert(
+      fc.property(
+        tensor,
+        fc.oneof(fc.double({ min: -10, max: 80, noNaN: true }), fc.constantFrom(Infinity, -Infinity, 0, 40)),
+        fc.constantFrom(...modeLists),
+        fc.boolean(),
+        ({ values, context }, target, modes, allowHalfPrecision) => {
+          const fast = chooseTensorStorage(values, context, target, modes, { allowHalfPrecision });
+          const slow = chooseTensorStorageExhaustive(values, context, target, modes, { allowHalfPrecision });
+          expect(summary(fast)).toEqual(summary(slow));
+        },
+      ),
+    );
   });
 
   test("reports its progress a bounded number of times, rising, below 1", () => {
@@ -80,11 +85,13 @@ describe("the smart storage search", () => {
 
   test("a throw from onProgress ends the search (a way to cancel)", () => {
     const values = new Float32Array(5000).map((_, i) => Math.sin(i * 12.9898));
-    expect(() => chooseTensorStorage(values, { shape: [5000], axis: 0, path: "t" }, 45, ["kmeans_lut"], {
-      onProgress: () => {
-        throw new Error("stop");
-      },
-    })).toThrow("stop");
+    expect(() =>
+      chooseTensorStorage(values, { shape: [5000], axis: 0, path: "t" }, 45, ["kmeans_lut"], {
+        onProgress: () => {
+          throw new Error("stop");
+        },
+      }),
+    ).toThrow("stop");
   });
 });
 
@@ -99,7 +106,9 @@ function tensorsOf(model: Model): { values: Float32Array; context: Omit<TensorCo
 }
 
 describe("nbits auto on the golden models", () => {
-  const names = readdirSync(GOLDEN).filter((f) => f.endsWith(".mlmodel")).map((f) => f.replace(/\.mlmodel$/, ""));
+  const names = readdirSync(GOLDEN)
+    .filter((f) => f.endsWith(".mlmodel"))
+    .map((f) => f.replace(/\.mlmodel$/, ""));
   for (const name of names) {
     test(`${name}: quantizeWeights chooses per tensor what the exhaustive search chooses, at 20, 40 and 60 dB`, () => {
       const model = decodeModel(readFileSync(join(GOLDEN, `${name}.mlmodel`)));

@@ -117,8 +117,12 @@ describe("nbits auto", () => {
             uniformTotal += uniformBytes.get(t.path) ?? 0;
             // Per tensor: a candidate that meets the target is never smaller than the choice.
             if (meets && chosen.has(t.path)) {
-              expect({ path: t.path, mode, nbits, notSmaller: (uniformBytes.get(t.path) ?? 0) >= (chosenBytes.get(t.path) ?? 0) })
-                .toEqual({ path: t.path, mode, nbits, notSmaller: true });
+              expect({ path: t.path, mode, nbits, notSmaller: (uniformBytes.get(t.path) ?? 0) >= (chosenBytes.get(t.path) ?? 0) }).toEqual({
+                path: t.path,
+                mode,
+                nbits,
+                notSmaller: true,
+              });
             }
           }
           if (allMeet) expect(chosenTotal).toBeLessThanOrEqual(uniformTotal);
@@ -136,10 +140,13 @@ describe("nbits auto", () => {
   });
 
   test("random models: every tensor meets the target", () => {
-    fc.assert(fc.property(modelArbitrary(), fc.integer({ min: 10, max: 60 }), (m, target) => {
-      const output = quantizeWeights(m, { nbits: "auto", targetSnrDb: target });
-      for (const t of pairs(m, output)) expect(snrDb(t.x, t.y) >= target - 1e-9).toBe(true);
-    }), { seed: propertySeed(), numRuns: 25 });
+    fc.assert(
+      fc.property(modelArbitrary(), fc.integer({ min: 10, max: 60 }), (m, target) => {
+        const output = quantizeWeights(m, { nbits: "auto", targetSnrDb: target });
+        for (const t of pairs(m, output)) expect(snrDb(t.x, t.y) >= target - 1e-9).toBe(true);
+      }),
+      { seed: propertySeed(), numRuns: 25 },
+    );
   });
 
   test("refuses a bad target or mode list", () => {

@@ -20,7 +20,8 @@ test("the browser entry points reach no node: module", () => {
     if (seen.has(file)) return;
     seen.add(file);
     for (const spec of importsOf(file)) {
-      if (spec.startsWith("node:") || ["fs", "path", "os", "worker_threads", "child_process", "zlib", "buffer"].includes(spec)) offenders.push(`${file} imports ${spec}`);
+      if (spec.startsWith("node:") || ["fs", "path", "os", "worker_threads", "child_process", "zlib", "buffer"].includes(spec))
+        offenders.push(`${file} imports ${spec}`);
       else if (spec.startsWith(".")) visit(resolve(dirname(file), spec.replace(/\.js$/, ".ts")));
     }
   };

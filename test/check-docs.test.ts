@@ -8,8 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 let site: string;
-beforeEach(() => { site = mkdtempSync(join(tmpdir(), "check-docs-")); });
-afterEach(() => { rmSync(site, { recursive: true, force: true }); });
+beforeEach(() => {
+  site = mkdtempSync(join(tmpdir(), "check-docs-"));
+});
+afterEach(() => {
+  rmSync(site, { recursive: true, force: true });
+});
 
 function page(path: string, bytes: number): void {
   mkdirSync(join(site, path, ".."), { recursive: true });

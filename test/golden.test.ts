@@ -27,11 +27,14 @@ const REFUSAL_CODES: Readonly<Record<string, ErrorCode>> = {
 
 function run(c: GoldenCase): Model {
   const input = load(c.input);
-  const selector = c.selector === null ? undefined : new AdvancedQuantizedLayerSelector({
-    ...(c.selector.skip_layer_types === undefined ? {} : { skipLayerTypes: c.selector.skip_layer_types }),
-    ...(c.selector.minimum_conv_kernel_channels === undefined ? {} : { minimumConvKernelChannels: c.selector.minimum_conv_kernel_channels }),
-    ...(c.selector.minimum_conv_weight_count === undefined ? {} : { minimumConvWeightCount: c.selector.minimum_conv_weight_count }),
-  });
+  const selector =
+    c.selector === null
+      ? undefined
+      : new AdvancedQuantizedLayerSelector({
+          ...(c.selector.skip_layer_types === undefined ? {} : { skipLayerTypes: c.selector.skip_layer_types }),
+          ...(c.selector.minimum_conv_kernel_channels === undefined ? {} : { minimumConvKernelChannels: c.selector.minimum_conv_kernel_channels }),
+          ...(c.selector.minimum_conv_weight_count === undefined ? {} : { minimumConvWeightCount: c.selector.minimum_conv_weight_count }),
+        });
   const withSelector = selector === undefined ? {} : { selector };
   if (c.mode === "int8_matmul") return activateInt8Int8MatrixMultiplications(input, withSelector);
   if (c.mode === "dequantization") return dequantizeWeights(input, withSelector);

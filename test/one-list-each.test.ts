@@ -17,7 +17,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 test("QUANTIZABLE_LAYER_TYPES are the layer table's quantized kinds, the kinds holding networks, and depthwiseConv", () => {
-  const quantized = Object.entries(LAYER_WEIGHTS).filter(([, row]) => row.quantized).map(([kind]) => kind);
+  const quantized = Object.entries(LAYER_WEIGHTS)
+    .filter(([, row]) => row.quantized)
+    .map(([kind]) => kind);
   expect([...QUANTIZABLE_LAYER_TYPES].sort()).toEqual([...quantized, ...Object.keys(NESTED_NETWORKS), "depthwiseConv"].sort());
   // Kinds the table lists but the reference leaves alone are not selected.
   for (const [kind, row] of Object.entries(LAYER_WEIGHTS)) {
@@ -54,8 +56,11 @@ test("a mode of one width is refused at every other, with the width the table gi
   expect(acceptsNbits("linear", 3)).toBe(true);
   const model = { specificationVersion: 1 } as Model;
   for (const nbits of [4, 16]) {
-    expectQuantizeError(() => quantizeWeights(model, { nbits, mode: "linear_symmetric" }), "invalid-option",
-      `linear_symmetric quantization needs nbits 8, got ${nbits}`);
+    expectQuantizeError(
+      () => quantizeWeights(model, { nbits, mode: "linear_symmetric" }),
+      "invalid-option",
+      `linear_symmetric quantization needs nbits 8, got ${nbits}`,
+    );
   }
 });
 

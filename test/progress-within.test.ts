@@ -8,7 +8,10 @@ import { loadGolden } from "./support/golden.js";
 const cnn = loadGolden("cnn");
 
 describe("progress within a tensor", () => {
-  for (const [name, options] of [["k-means", { nbits: 6, mode: "kmeans_lut" }], ["auto", { nbits: "auto", targetSnrDb: 45 }]] as const) {
+  for (const [name, options] of [
+    ["k-means", { nbits: 6, mode: "kmeans_lut" }],
+    ["auto", { nbits: "auto", targetSnrDb: 45 }],
+  ] as const) {
     test(`${name}: reports fractions of the tensor under way, and one report per tensor without`, () => {
       const reports: Progress[] = [];
       quantizeWeights(cnn, { ...(options as QuantizeOptions), onProgress: (p) => reports.push(p) });

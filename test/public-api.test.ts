@@ -54,14 +54,21 @@ function isRuntimeExport(checker: ts.TypeChecker, symbol: ts.Symbol): boolean {
  */
 function currentSurface(): Surface {
   const entries = entrySources();
-  const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, "tsconfig.json"), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n"));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, "tsconfig.json"),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n"));
+      },
     },
-  });
+  );
   if (config === undefined) throw new Error("cannot read tsconfig.json");
-  const program = ts.createProgram([...entries.values()].map((source) => join(ROOT, source)), { ...config.options, noEmit: true });
+  const program = ts.createProgram(
+    [...entries.values()].map((source) => join(ROOT, source)),
+    { ...config.options, noEmit: true },
+  );
   const checker = program.getTypeChecker();
   const surface: Surface = {};
   for (const [name, source] of entries) {
@@ -69,8 +76,14 @@ function currentSurface(): Surface {
     const module = sourceFile === undefined ? undefined : checker.getSymbolAtLocation(sourceFile);
     const exports = module === undefined ? [] : checker.getExportsOfModule(module);
     surface[name] = {
-      values: exports.filter((symbol) => isRuntimeExport(checker, symbol)).map((symbol) => symbol.getName()).sort(),
-      types: exports.filter((symbol) => !isRuntimeExport(checker, symbol)).map((symbol) => symbol.getName()).sort(),
+      values: exports
+        .filter((symbol) => isRuntimeExport(checker, symbol))
+        .map((symbol) => symbol.getName())
+        .sort(),
+      types: exports
+        .filter((symbol) => !isRuntimeExport(checker, symbol))
+        .map((symbol) => symbol.getName())
+        .sort(),
     };
   }
   return surface;
@@ -80,7 +93,7 @@ const recordedSurface = (): Surface => JSON.parse(readFileSync(SNAPSHOT, "utf8")
 
 test("the exports of every entry point are the ones recorded in test/public-api.json", () => {
   const surface = currentSurface();
-  if (process.env["UPDATE_PUBLIC_API"] === "1") writeFileSync(SNAPSHOT, `${JSON.stringify(surface, null, 2)}\n`);
+  if (process.env.UPDATE_PUBLIC_API === "1") writeFileSync(SNAPSHOT, `${JSON.stringify(surface, null, 2)}\n`);
   const recorded = recordedSurface();
   const changes: string[] = [];
   for (const entry of new Set([...Object.keys(recorded), ...Object.keys(surface)])) {
@@ -92,10 +105,12 @@ test("the exports of every entry point are the ones recorded in test/public-api.
     }
   }
   if (changes.length > 0) {
-    throw new Error(`The public API changed:\n${changes.join("\n")}\n\n`
-      + "If the change is deliberate, record it: UPDATE_PUBLIC_API=1 npx jest test/public-api.test.ts, "
-      + "then commit test/public-api.json (and note it in CHANGELOG.md). Otherwise export the name again, "
-      + "or stop exporting it, in the entry point (src/index.ts, src/node/index.ts, …).");
+    throw new Error(
+      `The public API changed:\n${changes.join("\n")}\n\n` +
+        "If the change is deliberate, record it: UPDATE_PUBLIC_API=1 npx jest test/public-api.test.ts, " +
+        "then commit test/public-api.json (and note it in CHANGELOG.md). Otherwise export the name again, " +
+        "or stop exporting it, in the entry point (src/index.ts, src/node/index.ts, …).",
+    );
   }
 });
 

@@ -19,12 +19,14 @@ test("a model built with create(ModelSchema, …) from the schema entry is quant
       case: "neuralNetwork",
       value: {
         arrayInputShapeMapping: NeuralNetworkMultiArrayShapeMapping.EXACT_ARRAY_MAPPING,
-        layers: [{
-          name: "dense",
-          input: ["x"],
-          output: ["y"],
-          layer: { case: "innerProduct", value: { inputChannels: 3n, outputChannels: 2n, weights: { floatValue: WEIGHTS } } },
-        }],
+        layers: [
+          {
+            name: "dense",
+            input: ["x"],
+            output: ["y"],
+            layer: { case: "innerProduct", value: { inputChannels: 3n, outputChannels: 2n, weights: { floatValue: WEIGHTS } } },
+          },
+        ],
       },
     },
   });

@@ -7,8 +7,12 @@ import { weightStorage } from "../src/codec/weight-storage.js";
 import { ConvolutionLayerParamsSchema, NeuralNetworkLayerSchema } from "../src/gen/NeuralNetwork_pb.js";
 import { quantizeWeights } from "../src/quantize-weights.js";
 import {
-  AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector, QUANTIZABLE_LAYER_TYPES, QuantizedLayerSelector,
-  type AdvancedSelectorOptions, type MatrixMultiplySelectorOptions,
+  AdvancedQuantizedLayerSelector,
+  MatrixMultiplyLayerSelector,
+  QUANTIZABLE_LAYER_TYPES,
+  QuantizedLayerSelector,
+  type AdvancedSelectorOptions,
+  type MatrixMultiplySelectorOptions,
 } from "../src/selectors.js";
 import { layerWeights } from "../src/walker/weights.js";
 import { advancedSelectorOptions, layer, matrixMultiplySelectorOptions, model } from "../src/testing/index.js";
@@ -33,8 +37,11 @@ function everyLayerKind(): NeuralNetworkLayer[] {
 /** A convolution layer with the given sizes (float weights not needed by selectors). */
 function conv(p: { oc: number; kc: number; groups?: number; kernel?: number[]; name?: string }): NeuralNetworkLayer {
   const value = create(ConvolutionLayerParamsSchema, {
-    outputChannels: BigInt(p.oc), kernelChannels: BigInt(p.kc), nGroups: BigInt(p.groups ?? 1),
-    kernelSize: (p.kernel ?? [3, 3]).map(BigInt), hasBias: true,
+    outputChannels: BigInt(p.oc),
+    kernelChannels: BigInt(p.kc),
+    nGroups: BigInt(p.groups ?? 1),
+    kernelSize: (p.kernel ?? [3, 3]).map(BigInt),
+    hasBias: true,
   });
   return { ...create(NeuralNetworkLayerSchema, { name: p.name ?? "conv" }), layer: { case: "convolution", value } } as unknown as NeuralNetworkLayer;
 }
@@ -71,9 +78,13 @@ function matmulExpected(options: MatrixMultiplySelectorOptions, l: NeuralNetwork
     return false;
   }
   if (options.includeLayersWithNames !== undefined && !options.includeLayersWithNames.includes(l.name)) return false;
-  return input * output >= (options.minimumWeightCount ?? 1)
-    && input >= (options.minimumInputChannels ?? 1) && output >= (options.minimumOutputChannels ?? 1)
-    && input <= (options.maximumInputChannels ?? Infinity) && output <= (options.maximumOutputChannels ?? Infinity);
+  return (
+    input * output >= (options.minimumWeightCount ?? 1) &&
+    input >= (options.minimumInputChannels ?? 1) &&
+    output >= (options.minimumOutputChannels ?? 1) &&
+    input <= (options.maximumInputChannels ?? Infinity) &&
+    output <= (options.maximumOutputChannels ?? Infinity)
+  );
 }
 
 describe("QuantizedLayerSelector", () => {
@@ -106,8 +117,13 @@ describe("AdvancedQuantizedLayerSelector", () => {
   });
 
   test("unknown skip types are refused with a message listing the valid ones; so are negative minimums", () => {
-    expectQuantizeError(() => new AdvancedQuantizedLayerSelector({ skipLayerTypes: ["dense", "bias", "pooling"] }), "invalid-option",
-      "dense", "pooling", `valid: ${QUANTIZABLE_LAYER_TYPES.join(", ")}`);
+    expectQuantizeError(
+      () => new AdvancedQuantizedLayerSelector({ skipLayerTypes: ["dense", "bias", "pooling"] }),
+      "invalid-option",
+      "dense",
+      "pooling",
+      `valid: ${QUANTIZABLE_LAYER_TYPES.join(", ")}`,
+    );
     expectQuantizeError(() => new AdvancedQuantizedLayerSelector({ minimumConvKernelChannels: -1 }), "invalid-option", "minimumConvKernelChannels");
     expectQuantizeError(() => new AdvancedQuantizedLayerSelector({ minimumConvWeightCount: NaN }), "invalid-option", "minimumConvWeightCount");
   });
@@ -121,24 +137,30 @@ describe("AdvancedQuantizedLayerSelector", () => {
     expect(keep.doQuantize(conv({ oc: 8, kc: 1, groups: 8 }))).toBe(true);
   });
 
-  test("\"bias\" skips the bias of convolutions and of every other kind, and bias layers, but not the layers' weights", () => {
+  test('"bias" skips the bias of convolutions and of every other kind, and bias layers, but not the layers\' weights', () => {
     const s = new AdvancedQuantizedLayerSelector({ skipLayerTypes: ["bias"], minimumConvKernelChannels: 0, minimumConvWeightCount: 0 });
     const small = new AdvancedQuantizedLayerSelector();
-    fc.assert(fc.property(layer({ kinds: ["convolution", "innerProduct", "batchedMatmul", "bias", "scale"], maxDepth: 0 }), (l) => {
-      const isBiasLayer = l.layer.case === "bias";
-      expect(s.doQuantize(l)).toBe(!isBiasLayer);
-      expect(s.doQuantize(l, "bias")).toBe(false);
-      // Without "bias" skipped a bias is asked for separately and taken, even on a convolution too small to quantize.
-      expect(small.doQuantize(l, "bias")).toBe(true);
-    }), { seed: propertySeed(), numRuns: 60 });
+    fc.assert(
+      fc.property(layer({ kinds: ["convolution", "innerProduct", "batchedMatmul", "bias", "scale"], maxDepth: 0 }), (l) => {
+        const isBiasLayer = l.layer.case === "bias";
+        expect(s.doQuantize(l)).toBe(!isBiasLayer);
+        expect(s.doQuantize(l, "bias")).toBe(false);
+        // Without "bias" skipped a bias is asked for separately and taken, even on a convolution too small to quantize.
+        expect(small.doQuantize(l, "bias")).toBe(true);
+      }),
+      { seed: propertySeed(), numRuns: 60 },
+    );
   });
 
   test("agrees with the reference rules on generated layers and options", () => {
-    fc.assert(fc.property(advancedSelectorOptions({ maxKernelChannels: 6, maxWeightCount: 400 }), layer({ maxChannels: 8 }), (options, l) => {
-      const s = new AdvancedQuantizedLayerSelector(options);
-      expect(s.doQuantize(l)).toBe(advancedExpected(options, l, undefined));
-      expect(s.doQuantize(l, "bias")).toBe(advancedExpected(options, l, "bias"));
-    }), { seed: propertySeed(), numRuns: 300 });
+    fc.assert(
+      fc.property(advancedSelectorOptions({ maxKernelChannels: 6, maxWeightCount: 400 }), layer({ maxChannels: 8 }), (options, l) => {
+        const s = new AdvancedQuantizedLayerSelector(options);
+        expect(s.doQuantize(l)).toBe(advancedExpected(options, l, undefined));
+        expect(s.doQuantize(l, "bias")).toBe(advancedExpected(options, l, "bias"));
+      }),
+      { seed: propertySeed(), numRuns: 300 },
+    );
   });
 });
 
@@ -148,7 +170,10 @@ describe("MatrixMultiplyLayerSelector", () => {
     for (const l of everyLayerKind()) {
       expect(s.doQuantize(l)).toBe(["branch", "loop"].includes(l.layer.case as string));
     }
-    fc.assert(fc.property(layer({ kinds: ["innerProduct", "batchedMatmul"] }), (l) => expect(s.doQuantize(l)).toBe(true)), { seed: propertySeed(), numRuns: 30 });
+    fc.assert(
+      fc.property(layer({ kinds: ["innerProduct", "batchedMatmul"] }), (l) => expect(s.doQuantize(l)).toBe(true)),
+      { seed: propertySeed(), numRuns: 30 },
+    );
   });
 
   test("bounds are inclusive, names are honoured, negative bounds refused", () => {
@@ -164,11 +189,18 @@ describe("MatrixMultiplyLayerSelector", () => {
 
   test("agrees with the reference rules on generated layers and options", () => {
     const names = ["layer0", "fc", "mm"];
-    fc.assert(fc.property(matrixMultiplySelectorOptions({ layerNames: names, maxChannels: 6 }), layer({ maxChannels: 6 }), fc.constantFrom(...names),
-      (options, generated, name) => {
-        const l = { ...generated, name };
-        expect(new MatrixMultiplyLayerSelector(options).doQuantize(l)).toBe(matmulExpected(options, l));
-      }), { seed: propertySeed(), numRuns: 300 });
+    fc.assert(
+      fc.property(
+        matrixMultiplySelectorOptions({ layerNames: names, maxChannels: 6 }),
+        layer({ maxChannels: 6 }),
+        fc.constantFrom(...names),
+        (options, generated, name) => {
+          const l = { ...generated, name };
+          expect(new MatrixMultiplyLayerSelector(options).doQuantize(l)).toBe(matmulExpected(options, l));
+        },
+      ),
+      { seed: propertySeed(), numRuns: 300 },
+    );
   });
 });
 
@@ -202,57 +234,74 @@ const namesOf = (m: Model): string[] => layerPaths(m).map(({ layer: l }) => l.na
 
 describe("a user subclass passed to quantizeWeights", () => {
   test("skipping layers by name changes exactly the other layers", () => {
-    fc.assert(fc.property(model().chain((m) => fc.tuple(fc.constant(m), fc.subarray(namesOf(m)))), fc.boolean(), fc.integer({ min: 1, max: 8 }),
-      ([m, skipped], fuse, nbits) => {
-        const skip = new Set(skipped);
-        const out = quantizeWeights(m, { nbits, fuse, selector: new SkipNamed(skip) });
-        for (const [before, after, path, holders] of pairLayers(m, out, fuse)) {
-          // A skipped branch or loop layer is skipped whole: its networks are not visited.
-          if (skip.has(before.name) || holders.some((h) => skip.has(h.name))) {
-            // Unselected: the same layer (the same object when fusion did not rebuild it).
-            expect({ path, layer: after }).toEqual({ path, layer: before });
-            if (!fuse && before.layer.case !== "branch" && before.layer.case !== "loop") expect(after).toBe(before);
-          } else {
-            for (const ref of layerWeights(after)) expect({ path, field: ref.field, float: isFloat(ref.weightParams) }).toEqual({ path, field: ref.field, float: false });
+    fc.assert(
+      fc.property(
+        model().chain((m) => fc.tuple(fc.constant(m), fc.subarray(namesOf(m)))),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 8 }),
+        ([m, skipped], fuse, nbits) => {
+          const skip = new Set(skipped);
+          const out = quantizeWeights(m, { nbits, fuse, selector: new SkipNamed(skip) });
+          for (const [before, after, path, holders] of pairLayers(m, out, fuse)) {
+            // A skipped branch or loop layer is skipped whole: its networks are not visited.
+            if (skip.has(before.name) || holders.some((h) => skip.has(h.name))) {
+              // Unselected: the same layer (the same object when fusion did not rebuild it).
+              expect({ path, layer: after }).toEqual({ path, layer: before });
+              if (!fuse && before.layer.case !== "branch" && before.layer.case !== "loop") expect(after).toBe(before);
+            } else {
+              for (const ref of layerWeights(after))
+                expect({ path, field: ref.field, float: isFloat(ref.weightParams) }).toEqual({ path, field: ref.field, float: false });
+            }
           }
-        }
-      }), { seed: propertySeed(), numRuns: 60 });
+        },
+      ),
+      { seed: propertySeed(), numRuns: 60 },
+    );
   });
 
   test("quantizing the optional bias of some layers only: other biases keep their WeightParams object", () => {
-    fc.assert(fc.property(model().chain((m) => fc.tuple(fc.constant(m), fc.subarray(namesOf(m)))), fc.integer({ min: 1, max: 8 }),
-      ([m, chosen], nbits) => {
-        const names = new Set(chosen);
-        const out = quantizeWeights(m, { nbits, fuse: false, selector: new BiasOnlyOf(names) });
-        for (const [before, after, path] of pairLayers(m, out, false)) {
-          const next = new Map(layerWeights(after).map((r) => [r.field, r]));
-          for (const ref of layerWeights(before)) {
-            const result = next.get(ref.field)?.weightParams;
-            const where = `${path}/${ref.field}`;
-            if (ref.selectorParam === "bias" && !names.has(before.name)) {
-              expect({ where, same: result === ref.weightParams }).toEqual({ where, same: true });
-            } else {
-              // Weights, and biases the selector is not asked about (embedding, scale, recurrent), are quantized.
-              expect({ where, float: result !== undefined && isFloat(result) }).toEqual({ where, float: false });
+    fc.assert(
+      fc.property(
+        model().chain((m) => fc.tuple(fc.constant(m), fc.subarray(namesOf(m)))),
+        fc.integer({ min: 1, max: 8 }),
+        ([m, chosen], nbits) => {
+          const names = new Set(chosen);
+          const out = quantizeWeights(m, { nbits, fuse: false, selector: new BiasOnlyOf(names) });
+          for (const [before, after, path] of pairLayers(m, out, false)) {
+            const next = new Map(layerWeights(after).map((r) => [r.field, r]));
+            for (const ref of layerWeights(before)) {
+              const result = next.get(ref.field)?.weightParams;
+              const where = `${path}/${ref.field}`;
+              if (ref.selectorParam === "bias" && !names.has(before.name)) {
+                expect({ where, same: result === ref.weightParams }).toEqual({ where, same: true });
+              } else {
+                // Weights, and biases the selector is not asked about (embedding, scale, recurrent), are quantized.
+                expect({ where, float: result !== undefined && isFloat(result) }).toEqual({ where, float: false });
+              }
             }
           }
-        }
-      }), { seed: propertySeed(), numRuns: 60 });
+        },
+      ),
+      { seed: propertySeed(), numRuns: 60 },
+    );
   });
 
   test("AdvancedQuantizedLayerSelector in quantizeWeights changes exactly the layers and biases the rules select", () => {
-    fc.assert(fc.property(model(), advancedSelectorOptions({ maxKernelChannels: 4, maxWeightCount: 200 }), (m, options) => {
-      const out = quantizeWeights(m, { nbits: 4, fuse: false, selector: new AdvancedQuantizedLayerSelector(options) });
-      for (const [before, after, path, holders] of pairLayers(m, out, false)) {
-        // Layers inside a branch or loop the selector refuses are not visited.
-        const selected = advancedExpected(options, before, undefined) && holders.every((h) => advancedExpected(options, h, undefined));
-        const next = new Map(layerWeights(after).map((r) => [r.field, r]));
-        for (const ref of layerWeights(before)) {
-          const changed = next.get(ref.field)?.weightParams !== ref.weightParams;
-          const expected = selected && (ref.selectorParam !== "bias" || advancedExpected(options, before, "bias"));
-          expect({ where: `${path}/${ref.field}`, changed }).toEqual({ where: `${path}/${ref.field}`, changed: expected });
+    fc.assert(
+      fc.property(model(), advancedSelectorOptions({ maxKernelChannels: 4, maxWeightCount: 200 }), (m, options) => {
+        const out = quantizeWeights(m, { nbits: 4, fuse: false, selector: new AdvancedQuantizedLayerSelector(options) });
+        for (const [before, after, path, holders] of pairLayers(m, out, false)) {
+          // Layers inside a branch or loop the selector refuses are not visited.
+          const selected = advancedExpected(options, before, undefined) && holders.every((h) => advancedExpected(options, h, undefined));
+          const next = new Map(layerWeights(after).map((r) => [r.field, r]));
+          for (const ref of layerWeights(before)) {
+            const changed = next.get(ref.field)?.weightParams !== ref.weightParams;
+            const expected = selected && (ref.selectorParam !== "bias" || advancedExpected(options, before, "bias"));
+            expect({ where: `${path}/${ref.field}`, changed }).toEqual({ where: `${path}/${ref.field}`, changed: expected });
+          }
         }
-      }
-    }), { seed: propertySeed(), numRuns: 60 });
+      }),
+      { seed: propertySeed(), numRuns: 60 },
+    );
   });
 });

@@ -19,7 +19,10 @@ export class UsageError extends Error {
    * @param message - what is wrong, one line
    * @param command - the command the line runs, when known (the pointer then names its help)
    */
-  constructor(message: string, readonly command?: CommandName) {
+  constructor(
+    message: string,
+    readonly command?: CommandName,
+  ) {
     super(message);
   }
 }
@@ -50,9 +53,7 @@ export const CLI_MODES: readonly CliMode[] = AUTO_MODES;
 export type CliMode = AutoMode;
 
 /** Where `compare` takes its samples from. */
-export type SampleSource =
-  | { readonly kind: "files"; readonly path: string }
-  | { readonly kind: "random"; readonly count: number; readonly seed: number };
+export type SampleSource = { readonly kind: "files"; readonly path: string } | { readonly kind: "random"; readonly count: number; readonly seed: number };
 
 /** One `--input NAME=FILE` of `predict`. */
 export interface InputFile {
@@ -63,46 +64,64 @@ export interface InputFile {
 /** A parsed command line. */
 export type Command =
   | {
-    readonly command: "help";
-    /** The command whose help to print (`quantize --help`, `help quantize`); absent: the whole usage. */
-    readonly topic?: CommandName;
-  }
+      readonly command: "help";
+      /** The command whose help to print (`quantize --help`, `help quantize`); absent: the whole usage. */
+      readonly topic?: CommandName;
+    }
   | { readonly command: "version" }
   | {
-    readonly command: "inspect";
-    /** The model file; {@link STDIO} for standard input (so for every model operand below). */
-    readonly model: string; readonly json: boolean;
-  }
+      readonly command: "inspect";
+      /** The model file; {@link STDIO} for standard input (so for every model operand below). */
+      readonly model: string;
+      readonly json: boolean;
+    }
   | {
-    readonly command: "quantize"; readonly input: string;
-    /** The model's destination; {@link STDIO} for standard output (so for every `output` below). */
-    readonly output: string; readonly force: boolean;
-    /** `--quiet`: nothing printed on success but the data asked for (so for every `quiet` below). */
-    readonly quiet: boolean;
-    readonly nbits: number | "auto"; readonly mode: CliMode; readonly fuse: boolean;
-    readonly targetSnrDb?: number; readonly modes?: readonly CliMode[];
-    readonly float16Overflow?: Float16Overflow; readonly report?: string;
-    readonly selector: AdvancedSelectorFlags | undefined;
-    /** `--sample-data`: compare the output with the input on these samples once written. */
-    readonly sampleData?: string;
-  }
+      readonly command: "quantize";
+      readonly input: string;
+      /** The model's destination; {@link STDIO} for standard output (so for every `output` below). */
+      readonly output: string;
+      readonly force: boolean;
+      /** `--quiet`: nothing printed on success but the data asked for (so for every `quiet` below). */
+      readonly quiet: boolean;
+      readonly nbits: number | "auto";
+      readonly mode: CliMode;
+      readonly fuse: boolean;
+      readonly targetSnrDb?: number;
+      readonly modes?: readonly CliMode[];
+      readonly float16Overflow?: Float16Overflow;
+      readonly report?: string;
+      readonly selector: AdvancedSelectorFlags | undefined;
+      /** `--sample-data`: compare the output with the input on these samples once written. */
+      readonly sampleData?: string;
+    }
   | { readonly command: "dequantize"; readonly input: string; readonly output: string; readonly force: boolean; readonly quiet: boolean }
   | { readonly command: "report"; readonly original: string; readonly quantized: string; readonly json: boolean }
   | {
-    readonly command: "int8-matmul"; readonly input: string; readonly output: string; readonly force: boolean;
-    readonly quiet: boolean; readonly selector: MatmulSelectorFlags;
-  }
+      readonly command: "int8-matmul";
+      readonly input: string;
+      readonly output: string;
+      readonly force: boolean;
+      readonly quiet: boolean;
+      readonly selector: MatmulSelectorFlags;
+    }
   | {
-    readonly command: "predict"; readonly model: string; readonly inputs: readonly InputFile[]; readonly json: boolean;
-    /** `-o DIR`: write one file an output there. */
-    readonly outputDir?: string;
-    /** `--quiet` (with `-o DIR`): no list of the files written. */
-    readonly quiet: boolean;
-  }
+      readonly command: "predict";
+      readonly model: string;
+      readonly inputs: readonly InputFile[];
+      readonly json: boolean;
+      /** `-o DIR`: write one file an output there. */
+      readonly outputDir?: string;
+      /** `--quiet` (with `-o DIR`): no list of the files written. */
+      readonly quiet: boolean;
+    }
   | {
-    readonly command: "compare"; readonly original: string; readonly quantized: string; readonly samples: SampleSource;
-    readonly layers: boolean; readonly json: boolean;
-  };
+      readonly command: "compare";
+      readonly original: string;
+      readonly quantized: string;
+      readonly samples: SampleSource;
+      readonly layers: boolean;
+      readonly json: boolean;
+    };
 
 /** The operand, or `-o` value, that names standard input (or output) instead of a file. */
 export const STDIO = "-";
@@ -145,8 +164,11 @@ const options = {
 const compareOptions = { ...options, layers: { type: "boolean" } } as const satisfies ParseArgsConfig["options"];
 
 type OptionName = keyof typeof options;
-type OptionValue<K extends OptionName> = (typeof options)[K] extends { readonly multiple: true } ? string[]
-  : (typeof options)[K]["type"] extends "string" ? string : boolean;
+type OptionValue<K extends OptionName> = (typeof options)[K] extends { readonly multiple: true }
+  ? string[]
+  : (typeof options)[K]["type"] extends "string"
+    ? string
+    : boolean;
 type Values = { [K in Exclude<OptionName, "layers">]?: OptionValue<K> } & {
   /** A list for int8-matmul, a flag for compare. */
   layers?: string | boolean;
@@ -189,8 +211,20 @@ const COMMANDS = {
       "prints a per-layer table with the SNR each tensor kept",
     ],
     options: [
-      "output", "force", "nbits", "mode", "skip-layer-types", "min-conv-kernel-channels", "min-conv-weight-count", "no-fuse",
-      "target-snr", "modes", "fp16-overflow", "report", "sample-data", "quiet",
+      "output",
+      "force",
+      "nbits",
+      "mode",
+      "skip-layer-types",
+      "min-conv-kernel-channels",
+      "min-conv-weight-count",
+      "no-fuse",
+      "target-snr",
+      "modes",
+      "fp16-overflow",
+      "report",
+      "sample-data",
+      "quiet",
     ],
   },
   dequantize: {
@@ -203,12 +237,16 @@ const COMMANDS = {
       "int8-matmul IN -o OUT [--min-weight-count N] [--min-input-channels N]",
       "    [--min-output-channels N] [--max-input-channels N] [--max-output-channels N] [--layers a,b]",
     ],
-    description: [
-      "store innerProduct and batchedMatmul weights as int8 and run them",
-      "as int8 x int8 products (specification version 5: iOS 14, macOS 11)",
-    ],
+    description: ["store innerProduct and batchedMatmul weights as int8 and run them", "as int8 x int8 products (specification version 5: iOS 14, macOS 11)"],
     options: [
-      "output", "force", "min-weight-count", "min-input-channels", "min-output-channels", "max-input-channels", "max-output-channels", "layers",
+      "output",
+      "force",
+      "min-weight-count",
+      "min-input-channels",
+      "min-output-channels",
+      "max-input-channels",
+      "max-output-channels",
+      "layers",
       "quiet",
     ],
   },
@@ -232,10 +270,7 @@ const COMMANDS = {
     options: ["input", "json", "output", "quiet"],
   },
   compare: {
-    synopsis: [
-      "compare ORIGINAL QUANTIZED (--samples PATH | --random N [--seed N])",
-      "    [--layers] [--json]",
-    ],
+    synopsis: ["compare ORIGINAL QUANTIZED (--samples PATH | --random N [--seed N])", "    [--layers] [--json]"],
     description: [
       "run ORIGINAL and QUANTIZED on the same samples and compare their",
       "predictions output by output: SNR and PSNR (coremltools' figures",
@@ -364,9 +399,7 @@ ${entries.map((entry) => `${entry.lines}\n`).join("")}`;
 
 /** The line after a usage error: where to read the usage of `command` (or the whole usage). */
 export function usagePointer(command?: string): string {
-  return command !== undefined && isCommandName(command)
-    ? `Run 'coreml-quantize ${command} --help' for usage.`
-    : "Run 'coreml-quantize --help' for usage.";
+  return command !== undefined && isCommandName(command) ? `Run 'coreml-quantize ${command} --help' for usage.` : "Run 'coreml-quantize --help' for usage.";
 }
 
 function isCommandName(name: string): name is CommandName {
@@ -393,18 +426,21 @@ export function parseCommand(argv: readonly string[]): Command {
 }
 
 function parseKnown(argv: readonly string[], known: CommandName | undefined): Command {
-  let parsed;
-  try {
-    const config = known === "compare" ? compareOptions : options;
-    parsed = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true, tokens: true });
-  } catch (cause) {
-    throw new UsageError(parseErrorMessage(cause as Error & { code?: string }, known));
-  }
+  const parsed = (() => {
+    try {
+      const config = known === "compare" ? compareOptions : options;
+      return parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true, tokens: true });
+    } catch (cause) {
+      throw new UsageError(parseErrorMessage(cause as Error & { code?: string }, known));
+    }
+  })();
   for (const token of parsed.tokens) {
     // parseArgs reads -o=x as -o with the value "=x": a file named "=x".
     if (token.kind === "option" && token.inlineValue === true && token.rawName.length === 2 && token.value?.startsWith("=") === true) {
       const long = `--${token.name}`;
-      throw new UsageError(`${token.rawName}${token.value} reads as ${token.rawName} ${quoteLong(token.value)}: write ${token.rawName} ${token.value.slice(1)} or ${long}${token.value}`);
+      throw new UsageError(
+        `${token.rawName}${token.value} reads as ${token.rawName} ${quoteLong(token.value)}: write ${token.rawName} ${token.value.slice(1)} or ${long}${token.value}`,
+      );
     }
   }
   const values = parsed.values as Values;
@@ -520,7 +556,11 @@ function predictCommand(operands: readonly string[], values: Values): Extract<Co
   if (values.output === STDIO) throw new UsageError("predict -o takes a DIR, not - (standard output); print the outputs with --json instead");
   if (values.quiet === true && values.output === undefined) throw new UsageError("--quiet goes with -o DIR: without it, the outputs are what predict prints");
   return {
-    command: "predict", model, inputs, json: values.json === true, quiet: values.quiet === true,
+    command: "predict",
+    model,
+    inputs,
+    json: values.json === true,
+    quiet: values.quiet === true,
     ...(values.output === undefined ? {} : { outputDir: values.output }),
   };
 }
@@ -657,5 +697,8 @@ function skipTypes(text: string): string[] {
 }
 
 function list(text: string): string[] {
-  return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }

@@ -96,7 +96,11 @@ export async function loadSampleData(path: string, model: Model): Promise<Predic
  * @returns the comparison
  */
 export function compareWithProgress(
-  original: Model, quantized: Model, samples: readonly PredictInputs[], perLayer: boolean, io: ProgressOutput,
+  original: Model,
+  quantized: Model,
+  samples: readonly PredictInputs[],
+  perLayer: boolean,
+  io: ProgressOutput,
 ): ModelComparison {
   const bar = progressBar(io, "samples");
   const onProgress = bar.onProgress;

@@ -70,24 +70,27 @@ function writeStdoutBytes(chunks: readonly Uint8Array[]): Promise<void> {
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 const argv = process.argv.slice(2);
-const debug = argv.includes("--debug") || process.env["COREML_QUANTIZE_DEBUG"] === "1";
+const debug = argv.includes("--debug") || process.env.COREML_QUANTIZE_DEBUG === "1";
 
 try {
-  process.exitCode = await run(argv.filter((a) => a !== "--debug"), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    version,
-    debug,
-    stderrIsTty: process.stderr.isTTY === true,
-    quantize: quantizeWeightsParallel,
-    ...(prefetch === undefined ? {} : { prefetched: prefetch }),
-    // A getter, not process.stdin itself: touching it opens the stream, which only `-` should do.
-    stdin: () => process.stdin,
-    // isatty, not process.stdin.isTTY: the latter creates the stream.
-    stdinIsTty: isatty(0),
-    stdoutBytes: writeStdoutBytes,
-    stdoutIsTty: process.stdout.isTTY === true,
-  });
+  process.exitCode = await run(
+    argv.filter((a) => a !== "--debug"),
+    {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      version,
+      debug,
+      stderrIsTty: process.stderr.isTTY === true,
+      quantize: quantizeWeightsParallel,
+      ...(prefetch === undefined ? {} : { prefetched: prefetch }),
+      // A getter, not process.stdin itself: touching it opens the stream, which only `-` should do.
+      stdin: () => process.stdin,
+      // isatty, not process.stdin.isTTY: the latter creates the stream.
+      stdinIsTty: isatty(0),
+      stdoutBytes: writeStdoutBytes,
+      stdoutIsTty: process.stdout.isTTY === true,
+    },
+  );
 } catch (error) {
   // run() reports every error it expects; this is the last line of defence against a stack trace.
   removeTemporaries();

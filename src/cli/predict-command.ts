@@ -4,12 +4,12 @@
  *
  * @packageDocumentation
  */
-import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import type { Model } from "../codec/model-types.js";
 import { QuantizeError } from "../errors.js";
 import type { ArrayOutput, InputValue, OutputValue, PredictOutputs } from "../predict/feature-io.js";
-import { encodeNpy, parseNpy } from "../predict/npy.js";
+import { encodeNpy, type NpyArray, parseNpy } from "../predict/npy.js";
 import { prepareModel } from "../predict/predict.js";
 import { decodeImage, IMAGE_EXTENSIONS } from "../node/decode-image.js";
 import { ioFailure } from "../node/io-failure.js";
@@ -121,7 +121,7 @@ async function fileValue(input: SampleInput, file: string, bytes: Uint8Array): P
   const where = `${file}: input '${input.name}'`;
   const ext = extname(file).toLowerCase();
   if (ext === ".npy") {
-    let array;
+    let array: NpyArray;
     try {
       array = parseNpy(bytes);
     } catch (cause) {
@@ -240,9 +240,12 @@ function arrayJson(value: ArrayOutput): string {
 function outputsJson(kinds: readonly [string, OutputKind][], outputs: PredictOutputs): string {
   const entries = kinds.map(([name, kind]) => {
     const value = outputs[name] as OutputValue;
-    const body = kind === "label" ? `"value": ${labelJson(value as string | bigint)}`
-      : kind === "dictionary" ? `"value": ${dictionaryJson(value as ReadonlyMap<string | bigint, number>)}`
-        : arrayJson(value as ArrayOutput);
+    const body =
+      kind === "label"
+        ? `"value": ${labelJson(value as string | bigint)}`
+        : kind === "dictionary"
+          ? `"value": ${dictionaryJson(value as ReadonlyMap<string | bigint, number>)}`
+          : arrayJson(value as ArrayOutput);
     return `    ${JSON.stringify(name)}: {"kind": "${kind}", ${body}}`;
   });
   return `${escapeJsonForTerminal(`{\n  "outputs": {\n${entries.join(",\n")}\n  }\n}`)}\n`;
@@ -250,7 +253,7 @@ function outputsJson(kinds: readonly [string, OutputKind][], outputs: PredictOut
 
 /** Refuses a `-o DIR` that exists and is not a directory. */
 function checkOutputDirectory(dir: string): void {
-  let info;
+  let info: Stats;
   try {
     info = statSync(dir);
   } catch (cause) {
@@ -267,6 +270,7 @@ function checkOutputDirectory(dir: string): void {
  * share a file.
  */
 export function outputFileName(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this encodes.
   const encoded = name.replace(/[%/\\<>:"|?*\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
   // "%" alone is no encoded name: it stands for the empty one.
   if (encoded === "") return "%";
@@ -274,9 +278,7 @@ export function outputFileName(name: string): string {
 }
 
 /** Writes one file an output into `dir` (created if missing), all together; returns what was written. */
-async function writeOutputs(
-  dir: string, kinds: readonly [string, OutputKind][], outputs: PredictOutputs,
-): Promise<{ path: string; what: string }[]> {
+async function writeOutputs(dir: string, kinds: readonly [string, OutputKind][], outputs: PredictOutputs): Promise<{ path: string; what: string }[]> {
   const files = kinds.map(([name, kind]) => {
     const value = outputs[name] as OutputValue;
     if (kind === "label" || kind === "dictionary") {
@@ -291,7 +293,8 @@ async function writeOutputs(
   for (const f of files) {
     const key = f.path.toLowerCase();
     const other = seen.get(key);
-    if (other !== undefined) throw new QuantizeError("io", `cannot write ${f.path}: it differs from ${other} only in case; the outputs cannot share a directory`);
+    if (other !== undefined)
+      throw new QuantizeError("io", `cannot write ${f.path}: it differs from ${other} only in case; the outputs cannot share a directory`);
     seen.set(key, f.path);
   }
   try {

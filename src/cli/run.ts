@@ -20,8 +20,13 @@ import { decodeMlPackageZip } from "../mlprogram/zip-archive.js";
 import { isSameFile, resolveOutputTarget } from "../node/output-target.js";
 import { commitFiles, stageFile } from "../node/staged-file.js";
 import {
-  activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress, type QuantizeOptions,
-  type TensorDecision, type TensorLeft,
+  activateInt8Int8MatrixMultiplications,
+  dequantizeWeights,
+  quantizeWeights,
+  type Progress,
+  type QuantizeOptions,
+  type TensorDecision,
+  type TensorLeft,
 } from "../quantize-weights.js";
 import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector } from "../selectors.js";
 import { formatProgramSummary } from "../report/format-program-summary.js";
@@ -167,7 +172,14 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       const left: TensorLeft[] = [];
       let output: Model;
       try {
-        output = await transform(command, input, bar.onProgress, io.quantize ?? quantizeWeights, (d) => decisions.set(d.path, d), (l) => left.push(l));
+        output = await transform(
+          command,
+          input,
+          bar.onProgress,
+          io.quantize ?? quantizeWeights,
+          (d) => decisions.set(d.path, d),
+          (l) => left.push(l),
+        );
       } finally {
         bar.finish();
       }
@@ -204,7 +216,10 @@ async function execute(command: Command, io: CliIo): Promise<number> {
       if (command.command === "quantize" && command.report === STDIO) io.stdout(reportJson(report));
       // As coremltools' quantize_weights(sample_data=): the predictions compared once the output is written.
       // Asked for by name, so printed even with --quiet (without the blank line that parts it from the table).
-      if (samples !== undefined) people(`${command.quiet ? "" : "\n"}${formatComparison(compareWithProgress(input, output, samples, false, command.quiet ? { stderr: io.stderr } : io))}`);
+      if (samples !== undefined)
+        people(
+          `${command.quiet ? "" : "\n"}${formatComparison(compareWithProgress(input, output, samples, false, command.quiet ? { stderr: io.stderr } : io))}`,
+        );
       return EXIT.ok;
     }
   }
@@ -214,10 +229,7 @@ async function execute(command: Command, io: CliIo): Promise<number> {
  * What a model operand holds: a model file's bytes, an `.mlpackage` folder, or a
  * zip archive (which only an `.mlpackage` zipped would be; `inspect` reads one).
  */
-type Operand =
-  | { readonly kind: "model"; readonly bytes: Uint8Array }
-  | { readonly kind: "package" }
-  | { readonly kind: "zip"; readonly bytes: Uint8Array };
+type Operand = { readonly kind: "model"; readonly bytes: Uint8Array } | { readonly kind: "package" } | { readonly kind: "zip"; readonly bytes: Uint8Array };
 
 /**
  * Reads a model operand: a folder that is a package is only named (read by
@@ -275,7 +287,10 @@ function isPackageFolder(path: string): boolean {
 }
 
 /** A zip archive's first four bytes: a local file header, or the end record of an empty archive. No model starts so (field number 0 follows). */
-const ZIP_SIGNATURES: readonly (readonly number[])[] = [[0x50, 0x4b, 0x03, 0x04], [0x50, 0x4b, 0x05, 0x06]];
+const ZIP_SIGNATURES: readonly (readonly number[])[] = [
+  [0x50, 0x4b, 0x03, 0x04],
+  [0x50, 0x4b, 0x05, 0x06],
+];
 
 function isZipArchive(bytes: Uint8Array): boolean {
   return ZIP_SIGNATURES.some((signature) => signature.every((byte, i) => bytes[i] === byte));
@@ -286,7 +301,8 @@ function isZipArchive(bytes: Uint8Array): boolean {
  * compression commands with where to compress one today. `inspect` reads packages.
  */
 const PACKAGE_REFUSALS: Readonly<Record<Exclude<CommandName, "inspect">, string>> = {
-  quantize: "compressing ML Programs is not supported yet (inspect reads them); compress them with coremltools.optimize.coreml (linear_quantize_weights, palettize_weights)",
+  quantize:
+    "compressing ML Programs is not supported yet (inspect reads them); compress them with coremltools.optimize.coreml (linear_quantize_weights, palettize_weights)",
   dequantize: "decompressing ML Programs is not supported yet (inspect reads them); decompress them with coremltools.optimize.coreml.decompress_weights",
   "int8-matmul": "int8-matmul converts neuralNetwork layers; ML Program compression is not supported yet (inspect reads them)",
   report: "reports on ML Programs are not supported yet (inspect reads them)",
@@ -345,7 +361,14 @@ async function transform(
         ...(modes === undefined ? {} : { modes }),
         ...(float16Overflow === undefined ? {} : { float16Overflow }),
       };
-      return quantize(model, { ...extra, nbits: command.nbits, mode: command.nbits === 16 || command.nbits === "auto" ? "linear" : command.mode, fuse: command.fuse, ...selector, ...progress });
+      return quantize(model, {
+        ...extra,
+        nbits: command.nbits,
+        mode: command.nbits === 16 || command.nbits === "auto" ? "linear" : command.mode,
+        fuse: command.fuse,
+        ...selector,
+        ...progress,
+      });
     }
     case "dequantize":
       return dequantizeWeights(model, progress);
@@ -414,12 +437,10 @@ function formatChange(file: string, before: ModelSummary, after: ModelSummary, f
     }
   }
   // A newer version is a newer Core ML the model needs: said when it changed.
-  const version = before.specificationVersion === after.specificationVersion
-    ? ""
-    : `; specification version ${before.specificationVersion} -> ${after.specificationVersion}`;
+  const version =
+    before.specificationVersion === after.specificationVersion ? "" : `; specification version ${before.specificationVersion} -> ${after.specificationVersion}`;
   return `wrote ${escapeForTerminal(file)}: ${layers.size} layers (${changed} tensors) changed; weights ${formatBytes(before.totals.bytes)} -> ${formatBytes(after.totals.bytes)}; file ${formatBytes(fileBytes)}${version}\n`;
 }
-
 
 /** The people's view of {@link inspectModel}; its table fits 100 columns (long layer names lose their middle; `--json` has them whole). */
 export function formatSummary(file: string, summary: ModelSummary): string {
@@ -431,17 +452,34 @@ export function formatSummary(file: string, summary: ModelSummary): string {
   if (summary.weights.length > 0) {
     lines.push("");
     const rows = summary.weights.map((w) => [
-      w.layerPath.replace(/^model\//, ""), w.kind, w.field, `[${w.shape.join(", ")}]`, String(w.count),
-      storageLabel(w) + (w.quantizable ? "" : " *"), formatBytes(w.bytes),
+      w.layerPath.replace(/^model\//, ""),
+      w.kind,
+      w.field,
+      `[${w.shape.join(", ")}]`,
+      String(w.count),
+      storageLabel(w) + (w.quantizable ? "" : " *"),
+      formatBytes(w.bytes),
     ]);
-    lines.push(formatTable([
-      { header: "layer", shorten: shortenLayerPath }, { header: "kind" }, { header: "field" }, { header: "shape" },
-      { header: "count", align: "right" }, { header: "storage" }, { header: "bytes", align: "right" },
-    ], rows));
+    lines.push(
+      formatTable(
+        [
+          { header: "layer", shorten: shortenLayerPath },
+          { header: "kind" },
+          { header: "field" },
+          { header: "shape" },
+          { header: "count", align: "right" },
+          { header: "storage" },
+          { header: "bytes", align: "right" },
+        ],
+        rows,
+      ),
+    );
     if (summary.weights.some((w) => !w.quantizable)) lines.push("* not quantized by quantize (the reference leaves it alone)");
   }
   const { totals } = summary;
-  const byStorage = Object.entries(totals.bytesByStorage).map(([k, v]) => `${k} ${formatBytes(v)}`).join(", ");
+  const byStorage = Object.entries(totals.bytesByStorage)
+    .map(([k, v]) => `${k} ${formatBytes(v)}`)
+    .join(", ");
   lines.push("", `total: ${totals.tensors} tensors, ${totals.values} values, ${formatBytes(totals.bytes)}${byStorage === "" ? "" : ` (${byStorage})`}`);
   return `${lines.join("\n")}\n`;
 }

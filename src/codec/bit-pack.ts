@@ -76,8 +76,10 @@ export function packIndices(indices: Uint8Array, nbits: number): Uint8Array {
 /** The error for the first index of `indices` that does not fit in `nbits` bits. */
 function indexTooWide(indices: Uint8Array, nbits: number): QuantizeError {
   const at = indices.findIndex((index) => index >>> nbits !== 0);
-  return new QuantizeError("invalid-option",
-    `packIndices: index ${indices[at]} at position ${at} does not fit in ${nbits} bits (indices must be below ${2 ** nbits})`);
+  return new QuantizeError(
+    "invalid-option",
+    `packIndices: index ${indices[at]} at position ${at} does not fit in ${nbits} bits (indices must be below ${2 ** nbits})`,
+  );
 }
 
 /** Packs whole bytes of 4-bit indices; returns every index ORed together. */

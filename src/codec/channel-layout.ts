@@ -39,28 +39,23 @@ export interface ChannelLayout {
  * channelLayout([3, 8, 2, 2], 1); // { outer: 3, channels: 8, inner: 4 }
  * ```
  */
-export function channelLayout(shape: readonly number[], axis: 0 | 1,
-  options: QuantizerOptions = {}): ChannelLayout {
+export function channelLayout(shape: readonly number[], axis: 0 | 1, options: QuantizerOptions = {}): ChannelLayout {
   if (shape.length === 0) {
-    throw new QuantizeError("invalid-option", "a tensor shape needs at least one dimension",
-      options);
+    throw new QuantizeError("invalid-option", "a tensor shape needs at least one dimension", options);
   }
   let count = 1;
   for (let d = 0; d < shape.length; d++) {
     const size = shape[d];
     if (!Number.isInteger(size) || size < 1) {
-      throw new QuantizeError("invalid-option",
-        `dimension ${d} of shape [${shape.join(", ")}] must be a positive integer`, options);
+      throw new QuantizeError("invalid-option", `dimension ${d} of shape [${shape.join(", ")}] must be a positive integer`, options);
     }
     count *= size;
   }
   if (!Number.isSafeInteger(count)) {
-    throw new QuantizeError("invalid-option",
-      `shape [${shape.join(", ")}] has too many elements`, options);
+    throw new QuantizeError("invalid-option", `shape [${shape.join(", ")}] has too many elements`, options);
   }
-  if (axis !== 0 && axis !== 1 || axis >= shape.length) {
-    throw new QuantizeError("invalid-option",
-      `channel axis ${String(axis)} is not an axis of shape [${shape.join(", ")}]`, options);
+  if ((axis !== 0 && axis !== 1) || axis >= shape.length) {
+    throw new QuantizeError("invalid-option", `channel axis ${String(axis)} is not an axis of shape [${shape.join(", ")}]`, options);
   }
   if (shape.length === 1) return { outer: 1, channels: 1, inner: count };
   const outer = axis === 0 ? 1 : shape[0];
@@ -87,18 +82,14 @@ export function layoutSize(layout: ChannelLayout): number {
  * @throws QuantizeError `invalid-option` when a field of `layout` is not a positive
  *   integer; `invalid-weights` when the counts differ
  */
-export function assertLayoutFits(layout: ChannelLayout, length: number,
-  options: QuantizerOptions): void {
+export function assertLayoutFits(layout: ChannelLayout, length: number, options: QuantizerOptions): void {
   const { outer, channels, inner } = layout;
   if (!isPositiveInteger(outer) || !isPositiveInteger(channels) || !isPositiveInteger(inner)) {
-    throw new QuantizeError("invalid-option",
-      `layout { outer: ${outer}, channels: ${channels}, inner: ${inner} } needs positive integers`,
-      options);
+    throw new QuantizeError("invalid-option", `layout { outer: ${outer}, channels: ${channels}, inner: ${inner} } needs positive integers`, options);
   }
   const size = layoutSize(layout);
   if (size !== length) {
-    throw new QuantizeError("invalid-weights",
-      `the shape holds ${size} values but there are ${length}`, options);
+    throw new QuantizeError("invalid-weights", `the shape holds ${size} values but there are ${length}`, options);
   }
 }
 

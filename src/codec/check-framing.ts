@@ -25,8 +25,13 @@ import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf
 import { QuantizeError } from "../errors.js";
 import { Int64SetSchema, Int64VectorSchema, StringVectorSchema } from "../gen/DataStructures_pb.js";
 import {
-  TensorValue_RepeatedBoolsSchema, TensorValue_RepeatedBytesSchema, TensorValue_RepeatedDoublesSchema, TensorValue_RepeatedFloatsSchema,
-  TensorValue_RepeatedIntsSchema, TensorValue_RepeatedLongIntsSchema, TensorValue_RepeatedStringsSchema,
+  TensorValue_RepeatedBoolsSchema,
+  TensorValue_RepeatedBytesSchema,
+  TensorValue_RepeatedDoublesSchema,
+  TensorValue_RepeatedFloatsSchema,
+  TensorValue_RepeatedIntsSchema,
+  TensorValue_RepeatedLongIntsSchema,
+  TensorValue_RepeatedStringsSchema,
 } from "../gen/MIL_pb.js";
 
 const WIRE_VARINT = 0;
@@ -62,11 +67,20 @@ export const MAX_MESSAGES = 1 << 23;
  * Message types whose repeated scalar field is data of any length (class labels,
  * vocabularies, category sets, ML Program tensor values), so not capped.
  */
-const DATA_CONTAINERS: ReadonlySet<string> = new Set([
-  StringVectorSchema, Int64VectorSchema, Int64SetSchema,
-  TensorValue_RepeatedFloatsSchema, TensorValue_RepeatedDoublesSchema, TensorValue_RepeatedIntsSchema, TensorValue_RepeatedLongIntsSchema,
-  TensorValue_RepeatedBoolsSchema, TensorValue_RepeatedStringsSchema, TensorValue_RepeatedBytesSchema,
-].map((schema) => schema.typeName));
+const DATA_CONTAINERS: ReadonlySet<string> = new Set(
+  [
+    StringVectorSchema,
+    Int64VectorSchema,
+    Int64SetSchema,
+    TensorValue_RepeatedFloatsSchema,
+    TensorValue_RepeatedDoublesSchema,
+    TensorValue_RepeatedIntsSchema,
+    TensorValue_RepeatedLongIntsSchema,
+    TensorValue_RepeatedBoolsSchema,
+    TensorValue_RepeatedStringsSchema,
+    TensorValue_RepeatedBytesSchema,
+  ].map((schema) => schema.typeName),
+);
 
 /**
  * Whether a repeated scalar field is capped by {@link MAX_REPEATED_SCALARS}: every
@@ -100,21 +114,21 @@ export interface FieldWatch {
  */
 export type WatchOutcome =
   | {
-    /** Every record of the watched field was located. */
-    readonly located: true;
-    /** The offsets of their tags, each one byte (as for every field numbered below 16). */
-    readonly tags: number[];
-  }
+      /** Every record of the watched field was located. */
+      readonly located: true;
+      /** The offsets of their tags, each one byte (as for every field numbered below 16). */
+      readonly tags: number[];
+    }
   | {
-    readonly located: false;
-    /**
-     * `not-watched`: no field was given to watch; `spare-field-used`: a record of
-     * the spare field occurred (renaming records to it would merge them);
-     * `wide-tag`: a watched record's tag took more than a byte; `over-limit`: more
-     * than `limit` records.
-     */
-    readonly reason: "not-watched" | "spare-field-used" | "wide-tag" | "over-limit";
-  };
+      readonly located: false;
+      /**
+       * `not-watched`: no field was given to watch; `spare-field-used`: a record of
+       * the spare field occurred (renaming records to it would merge them);
+       * `wide-tag`: a watched record's tag took more than a byte; `over-limit`: more
+       * than `limit` records.
+       */
+      readonly reason: "not-watched" | "spare-field-used" | "wide-tag" | "over-limit";
+    };
 
 /** A message (or map entry) being walked. */
 interface Frame {
@@ -195,14 +209,18 @@ export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: num
         const start = pos;
         const length = varint();
         if (length > top.end - pos) {
-          throw new QuantizeError("invalid-protobuf",
-            `not a valid Core ML model: a record at offset ${start} declares ${length} bytes, but only ${top.end - pos} remain`);
+          throw new QuantizeError(
+            "invalid-protobuf",
+            `not a valid Core ML model: a record at offset ${start} declares ${length} bytes, but only ${top.end - pos} remain`,
+          );
         }
         const child = top.desc === undefined ? (number === 2 ? top.mapValue : undefined) : childOf(field);
         const entries = field?.fieldKind === "map" && field.mapKind === "message" ? field.message : undefined;
         if ((child !== undefined || entries !== undefined) && stack.length < maxDepth && ++messages > MAX_MESSAGES) {
-          throw new QuantizeError("invalid-protobuf",
-            `the model holds more than ${MAX_MESSAGES} messages (the record at offset ${tagAt} is one more); at most ${MAX_MESSAGES} are decoded (MAX_MESSAGES): each costs some 300 bytes of memory`);
+          throw new QuantizeError(
+            "invalid-protobuf",
+            `the model holds more than ${MAX_MESSAGES} messages (the record at offset ${tagAt} is one more); at most ${MAX_MESSAGES} are decoded (MAX_MESSAGES): each costs some 300 bytes of memory`,
+          );
         }
         if (child !== undefined && stack.length < maxDepth) {
           stack.push(messageFrame(child, pos + length));
@@ -245,8 +263,10 @@ function count(frame: Frame, field: DescField, entries: number, at: number): voi
   frame.counts.set(field.number, total);
   if (total > MAX_REPEATED_SCALARS) {
     const type = field.parent.typeName.slice(field.parent.file.proto.package.length + 1);
-    throw new QuantizeError("invalid-protobuf",
-      `not a valid Core ML model: ${type}.${field.name} has ${total} entries (the record at offset ${at}); at most ${MAX_REPEATED_SCALARS} are accepted (MAX_REPEATED_SCALARS)`);
+    throw new QuantizeError(
+      "invalid-protobuf",
+      `not a valid Core ML model: ${type}.${field.name} has ${total} entries (the record at offset ${at}); at most ${MAX_REPEATED_SCALARS} are accepted (MAX_REPEATED_SCALARS)`,
+    );
   }
 }
 

@@ -62,7 +62,7 @@ export interface DecodeOptions {
  */
 export function decodeModel(bytes: ModelBytes, options: DecodeOptions = {}): Model {
   const input = inputBytes(bytes);
-  const reuseInput = (options ?? {}).reuseInput === true;
+  const reuseInput = options?.reuseInput === true;
   const floatTags = checkFraming(ModelSchema, input, MAX_NESTING_DEPTH, reuseInput ? FLOAT_VALUE_WATCH : undefined);
   // floatValue must reach us as unknown-field records (zero-copy views). In a buffer
   // of our own, renaming the records to a field WeightParams lacks does that with the
@@ -83,11 +83,13 @@ export function decodeModel(bytes: ModelBytes, options: DecodeOptions = {}): Mod
     throw new QuantizeError("invalid-protobuf", `not a valid Core ML model: ${messageOf(cause)}`, { cause });
   }
   // The messages are fresh: assembling floatValue in place is safe.
-  return markShapeChecked(mapWeightParams(decoded, (weightParams) => {
-    const target = weightParams as { floatValue?: Float32Array; $unknown?: UnknownField[] };
-    target.floatValue = takeFloatValue(target, floatField, reuseInput);
-    return weightParams;
-  }) as unknown as Model);
+  return markShapeChecked(
+    mapWeightParams(decoded, (weightParams) => {
+      const target = weightParams as { floatValue?: Float32Array; $unknown?: UnknownField[] };
+      target.floatValue = takeFloatValue(target, floatField, reuseInput);
+      return weightParams;
+    }) as unknown as Model,
+  );
 }
 
 /**
@@ -206,7 +208,10 @@ function inputBytes(bytes: unknown): Uint8Array {
     return view ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
   } catch (cause) {
     // The one way to fail here: the memory was handed to another thread (transferred), which detaches it.
-    throw new QuantizeError("invalid-protobuf",
-      `${expected}, got ${view ? "a view of " : ""}a detached ArrayBuffer (its memory was transferred elsewhere, e.g. to a worker)`, { cause });
+    throw new QuantizeError(
+      "invalid-protobuf",
+      `${expected}, got ${view ? "a view of " : ""}a detached ArrayBuffer (its memory was transferred elsewhere, e.g. to a worker)`,
+      { cause },
+    );
   }
 }

@@ -41,8 +41,13 @@ type QuantizerOptions = DequantizeOptions;
  *   indices or `scale` / `bias` have neither 1 nor `layout.channels` entries;
  *   `invalid-option` for a malformed layout or an `into` of another length
  */
-export function dequantizeLinear(indices: Uint8Array, scale: ArrayLike<number>,
-  bias: ArrayLike<number>, layout: ChannelLayout, options: QuantizerOptions = {}): Float32Array {
+export function dequantizeLinear(
+  indices: Uint8Array,
+  scale: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  layout: ChannelLayout,
+  options: QuantizerOptions = {},
+): Float32Array {
   assertLayoutFits(layout, indices.length, options);
   const { channels } = layout;
   assertChannelCount("scale", scale.length, channels, options);
@@ -70,8 +75,7 @@ export function dequantizeLinear(indices: Uint8Array, scale: ArrayLike<number>,
  * @throws QuantizeError `invalid-weights` naming the first index beyond the table;
  *   `invalid-option` for an `into` of another length
  */
-export function dequantizeLut(indices: Uint8Array, lut: ArrayLike<number>,
-  options: QuantizerOptions = {}): Float32Array {
+export function dequantizeLut(indices: Uint8Array, lut: ArrayLike<number>, options: QuantizerOptions = {}): Float32Array {
   const table = Float32Array.from(lut);
   const size = table.length;
   const n = indices.length;
@@ -79,19 +83,16 @@ export function dequantizeLut(indices: Uint8Array, lut: ArrayLike<number>,
   for (let k = 0; k < n; k++) {
     const q = indices[k];
     if (q >= size) {
-      throw new QuantizeError("invalid-weights",
-        `index ${q} at position ${k} is beyond the ${size}-entry lookup table`, options);
+      throw new QuantizeError("invalid-weights", `index ${q} at position ${k} is beyond the ${size}-entry lookup table`, options);
     }
     out[k] = table[q];
   }
   return out;
 }
 
-function assertChannelCount(name: string, length: number, channels: number,
-  options: QuantizerOptions): void {
+function assertChannelCount(name: string, length: number, channels: number, options: QuantizerOptions): void {
   if (length !== 1 && length !== channels) {
-    throw new QuantizeError("invalid-weights",
-      `${name} has ${length} entries; expected 1 or one per channel (${channels})`, options);
+    throw new QuantizeError("invalid-weights", `${name} has ${length} entries; expected 1 or one per channel (${channels})`, options);
   }
 }
 
@@ -99,8 +100,11 @@ function outputFor(length: number, options: DequantizeOptions): Float32Array {
   const into = options.into;
   if (into === undefined) return new Float32Array(length);
   if (into.length !== length) {
-    throw new QuantizeError("invalid-option", `cannot dequantize ${length} values into an array of ${into.length}`,
-      options.path === undefined ? {} : { path: options.path });
+    throw new QuantizeError(
+      "invalid-option",
+      `cannot dequantize ${length} values into an array of ${into.length}`,
+      options.path === undefined ? {} : { path: options.path },
+    );
   }
   return into;
 }

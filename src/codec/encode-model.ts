@@ -119,7 +119,10 @@ function planOf(desc: DescMessage): MessagePlan {
   if (plan === undefined) {
     const byNumber = (a: { number: number }, b: { number: number }): number => a.number - b.number;
     plan = {
-      fields: desc.fields.filter((f) => f.oneof === undefined).map((f) => ({ number: f.number, write: compileField(f) })).sort(byNumber),
+      fields: desc.fields
+        .filter((f) => f.oneof === undefined)
+        .map((f) => ({ number: f.number, write: compileField(f) }))
+        .sort(byNumber),
       oneofs: desc.oneofs.map((oneof) => ({
         name: oneof.localName,
         cases: new Map(oneof.fields.map((f) => [f.localName, { number: f.number, write: compileField(f) }])),
@@ -164,7 +167,7 @@ function writeFields(writer: ChunkWriter, desc: DescMessage, message: MessageObj
     }
     for (; next < several.length; next++) (several[next] as PlannedField).write(writer, message);
   }
-  const unknown = message["$unknown"] as readonly UnknownField[] | undefined;
+  const unknown = message.$unknown as readonly UnknownField[] | undefined;
   if (unknown !== undefined) {
     for (const { no, wireType, data } of unknown) {
       writer.tag(no, wireType);
@@ -326,8 +329,7 @@ function zeroTest(field: DescField): (value: unknown) => boolean {
     case ScalarType.DOUBLE:
       return (value) => Object.is(value, 0);
     default:
-      // Integers: 0, 0n and "0" alike.
-      // eslint-disable-next-line eqeqeq
+      // biome-ignore lint/suspicious/noDoubleEquals: integers arrive as numbers, bigints or strings; == 0 holds for 0, 0n and "0" alike.
       return (value) => value == 0;
   }
 }
@@ -341,8 +343,10 @@ const UINT64_MAX = 2n ** 64n - 1n;
 /** Writes a scalar value (no tag) of `type`; refuses a value the type cannot hold, naming the field. */
 function scalarWriter(type: ScalarType, field: DescField): ScalarWrite {
   const refuse = (value: unknown): never => {
-    throw new QuantizeError("unsupported-model",
-      `cannot encode ${field.parent.typeName}.${field.name}: ${describeValue(value)} is not a valid ${ScalarType[type].toLowerCase()}`);
+    throw new QuantizeError(
+      "unsupported-model",
+      `cannot encode ${field.parent.typeName}.${field.name}: ${describeValue(value)} is not a valid ${ScalarType[type].toLowerCase()}`,
+    );
   };
   const int32 = (value: unknown): number => {
     const n = typeof value === "string" ? Number(value) : value;

@@ -93,9 +93,7 @@ export function decodeFloat16(bytes: Uint8Array, into?: Float32Array): Float32Ar
 export function float16Halves(bytes: Uint8Array): Uint16Array {
   const count = halfCount(bytes, "float16Halves");
   if (!littleEndian) return Uint16Array.from({ length: count }, (_, i) => (bytes[2 * i] as number) | ((bytes[2 * i + 1] as number) << 8));
-  return bytes.byteOffset % 2 === 0
-    ? new Uint16Array(bytes.buffer, bytes.byteOffset, count)
-    : new Uint16Array(bytes.slice(0, 2 * count).buffer);
+  return bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, count) : new Uint16Array(bytes.slice(0, 2 * count).buffer);
 }
 
 /**

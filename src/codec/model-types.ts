@@ -36,11 +36,11 @@ export type WithTypedWeights<T> = T extends nnPb.WeightParams
       ? WithTypedWeights<E>[]
       : T extends { case: infer C; value: infer V }
         ? {
-          /** The oneof's case: the name of the field that is set. */
-          case: C;
-          /** That field's value. */
-          value: WithTypedWeights<V>;
-        }
+            /** The oneof's case: the name of the field that is set. */
+            case: C;
+            /** That field's value. */
+            value: WithTypedWeights<V>;
+          }
         : T;
 
 /**

@@ -6,11 +6,7 @@
  * @packageDocumentation
  */
 import { create } from "@bufbuild/protobuf";
-import {
-  LinearQuantizationParamsSchema,
-  LookUpTableQuantizationParamsSchema,
-  QuantizationParamsSchema,
-} from "../gen/NeuralNetwork_pb.js";
+import { LinearQuantizationParamsSchema, LookUpTableQuantizationParamsSchema, QuantizationParamsSchema } from "../gen/NeuralNetwork_pb.js";
 import { QuantizeError } from "../errors.js";
 import { packedByteLength, unpackIndices } from "./bit-pack.js";
 import { channelLayout, type ChannelLayout } from "./channel-layout.js";
@@ -21,41 +17,41 @@ import type { WeightParams } from "./model-types.js";
 /** How a WeightParams stores its values. */
 export type WeightStorage =
   | {
-    /** No storage holds any value. */
-    readonly kind: "empty";
-  }
+      /** No storage holds any value. */
+      readonly kind: "empty";
+    }
   | {
-    /** `floatValue`. */
-    readonly kind: "float32";
-    /** Number of values. */
-    readonly count: number;
-  }
+      /** `floatValue`. */
+      readonly kind: "float32";
+      /** Number of values. */
+      readonly count: number;
+    }
   | {
-    /** `float16Value`, two bytes per value. */
-    readonly kind: "float16";
-    /** Number of values. */
-    readonly count: number;
-  }
+      /** `float16Value`, two bytes per value. */
+      readonly kind: "float16";
+      /** Number of values. */
+      readonly count: number;
+    }
   | {
-    /** `rawValue` with a linear `quantization`: `w = scale[c] * q + bias[c]`. */
-    readonly kind: "linear";
-    /** Bits per index, 1..8. */
-    readonly nbits: number;
-    /** Number of `scale` entries: one per channel, or 1 for the whole tensor. */
-    readonly channels: number;
-  }
+      /** `rawValue` with a linear `quantization`: `w = scale[c] * q + bias[c]`. */
+      readonly kind: "linear";
+      /** Bits per index, 1..8. */
+      readonly nbits: number;
+      /** Number of `scale` entries: one per channel, or 1 for the whole tensor. */
+      readonly channels: number;
+    }
   | {
-    /** `rawValue` with a lookup-table `quantization`: `w = lut[q]`. */
-    readonly kind: "lut";
-    /** Bits per index, 1..8. */
-    readonly nbits: number;
-  }
+      /** `rawValue` with a lookup-table `quantization`: `w = lut[q]`. */
+      readonly kind: "lut";
+      /** Bits per index, 1..8. */
+      readonly nbits: number;
+    }
   | {
-    /** `int8RawValue` with one linear scale. */
-    readonly kind: "int8";
-    /** Number of values. */
-    readonly count: number;
-  };
+      /** `int8RawValue` with one linear scale. */
+      readonly kind: "int8";
+      /** Number of values. */
+      readonly count: number;
+    };
 
 /** The names of {@link WeightStorage} kinds. */
 export type StorageKind = WeightStorage["kind"];
@@ -75,8 +71,11 @@ const EMPTY_FLOATS = new Float32Array(0);
 export function weightStorage(weightParams: WeightParams, path?: string): WeightStorage {
   const where = path === undefined ? {} : { path };
   // Counted before any list is built: this runs several times per tensor.
-  const storages = (weightParams.floatValue.length > 0 ? 1 : 0) + (weightParams.float16Value.length > 0 ? 1 : 0)
-    + (weightParams.rawValue.length > 0 ? 1 : 0) + (weightParams.int8RawValue.length > 0 ? 1 : 0);
+  const storages =
+    (weightParams.floatValue.length > 0 ? 1 : 0) +
+    (weightParams.float16Value.length > 0 ? 1 : 0) +
+    (weightParams.rawValue.length > 0 ? 1 : 0) +
+    (weightParams.int8RawValue.length > 0 ? 1 : 0);
   if (storages > 1) {
     const used = [
       weightParams.floatValue.length > 0 && "floatValue",
@@ -103,7 +102,11 @@ export function weightStorage(weightParams: WeightParams, path?: string): Weight
   if (weightParams.rawValue.length === 0) return { kind: "empty" };
   const nbits = Number(quantization?.numberOfBits ?? 0n);
   if (quantization === undefined || !Number.isInteger(nbits) || nbits < 1 || nbits > 8) {
-    throw new QuantizeError("invalid-weights", `rawValue needs quantization.numberOfBits in 1..8, found ${quantization === undefined ? "no quantization" : nbits}`, where);
+    throw new QuantizeError(
+      "invalid-weights",
+      `rawValue needs quantization.numberOfBits in 1..8, found ${quantization === undefined ? "no quantization" : nbits}`,
+      where,
+    );
   }
   switch (quantization.QuantizationType.case) {
     case "linearQuantization":
@@ -123,11 +126,9 @@ export function weightStorage(weightParams: WeightParams, path?: string): Weight
  */
 export function storedByteLength(weightParams: WeightParams): number {
   const q = weightParams.quantization?.QuantizationType;
-  const params = q?.case === "linearQuantization"
-    ? q.value.scale.length + q.value.bias.length
-    : q?.case === "lookupTableQuantization" ? q.value.floatValue.length : 0;
-  return weightParams.floatValue.byteLength + weightParams.float16Value.length + weightParams.rawValue.length
-    + weightParams.int8RawValue.length + params * 4;
+  const params =
+    q?.case === "linearQuantization" ? q.value.scale.length + q.value.bias.length : q?.case === "lookupTableQuantization" ? q.value.floatValue.length : 0;
+  return weightParams.floatValue.byteLength + weightParams.float16Value.length + weightParams.rawValue.length + weightParams.int8RawValue.length + params * 4;
 }
 
 /** Options of {@link readWeights}: the tensor the weights belong to, and where to write. */
@@ -163,8 +164,10 @@ export interface ReadWeightsOptions {
 export function readWeights(weightParams: WeightParams, options: ReadWeightsOptions = {}): Float32Array {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     // The former positional form, readWeights(weightParams, shape, axis, path, into), from JavaScript.
-    throw new QuantizeError("invalid-option",
-      `readWeights takes its options as an object, e.g. readWeights(weightParams, { shape, axis, path }), got ${Array.isArray(options) ? "an array" : typeof options}`);
+    throw new QuantizeError(
+      "invalid-option",
+      `readWeights takes its options as an object, e.g. readWeights(weightParams, { shape, axis, path }), got ${Array.isArray(options) ? "an array" : typeof options}`,
+    );
   }
   const { shape, axis = 0, path, into } = options;
   const where = path === undefined ? {} : { path };
@@ -204,25 +207,25 @@ export function readWeights(weightParams: WeightParams, options: ReadWeightsOpti
 /** The parts of n-bit storage, checked against the tensor's shape (see {@link readQuantized}). */
 export type QuantizedParts =
   | {
-    /** Linear quantization: `w = scale[c] * q + bias[c]`. */
-    readonly kind: "linear";
-    /** One index per value, in tensor order. */
-    readonly indices: Uint8Array;
-    /** Per-channel step, one entry per channel of `layout`. */
-    readonly scale: readonly number[];
-    /** Per-channel offset, one entry per channel of `layout`. */
-    readonly bias: readonly number[];
-    /** How the tensor splits into the channels of `scale` and `bias` (one channel when they hold one entry). */
-    readonly layout: ChannelLayout;
-  }
+      /** Linear quantization: `w = scale[c] * q + bias[c]`. */
+      readonly kind: "linear";
+      /** One index per value, in tensor order. */
+      readonly indices: Uint8Array;
+      /** Per-channel step, one entry per channel of `layout`. */
+      readonly scale: readonly number[];
+      /** Per-channel offset, one entry per channel of `layout`. */
+      readonly bias: readonly number[];
+      /** How the tensor splits into the channels of `scale` and `bias` (one channel when they hold one entry). */
+      readonly layout: ChannelLayout;
+    }
   | {
-    /** A lookup table: `w = lut[q]`. */
-    readonly kind: "lut";
-    /** One index per value, in tensor order. */
-    readonly indices: Uint8Array;
-    /** The `2^nbits` table entries. */
-    readonly lut: readonly number[];
-  };
+      /** A lookup table: `w = lut[q]`. */
+      readonly kind: "lut";
+      /** One index per value, in tensor order. */
+      readonly indices: Uint8Array;
+      /** The `2^nbits` table entries. */
+      readonly lut: readonly number[];
+    };
 
 /**
  * The unpacked indices and parameters of n-bit (`linear` or `lut`) storage, for a
@@ -246,15 +249,21 @@ export function readQuantized(weightParams: WeightParams, shape: readonly number
   const count = shape.reduce((a, b) => a * b, 1);
   const expected = packedByteLength(count, storage.nbits);
   if (weightParams.rawValue.length !== expected) {
-    throw new QuantizeError("invalid-weights",
-      `rawValue has ${weightParams.rawValue.length} bytes; ${count} values of ${storage.nbits} bits take ${expected}`, where);
+    throw new QuantizeError(
+      "invalid-weights",
+      `rawValue has ${weightParams.rawValue.length} bytes; ${count} values of ${storage.nbits} bits take ${expected}`,
+      where,
+    );
   }
   const indices = unpackIndices(weightParams.rawValue, storage.nbits, count);
   const q = weightParams.quantization?.QuantizationType;
   if (q?.case === "lookupTableQuantization") {
     if (q.value.floatValue.length !== 2 ** storage.nbits) {
-      throw new QuantizeError("invalid-weights",
-        `lookup table has ${q.value.floatValue.length} entries; ${storage.nbits} bits need ${2 ** storage.nbits}`, where);
+      throw new QuantizeError(
+        "invalid-weights",
+        `lookup table has ${q.value.floatValue.length} entries; ${storage.nbits} bits need ${2 ** storage.nbits}`,
+        where,
+      );
     }
     return { kind: "lut", indices, lut: q.value.floatValue };
   }
@@ -262,8 +271,11 @@ export function readQuantized(weightParams: WeightParams, shape: readonly number
   const { scale, bias } = q.value;
   const layout = scale.length === 1 ? channelLayout([count], 0) : channelLayout(shape, axis);
   if (scale.length !== layout.channels || bias.length !== scale.length) {
-    throw new QuantizeError("invalid-weights",
-      `linear quantization has ${scale.length} scales and ${bias.length} biases for ${layout.channels} channels`, where);
+    throw new QuantizeError(
+      "invalid-weights",
+      `linear quantization has ${scale.length} scales and ${bias.length} biases for ${layout.channels} channels`,
+      where,
+    );
   }
   return { kind: "linear", indices, scale, bias, layout };
 }

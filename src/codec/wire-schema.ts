@@ -46,8 +46,7 @@ function deriveReadSchema(): DescMessage {
       message.field = message.field.filter((f) => f.number !== FLOAT_VALUE_FIELD);
     }
   }
-  const registry = createFileRegistry(file_Model.proto, (name) =>
-    name === network.name ? network : generated.get(name));
+  const registry = createFileRegistry(file_Model.proto, (name) => (name === network.name ? network : generated.get(name)));
   const desc = registry.getMessage(ModelSchema.typeName);
   if (desc === undefined) throw new Error("coreml-quantize: Model missing from the derived registry");
   return desc;
@@ -84,7 +83,10 @@ export function weightPathFields(root: DescMessage): ReadonlyMap<string, readonl
   }
   for (const desc of messages.values()) {
     if (desc.typeName === WEIGHT_PARAMS_TYPE || !reaches.has(desc.typeName)) continue;
-    fieldsByType.set(desc.typeName, desc.fields.filter((f) => reaches.has(messageOf(f)?.typeName ?? "")));
+    fieldsByType.set(
+      desc.typeName,
+      desc.fields.filter((f) => reaches.has(messageOf(f)?.typeName ?? "")),
+    );
   }
   return fieldsByType;
 }

@@ -66,4 +66,3 @@ export function float16BitsToFloat32Bits(half: number): number {
   }
   return (sign | ((113 - shift) << 23) | ((m & 0x3ff) << 13)) >>> 0;
 }
-

@@ -9,8 +9,14 @@ import type { RunKernels } from "./run-kernels.js";
 import { createWasmKernels } from "./wasm-kernels.js";
 
 export {
-  ERROR_SUM_LANES, HALF_ENCODE_LIMIT_BITS, type ConvWindow2d, type DepthwiseConv2d, type DilatedConvWindow2d, type Matmul,
-  type MatmulStart, type RunKernels,
+  ERROR_SUM_LANES,
+  HALF_ENCODE_LIMIT_BITS,
+  type ConvWindow2d,
+  type DepthwiseConv2d,
+  type DilatedConvWindow2d,
+  type Matmul,
+  type MatmulStart,
+  type RunKernels,
 } from "./run-kernels.js";
 export { jsKernels } from "./js-kernels.js";
 export { createWasmKernels } from "./wasm-kernels.js";

@@ -146,8 +146,7 @@ function dequantizeRun(indices: Uint8Array, start: number, end: number, scale: n
  * `start & 1`, then pairs fill lanes 0 and 1, and an odd one out lane 0, in the
  * order the SIMD kernel adds them.
  */
-function addErrorSums(original: Float32Array, start: number, end: number, reconstructed: Float32Array, offset: number,
-  sums: Float64Array): void {
+function addErrorSums(original: Float32Array, start: number, end: number, reconstructed: Float32Array, offset: number, sums: Float64Array): void {
   // reconstructed[k + shift] pairs with original[k].
   const shift = offset - start;
   let k = start;
@@ -155,13 +154,20 @@ function addErrorSums(original: Float32Array, start: number, end: number, recons
     addOne(original[k] as number, reconstructed[k + shift] as number, sums, 1);
     k++;
   }
-  let signal0 = sums[0] as number; let signal1 = sums[1] as number;
-  let noise0 = sums[2] as number; let noise1 = sums[3] as number;
-  let peak0 = sums[4] as number; let peak1 = sums[5] as number;
-  let worst0 = sums[6] as number; let worst1 = sums[7] as number;
-  let dot0 = sums[8] as number; let dot1 = sums[9] as number;
-  let energy0 = sums[10] as number; let energy1 = sums[11] as number;
-  let check0 = sums[12] as number; let check1 = sums[13] as number;
+  let signal0 = sums[0] as number;
+  let signal1 = sums[1] as number;
+  let noise0 = sums[2] as number;
+  let noise1 = sums[3] as number;
+  let peak0 = sums[4] as number;
+  let peak1 = sums[5] as number;
+  let worst0 = sums[6] as number;
+  let worst1 = sums[7] as number;
+  let dot0 = sums[8] as number;
+  let dot1 = sums[9] as number;
+  let energy0 = sums[10] as number;
+  let energy1 = sums[11] as number;
+  let check0 = sums[12] as number;
+  let check1 = sums[13] as number;
   for (; k + 1 < end; k += 2) {
     const x0 = original[k] as number;
     const x1 = original[k + 1] as number;
@@ -169,13 +175,20 @@ function addErrorSums(original: Float32Array, start: number, end: number, recons
     const y1 = reconstructed[k + 1 + shift] as number;
     const d0 = y0 - x0;
     const d1 = y1 - x1;
-    signal0 += x0 * x0; signal1 += x1 * x1;
-    noise0 += d0 * d0; noise1 += d1 * d1;
-    peak0 = largerOf(peak0, Math.abs(x0)); peak1 = largerOf(peak1, Math.abs(x1));
-    worst0 = largerOf(worst0, Math.abs(d0)); worst1 = largerOf(worst1, Math.abs(d1));
-    dot0 += x0 * y0; dot1 += x1 * y1;
-    energy0 += y0 * y0; energy1 += y1 * y1;
-    check0 += d0 - d0; check1 += d1 - d1;
+    signal0 += x0 * x0;
+    signal1 += x1 * x1;
+    noise0 += d0 * d0;
+    noise1 += d1 * d1;
+    peak0 = largerOf(peak0, Math.abs(x0));
+    peak1 = largerOf(peak1, Math.abs(x1));
+    worst0 = largerOf(worst0, Math.abs(d0));
+    worst1 = largerOf(worst1, Math.abs(d1));
+    dot0 += x0 * y0;
+    dot1 += x1 * y1;
+    energy0 += y0 * y0;
+    energy1 += y1 * y1;
+    check0 += d0 - d0;
+    check1 += d1 - d1;
   }
   sums.set([signal0, signal1, noise0, noise1, peak0, peak1, worst0, worst1, dot0, dot1, energy0, energy1, check0, check1]);
   if (k < end) addOne(original[k] as number, reconstructed[k + shift] as number, sums, 0);

@@ -132,9 +132,7 @@ export interface DepthwiseConv2d extends DilatedConvWindow2d {
  * Where each output of a {@link Matmul} starts: zero, one value per row of `c`
  * (`values[offset + i]`) or one per column (`values[offset + j]`).
  */
-export type MatmulStart =
-  | { readonly along: "none" }
-  | { readonly along: "rows" | "columns"; readonly values: Float32Array; readonly offset: number };
+export type MatmulStart = { readonly along: "none" } | { readonly along: "rows" | "columns"; readonly values: Float32Array; readonly offset: number };
 
 /**
  * A matrix product over row-major float32 matrices inside larger arrays: element
@@ -172,4 +170,3 @@ export const ROUNDING_SHIFT = 6_755_399_441_055_744;
 
 /** Float32 bits at and above which {@link RunKernels.encodeHalves} leaves values to the caller. */
 export const HALF_ENCODE_LIMIT_BITS = 0x47800000;
-

@@ -68,9 +68,8 @@ export function createWasmKernels(): RunKernels | undefined {
    * Calls `visit(start, end, channel)` for each channel run inside the block
    * `[blockStart, blockEnd)`, a run cut where the block ends.
    */
-  const runsOfBlock = (layout: RunLayout, blockStart: number, blockEnd: number,
-    visit: (start: number, end: number, channel: number) => void): void => {
-    for (let k = blockStart; k < blockEnd;) {
+  const runsOfBlock = (layout: RunLayout, blockStart: number, blockEnd: number, visit: (start: number, end: number, channel: number) => void): void => {
+    for (let k = blockStart; k < blockEnd; ) {
       const run = Math.floor(k / layout.inner);
       const end = Math.min(blockEnd, (run + 1) * layout.inner);
       visit(k, end, run % layout.channels);

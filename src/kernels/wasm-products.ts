@@ -21,9 +21,30 @@ import type { DepthwiseConv2d, Matmul, RunKernels } from "./run-kernels.js";
 export interface ProductExports {
   readonly memory: WebAssembly.Memory;
   matmul(m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, bias: number, mode: number): void;
-  depthwise(input: number, channels: number, h: number, w: number, out: number, mult: number, oh: number, ow: number,
-    weights: number, bias: number, hasBias: number, kh: number, kw: number, sy: number, sx: number, dy: number, dx: number,
-    padT: number, padL: number, scratch: number, ph: number, pw: number): void;
+  depthwise(
+    input: number,
+    channels: number,
+    h: number,
+    w: number,
+    out: number,
+    mult: number,
+    oh: number,
+    ow: number,
+    weights: number,
+    bias: number,
+    hasBias: number,
+    kh: number,
+    kw: number,
+    sy: number,
+    sx: number,
+    dy: number,
+    dx: number,
+    padT: number,
+    padL: number,
+    scratch: number,
+    ph: number,
+    pw: number,
+  ): void;
 }
 
 /** Products of fewer multiply-adds than this stay in JavaScript: the copies and the call would cost more. */
@@ -121,8 +142,19 @@ export function wasmProducts(exports: ProductExports): Pick<RunKernels, "matmul"
           for (let i0 = 0; i0 < rowsS; i0 += mb) {
             const rows = Math.min(mb, rowsS - i0);
             copyIn(p.a, p.aOffset + (i0s + i0) * p.aStride + k0, p.aStride, rows, depth, aAt);
-            exports.matmul(rows, cols, depth, aAt * 4, depth, bAt * 4, cols, (cAt + i0 * ldc) * 4, ldc,
-              (biasAt + (start.along === "rows" ? i0 : 0)) * 4, k0 === 0 ? mode : 0);
+            exports.matmul(
+              rows,
+              cols,
+              depth,
+              aAt * 4,
+              depth,
+              bAt * 4,
+              cols,
+              (cAt + i0 * ldc) * 4,
+              ldc,
+              (biasAt + (start.along === "rows" ? i0 : 0)) * 4,
+              k0 === 0 ? mode : 0,
+            );
           }
         }
         copyOut(cAt, ldc, rowsS, cols, p.c, p.cOffset + i0s * p.cStride + j0, p.cStride);
@@ -155,9 +187,30 @@ export function wasmProducts(exports: ProductExports): Pick<RunKernels, "matmul"
     for (let c0 = 0; c0 < channels; c0 += chunk) {
       const count = Math.min(chunk, channels - c0);
       f32.set(d.input.subarray(d.inOffset + c0 * H * W, d.inOffset + (c0 + count) * H * W), inAt);
-      exports.depthwise(inAt * 4, count, H, W, outAt * 4, multiplier, OH, OW,
-        (weightsAt + c0 * multiplier * taps) * 4, (biasAt + c0 * multiplier) * 4, d.bias === undefined ? 0 : 1, KH, KW, SY, SX, DY, DX,
-        padTop, padLeft, scratchAt * 4, ph, pw);
+      exports.depthwise(
+        inAt * 4,
+        count,
+        H,
+        W,
+        outAt * 4,
+        multiplier,
+        OH,
+        OW,
+        (weightsAt + c0 * multiplier * taps) * 4,
+        (biasAt + c0 * multiplier) * 4,
+        d.bias === undefined ? 0 : 1,
+        KH,
+        KW,
+        SY,
+        SX,
+        DY,
+        DX,
+        padTop,
+        padLeft,
+        scratchAt * 4,
+        ph,
+        pw,
+      );
       const values = count * multiplier * OH * OW;
       d.output.set(f32.subarray(outAt, outAt + values), d.outOffset + c0 * multiplier * OH * OW);
     }

@@ -44,9 +44,7 @@ export const BLOB_DATA_TYPES = {
 /** The name of a blob element type, e.g. `float16`, `uint4`. */
 export type BlobDataType = keyof typeof BLOB_DATA_TYPES;
 
-const BY_CODE: ReadonlyMap<number, BlobDataType> = new Map(
-  (Object.keys(BLOB_DATA_TYPES) as BlobDataType[]).map((name) => [BLOB_DATA_TYPES[name].code, name]),
-);
+const BY_CODE: ReadonlyMap<number, BlobDataType> = new Map((Object.keys(BLOB_DATA_TYPES) as BlobDataType[]).map((name) => [BLOB_DATA_TYPES[name].code, name]));
 
 /**
  * The blob element type of a metadata code.

@@ -7,25 +7,61 @@
  * @packageDocumentation
  */
 export {
-  BLOB_DATA_TYPES, blobDataTypeOfCode, blobByteLength, blobPaddingBits, isSubByte,
-  type BlobDataType, type BlobDataTypeInfo, type BlobElementKind,
+  BLOB_DATA_TYPES,
+  blobDataTypeOfCode,
+  blobByteLength,
+  blobPaddingBits,
+  isSubByte,
+  type BlobDataType,
+  type BlobDataTypeInfo,
+  type BlobElementKind,
 } from "./blob-data-types.js";
 export {
-  decodeWeightBin, encodeWeightBin, blobOffsets, blobElements, blobElementCount, blobsByOffset,
-  BLOB_ALIGNMENT, BLOB_SENTINEL, WEIGHT_BIN_VERSION, WEIGHT_BIN_NAME,
-  type WeightBin, type WeightBlob, type BlobContents, type BlobElements,
+  decodeWeightBin,
+  encodeWeightBin,
+  blobOffsets,
+  blobElements,
+  blobElementCount,
+  blobsByOffset,
+  BLOB_ALIGNMENT,
+  BLOB_SENTINEL,
+  WEIGHT_BIN_VERSION,
+  WEIGHT_BIN_NAME,
+  type WeightBin,
+  type WeightBlob,
+  type BlobContents,
+  type BlobElements,
 } from "./weight-bin.js";
 export { packSubByte, unpackSubByte } from "./sub-byte.js";
 export { MIL_DATA_TYPES, milDataType, type MilDataTypeInfo } from "./mil-data-types.js";
 export {
-  decodeMlPackage, encodeMlPackage, packageProgram, MANIFEST_PATH,
-  type MlPackage, type PackageFiles, type PackageManifest, type ManifestItem,
+  decodeMlPackage,
+  encodeMlPackage,
+  packageProgram,
+  MANIFEST_PATH,
+  type MlPackage,
+  type PackageFiles,
+  type PackageManifest,
+  type ManifestItem,
 } from "./ml-package.js";
 export {
-  readZipArchive, writeZipArchive, decodeMlPackageZip, encodeMlPackageZip, crc32, MAX_ZIP_ENTRIES, MAX_ZIP_ENTRY_BYTES,
+  readZipArchive,
+  writeZipArchive,
+  decodeMlPackageZip,
+  encodeMlPackageZip,
+  crc32,
+  MAX_ZIP_ENTRIES,
+  MAX_ZIP_ENTRY_BYTES,
   type ZipWriteOptions,
 } from "./zip-archive.js";
 export {
-  walkProgram, MAX_BLOCK_NESTING, type ProgramWalk, type ProgramConstant, type WeightInput, type ConsumerInput, type ConstantStorage, type OpLocation,
+  walkProgram,
+  MAX_BLOCK_NESTING,
+  type ProgramWalk,
+  type ProgramConstant,
+  type WeightInput,
+  type ConsumerInput,
+  type ConstantStorage,
+  type OpLocation,
 } from "./walk-program.js";
 export { inspectProgram, type ProgramSummary, type FunctionSummary, type ConstantTotals } from "./inspect-program.js";

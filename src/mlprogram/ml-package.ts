@@ -92,8 +92,7 @@ export function decodeMlPackage(files: PackageFiles): MlPackage {
     throw error;
   }
   if (model.Type.case !== "mlProgram") {
-    throw new QuantizeError("unsupported-model",
-      `${modelPath} holds a ${model.Type.case ?? "empty"} model, not an ML Program: open it as an .mlmodel file`);
+    throw new QuantizeError("unsupported-model", `${modelPath} holds a ${model.Type.case ?? "empty"} model, not an ML Program: open it as an .mlmodel file`);
   }
   const weightsPath = weightBinPath(manifest);
   const weightBytes = weightsPath === undefined ? undefined : files.get(weightsPath);
@@ -120,7 +119,8 @@ export function encodeMlPackage(pkg: MlPackage): Map<string, Uint8Array> {
   files.set(modelFilePath(pkg.manifest), encodeModel(pkg.model));
   if (pkg.weights !== undefined) {
     const path = weightBinPath(pkg.manifest);
-    if (path === undefined) throw new QuantizeError("unsupported-model", `${MANIFEST_PATH} has no weights item (name "weights", author "com.apple.CoreML") for weight.bin`);
+    if (path === undefined)
+      throw new QuantizeError("unsupported-model", `${MANIFEST_PATH} has no weights item (name "weights", author "com.apple.CoreML") for weight.bin`);
     const { blobs } = pkg.weights;
     blobOffsets(blobs).forEach((offset, i) => {
       const given = (blobs[i] as { offset?: number }).offset;
@@ -150,7 +150,10 @@ function modelFilePath(manifest: PackageManifest): string {
   const entries = manifest.itemInfoEntries;
   const item = Object.hasOwn(entries, manifest.rootModelIdentifier) ? entries[manifest.rootModelIdentifier] : undefined;
   if (item === undefined) {
-    throw new QuantizeError("unsupported-model", `${MANIFEST_PATH}: rootModelIdentifier ${JSON.stringify(manifest.rootModelIdentifier)} is not among itemInfoEntries`);
+    throw new QuantizeError(
+      "unsupported-model",
+      `${MANIFEST_PATH}: rootModelIdentifier ${JSON.stringify(manifest.rootModelIdentifier)} is not among itemInfoEntries`,
+    );
   }
   return dataPath(item.path, "rootModelIdentifier's item");
 }
@@ -165,7 +168,10 @@ function weightBinPath(manifest: PackageManifest): string | undefined {
 function dataPath(path: string, what: string): string {
   const parts = path.replace(/\/+$/, "").split("/");
   if (path.includes("\\") || parts.some((part) => part === "" || part === "." || part === "..")) {
-    throw new QuantizeError("unsupported-model", `${MANIFEST_PATH}: ${what} has path ${JSON.stringify(path)}, which does not name a file inside the package's Data folder`);
+    throw new QuantizeError(
+      "unsupported-model",
+      `${MANIFEST_PATH}: ${what} has path ${JSON.stringify(path)}, which does not name a file inside the package's Data folder`,
+    );
   }
   return DATA_FOLDER + parts.join("/");
 }
@@ -180,8 +186,8 @@ function parseManifest(bytes: Uint8Array | undefined): PackageManifest {
   }
   const fail = (what: string): QuantizeError => new QuantizeError("unsupported-model", `${MANIFEST_PATH}: ${what}`);
   if (!isRecord(parsed)) throw fail("not a JSON object");
-  if (typeof parsed["rootModelIdentifier"] !== "string") throw fail("rootModelIdentifier is missing or not a string");
-  const entries = parsed["itemInfoEntries"];
+  if (typeof parsed.rootModelIdentifier !== "string") throw fail("rootModelIdentifier is missing or not a string");
+  const entries = parsed.itemInfoEntries;
   if (!isRecord(entries)) throw fail("itemInfoEntries is missing or not an object");
   for (const [id, item] of Object.entries(entries)) {
     if (!isRecord(item) || !(["author", "description", "name", "path"] as const).every((key) => typeof item[key] === "string")) {

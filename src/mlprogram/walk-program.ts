@@ -30,23 +30,23 @@ export interface OpLocation {
 /** Where a constant's bytes are. */
 export type ConstantStorage =
   | {
-    /** Inside model.mlmodel, as an immediate value. */
-    readonly kind: "inline";
-    /** The `TensorValue` field holding it: `floats`, `ints`, `bytes`, ... */
-    readonly field: NonNullable<TensorValue["value"]["case"]>;
-    /** Bytes of the values (the field's payload, without protobuf framing). */
-    readonly byteLength: number;
-  }
+      /** Inside model.mlmodel, as an immediate value. */
+      readonly kind: "inline";
+      /** The `TensorValue` field holding it: `floats`, `ints`, `bytes`, ... */
+      readonly field: NonNullable<TensorValue["value"]["case"]>;
+      /** Bytes of the values (the field's payload, without protobuf framing). */
+      readonly byteLength: number;
+    }
   | {
-    /** In weight.bin. */
-    readonly kind: "blob";
-    /** Offset of the blob's metadata record (what the program holds). */
-    readonly offset: number;
-    /** The blob's element type. */
-    readonly blobDataType: BlobDataType;
-    /** Bytes of the blob's data. */
-    readonly byteLength: number;
-  };
+      /** In weight.bin. */
+      readonly kind: "blob";
+      /** Offset of the blob's metadata record (what the program holds). */
+      readonly offset: number;
+      /** The blob's element type. */
+      readonly blobDataType: BlobDataType;
+      /** Bytes of the blob's data. */
+      readonly byteLength: number;
+    };
 
 /** An op input reading a constant (or a weight, see {@link WeightInput}). */
 export interface ConsumerInput extends OpLocation {
@@ -167,9 +167,14 @@ export function walkProgram(program: Program, weights: WeightBin | undefined): P
           const tensor = tensorTypeOf(type, `${producer.location.path} output ${name}`);
           const sources = sourceOps(producer, producers);
           weightInputs.push({
-            ...entry.location, input, index, producer: producer.location.opName,
+            ...entry.location,
+            input,
+            index,
+            producer: producer.location.opName,
             chain: sources.filter((source) => source.op.type.startsWith(CONSTEXPR_PREFIX)).map((source) => source.op.type),
-            sources: sources.map((source) => source.location.path), shape: tensor.shape, dataType: tensor.dataType,
+            sources: sources.map((source) => source.location.path),
+            shape: tensor.shape,
+            dataType: tensor.dataType,
           });
         });
       }
@@ -194,7 +199,7 @@ function collectOps(block: Block, blockPath: string, fn: string, opset: string, 
 }
 
 function opNameOf(op: Operation): string {
-  const value = op.attributes["name"]?.value;
+  const value = op.attributes.name?.value;
   const tensor = value?.case === "immediateValue" && value.value.value.case === "tensor" ? value.value.value.value.value : undefined;
   if (tensor?.case === "strings" && tensor.value.values.length === 1) return tensor.value.values[0] as string;
   return op.outputs[0]?.name ?? "";
@@ -233,7 +238,11 @@ function sourceOps(producer: OpEntry, producers: ReadonlyMap<string, OpEntry>): 
 }
 
 /** The constant values an op holds: a const's `val`, and any tensor attribute or value-bound input but `name`. */
-function opConstants(entry: OpEntry, consumersOf: ReadonlyMap<string, readonly ConsumerInput[]>, blobs: ReadonlyMap<number, WeightBlob> | undefined): ProgramConstant[] {
+function opConstants(
+  entry: OpEntry,
+  consumersOf: ReadonlyMap<string, readonly ConsumerInput[]>,
+  blobs: ReadonlyMap<number, WeightBlob> | undefined,
+): ProgramConstant[] {
   const { op, location } = entry;
   const found: ProgramConstant[] = [];
   const isConst = op.type === "const";
@@ -297,17 +306,24 @@ function storageOf(value: Value, tensor: TensorFacts, where: string, blobs: Read
     if (blobs === undefined) throw new QuantizeError("unsupported-model", `${where}: refers to weight.bin, which the package lacks`);
     const offset = v.value.offset;
     if (offset % BigInt(BLOB_ALIGNMENT) !== 0n) {
-      throw new QuantizeError("invalid-weights", `${where}: blob offset ${offset} is not a multiple of ${BLOB_ALIGNMENT} (misaligned): no blob record can start there`);
+      throw new QuantizeError(
+        "invalid-weights",
+        `${where}: blob offset ${offset} is not a multiple of ${BLOB_ALIGNMENT} (misaligned): no blob record can start there`,
+      );
     }
     const blob = offset > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : blobs.get(Number(offset));
-    if (blob === undefined) throw new QuantizeError("invalid-weights", `${where}: no blob record at offset ${offset} of weight.bin (out of range, or inside another blob)`);
+    if (blob === undefined)
+      throw new QuantizeError("invalid-weights", `${where}: no blob record at offset ${offset} of weight.bin (out of range, or inside another blob)`);
     const expected = milDataType(tensor.code)?.blob;
     if (expected !== blob.dataType) {
       throw new QuantizeError("invalid-weights", `${where}: the value is ${tensor.dataType} but the blob at offset ${offset} holds ${blob.dataType}`);
     }
     const count = blobElementCount(blob);
     if (count !== tensor.count) {
-      throw new QuantizeError("invalid-weights", `${where}: shape [${tensor.shape.join(", ")}] has ${tensor.count} elements but the blob at offset ${offset} holds ${count}`);
+      throw new QuantizeError(
+        "invalid-weights",
+        `${where}: shape [${tensor.shape.join(", ")}] has ${tensor.count} elements but the blob at offset ${offset} holds ${count}`,
+      );
     }
     return { kind: "blob", offset: blob.offset, blobDataType: blob.dataType, byteLength: blob.data.length };
   }
@@ -341,13 +357,18 @@ function storageOf(value: Value, tensor: TensorFacts, where: string, blobs: Read
       byteLength = immediate.value.values.length;
       // Packed elements: the byte count follows from the element count.
       if (bits > 0 && byteLength !== Math.ceil((tensor.count * bits) / 8)) {
-        throw new QuantizeError("invalid-weights",
-          `${where}: ${tensor.count} ${tensor.dataType} elements take ${Math.ceil((tensor.count * bits) / 8)} bytes, the value holds ${byteLength}`);
+        throw new QuantizeError(
+          "invalid-weights",
+          `${where}: ${tensor.count} ${tensor.dataType} elements take ${Math.ceil((tensor.count * bits) / 8)} bytes, the value holds ${byteLength}`,
+        );
       }
       break;
   }
   if (count !== undefined && count !== tensor.count) {
-    throw new QuantizeError("invalid-weights", `${where}: shape [${tensor.shape.join(", ")}] has ${tensor.count} elements, the value holds ${count} ${immediate.case}`);
+    throw new QuantizeError(
+      "invalid-weights",
+      `${where}: shape [${tensor.shape.join(", ")}] has ${tensor.count} elements, the value holds ${count} ${immediate.case}`,
+    );
   }
   return { kind: "inline", field: immediate.case, byteLength };
 }

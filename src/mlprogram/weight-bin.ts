@@ -9,9 +9,7 @@
  * @packageDocumentation
  */
 import { QuantizeError } from "../errors.js";
-import {
-  BLOB_DATA_TYPES, blobDataTypeOfCode, isSubByte, type BlobDataType,
-} from "./blob-data-types.js";
+import { BLOB_DATA_TYPES, blobDataTypeOfCode, isSubByte, type BlobDataType } from "./blob-data-types.js";
 import { unpackSubByte } from "./sub-byte.js";
 
 /** Alignment of every metadata record and of every blob's data, in bytes. */
@@ -100,7 +98,9 @@ export function decodeWeightBin(bytes: Uint8Array, path = "weights/weight.bin"):
       throw fail(`${where}: data offset ${dataOffset}, expected ${offset + RECORD_BYTES} (right after the record)`);
     }
     if (dataOffset + size > bytes.length) {
-      throw fail(`${where}: ${size} bytes of ${dataType} data from offset ${dataOffset} run past the end of the file (${bytes.length} bytes): the file is truncated`);
+      throw fail(
+        `${where}: ${size} bytes of ${dataType} data from offset ${dataOffset} run past the end of the file (${bytes.length} bytes): the file is truncated`,
+      );
     }
     checkPadding(dataType, size, paddingBits, (message) => fail(`${where}: ${message}`));
     blobs.push({ offset, dataType, data: bytes.subarray(dataOffset, dataOffset + size), paddingBits });

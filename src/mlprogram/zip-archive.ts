@@ -117,13 +117,16 @@ export function writeZipArchive(files: PackageFiles, options: ZipWriteOptions = 
   const prefix = folder === "" ? "" : `${folder}/`;
   const encoder = new TextEncoder();
   const entries = [...files].map(([path, contents]) => ({ name: encoder.encode(prefix + path), contents, crc: crc32(contents) }));
-  if (entries.length > MAX_ZIP_ENTRIES) throw new QuantizeError("invalid-option", `${entries.length} files; a zip archive without zip64 holds at most ${MAX_ZIP_ENTRIES}`);
+  if (entries.length > MAX_ZIP_ENTRIES)
+    throw new QuantizeError("invalid-option", `${entries.length} files; a zip archive without zip64 holds at most ${MAX_ZIP_ENTRIES}`);
   for (const [path, contents] of files) {
-    if (contents.length > MAX_ZIP_ENTRY_BYTES) throw new QuantizeError("invalid-option", `${path} is ${contents.length} bytes; a zip entry without zip64 holds at most ${MAX_ZIP_ENTRY_BYTES}`);
+    if (contents.length > MAX_ZIP_ENTRY_BYTES)
+      throw new QuantizeError("invalid-option", `${path} is ${contents.length} bytes; a zip entry without zip64 holds at most ${MAX_ZIP_ENTRY_BYTES}`);
   }
   const localBytes = entries.reduce((sum, e) => sum + 30 + e.name.length + e.contents.length, 0);
   const directoryBytes = entries.reduce((sum, e) => sum + 46 + e.name.length, 0);
-  if (localBytes > MAX_ZIP_ENTRY_BYTES) throw new QuantizeError("invalid-option", `the package is ${localBytes} bytes; a zip archive without zip64 holds at most ${MAX_ZIP_ENTRY_BYTES}`);
+  if (localBytes > MAX_ZIP_ENTRY_BYTES)
+    throw new QuantizeError("invalid-option", `the package is ${localBytes} bytes; a zip archive without zip64 holds at most ${MAX_ZIP_ENTRY_BYTES}`);
   const out = new Uint8Array(localBytes + directoryBytes + END_RECORD_BYTES);
   const view = new DataView(out.buffer);
   const offsets: number[] = [];
@@ -261,10 +264,15 @@ export function crc32(bytes: Uint8Array): number {
   // Eight bytes per step: a package's weights are hundreds of megabytes.
   for (const whole = bytes.length - (bytes.length % 8); i < whole; i += 8) {
     const low = crc ^ ((bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24));
-    crc = (t[1792 + (low & 0xff)] as number) ^ (t[1536 + ((low >>> 8) & 0xff)] as number)
-      ^ (t[1280 + ((low >>> 16) & 0xff)] as number) ^ (t[1024 + (low >>> 24)] as number)
-      ^ (t[768 + (bytes[i + 4] as number)] as number) ^ (t[512 + (bytes[i + 5] as number)] as number)
-      ^ (t[256 + (bytes[i + 6] as number)] as number) ^ (t[bytes[i + 7] as number] as number);
+    crc =
+      (t[1792 + (low & 0xff)] as number) ^
+      (t[1536 + ((low >>> 8) & 0xff)] as number) ^
+      (t[1280 + ((low >>> 16) & 0xff)] as number) ^
+      (t[1024 + (low >>> 24)] as number) ^
+      (t[768 + (bytes[i + 4] as number)] as number) ^
+      (t[512 + (bytes[i + 5] as number)] as number) ^
+      (t[256 + (bytes[i + 6] as number)] as number) ^
+      (t[bytes[i + 7] as number] as number);
   }
   for (; i < bytes.length; i++) crc = (t[(crc ^ (bytes[i] as number)) & 0xff] as number) ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;

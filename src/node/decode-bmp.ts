@@ -101,7 +101,9 @@ export function decodeBmp(bytes: Uint8Array, maxPixels: number): RgbPixels {
   if (pixelOffset < paletteStart) fail(`pixel rows at offset ${pixelOffset} overlap the headers (which end at ${paletteStart})`);
   const stride = Math.ceil((bitCount * width) / 32) * 4;
   if (pixelOffset + stride * height > bytes.length) {
-    fail(`${width}x${height} at ${bitCount} bits a pixel needs ${stride * height} bytes of pixel rows from offset ${pixelOffset}; the file has ${Math.max(0, bytes.length - pixelOffset)}`);
+    fail(
+      `${width}x${height} at ${bitCount} bits a pixel needs ${stride * height} bytes of pixel rows from offset ${pixelOffset}; the file has ${Math.max(0, bytes.length - pixelOffset)}`,
+    );
   }
   const out = new Uint8Array(width * height * 3);
   const channels = masks?.map(maskShape);

@@ -38,7 +38,7 @@ function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
-type SharpFunction = (typeof import("sharp"))["default"];
+type SharpFunction = typeof import("sharp")["default"];
 
 let loaded: Promise<SharpFunction> | undefined;
 
@@ -49,9 +49,12 @@ function loadSharp(where: string): Promise<SharpFunction> {
     (mod) => (typeof mod === "function" ? mod : (mod as { default: SharpFunction }).default),
     (cause: unknown) => {
       loaded = undefined;
-      throw new QuantizeError("io",
-        `${where}: decoding PNG and JPEG images needs the optional dependency sharp, which cannot be loaded `
-        + `(${firstLine(cause)}): run npm install sharp, or give the pixels as .npy files or BMP images`, { cause });
+      throw new QuantizeError(
+        "io",
+        `${where}: decoding PNG and JPEG images needs the optional dependency sharp, which cannot be loaded ` +
+          `(${firstLine(cause)}): run npm install sharp, or give the pixels as .npy files or BMP images`,
+        { cause },
+      );
     },
   );
   return loaded;
@@ -88,7 +91,7 @@ export async function decodeImage(bytes: Uint8Array, size: ImageSize, where: str
   const format = sniffFormat(bytes);
   if (format === undefined) throw new QuantizeError("invalid-input", `${where}: not a PNG, JPEG or BMP image`);
   if (format === "bmp") {
-    let pixels;
+    let pixels: ReturnType<typeof decodeBmp>;
     try {
       pixels = decodeBmp(bytes, MAX_IMAGE_PIXELS);
     } catch (cause) {

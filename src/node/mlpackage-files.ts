@@ -7,7 +7,19 @@
  */
 import { constants as bufferConstants } from "node:buffer";
 import {
-  closeSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync,
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeSync,
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { QuantizeError } from "../errors.js";
@@ -45,7 +57,7 @@ const TEMPORARY_NAME_ATTEMPTS = 100;
  * ```
  */
 export function readMlPackage(dir: string): MlPackage {
-  let stats;
+  let stats: Stats;
   try {
     stats = statSync(dir);
   } catch (cause) {
@@ -65,14 +77,15 @@ export function readMlPackage(dir: string): MlPackage {
     for (const name of names) {
       const full = join(folder, name);
       const relative = prefix + name;
-      let entry;
+      let entry: Stats;
       try {
         entry = lstatSync(full).isSymbolicLink() ? statSync(full) : lstatSync(full);
       } catch (cause) {
         throw ioFailure("read", full, cause);
       }
       if (entry.isDirectory()) {
-        if (lstatSync(full).isSymbolicLink()) throw new QuantizeError("io", `cannot read ${full}: a symbolic link to a folder inside a package is not followed`);
+        if (lstatSync(full).isSymbolicLink())
+          throw new QuantizeError("io", `cannot read ${full}: a symbolic link to a folder inside a package is not followed`);
         visit(full, `${relative}/`);
       } else if (entry.isFile()) {
         if (files.size >= MAX_PACKAGE_FILES) {
@@ -157,7 +170,7 @@ function placePackage(dir: string, target: string, temporary: string, files: Rea
 
 /** Whether `target` holds a package to replace; refuses anything else that is there. */
 function existingPackage(dir: string, target: string): boolean {
-  let stats;
+  let stats: Stats;
   try {
     stats = lstatSync(target);
   } catch (cause) {

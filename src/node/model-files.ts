@@ -69,9 +69,7 @@ export function readModelBytes(path: string): Uint8Array {
   try {
     const stats = fstatSync(fd);
     if (stats.isDirectory()) {
-      const hint = path.replace(/\/+$/, "").endsWith(".mlpackage")
-        ? " (an .mlpackage folder holds an ML Program, not an .mlmodel file)"
-        : "";
+      const hint = path.replace(/\/+$/, "").endsWith(".mlpackage") ? " (an .mlpackage folder holds an ML Program, not an .mlmodel file)" : "";
       throw new QuantizeError("io", `${path} is a directory, not an .mlmodel file${hint}`);
     }
     // A regular file of size 0 may still have contents (/proc): read it as a stream.
@@ -175,8 +173,10 @@ function readSome(fd: number, buffer: Uint8Array, offset: number, length: number
 }
 
 function tooLarge(path: string, what: string, maxBytes = MAX_MODEL_BYTES): QuantizeError {
-  return new QuantizeError("io", `cannot read ${path}: it ${what}; a Core ML model is at most ${maxBytes} bytes `
-    + "(2 GiB, protobuf's limit on a message): is it the right file?");
+  return new QuantizeError(
+    "io",
+    `cannot read ${path}: it ${what}; a Core ML model is at most ${maxBytes} bytes (2 GiB, protobuf's limit on a message): is it the right file?`,
+  );
 }
 
 function formatSize(bytes: number): string {

@@ -21,35 +21,35 @@ import { errnoLike, ioFailure } from "./io-failure.js";
 /** How an output is written; see the module's description. */
 export type OutputTarget =
   | {
-    /** Nothing is there yet: a new regular file is created. */
-    readonly kind: "create";
-    /** The path as the user named it (for messages). */
-    readonly path: string;
-    /** Where the file goes. */
-    readonly file: string;
-  }
+      /** Nothing is there yet: a new regular file is created. */
+      readonly kind: "create";
+      /** The path as the user named it (for messages). */
+      readonly path: string;
+      /** Where the file goes. */
+      readonly file: string;
+    }
   | {
-    /** A regular file is there: it is replaced whole. */
-    readonly kind: "replace";
-    /** The path as the user named it (for messages). */
-    readonly path: string;
-    /** The regular file replaced: `path` with symbolic links resolved. */
-    readonly file: string;
-    /** Its permission bits (`mode & 0o7777`), kept by the new file. */
-    readonly mode: number;
-    /** Its owner, kept where the operating system allows (root). */
-    readonly uid: number;
-    /** Its group, kept where the operating system allows. */
-    readonly gid: number;
-  }
+      /** A regular file is there: it is replaced whole. */
+      readonly kind: "replace";
+      /** The path as the user named it (for messages). */
+      readonly path: string;
+      /** The regular file replaced: `path` with symbolic links resolved. */
+      readonly file: string;
+      /** Its permission bits (`mode & 0o7777`), kept by the new file. */
+      readonly mode: number;
+      /** Its owner, kept where the operating system allows (root). */
+      readonly uid: number;
+      /** Its group, kept where the operating system allows. */
+      readonly gid: number;
+    }
   | {
-    /** A FIFO or character device: written to as it is, never replaced. */
-    readonly kind: "in-place";
-    /** The path as the user named it (for messages). */
-    readonly path: string;
-    /** What it is, for messages. */
-    readonly what: "FIFO" | "character device";
-  };
+      /** A FIFO or character device: written to as it is, never replaced. */
+      readonly kind: "in-place";
+      /** The path as the user named it (for messages). */
+      readonly path: string;
+      /** What it is, for messages. */
+      readonly what: "FIFO" | "character device";
+    };
 
 /**
  * Looks at `path` and says how an output may be written there, refusing what must

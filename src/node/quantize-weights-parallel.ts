@@ -91,10 +91,13 @@ export async function quantizeWeightsParallel(model: Model, options: ParallelQua
       signal?.throwIfAborted();
       const { path } = p.context;
       // Here a long tensor can report its progress (and be cancelled) as it goes.
-      const within = signal === undefined && onProgress === undefined ? undefined : (fraction: number): void => {
-        signal?.throwIfAborted();
-        onProgress?.({ path, done: i, total: pending.length, fraction });
-      };
+      const within =
+        signal === undefined && onProgress === undefined
+          ? undefined
+          : (fraction: number): void => {
+              signal?.throwIfAborted();
+              onProgress?.({ path, done: i, total: pending.length, fraction });
+            };
       results.set(p.placeholder, runTensorInline(p.mode, p.original, p.values, { ...p.context, onProgress: within }));
       onProgress?.({ path, done: i + 1, total: pending.length });
     });
@@ -186,8 +189,14 @@ function runInWorkers(
       // A standalone copy: posting a view would clone its whole (input-sized) buffer.
       const values = p.values.slice();
       const task: WorkerTask = {
-        id, mode: p.mode as WorkerTask["mode"], nbits: p.context.nbits, shape: p.context.shape,
-        axis: p.context.axis, path: p.context.path, values, progress: onProgress !== undefined,
+        id,
+        mode: p.mode as WorkerTask["mode"],
+        nbits: p.context.nbits,
+        shape: p.context.shape,
+        axis: p.context.axis,
+        path: p.context.path,
+        values,
+        progress: onProgress !== undefined,
       };
       inFlight.push(id);
       worker.postMessage(task, [values.buffer]);
@@ -209,9 +218,9 @@ function runInWorkers(
           // The error as the worker threw it, with its stack, so that where it
           // happened is not lost in the crossing.
           const inWorker = Object.assign(new Error(message), stack === undefined ? {} : { stack });
-          finish(code === "internal"
-            ? inWorker
-            : new QuantizeError(code as ErrorCode, bare, path === undefined ? { cause: inWorker } : { path, cause: inWorker }));
+          finish(
+            code === "internal" ? inWorker : new QuantizeError(code as ErrorCode, bare, path === undefined ? { cause: inWorker } : { path, cause: inWorker }),
+          );
           return;
         }
         results.set(p.placeholder, storeTensorResult(p.original, p.context.nbits, reply.result));

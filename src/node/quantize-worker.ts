@@ -26,10 +26,10 @@ export type WorkerReply =
   | { readonly id: number; readonly result: TensorResult }
   | { readonly id: number; readonly fraction: number }
   | {
-    readonly id: number;
-    /** The failure; `stack` is the worker's, so that `--debug` shows where it happened. */
-    readonly error: { readonly code: string; readonly message: string; readonly path: string | undefined; readonly stack: string | undefined };
-  };
+      readonly id: number;
+      /** The failure; `stack` is the worker's, so that `--debug` shows where it happened. */
+      readonly error: { readonly code: string; readonly message: string; readonly path: string | undefined; readonly stack: string | undefined };
+    };
 
 const port = parentPort;
 if (port !== null) {
@@ -37,17 +37,20 @@ if (port !== null) {
     try {
       const onProgress = task.progress ? (fraction: number): void => port.postMessage({ id: task.id, fraction } satisfies WorkerReply) : undefined;
       const result = TENSOR_QUANTIZERS[task.mode].quantize(task.values, { ...task, lutFunction: undefined, onProgress });
-      const buffers = result.kind === "linear"
-        ? [result.packed.buffer, result.scale.buffer, result.bias.buffer]
-        : [result.packed.buffer, result.lut.buffer];
+      const buffers = result.kind === "linear" ? [result.packed.buffer, result.scale.buffer, result.bias.buffer] : [result.packed.buffer, result.lut.buffer];
       port.postMessage({ id: task.id, result } satisfies WorkerReply, buffers as ArrayBuffer[]);
     } catch (error) {
       const reply: WorkerReply = isQuantizeError(error)
         ? { id: task.id, error: { code: error.code, message: error.message, path: error.path, stack: error.stack } }
         : {
-          id: task.id,
-          error: { code: "internal", message: error instanceof Error ? error.message : String(error), path: undefined, stack: error instanceof Error ? error.stack : undefined },
-        };
+            id: task.id,
+            error: {
+              code: "internal",
+              message: error instanceof Error ? error.message : String(error),
+              path: undefined,
+              stack: error instanceof Error ? error.stack : undefined,
+            },
+          };
       port.postMessage(reply);
     }
   });

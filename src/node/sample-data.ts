@@ -11,7 +11,7 @@ import { dirname, extname, isAbsolute, join } from "node:path";
 import type { Model } from "../codec/model-types.js";
 import { QuantizeError } from "../errors.js";
 import type { InputValue, PredictInputs } from "../predict/feature-io.js";
-import { parseNpy } from "../predict/npy.js";
+import { type NpyArray, parseNpy } from "../predict/npy.js";
 import { decodeImage, IMAGE_EXTENSIONS } from "./decode-image.js";
 import { ioFailure } from "./io-failure.js";
 import { arrayValue, jsonArray, sampleInputs, type SampleInput } from "./sample-values.js";
@@ -154,7 +154,12 @@ export async function loadSamples(path: string, model: Model): Promise<PredictIn
       for (const e of entries) samples.push(await loadSampleDirectory(join(path, e.name), inputs, reader));
       return samples;
     }
-    return loadImageDirectory(path, entries.map((e) => e.name), inputs, reader);
+    return loadImageDirectory(
+      path,
+      entries.map((e) => e.name),
+      inputs,
+      reader,
+    );
   }
   if (extname(path).toLowerCase() !== ".json") invalid(`${path} is not a directory or a .json file of samples`);
   return loadJsonFile(path, inputs, reader);
@@ -177,7 +182,7 @@ async function fileValue(input: SampleInput, file: string, reader: FileReader): 
   const ext = extname(file).toLowerCase();
   if (ext === ".npy") {
     const bytes = await reader.read(file);
-    let array;
+    let array: NpyArray;
     try {
       array = parseNpy(bytes);
     } catch (cause) {
@@ -221,8 +226,10 @@ async function loadImageDirectory(dir: string, names: readonly string[], inputs:
   const others = inputs.filter((i) => i.kind !== "image" && !i.optional);
   const image = images[0];
   if (images.length !== 1 || image === undefined || others.length > 0) {
-    invalid(`${dir}: a directory of images is for a model with one image input and no other required input; this model's inputs are `
-      + `${formatNames(inputs.map((i) => i.name))}: give one sub-directory a sample holding <input>.npy files, or a JSON file`);
+    invalid(
+      `${dir}: a directory of images is for a model with one image input and no other required input; this model's inputs are ` +
+        `${formatNames(inputs.map((i) => i.name))}: give one sub-directory a sample holding <input>.npy files, or a JSON file`,
+    );
   }
   for (const name of names) {
     if (!isImageName(name)) invalid(`${join(dir, name)}: input '${image.name}': not an image file (${IMAGE_EXTENSIONS.join(" ")})`);
@@ -254,9 +261,10 @@ async function loadJsonFile(path: string, inputs: readonly SampleInput[], reader
     for (const [name, value] of Object.entries(entry)) {
       const input = findInput(inputs, name, where);
       if (value === null) continue;
-      sample[name] = typeof value === "string"
-        ? await fileValue(input, isAbsolute(value) ? value : join(base, value), reader)
-        : arrayValue(input, jsonArray(input, value, where), where);
+      sample[name] =
+        typeof value === "string"
+          ? await fileValue(input, isAbsolute(value) ? value : join(base, value), reader)
+          : arrayValue(input, jsonArray(input, value, where), where);
     }
     checkRequired(inputs, sample, where, () => "");
     samples.push(sample);

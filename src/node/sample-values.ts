@@ -36,11 +36,17 @@ export function sampleInputs(model: Model): SampleInput[] {
     }
     if (f.type !== undefined && t?.case === "imageType") {
       // Only the size is used here: no preprocessing, one image input.
-      const spec = imageInputSpec(f.name, f.type, t.value, { preprocessing: [], imageInputShapeMapping: NeuralNetworkImageShapeMapping.RANK5_IMAGE_MAPPING }, 1, "model");
+      const spec = imageInputSpec(
+        f.name,
+        f.type,
+        t.value,
+        { preprocessing: [], imageInputShapeMapping: NeuralNetworkImageShapeMapping.RANK5_IMAGE_MAPPING },
+        1,
+        "model",
+      );
       return { kind: "image", name: f.name, optional: f.type.isOptional, spec };
     }
-    throw new QuantizeError("unsupported-model",
-      `input '${f.name}' is of type ${t?.case ?? "none"}; samples give multiArrays and images`, { path: "model" });
+    throw new QuantizeError("unsupported-model", `input '${f.name}' is of type ${t?.case ?? "none"}; samples give multiArrays and images`, { path: "model" });
   });
 }
 
@@ -69,8 +75,10 @@ function arrayLayout(model: Model, name: string, depth: number): BlobLayout {
 }
 
 function networkLayout(network: Pick<NeuralNetwork, "arrayInputShapeMapping" | "imageInputShapeMapping">): BlobLayout {
-  return network.arrayInputShapeMapping === NeuralNetworkMultiArrayShapeMapping.EXACT_ARRAY_MAPPING
-    || network.imageInputShapeMapping === NeuralNetworkImageShapeMapping.RANK4_IMAGE_MAPPING ? "exact" : "rank5";
+  return network.arrayInputShapeMapping === NeuralNetworkMultiArrayShapeMapping.EXACT_ARRAY_MAPPING ||
+    network.imageInputShapeMapping === NeuralNetworkImageShapeMapping.RANK4_IMAGE_MAPPING
+    ? "exact"
+    : "rank5";
 }
 
 function invalid(message: string, cause?: unknown): never {
@@ -106,8 +114,10 @@ export function arrayValue(input: SampleInput, array: NpyArray, where: string): 
   const { shape } = array;
   if (input.kind === "image") {
     if (array.dtype !== "uint8" || !pixelShape(shape)) {
-      invalid(`${where}: input '${input.name}' is an image: an array of ${array.dtype} ${fmt(shape)} is not 8-bit pixels `
-        + "(uint8 [H, W, 3] RGB); give the pixels or an image file");
+      invalid(
+        `${where}: input '${input.name}' is an image: an array of ${array.dtype} ${fmt(shape)} is not 8-bit pixels ` +
+          "(uint8 [H, W, 3] RGB); give the pixels or an image file",
+      );
     }
     const [height, width] = shape as [number, number];
     const why = input.spec.reject(width, height);
@@ -116,8 +126,9 @@ export function arrayValue(input: SampleInput, array: NpyArray, where: string): 
     return image;
   }
   if (array.dtype === "uint8" && pixelShape(shape) && input.spec.reject(shape) !== undefined) {
-    invalid(`${where}: input '${input.name}' is a multiArray of shape ${fmt(input.spec.defaultShape)}: `
-      + `an image for an array input (uint8 ${fmt(shape)} pixels)`);
+    invalid(
+      `${where}: input '${input.name}' is a multiArray of shape ${fmt(input.spec.defaultShape)}: ` + `an image for an array input (uint8 ${fmt(shape)} pixels)`,
+    );
   }
   const value = { shape: [...shape], data: toFloat32(array) };
   try {
@@ -189,7 +200,8 @@ export function jsonArray(input: SampleInput, json: unknown, where: string): Npy
     const data = new Uint8Array(flat.length);
     for (let i = 0; i < flat.length; i++) {
       const v = flat[i];
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 255) invalid(`${name}: value ${JSON.stringify(v)} at flat index ${i} is not an 8-bit pixel value (an integer 0-255)`);
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 255)
+        invalid(`${name}: value ${JSON.stringify(v)} at flat index ${i} is not an 8-bit pixel value (an integer 0-255)`);
       data[i] = v;
     }
     return { dtype: "uint8", shape, data };

@@ -12,9 +12,7 @@
  *
  * @packageDocumentation
  */
-import {
-  closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, openSync, renameSync, rmSync, writeSync,
-} from "node:fs";
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { EncodedChunks } from "../codec/encode-model.js";

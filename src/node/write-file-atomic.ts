@@ -8,9 +8,7 @@ import { closeSync, fsyncSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { ioFailure } from "./io-failure.js";
 import { resolveOutputTarget } from "./output-target.js";
-import {
-  commitFiles, createTemporary, flushDirectory, placeTemporary, stageFile, writeInPlaceSync, type FileContents,
-} from "./staged-file.js";
+import { commitFiles, createTemporary, flushDirectory, placeTemporary, stageFile, writeInPlaceSync, type FileContents } from "./staged-file.js";
 import { unregisterTemporary } from "./temporary-files.js";
 
 /**

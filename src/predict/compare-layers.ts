@@ -236,7 +236,13 @@ function aloneRunner(impls: LayerImpls): AloneRunner {
       },
     };
   }
-  const runAlone = (run: PreparedLayer, inputNames: readonly string[], outputNames: readonly string[], given: ReadonlyMap<string, Tensor>, network: string): void => {
+  const runAlone = (
+    run: PreparedLayer,
+    inputNames: readonly string[],
+    outputNames: readonly string[],
+    given: ReadonlyMap<string, Tensor>,
+    network: string,
+  ): void => {
     const inputs: Tensor[] = [];
     for (const name of inputNames) {
       const t = given.get(name);
@@ -278,7 +284,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 function buildRows(
   accumulators: ReadonlyMap<string, ReadonlyMap<string, Accumulator>>,
-  originalBlobs: ReadonlyMap<string, NetworkBlobs>, quantizedBlobs: ReadonlyMap<string, NetworkBlobs>,
+  originalBlobs: ReadonlyMap<string, NetworkBlobs>,
+  quantizedBlobs: ReadonlyMap<string, NetworkBlobs>,
 ): LayerComparison[] {
   // Networks in run order (the static walk's), then any other the traces hold.
   const networks = [...originalBlobs.keys(), ...[...accumulators.keys()].filter((n) => !originalBlobs.has(n))];
@@ -307,10 +314,17 @@ function buildRows(
         const once = (name: string): boolean => (orig?.writes.get(name) ?? 0) <= 1;
         const aloneValid = once(blob) && (quant?.writers.get(blob)?.inputs ?? []).every(once);
         networkRows.push({
-          status: "compared", network, blob, layer, originalLayer,
+          status: "compared",
+          network,
+          blob,
+          layer,
+          originalLayer,
           fused: layer !== undefined && originalLayer !== undefined && layer.name !== originalLayer.name,
-          samples: acc.samples, snrDb, maxAbsError: acc.sums.maxAbsError,
-          aloneSnrDb: acc.aloneSamples === 0 || !aloneValid ? undefined : ratioDb(acc.alone.signal, acc.alone.noise), inputSnrDb: undefined,
+          samples: acc.samples,
+          snrDb,
+          maxAbsError: acc.sums.maxAbsError,
+          aloneSnrDb: acc.aloneSamples === 0 || !aloneValid ? undefined : ratioDb(acc.alone.signal, acc.alone.noise),
+          inputSnrDb: undefined,
         });
       }
     }

@@ -20,7 +20,11 @@ import { prepareModel, type PreparedModel } from "./predict.js";
 export type { ComparedLayer, LayerComparison, LayerRef, MismatchedLayer, RemovedLayer } from "./compare-layers.js";
 export type { MeanVariance, SampleMetrics } from "./compare-metrics.js";
 export type {
-  ArrayComparison, DictionaryComparison, LabelComparison, LabelDisagreement, OutputComparison,
+  ArrayComparison,
+  DictionaryComparison,
+  LabelComparison,
+  LabelDisagreement,
+  OutputComparison,
 } from "./compare-outputs.js";
 
 /** Options of {@link compareModels}. */
@@ -100,9 +104,7 @@ const RULES: OptionRules<CompareModelsOptions> = {
  * console.log(formatComparison(result));
  * ```
  */
-export function compareModels(
-  original: Model, quantized: Model, samples: readonly PredictInputs[], options?: CompareModelsOptions,
-): ModelComparison {
+export function compareModels(original: Model, quantized: Model, samples: readonly PredictInputs[], options?: CompareModelsOptions): ModelComparison {
   const opts = readOptions(options, RULES, "compareModels");
   const perLayer = opts.perLayer ?? true;
   if (!Array.isArray(samples) || samples.length === 0) {
@@ -169,7 +171,9 @@ function outputKinds(original: Model, quantized: Model): [string, OutputKind][] 
     const g = other.get(f.name);
     if (g === undefined) throw new QuantizeError("models-differ", `the quantized model has no output '${f.name}'`, { path: "model" });
     if (typeCase(g) !== type) {
-      throw new QuantizeError("models-differ", `output '${f.name}' is of type ${type} in the original model, ${typeCase(g)} in the quantized one`, { path: "model" });
+      throw new QuantizeError("models-differ", `output '${f.name}' is of type ${type} in the original model, ${typeCase(g)} in the quantized one`, {
+        path: "model",
+      });
     }
     return [f.name, kind];
   });
@@ -178,4 +182,3 @@ function outputKinds(original: Model, quantized: Model): [string, OutputKind][] 
 function typeCase(f: FeatureDescription): string {
   return f.type?.Type.case ?? "none";
 }
-

@@ -8,8 +8,18 @@
 import { describeValue } from "../describe-value.js";
 import { QuantizeError } from "../errors.js";
 import {
-  addErrorSums, coremltoolsCeilingDb, errorSums, MEANINGFUL_CEILING_DB, meanVariance, NO_ERROR, ratioDb,
-  sampleMetrics, toPixels, type ErrorSums, type MeanVariance, type SampleMetrics,
+  addErrorSums,
+  coremltoolsCeilingDb,
+  errorSums,
+  MEANINGFUL_CEILING_DB,
+  meanVariance,
+  NO_ERROR,
+  ratioDb,
+  sampleMetrics,
+  toPixels,
+  type ErrorSums,
+  type MeanVariance,
+  type SampleMetrics,
 } from "./compare-metrics.js";
 import type { OutputValue } from "./feature-io.js";
 
@@ -169,7 +179,11 @@ function labelAccumulator(name: string): OutputAccumulator {
       if (a !== b) disagreements.push({ sample, original: a, quantized: b });
     },
     result: () => ({
-      kind: "label", name, agreement: (count - disagreements.length) / count, disagreements, worstSample: disagreements[0]?.sample,
+      kind: "label",
+      name,
+      agreement: (count - disagreements.length) / count,
+      disagreements,
+      worstSample: disagreements[0]?.sample,
     }),
   };
 }
@@ -245,7 +259,10 @@ function arrayAccumulator(name: string, kind: "array" | "image"): OutputAccumula
       const x = valuesOf(sample, a);
       const y = valuesOf(sample, b);
       if (x.length !== y.length) {
-        throw new QuantizeError("models-differ", `sample ${sample}: output '${name}' has ${x.length} values in the original model, ${y.length} in the quantized one`);
+        throw new QuantizeError(
+          "models-differ",
+          `sample ${sample}: output '${name}' has ${x.length} values in the original model, ${y.length} in the quantized one`,
+        );
       }
       const sums = errorSums(x, y);
       pooled = addErrorSums(pooled, sums);
@@ -263,7 +280,8 @@ function arrayAccumulator(name: string, kind: "array" | "image"): OutputAccumula
       });
       const ceiling = coremltoolsCeilingDb(pooled);
       return {
-        kind, name,
+        kind,
+        name,
         snrDb: ratioDb(pooled.signal, pooled.noise),
         psnrDb: ratioDb(pooled.peak * pooled.count, pooled.noise),
         maxAbsError: pooled.maxAbsError,

@@ -30,18 +30,38 @@ export function formatComparison(comparison: ModelComparison): string {
   // Two tables of the same rows, so that each fits a terminal of 100 columns: how
   // far the outputs agree, then the signal-to-noise ratios, ours beside coremltools'.
   const rows = comparison.outputs.map(outputCells);
-  lines.push(formatTable([
-    { header: "output", shorten: shortenMiddle }, { header: "kind" }, { header: "agreement" },
-    { header: "max |err|", align: "right" }, { header: "cosine", align: "right" }, { header: "worst sample", align: "right" },
-  ], rows.map((r) => [r.name, r.kind, r.agreement, r.maxError, r.cosine, r.worst])), "");
-  lines.push(formatTable([
-    { header: "output", shorten: shortenMiddle }, { header: "SNR", align: "right" }, { header: "PSNR", align: "right" },
-    { header: "coremltools SNR (mean ± var)", align: "right" }, { header: "coremltools PSNR (mean ± var)", align: "right" },
-  ], rows.map((r) => [r.name, r.snr, r.psnr, r.coremltoolsSnr, r.coremltoolsPsnr])));
+  lines.push(
+    formatTable(
+      [
+        { header: "output", shorten: shortenMiddle },
+        { header: "kind" },
+        { header: "agreement" },
+        { header: "max |err|", align: "right" },
+        { header: "cosine", align: "right" },
+        { header: "worst sample", align: "right" },
+      ],
+      rows.map((r) => [r.name, r.kind, r.agreement, r.maxError, r.cosine, r.worst]),
+    ),
+    "",
+  );
+  lines.push(
+    formatTable(
+      [
+        { header: "output", shorten: shortenMiddle },
+        { header: "SNR", align: "right" },
+        { header: "PSNR", align: "right" },
+        { header: "coremltools SNR (mean ± var)", align: "right" },
+        { header: "coremltools PSNR (mean ± var)", align: "right" },
+      ],
+      rows.map((r) => [r.name, r.snr, r.psnr, r.coremltoolsSnr, r.coremltoolsPsnr]),
+    ),
+  );
   for (const o of comparison.outputs) {
     if ((o.kind === "array" || o.kind === "image") && o.floorDominated) {
-      lines.push(`'${o.name}' is small (mean square ${fmtNumber(10 ** (o.coremltoolsCeilingDb / 10) * COREMLTOOLS_NOISE_FLOOR)}): `
-        + `coremltools' +1e-7 noise floor caps its SNR at ${fmtDb(o.coremltoolsCeilingDb)} (below ${MEANINGFUL_CEILING_DB} dB), so that figure says little; read SNR`);
+      lines.push(
+        `'${o.name}' is small (mean square ${fmtNumber(10 ** (o.coremltoolsCeilingDb / 10) * COREMLTOOLS_NOISE_FLOOR)}): ` +
+          `coremltools' +1e-7 noise floor caps its SNR at ${fmtDb(o.coremltoolsCeilingDb)} (below ${MEANINGFUL_CEILING_DB} dB), so that figure says little; read SNR`,
+      );
     }
   }
   if (comparison.layers.length > 0) {
@@ -60,11 +80,15 @@ export function formatComparison(comparison: ModelComparison): string {
  * @returns the JSON text
  */
 export function comparisonJson(comparison: ModelComparison): string {
-  const json = JSON.stringify(comparison, (_key, value: unknown) => {
-    if (typeof value === "bigint") return value.toString();
-    if (typeof value === "number" && !Number.isFinite(value)) return String(value);
-    return value;
-  }, 2);
+  const json = JSON.stringify(
+    comparison,
+    (_key, value: unknown) => {
+      if (typeof value === "bigint") return value.toString();
+      if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+      return value;
+    },
+    2,
+  );
   return `${escapeJsonForTerminal(json)}\n`;
 }
 
@@ -89,16 +113,26 @@ function outputCells(o: OutputComparison): OutputCells {
       return { ...none, name: o.name, kind: o.kind, agreement: `${fmtPercent(o.agreement)} top-1`, worst: fmtSample(o.worstSample) };
     case "dictionary":
       return {
-        ...none, name: o.name, kind: o.kind, agreement: `${fmtPercent(o.agreement)} top-${o.topK}, ${fmtPercent(o.top1Agreement)} top-1`,
-        maxError: fmtNumber(o.maxAbsError), worst: fmtSample(o.worstSample),
+        ...none,
+        name: o.name,
+        kind: o.kind,
+        agreement: `${fmtPercent(o.agreement)} top-${o.topK}, ${fmtPercent(o.top1Agreement)} top-1`,
+        maxError: fmtNumber(o.maxAbsError),
+        worst: fmtSample(o.worstSample),
       };
     case "array":
     case "image":
       return {
-        name: o.name, kind: o.kind, agreement: "", snr: fmtDb(o.snrDb), psnr: fmtDb(o.psnrDb),
+        name: o.name,
+        kind: o.kind,
+        agreement: "",
+        snr: fmtDb(o.snrDb),
+        psnr: fmtDb(o.psnrDb),
         coremltoolsSnr: `${fmtDb(o.coremltools.snrDb.mean)} ± ${fmtVar(o.coremltools.snrDb.variance)}`,
         coremltoolsPsnr: `${fmtDb(o.coremltools.psnrDb.mean)} ± ${fmtVar(o.coremltools.psnrDb.variance)}`,
-        maxError: fmtNumber(o.maxAbsError), cosine: o.cosineSimilarity.toFixed(6), worst: fmtSample(o.worstSample),
+        maxError: fmtNumber(o.maxAbsError),
+        cosine: o.cosineSimilarity.toFixed(6),
+        worst: fmtSample(o.worstSample),
       };
     default: {
       const never: never = o;
@@ -114,14 +148,35 @@ function formatLayers(rows: readonly LayerComparison[]): string {
     const network = many ? [r.network.replace(/^model\//, "")] : [];
     switch (r.status) {
       case "compared":
-        return [...network, layerName(r.layer) + (r.fused ? ` * (+ ${r.originalLayer?.name ?? "?"})` : ""), r.layer?.kind ?? "",
-          r.blob, fmtDb(r.snrDb), r.aloneSnrDb === undefined ? "" : fmtDb(r.aloneSnrDb), fmtNumber(r.maxAbsError)];
+        return [
+          ...network,
+          layerName(r.layer) + (r.fused ? ` * (+ ${r.originalLayer?.name ?? "?"})` : ""),
+          r.layer?.kind ?? "",
+          r.blob,
+          fmtDb(r.snrDb),
+          r.aloneSnrDb === undefined ? "" : fmtDb(r.aloneSnrDb),
+          fmtNumber(r.maxAbsError),
+        ];
       case "removed":
-        return [...network, layerName(r.originalLayer), r.originalLayer?.kind ?? "", r.blob,
-          r.fusedInto === undefined ? "only in the original" : `fused: see ${r.fusedInto}`, "", ""];
+        return [
+          ...network,
+          layerName(r.originalLayer),
+          r.originalLayer?.kind ?? "",
+          r.blob,
+          r.fusedInto === undefined ? "only in the original" : `fused: see ${r.fusedInto}`,
+          "",
+          "",
+        ];
       case "shape-mismatch":
-        return [...network, layerName(r.layer), r.layer?.kind ?? "", r.blob,
-          `shape [${r.originalShape.join(", ")}] vs [${r.quantizedShape.join(", ")}]`, "", ""];
+        return [
+          ...network,
+          layerName(r.layer),
+          r.layer?.kind ?? "",
+          r.blob,
+          `shape [${r.originalShape.join(", ")}] vs [${r.quantizedShape.join(", ")}]`,
+          "",
+          "",
+        ];
       default: {
         const never: never = r;
         return [String(never)];
@@ -129,9 +184,13 @@ function formatLayers(rows: readonly LayerComparison[]): string {
     }
   });
   const columns = [
-    ...(many ? [{ header: "network", shorten: shortenMiddle }] : []), { header: "layer", shorten: shortenMiddle }, { header: "kind" },
+    ...(many ? [{ header: "network", shorten: shortenMiddle }] : []),
+    { header: "layer", shorten: shortenMiddle },
+    { header: "kind" },
     { header: "blob", shorten: shortenMiddle },
-    { header: "SNR", align: "right" as const }, { header: "SNR alone", align: "right" as const }, { header: "max |err|", align: "right" as const },
+    { header: "SNR", align: "right" as const },
+    { header: "SNR alone", align: "right" as const },
+    { header: "max |err|", align: "right" as const },
   ];
   const lines = [formatTable(columns, cells)];
   if (rows.some((r) => r.status === "compared" && r.fused)) {
@@ -139,8 +198,11 @@ function formatLayers(rows: readonly LayerComparison[]): string {
   }
   const worst = worstAlone(rows);
   if (worst.length > 0) {
-    lines.push(`lowest SNR alone (the layer's own loss, on the original's inputs): ${
-      worst.map((r) => `'${r.layer?.name ?? ""}' ${fmtDb(r.aloneSnrDb ?? NaN)}`).join(", ")}`);
+    lines.push(
+      `lowest SNR alone (the layer's own loss, on the original's inputs): ${worst
+        .map((r) => `'${r.layer?.name ?? ""}' ${fmtDb(r.aloneSnrDb ?? NaN)}`)
+        .join(", ")}`,
+    );
   }
   return lines.join("\n");
 }

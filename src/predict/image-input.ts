@@ -13,9 +13,7 @@ import { isImageValue } from "./feature-io.js";
 import type { Tensor } from "./layer-runner.js";
 
 /** One preprocessing step: `scale * x + bias[c]`, or subtracting a mean image `[C, H, W]`. */
-type ImageStep =
-  | { readonly kind: "scaler"; readonly scale: number; readonly bias: readonly number[] }
-  | { readonly kind: "mean"; readonly mean: Float32Array };
+type ImageStep = { readonly kind: "scaler"; readonly scale: number; readonly bias: readonly number[] } | { readonly kind: "mean"; readonly mean: Float32Array };
 
 /** An image input, resolved once from its feature description and the network's preprocessing. */
 export interface ImageInputSpec {
@@ -55,8 +53,12 @@ const n = Number;
  *   or a mean image of the wrong size
  */
 export function imageInputSpec(
-  name: string, type: FeatureType, image: ImageFeatureType,
-  network: Pick<NeuralNetwork, "preprocessing" | "imageInputShapeMapping">, imageInputCount: number, path: string,
+  name: string,
+  type: FeatureType,
+  image: ImageFeatureType,
+  network: Pick<NeuralNetwork, "preprocessing" | "imageInputShapeMapping">,
+  imageInputCount: number,
+  path: string,
 ): ImageInputSpec {
   const space = image.colorSpace;
   if (space === ImageFeatureType_ColorSpace.INVALID_COLOR_SPACE) {
@@ -71,16 +73,17 @@ export function imageInputSpec(
   if (flex.case === "enumeratedSizes") {
     const sizes = flex.value.sizes.map((s) => [n(s.width), n(s.height)] as const);
     if ((width === 0 || height === 0) && sizes[0] !== undefined) [width, height] = sizes[0];
-    reject = (w, h) => (sizes.some(([sw, sh]) => sw === w && sh === h) ? undefined
-      : `size ${w}x${h} is not one of the enumerated sizes ${sizes.map(([sw, sh]) => `${sw}x${sh}`).join(", ")}`);
+    reject = (w, h) =>
+      sizes.some(([sw, sh]) => sw === w && sh === h)
+        ? undefined
+        : `size ${w}x${h} is not one of the enumerated sizes ${sizes.map(([sw, sh]) => `${sw}x${sh}`).join(", ")}`;
   } else if (flex.case === "imageSizeRange") {
     const range = (r: { lowerBound: bigint; upperBound: bigint } | undefined): [number, number] =>
       r === undefined ? [0, Infinity] : [n(r.lowerBound), r.upperBound < 0n ? Infinity : n(r.upperBound)];
     const [wLo, wHi] = range(flex.value.widthRange);
     const [hLo, hHi] = range(flex.value.heightRange);
     if (width === 0 || height === 0) [width, height] = [wLo, hLo];
-    reject = (w, h) => (w >= wLo && w <= wHi && h >= hLo && h <= hHi ? undefined
-      : `size ${w}x${h} is outside the range [${wLo}..${wHi}] x [${hLo}..${hHi}]`);
+    reject = (w, h) => (w >= wLo && w <= wHi && h >= hLo && h <= hHi ? undefined : `size ${w}x${h} is outside the range [${wLo}..${wHi}] x [${hLo}..${hHi}]`);
   } else {
     reject = (w, h) => (w === width && h === height ? undefined : `size ${w}x${h} is not the declared ${width}x${height}`);
   }
@@ -96,15 +99,22 @@ export function imageInputSpec(
     } else if (p.case === "meanImage") {
       const mean = Float32Array.from(p.value.meanImage);
       if (mean.length !== channels * width * height) {
-        throw new QuantizeError("unsupported-model",
-          `mean image of input '${name}' has ${mean.length} values, not ${channels}x${height}x${width}`, { path });
+        throw new QuantizeError("unsupported-model", `mean image of input '${name}' has ${mean.length} values, not ${channels}x${height}x${width}`, { path });
       }
       steps.push({ kind: "mean", mean });
     }
   }
   return {
-    kind: "image", name, optional: type.isOptional, channels, bgr, defaultWidth: width, defaultHeight: height, reject,
-    rank4: network.imageInputShapeMapping === NeuralNetworkImageShapeMapping.RANK4_IMAGE_MAPPING, steps,
+    kind: "image",
+    name,
+    optional: type.isOptional,
+    channels,
+    bgr,
+    defaultWidth: width,
+    defaultHeight: height,
+    reject,
+    rank4: network.imageInputShapeMapping === NeuralNetworkImageShapeMapping.RANK4_IMAGE_MAPPING,
+    steps,
   };
 }
 
@@ -148,7 +158,8 @@ export function imageInputBlob(spec: ImageInputSpec, value: InputValue | undefin
         for (let i = ch * plane, end = i + plane; i < end; i++) data[i] = step.scale * (data[i] as number) + b;
       }
     } else {
-      if (step.mean.length !== data.length) invalid(`input '${spec.name}': the mean image is for ${spec.defaultWidth}x${spec.defaultHeight}, not ${width}x${height}`);
+      if (step.mean.length !== data.length)
+        invalid(`input '${spec.name}': the mean image is for ${spec.defaultWidth}x${spec.defaultHeight}, not ${width}x${height}`);
       for (let i = 0; i < data.length; i++) data[i] = (data[i] as number) - (step.mean[i] as number);
     }
   }

@@ -7,18 +7,42 @@
 export { prepareModel, predict } from "./predict.js";
 export type { PrepareModelOptions, PreparedModel, PredictionWithBlobs } from "./predict.js";
 export type {
-  ArrayOutput, ArrayValue, ImageValue, InputValue, OutputValue, PredictInputs, PredictOutputs,
+  ArrayOutput,
+  ArrayValue,
+  ImageValue,
+  InputValue,
+  OutputValue,
+  PredictInputs,
+  PredictOutputs,
 } from "./feature-io.js";
 export { encodeNpy, parseNpy } from "./npy.js";
 export type { NpyArray, NpyDataOf, NpyDtype } from "./npy.js";
 export type {
-  BlobLayout, LayerContext, LayerImpl, LayerImpls, PreparedLayer, PreparedNetwork, Tensor,
+  BlobLayout,
+  LayerContext,
+  LayerImpl,
+  LayerImpls,
+  PreparedLayer,
+  PreparedNetwork,
+  Tensor,
 } from "./layer-runner.js";
 export { LAYER_IMPLS } from "./layers/index.js";
 export { compareModels } from "./compare-models.js";
 export type {
-  ArrayComparison, CompareModelsOptions, ComparedLayer, DictionaryComparison, LabelComparison, LabelDisagreement,
-  LayerComparison, LayerRef, MeanVariance, MismatchedLayer, ModelComparison, OutputComparison, RemovedLayer, SampleMetrics,
+  ArrayComparison,
+  CompareModelsOptions,
+  ComparedLayer,
+  DictionaryComparison,
+  LabelComparison,
+  LabelDisagreement,
+  LayerComparison,
+  LayerRef,
+  MeanVariance,
+  MismatchedLayer,
+  ModelComparison,
+  OutputComparison,
+  RemovedLayer,
+  SampleMetrics,
 } from "./compare-models.js";
 export { COREMLTOOLS_NOISE_FLOOR, MEANINGFUL_CEILING_DB } from "./compare-metrics.js";
 export { comparisonJson, formatComparison } from "./format-comparison.js";

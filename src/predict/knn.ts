@@ -44,7 +44,7 @@ export function prepareKnn(knn: KNearestNeighborsClassifier, path: string): Prep
   if (index.IndexType.case !== undefined && index.IndexType.case !== "linearIndex") {
     throw new QuantizeError("unsupported-model", `kNearestNeighborsClassifier index "${index.IndexType.case}" is not supported (linearIndex is)`, { path });
   }
-  if ((index.DistanceFunction.case as string | undefined ?? "squaredEuclideanDistance") !== "squaredEuclideanDistance") {
+  if (((index.DistanceFunction.case as string | undefined) ?? "squaredEuclideanDistance") !== "squaredEuclideanDistance") {
     throw new QuantizeError("unsupported-model", "kNearestNeighborsClassifier: only the squared Euclidean distance is supported", { path });
   }
   const dimensions = index.numberOfDimensions;
@@ -60,9 +60,7 @@ export function prepareKnn(knn: KNearestNeighborsClassifier, path: string): Prep
   if (labels.length !== count) {
     throw new QuantizeError("unsupported-model", `kNN has ${labels.length} class labels for ${count} samples`, { path });
   }
-  const defaultLabel = knn.DefaultClassLabel.case === undefined
-    ? (knn.ClassLabels.case === "int64ClassLabels" ? 0n : "")
-    : knn.DefaultClassLabel.value;
+  const defaultLabel = knn.DefaultClassLabel.case === undefined ? (knn.ClassLabels.case === "int64ClassLabels" ? 0n : "") : knn.DefaultClassLabel.value;
   const k = Number(knn.numberOfNeighbors?.defaultValue ?? 1n);
   if (!(k >= 1)) throw new QuantizeError("unsupported-model", `kNN numberOfNeighbors ${k} is below 1`, { path });
   const inverse = knn.WeightingScheme.case === "inverseDistanceWeighting";

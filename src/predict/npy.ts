@@ -35,7 +35,7 @@ export type NpyArray = {
     readonly shape: readonly number[];
     /** The values in C (row-major) order. */
     readonly data: NpyDataOf[D];
-  }
+  };
 }[NpyDtype];
 
 /** The format's magic string, `\x93NUMPY`. */
@@ -65,8 +65,16 @@ const DTYPES: { readonly [D in NpyDtype]: DtypeInfo } = {
 
 /** Other spellings numpy accepts for the same little-endian types. */
 const DESCR_ALIASES: Readonly<Record<string, NpyDtype>> = {
-  "<f4": "float32", "<f8": "float64", "<i8": "int64", "<i4": "int32",
-  "|u1": "uint8", "<u1": "uint8", "u1": "uint8", "|b1": "bool", "<b1": "bool", "b1": "bool",
+  "<f4": "float32",
+  "<f8": "float64",
+  "<i8": "int64",
+  "<i4": "int32",
+  "|u1": "uint8",
+  "<u1": "uint8",
+  u1: "uint8",
+  "|b1": "bool",
+  "<b1": "bool",
+  b1: "bool",
 };
 
 function fail(message: string): never {
@@ -160,7 +168,7 @@ export function encodeNpy(array: NpyArray): Uint8Array {
   }
   // Pad with spaces and end with a newline so the data starts on an aligned offset.
   const total = Math.ceil((preamble + dict.length + 1) / HEADER_ALIGNMENT) * HEADER_ALIGNMENT;
-  const headerText = dict.padEnd(total - preamble - 1, " ") + "\n";
+  const headerText = `${dict.padEnd(total - preamble - 1, " ")}\n`;
   const out = new Uint8Array(total + count * info.bytes);
   out.set(MAGIC, 0);
   out[6] = major;
@@ -177,11 +185,22 @@ export function encodeNpy(array: NpyArray): Uint8Array {
       const at = total + i * info.bytes;
       const v = data[i] as number | bigint;
       switch (array.dtype) {
-        case "float32": view.setFloat32(at, v as number, true); break;
-        case "float64": view.setFloat64(at, v as number, true); break;
-        case "int64": view.setBigInt64(at, v as bigint, true); break;
-        case "int32": view.setInt32(at, v as number, true); break;
-        case "uint8": case "bool": view.setUint8(at, v as number); break;
+        case "float32":
+          view.setFloat32(at, v as number, true);
+          break;
+        case "float64":
+          view.setFloat64(at, v as number, true);
+          break;
+        case "int64":
+          view.setBigInt64(at, v as bigint, true);
+          break;
+        case "int32":
+          view.setInt32(at, v as number, true);
+          break;
+        case "uint8":
+        case "bool":
+          view.setUint8(at, v as number);
+          break;
       }
     }
   }

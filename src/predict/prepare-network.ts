@@ -67,7 +67,9 @@ function prepareAt(network: Pick<NeuralNetwork, "layers">, layout: BlobLayout, p
         });
         const outputs = step.run(inputs, blobs);
         if (outputs.length < step.outputs.length) {
-          throw new QuantizeError("unsupported-layer", `the layer computed ${outputs.length} outputs for ${step.outputs.length} output names`, { path: step.path });
+          throw new QuantizeError("unsupported-layer", `the layer computed ${outputs.length} outputs for ${step.outputs.length} output names`, {
+            path: step.path,
+          });
         }
         step.outputs.forEach((name, i) => blobs.set(name, outputs[i] as Tensor));
       }

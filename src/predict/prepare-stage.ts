@@ -10,8 +10,14 @@ import { QuantizeError } from "../errors.js";
 import type { FeatureDescription } from "../gen/Model_pb.js";
 import { NeuralNetworkImageShapeMapping, NeuralNetworkMultiArrayShapeMapping } from "../gen/NeuralNetwork_pb.js";
 import {
-  arrayInputBlob, arrayInputSpec, arrayOutput, imageOutput, isImageValue,
-  type ArrayInputSpec, type InputValue, type OutputValue,
+  arrayInputBlob,
+  arrayInputSpec,
+  arrayOutput,
+  imageOutput,
+  isImageValue,
+  type ArrayInputSpec,
+  type InputValue,
+  type OutputValue,
 } from "./feature-io.js";
 import { imageInputBlob, imageInputSpec, type ImageInputSpec } from "./image-input.js";
 import { prepareKnn } from "./knn.js";
@@ -93,21 +99,21 @@ function needBlob(blobs: ReadonlyMap<string, Tensor>, name: string, path: string
   return blob;
 }
 
-function prepareNeuralNetwork(
-  model: Model, network: NetworkLike, path: string, impls: LayerImpls, classifier: ClassifierInfo | undefined,
-): Stage {
+function prepareNeuralNetwork(model: Model, network: NetworkLike, path: string, impls: LayerImpls, classifier: ClassifierInfo | undefined): Stage {
   const description = descriptionOf(model, path);
   const layout: BlobLayout =
-    network.arrayInputShapeMapping === NeuralNetworkMultiArrayShapeMapping.EXACT_ARRAY_MAPPING
-    || network.imageInputShapeMapping === NeuralNetworkImageShapeMapping.RANK4_IMAGE_MAPPING
-      ? "exact" : "rank5";
+    network.arrayInputShapeMapping === NeuralNetworkMultiArrayShapeMapping.EXACT_ARRAY_MAPPING ||
+    network.imageInputShapeMapping === NeuralNetworkImageShapeMapping.RANK4_IMAGE_MAPPING
+      ? "exact"
+      : "rank5";
   const imageCount = description.input.filter((f) => f.type?.Type.case === "imageType").length;
   const inputs: (ArrayInputSpec | ImageInputSpec)[] = description.input.map((f) => {
     const t = f.type?.Type;
     if (f.type !== undefined && t?.case === "multiArrayType") return arrayInputSpec(f.name, f.type, t.value);
     if (f.type !== undefined && t?.case === "imageType") return imageInputSpec(f.name, f.type, t.value, network, imageCount, path);
-    throw new QuantizeError("unsupported-model",
-      `input '${f.name}' is of type ${t?.case ?? "none"}; a neural network takes multiArray and image inputs`, { path });
+    throw new QuantizeError("unsupported-model", `input '${f.name}' is of type ${t?.case ?? "none"}; a neural network takes multiArray and image inputs`, {
+      path,
+    });
   });
   const prepared = prepareNetwork(network, layout, path, impls);
   const outputs = description.output.map((f): [string, OutputPlan] => [f.name, outputPlan(f, description, network, layout, classifier, path)]);
@@ -118,7 +124,10 @@ function prepareNeuralNetwork(
       for (const spec of inputs) {
         const value = features.get(spec.name);
         if (value !== undefined && !isInputValue(value)) {
-          throw new QuantizeError("invalid-input", `input '${spec.name}' is a ${describe(value)}, the network takes a ${spec.kind === "array" ? "multiArray" : "image"}`);
+          throw new QuantizeError(
+            "invalid-input",
+            `input '${spec.name}' is a ${describe(value)}, the network takes a ${spec.kind === "array" ? "multiArray" : "image"}`,
+          );
         }
         blobs.set(spec.name, spec.kind === "array" ? arrayInputBlob(spec, value, layout) : imageInputBlob(spec, value));
       }
@@ -139,12 +148,15 @@ function describe(value: FeatureValue): string {
 
 /** How one output feature is read from the blobs after the run. */
 function outputPlan(
-  feature: FeatureDescription, description: NonNullable<Model["description"]>, network: NetworkLike,
-  layout: BlobLayout, classifier: ClassifierInfo | undefined, path: string,
+  feature: FeatureDescription,
+  description: NonNullable<Model["description"]>,
+  network: NetworkLike,
+  layout: BlobLayout,
+  classifier: ClassifierInfo | undefined,
+  path: string,
 ): OutputPlan {
   const t = feature.type?.Type;
-  if (classifier !== undefined
-    && (feature.name === description.predictedFeatureName || feature.name === description.predictedProbabilitiesName)) {
+  if (classifier !== undefined && (feature.name === description.predictedFeatureName || feature.name === description.predictedProbabilitiesName)) {
     const lastOutput = network.layers.at(-1)?.output[0];
     const blobName = classifier.probabilityBlob !== "" ? classifier.probabilityBlob : lastOutput;
     if (blobName === undefined) throw new QuantizeError("unsupported-model", "a classifier without layers has no probabilities", { path });
@@ -176,8 +188,11 @@ function outputPlan(
     return (blobs) => arrayOutput(needBlob(blobs, feature.name, path), rank, layout);
   }
   if (t?.case === "imageType") return (blobs) => imageOutput(needBlob(blobs, feature.name, path));
-  throw new QuantizeError("unsupported-model",
-    `output '${feature.name}' is of type ${t?.case ?? "none"}; a neural network gives multiArray and image outputs`, { path });
+  throw new QuantizeError(
+    "unsupported-model",
+    `output '${feature.name}' is of type ${t?.case ?? "none"}; a neural network gives multiArray and image outputs`,
+    { path },
+  );
 }
 
 function prepareKnnStage(model: Model, params: Extract<Model["Type"], { case: "kNearestNeighborsClassifier" }>["value"], path: string): Stage {
@@ -191,8 +206,7 @@ function prepareKnnStage(model: Model, params: Extract<Model["Type"], { case: "k
     run: (features) => {
       const value = features.get(input.name);
       if (value === undefined) throw new QuantizeError("invalid-input", `input '${input.name}' is missing (a vector of ${knn.dimensions} values)`);
-      const data = value instanceof Float32Array ? value
-        : typeof value === "object" && !(value instanceof Map) && "shape" in value ? value.data : undefined;
+      const data = value instanceof Float32Array ? value : typeof value === "object" && !(value instanceof Map) && "shape" in value ? value.data : undefined;
       if (data === undefined || data.length !== knn.dimensions) {
         throw new QuantizeError("invalid-input", `input '${input.name}' must be a multiArray of ${knn.dimensions} values`);
       }

@@ -47,7 +47,13 @@ const RULES: OptionRules<RandomInputsOptions> = {
 type Draw =
   | { readonly kind: "image"; readonly name: string; readonly width: number; readonly height: number; readonly channels: 1 | 3 }
   | { readonly kind: "normal"; readonly name: string; readonly shape: readonly number[]; readonly dataType: ArrayFeatureType_ArrayDataType }
-  | { readonly kind: "indices"; readonly name: string; readonly shape: readonly number[]; readonly dataType: ArrayFeatureType_ArrayDataType; readonly limit: number };
+  | {
+      readonly kind: "indices";
+      readonly name: string;
+      readonly shape: readonly number[];
+      readonly dataType: ArrayFeatureType_ArrayDataType;
+      readonly limit: number;
+    };
 
 /** What the first network reading an input tells about it. */
 interface Consumer {
@@ -92,7 +98,8 @@ const SEQUENCE_LAYERS: ReadonlySet<string> = new Set(["embedding", "simpleRecurr
  * ```
  */
 export function randomInputs(model: Model, count: number, seed: number, options?: RandomInputsOptions): PredictInputs[] {
-  if (!Number.isSafeInteger(count) || count < 0) throw new QuantizeError("invalid-option", `randomInputs count must be an integer >= 0, got ${describeValue(count)}`);
+  if (!Number.isSafeInteger(count) || count < 0)
+    throw new QuantizeError("invalid-option", `randomInputs count must be an integer >= 0, got ${describeValue(count)}`);
   if (!Number.isSafeInteger(seed)) throw new QuantizeError("invalid-option", `randomInputs seed must be an integer, got ${describeValue(seed)}`);
   const sequenceLength = readOptions(options, RULES, "randomInputs").sequenceLength ?? 1;
   const draws = (model.description?.input ?? []).flatMap((f) => drawOf(model, f, sequenceLength));
@@ -110,7 +117,9 @@ function drawOf(model: Model, f: NonNullable<Model["description"]>["input"][numb
   const t = f.type?.Type;
   if (t?.case === "imageType") return [{ kind: "image", name: f.name, ...imageSize(t.value), channels: channelsOf(t.value.colorSpace) }];
   if (f.type === undefined || t?.case !== "multiArrayType") {
-    throw new QuantizeError("unsupported-model", `input '${f.name}' is of type ${t?.case ?? "none"}: random values are drawn for multiArray and image inputs`, { path: "model" });
+    throw new QuantizeError("unsupported-model", `input '${f.name}' is of type ${t?.case ?? "none"}: random values are drawn for multiArray and image inputs`, {
+      path: "model",
+    });
   }
   if (f.type.isOptional) return [];
   const consumer = consumerOf(model, f.name, 0) ?? { layout: "exact", indexLimit: undefined, sequence: false };
@@ -158,13 +167,15 @@ function consumerOf(model: Model, name: string, depth: number): Consumer | undef
     case "neuralNetworkClassifier":
     case "neuralNetworkRegressor": {
       const network = type.value;
-      const layout: BlobLayout = network.arrayInputShapeMapping === NeuralNetworkMultiArrayShapeMapping.EXACT_ARRAY_MAPPING
-        || network.imageInputShapeMapping === NeuralNetworkImageShapeMapping.RANK4_IMAGE_MAPPING ? "exact" : "rank5";
+      const layout: BlobLayout =
+        network.arrayInputShapeMapping === NeuralNetworkMultiArrayShapeMapping.EXACT_ARRAY_MAPPING ||
+        network.imageInputShapeMapping === NeuralNetworkImageShapeMapping.RANK4_IMAGE_MAPPING
+          ? "exact"
+          : "rank5";
       const readers = readersOf(network, name, 0);
       let indexLimit: number | undefined;
       for (const layer of readers) {
-        const n = layer.layer.case === "embedding" ? layer.layer.value.inputDim
-          : layer.layer.case === "embeddingND" ? layer.layer.value.vocabSize : undefined;
+        const n = layer.layer.case === "embedding" ? layer.layer.value.inputDim : layer.layer.case === "embeddingND" ? layer.layer.value.vocabSize : undefined;
         if (n !== undefined) indexLimit = Math.min(indexLimit ?? Infinity, Math.max(1, Number(n)));
       }
       // A recurrent layer's first input is the sequence; the others are states.
@@ -174,7 +185,7 @@ function consumerOf(model: Model, name: string, depth: number): Consumer | undef
     case "pipeline":
     case "pipelineClassifier":
     case "pipelineRegressor": {
-      const models = type.case === "pipeline" ? type.value.models : type.value.pipeline?.models ?? [];
+      const models = type.case === "pipeline" ? type.value.models : (type.value.pipeline?.models ?? []);
       const stage = models.find((m) => m.description?.input.some((f) => f.name === name) === true);
       return stage === undefined ? undefined : consumerOf(stage, name, depth + 1);
     }

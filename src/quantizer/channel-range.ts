@@ -6,8 +6,7 @@
 
 import { assertLayoutFits, type ChannelLayout } from "../codec/channel-layout.js";
 import { runKernels } from "../kernels/index.js";
-import { assertNotEmpty, nonFiniteWeightError, type QuantizerOptions }
-  from "./quantizer-options.js";
+import { assertNotEmpty, nonFiniteWeightError, type QuantizerOptions } from "./quantizer-options.js";
 
 /** Per-channel extremes, as float64 (exact: they are float32 values). */
 export interface ChannelRange {
@@ -29,8 +28,7 @@ export interface ChannelRange {
  *   values or there are none; `non-finite-weight` naming the first NaN or infinite
  *   value in tensor order
  */
-export function channelRange(values: Float32Array, layout: ChannelLayout,
-  options: QuantizerOptions = {}): ChannelRange {
+export function channelRange(values: Float32Array, layout: ChannelLayout, options: QuantizerOptions = {}): ChannelRange {
   assertNotEmpty(values.length, options);
   assertLayoutFits(layout, values.length, options);
   const min = new Float64Array(layout.channels);

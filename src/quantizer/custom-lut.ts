@@ -14,7 +14,10 @@ import { assertNbits, type QuantizerOptions } from "./quantizer-options.js";
  * order), returns a table of exactly `2^nbits` entries and one integer index in
  * `0..2^nbits - 1` per value. It receives a copy of the values, so it may change them.
  */
-export type LutFunction = (nbits: number, values: Float32Array) => {
+export type LutFunction = (
+  nbits: number,
+  values: Float32Array,
+) => {
   /** The `2^nbits` table entries (stored as float32, so finite after that rounding). */
   lut: ArrayLike<number>;
   /** One index into `lut` per value, in tensor order. */
@@ -38,8 +41,7 @@ export type LutFunction = (nbits: number, values: Float32Array) => {
  *   of indices, or an index that is not an integer in `0..2^nbits - 1` (the message
  *   names the first offender)
  */
-export function customLut(values: Float32Array, nbits: number, lutFunction: LutFunction,
-  options: QuantizerOptions = {}): LutQuantized {
+export function customLut(values: Float32Array, nbits: number, lutFunction: LutFunction, options: QuantizerOptions = {}): LutQuantized {
   assertNbits(nbits, options);
   if (typeof lutFunction !== "function") {
     throw new QuantizeError("invalid-option", "custom_lut needs a lut function", options);
@@ -48,13 +50,17 @@ export function customLut(values: Float32Array, nbits: number, lutFunction: LutF
   try {
     result = lutFunction(nbits, values.slice());
   } catch (cause) {
-    throw new QuantizeError("lut-function", `the lut function threw: ${describe(cause)}`,
-      { ...options, cause });
+    throw new QuantizeError("lut-function", `the lut function threw: ${describe(cause)}`, { ...options, cause });
   }
-  if (typeof result !== "object" || result === null || !("lut" in result)
-    || !("indices" in result) || !isArrayLike(result.lut) || !isArrayLike(result.indices)) {
-    throw new QuantizeError("lut-function",
-      "the lut function must return { lut, indices }, both arrays", options);
+  if (
+    typeof result !== "object" ||
+    result === null ||
+    !("lut" in result) ||
+    !("indices" in result) ||
+    !isArrayLike(result.lut) ||
+    !isArrayLike(result.indices)
+  ) {
+    throw new QuantizeError("lut-function", "the lut function must return { lut, indices }, both arrays", options);
   }
   const size = 2 ** nbits;
   const lut = toTable(result.lut, size, options);
@@ -64,34 +70,29 @@ export function customLut(values: Float32Array, nbits: number, lutFunction: LutF
 
 function toTable(source: ArrayLike<unknown>, size: number, options: QuantizerOptions): Float32Array {
   if (source.length !== size) {
-    throw new QuantizeError("lut-function",
-      `the lookup table has ${source.length} entries; ${size} (2^nbits) are needed`, options);
+    throw new QuantizeError("lut-function", `the lookup table has ${source.length} entries; ${size} (2^nbits) are needed`, options);
   }
   const lut = new Float32Array(size);
   for (let i = 0; i < size; i++) {
     const entry = source[i];
     const stored = typeof entry === "number" ? Math.fround(entry) : NaN;
     if (stored - stored !== 0) {
-      throw new QuantizeError("lut-function",
-        `lookup table entry ${i} is ${describe(entry)}, not a finite float32 number`, options);
+      throw new QuantizeError("lut-function", `lookup table entry ${i} is ${describe(entry)}, not a finite float32 number`, options);
     }
     lut[i] = stored;
   }
   return lut;
 }
 
-function toIndices(source: ArrayLike<unknown>, count: number, size: number,
-  options: QuantizerOptions): Uint8Array {
+function toIndices(source: ArrayLike<unknown>, count: number, size: number, options: QuantizerOptions): Uint8Array {
   if (source.length !== count) {
-    throw new QuantizeError("lut-function",
-      `the lut function returned ${source.length} indices for ${count} values`, options);
+    throw new QuantizeError("lut-function", `the lut function returned ${source.length} indices for ${count} values`, options);
   }
   const indices = new Uint8Array(count);
   for (let k = 0; k < count; k++) {
     const q = source[k];
     if (typeof q !== "number" || !Number.isInteger(q) || q < 0 || q >= size) {
-      throw new QuantizeError("lut-function",
-        `index ${k} is ${describe(q)}; indices must be integers from 0 to ${size - 1}`, options);
+      throw new QuantizeError("lut-function", `index ${k} is ${describe(q)}; indices must be integers from 0 to ${size - 1}`, options);
     }
     indices[k] = q;
   }

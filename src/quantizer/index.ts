@@ -10,7 +10,10 @@ export { customLut, type LutFunction } from "./custom-lut.js";
 export { dequantizeLinear, dequantizeLut } from "../codec/dequantize.js";
 export { quantizeInt8, type Int8Quantized } from "./int8.js";
 export {
-  DEFAULT_EXACT_BUDGET, DEFAULT_MAX_LLOYD_ITERATIONS, kmeansLut, type KmeansOptions,
+  DEFAULT_EXACT_BUDGET,
+  DEFAULT_MAX_LLOYD_ITERATIONS,
+  kmeansLut,
+  type KmeansOptions,
 } from "./kmeans-lut.js";
 export { quantizeLinearLut } from "./linear-lut.js";
 export { quantizeLinearSymmetric } from "./linear-symmetric.js";

@@ -41,6 +41,6 @@ export function quantizeInt8(values: Float32Array, options: QuantizerOptions = {
   const out = new Int8Array(n);
   if (m === 0) return { values: out, scale: 0 };
   // 127 * w is exact in float64 (24 + 7 bits), so |127 * w / m| <= 127 always.
-  for (let k = 0; k < n; k++) out[k] = Math.trunc(127 * values[k] / m);
+  for (let k = 0; k < n; k++) out[k] = Math.trunc((127 * values[k]) / m);
   return { values: out, scale: Math.fround(m / 127) };
 }

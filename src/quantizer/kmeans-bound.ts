@@ -98,7 +98,8 @@ export function kmeansErrorLowerBound(input: KmeansInput, k: number, groupsPerCl
   let best = INFINITY;
   for (let b = 0; b < k; b++) {
     out.fill(INFINITY);
-    if (b === 0) out[0] = 0; // the start: a run may begin there for free
+    if (b === 0)
+      out[0] = 0; // the start: a run may begin there for free
     else for (let i = 1; i <= groups; i++) out[i] = Math.min(prevRun[i - 1], prevOut[i - 1]);
     for (let t = 0; t < groups; t++) reach[t] = Math.min(out[t], prevRun[t]);
     run.fill(INFINITY);
@@ -119,7 +120,7 @@ export function kmeansErrorLowerBound(input: KmeansInput, k: number, groupsPerCl
 function runCost(weight: Float64Array, sums: Float64Array, squares: Float64Array, t: number, i: number): number {
   const w = weight[i] - weight[t];
   const s = sums[i] - sums[t];
-  const cost = squares[i] - squares[t] - s * s / w;
+  const cost = squares[i] - squares[t] - (s * s) / w;
   return cost > 0 ? cost : 0;
 }
 
@@ -128,8 +129,17 @@ function runCost(weight: Float64Array, sums: Float64Array, squares: Float64Array
  * `i` in `lo..hi`, by divide and conquer: the squared-error cost satisfies the
  * quadrangle inequality, so the best `t` does not decrease with `i` whatever `reach` is.
  */
-function fillLayer(reach: Float64Array, cur: Float64Array, weight: Float64Array, sums: Float64Array, squares: Float64Array,
-  lo: number, hi: number, optLo: number, optHi: number): void {
+function fillLayer(
+  reach: Float64Array,
+  cur: Float64Array,
+  weight: Float64Array,
+  sums: Float64Array,
+  squares: Float64Array,
+  lo: number,
+  hi: number,
+  optLo: number,
+  optHi: number,
+): void {
   if (lo > hi) return;
   const i = (lo + hi) >>> 1;
   const last = optHi < i - 1 ? optHi : i - 1;

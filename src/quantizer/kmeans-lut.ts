@@ -36,8 +36,7 @@ import { sortFloat32 } from "./sort-float32.js";
 // Read once: a global lookup in a hot loop is slow where globals are intercepted (jest).
 const INFINITY = Number.POSITIVE_INFINITY;
 import { optimalPartition, type PrefixSums } from "./optimal-partition.js";
-import { assertFinite, assertNbits, assertNotEmpty, type QuantizerOptions }
-  from "./quantizer-options.js";
+import { assertFinite, assertNbits, assertNotEmpty, type QuantizerOptions } from "./quantizer-options.js";
 
 /**
  * Default cap on `k * m` for the exact programme: 2^20 keeps its split points within
@@ -111,8 +110,7 @@ export function prepareKmeans(values: Float32Array, options: QuantizerOptions = 
   const n = values.length;
   assertNotEmpty(n, options);
   if (n > MAX_VALUES) {
-    throw new QuantizeError("invalid-weights",
-      `${n} values are more than k-means can count (${MAX_VALUES})`, options);
+    throw new QuantizeError("invalid-weights", `${n} values are more than k-means can count (${MAX_VALUES})`, options);
   }
   assertFinite(values, options);
   return { values, data: sortedDistinct(values) };
@@ -144,8 +142,7 @@ export function prepareKmeans(values: Float32Array, options: QuantizerOptions = 
  * const restored = dequantizeLut(indices, lut);
  * ```
  */
-export function kmeansLut(values: Float32Array, nbits: number,
-  options: KmeansOptions = {}): LutQuantized {
+export function kmeansLut(values: Float32Array, nbits: number, options: KmeansOptions = {}): LutQuantized {
   assertNbits(nbits, options);
   resolveOptions(options);
   return kmeansLutOf(prepareKmeans(values, options), nbits, options);
@@ -179,7 +176,7 @@ export function kmeansLutOf(input: KmeansInput, nbits: number, options: KmeansOp
   let bounds: Int32Array;
   const centroids = new Float64Array(k);
   // The programme's layers are most of the work: they take the bar to 90%.
-  const onLayer = report === undefined ? undefined : (layer: number): void => report(0.9 * layer / k);
+  const onLayer = report === undefined ? undefined : (layer: number): void => report((0.9 * layer) / k);
   if (k * m <= exactBudget) {
     bounds = optimalPartition(distinctSums(data), k, onLayer);
   } else {
@@ -215,13 +212,10 @@ function resolveOptions(options: KmeansOptions): Required<Pick<KmeansOptions, "e
   const exactBudget = options.exactBudget ?? DEFAULT_EXACT_BUDGET;
   const maxLloydIterations = options.maxLloydIterations ?? DEFAULT_MAX_LLOYD_ITERATIONS;
   if (!Number.isSafeInteger(exactBudget) || exactBudget < 1) {
-    throw new QuantizeError("invalid-option",
-      `exactBudget must be a positive integer, got ${String(exactBudget)}`, options);
+    throw new QuantizeError("invalid-option", `exactBudget must be a positive integer, got ${String(exactBudget)}`, options);
   }
   if (!Number.isSafeInteger(maxLloydIterations) || maxLloydIterations < 0) {
-    throw new QuantizeError("invalid-option",
-      `maxLloydIterations must be a non-negative integer, got ${String(maxLloydIterations)}`,
-      options);
+    throw new QuantizeError("invalid-option", `maxLloydIterations must be a non-negative integer, got ${String(maxLloydIterations)}`, options);
   }
   return { exactBudget, maxLloydIterations };
 }
@@ -288,7 +282,7 @@ export function equalMassRuns(count: Uint32Array, runs: number): Int32Array {
   ends[runs] = m;
   let p = 0;
   for (let r = 1; r < runs; r++) {
-    const target = total * r / runs;
+    const target = (total * r) / runs;
     while (p < m && count[p] < target) p++;
     // A heavy value can cover several targets: keep every run non-empty and leave one
     // value at least for each later run, so there are exactly `runs` runs.
@@ -342,7 +336,7 @@ function runSums(data: SortedDistinct, ends: Int32Array): PrefixSums {
     const runSum = s - sum[r];
     weight[r + 1] = w;
     sum[r + 1] = s;
-    sumSquares[r + 1] = sumSquares[r] + runSum * runSum / runWeight;
+    sumSquares[r + 1] = sumSquares[r] + (runSum * runSum) / runWeight;
   }
   return { weight, sum, sumSquares };
 }
@@ -353,8 +347,7 @@ function runSums(data: SortedDistinct, ends: Int32Array): PrefixSums {
  * `lut`; an empty cluster (Lloyd can leave one) keeps `centroids[c]`. Rounding cannot
  * reorder means, but the table is sorted anyway since the index search relies on it.
  */
-function storeCentroids(data: SortedDistinct, bounds: Int32Array, centroids: Float64Array,
-  lut: Float32Array): void {
+function storeCentroids(data: SortedDistinct, bounds: Int32Array, centroids: Float64Array, lut: Float32Array): void {
   const { values: xs, count } = data;
   const k = lut.length;
   for (let c = 0; c < k; c++) {

@@ -26,8 +26,7 @@ import { assertFloat32Finite, assertNbits, type QuantizerOptions } from "./quant
  * @throws QuantizeError `invalid-option` for a bad `nbits`; `invalid-weights` when
  *   there are no values; `non-finite-weight` naming the first NaN or infinite value
  */
-export function quantizeLinearLut(values: Float32Array, nbits: number,
-  options: QuantizerOptions = {}): LutQuantized {
+export function quantizeLinearLut(values: Float32Array, nbits: number, options: QuantizerOptions = {}): LutQuantized {
   assertNbits(nbits, options);
   const layout = { outer: 1, channels: 1, inner: values.length };
   const { min, max } = channelRange(values, layout, options);

@@ -36,12 +36,10 @@ import { assertFloat32Finite, assertNbits, type QuantizerOptions } from "./quant
  *   `invalid-weights` when the layout does not cover exactly the values or there are
  *   none; `non-finite-weight` naming the first NaN or infinite value
  */
-export function quantizeLinearSymmetric(values: Float32Array, nbits: number,
-  layout: ChannelLayout, options: QuantizerOptions = {}): LinearQuantized {
+export function quantizeLinearSymmetric(values: Float32Array, nbits: number, layout: ChannelLayout, options: QuantizerOptions = {}): LinearQuantized {
   assertNbits(nbits, options);
   if (nbits < 2) {
-    throw new QuantizeError("invalid-option",
-      "symmetric linear quantization needs at least 2 bits", options);
+    throw new QuantizeError("invalid-option", "symmetric linear quantization needs at least 2 bits", options);
   }
   const { min, max } = channelRange(values, layout, options);
   const { channels } = layout;
@@ -62,4 +60,3 @@ export function quantizeLinearSymmetric(values: Float32Array, nbits: number,
   runKernels().linearIndices(values, layout, bias64, divisor, true, indices);
   return { indices, scale: Float32Array.from(scale64), bias: Float32Array.from(bias64) };
 }
-

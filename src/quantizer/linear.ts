@@ -49,8 +49,7 @@ export interface LinearQuantized {
  *   quantizeLinear(weights, 8, channelLayout([64, 3, 3, 3], 0));
  * ```
  */
-export function quantizeLinear(values: Float32Array, nbits: number, layout: ChannelLayout,
-  options: QuantizerOptions = {}): LinearQuantized {
+export function quantizeLinear(values: Float32Array, nbits: number, layout: ChannelLayout, options: QuantizerOptions = {}): LinearQuantized {
   assertNbits(nbits, options);
   const { min, max } = channelRange(values, layout, options);
   const channels = layout.channels;
@@ -111,7 +110,6 @@ export function linearInverse(scale: number): number {
  * @param inverse - per-channel multiplier from {@link linearInverse}
  * @param out - receives one index per value
  */
-export function linearIndicesInto(values: Float32Array, layout: ChannelLayout,
-  min: Float64Array, inverse: Float64Array, out: Uint8Array): void {
+export function linearIndicesInto(values: Float32Array, layout: ChannelLayout, min: Float64Array, inverse: Float64Array, out: Uint8Array): void {
   runKernels().linearIndices(values, layout, min, inverse, false, out);
 }

@@ -38,8 +38,7 @@ export interface SortedDistinct {
  * @returns the number of iterations run (the last one changing nothing, unless the cap
  *   was reached)
  */
-export function lloydRefine(data: SortedDistinct, bounds: Int32Array, centroids: Float64Array,
-  maxIterations: number): number {
+export function lloydRefine(data: SortedDistinct, bounds: Int32Array, centroids: Float64Array, maxIterations: number): number {
   const xs = data.values;
   const m = xs.length;
   const k = centroids.length;
@@ -78,8 +77,7 @@ export function lloydRefine(data: SortedDistinct, bounds: Int32Array, centroids:
  * @param bounds - `k + 1` cluster boundaries over `data.values`
  * @param centroids - receives the `k` means
  */
-export function clusterMeans(data: SortedDistinct, bounds: Int32Array,
-  centroids: Float64Array): void {
+export function clusterMeans(data: SortedDistinct, bounds: Int32Array, centroids: Float64Array): void {
   const { count, sum, shift } = data;
   for (let c = 0; c < centroids.length; c++) {
     const a = bounds[c];

@@ -49,8 +49,7 @@ export function optimalPartition(sums: PrefixSums, k: number, onLayer?: (layer: 
   const { weight, sum, sumSquares } = sums;
   const m = weight.length - 1;
   if (!Number.isInteger(k) || k < 1 || k > m) {
-    throw new QuantizeError("invalid-option",
-      `cannot split ${m} points into ${String(k)} non-empty clusters`);
+    throw new QuantizeError("invalid-option", `cannot split ${m} points into ${String(k)} non-empty clusters`);
   }
   const bounds = new Int32Array(k + 1);
   bounds[k] = m;
@@ -63,7 +62,7 @@ export function optimalPartition(sums: PrefixSums, k: number, onLayer?: (layer: 
   for (let i = 1; i <= m - k + 1; i++) {
     const w = weight[i];
     const s = sum[i];
-    prev[i] = sumSquares[i] - s * s / w;
+    prev[i] = sumSquares[i] - (s * s) / w;
   }
   const stride = m + 1;
   const splits = new Int32Array((k - 2) * stride);
@@ -86,7 +85,7 @@ export function optimalPartition(sums: PrefixSums, k: number, onLayer?: (layer: 
   for (let t = k - 1; t < m; t++) {
     const w = w0 - weight[t];
     const s = s0 - sum[t];
-    const cost = prev[t] + (q0 - sumSquares[t]) - s * s / w;
+    const cost = prev[t] + (q0 - sumSquares[t]) - (s * s) / w;
     if (cost < best) {
       best = cost;
       bestT = t;
@@ -105,9 +104,18 @@ export function optimalPartition(sums: PrefixSums, k: number, onLayer?: (layer: 
  * is solved by a scan, then each half recurses on its side of that `t`. Recursion depth
  * is log2 of the row length.
  */
-function fillLayer(prev: Float64Array, cur: Float64Array, split: Int32Array,
-  weight: Float64Array, sum: Float64Array, sumSquares: Float64Array,
-  lo: number, hi: number, optLo: number, optHi: number): void {
+function fillLayer(
+  prev: Float64Array,
+  cur: Float64Array,
+  split: Int32Array,
+  weight: Float64Array,
+  sum: Float64Array,
+  sumSquares: Float64Array,
+  lo: number,
+  hi: number,
+  optLo: number,
+  optHi: number,
+): void {
   if (lo > hi) return;
   const i = (lo + hi) >>> 1;
   const wi = weight[i];
@@ -119,7 +127,7 @@ function fillLayer(prev: Float64Array, cur: Float64Array, split: Int32Array,
   for (let t = optLo; t <= last; t++) {
     const w = wi - weight[t];
     const s = si - sum[t];
-    const cost = prev[t] + (qi - sumSquares[t]) - s * s / w;
+    const cost = prev[t] + (qi - sumSquares[t]) - (s * s) / w;
     if (cost < best) {
       best = cost;
       bestT = t;

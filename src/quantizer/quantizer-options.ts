@@ -34,8 +34,7 @@ export interface QuantizerOptions {
  */
 export function assertNbits(nbits: number, options: QuantizerOptions): void {
   if (!Number.isInteger(nbits) || nbits < 1 || nbits > MAX_NBITS) {
-    throw new QuantizeError("invalid-option",
-      `nbits must be an integer from 1 to ${MAX_NBITS}, got ${String(nbits)}`, options);
+    throw new QuantizeError("invalid-option", `nbits must be an integer from 1 to ${MAX_NBITS}, got ${String(nbits)}`, options);
   }
 }
 
@@ -61,10 +60,8 @@ export function assertNotEmpty(length: number, options: QuantizerOptions): void 
  * @param options - where the tensor lives
  * @returns a QuantizeError `non-finite-weight`, to throw
  */
-export function nonFiniteWeightError(index: number, value: number,
-  options: QuantizerOptions): QuantizeError {
-  return new QuantizeError("non-finite-weight",
-    `value ${String(value)} at index ${index} is not finite; it cannot be quantized`, options);
+export function nonFiniteWeightError(index: number, value: number, options: QuantizerOptions): QuantizeError {
+  return new QuantizeError("non-finite-weight", `value ${String(value)} at index ${index} is not finite; it cannot be quantized`, options);
 }
 
 /**
@@ -95,7 +92,10 @@ export function assertFinite(values: Float32Array, options: QuantizerOptions): v
  */
 export function assertFloat32Finite(value: number, what: string, options: QuantizerOptions): void {
   if (!Number.isFinite(Math.fround(value))) {
-    throw new QuantizeError("invalid-weights",
-      `${what} would be ${String(value)}, beyond the float32 range: the values span too wide a range to quantize`, options);
+    throw new QuantizeError(
+      "invalid-weights",
+      `${what} would be ${String(value)}, beyond the float32 range: the values span too wide a range to quantize`,
+      options,
+    );
   }
 }

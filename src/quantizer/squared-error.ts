@@ -19,20 +19,17 @@ import type { QuantizerOptions } from "./quantizer-options.js";
  * @throws QuantizeError `invalid-weights` when `indices` and `values` differ in length
  *   or an index is beyond the table
  */
-export function squaredError(values: Float32Array, lut: ArrayLike<number>, indices: Uint8Array,
-  options: QuantizerOptions = {}): number {
+export function squaredError(values: Float32Array, lut: ArrayLike<number>, indices: Uint8Array, options: QuantizerOptions = {}): number {
   const n = values.length;
   if (indices.length !== n) {
-    throw new QuantizeError("invalid-weights",
-      `${indices.length} indices for ${n} values`, options);
+    throw new QuantizeError("invalid-weights", `${indices.length} indices for ${n} values`, options);
   }
   const table = Float64Array.from(lut);
   let total = 0;
   for (let k = 0; k < n; k++) {
     const q = indices[k];
     if (q >= table.length) {
-      throw new QuantizeError("invalid-weights",
-        `index ${q} at position ${k} is beyond the ${table.length}-entry lookup table`, options);
+      throw new QuantizeError("invalid-weights", `index ${q} at position ${k} is beyond the ${table.length}-entry lookup table`, options);
     }
     const d = table[q] - values[k];
     total += d * d;

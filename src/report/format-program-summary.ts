@@ -47,12 +47,15 @@ const OPERATION_INDEX = /operations\[\d+\] "/g;
 export function formatProgramSummary(file: string, summary: ProgramSummary): string {
   const lines = [
     `${escapeForTerminal(file)}: ML Program, specification version ${summary.specificationVersion}`,
-    ...summary.functions.map((f) => `  function ${escapeForTerminal(f.name)} (${escapeForTerminal(f.opsets.join(", "))}): ${plural(f.operations, "operation")}`),
+    ...summary.functions.map(
+      (f) => `  function ${escapeForTerminal(f.name)} (${escapeForTerminal(f.opsets.join(", "))}): ${plural(f.operations, "operation")}`,
+    ),
   ];
   const single = summary.functions.length === 1 && summary.functions[0]?.opsets.length === 1 ? summary.functions[0] : undefined;
   // One function of one opset: the header names it, so the rows leave out its `main/CoreML8/`.
   const prefix = single === undefined ? "" : `${single.name}/${single.opsets[0] ?? ""}/`;
-  const opCell = (w: WeightInput): string => `${(w.path.startsWith(prefix) ? w.path.slice(prefix.length) : w.path).replace(OPERATION_INDEX, '"')}.${w.input}${w.index === 0 ? "" : `[${w.index}]`}`;
+  const opCell = (w: WeightInput): string =>
+    `${(w.path.startsWith(prefix) ? w.path.slice(prefix.length) : w.path).replace(OPERATION_INDEX, '"')}.${w.input}${w.index === 0 ? "" : `[${w.index}]`}`;
   const byPath = constantsByPath(summary.constants);
   const weights = summary.weights.filter(isWeight);
   // Each chain of constexpr ops once, numbered in order of appearance.
@@ -63,10 +66,20 @@ export function formatProgramSummary(file: string, summary: ProgramSummary): str
       const chain = w.chain.length === 0 ? "" : ` #${chains.indexOf(w.chain.join(" > ")) + 1}`;
       return [opCell(w), w.opType, `[${w.shape.join(", ")}]`, w.dataType, storageCell(w, constants) + chain, formatBytes(bytesOf(constants))];
     });
-    lines.push("", formatTable([
-      { header: "op.input", shorten: shortenOpPath }, { header: "type" }, { header: "shape" }, { header: "dtype" },
-      { header: "storage" }, { header: "bytes", align: "right" },
-    ], rows));
+    lines.push(
+      "",
+      formatTable(
+        [
+          { header: "op.input", shorten: shortenOpPath },
+          { header: "type" },
+          { header: "shape" },
+          { header: "dtype" },
+          { header: "storage" },
+          { header: "bytes", align: "right" },
+        ],
+        rows,
+      ),
+    );
     chains.forEach((chain, i) => lines.push(wrapItems(`#${i + 1}: `, escapeForTerminal(chain).split(" > "), " > ")));
   } else {
     lines.push("  no weights");
@@ -74,14 +87,27 @@ export function formatProgramSummary(file: string, summary: ProgramSummary): str
   const others = summary.weights.length - weights.length;
   if (others > 0) lines.push(`${plural(others, "other constant input")} (axes, shapes, flags, scalars) not listed; --json has every one`);
   const { totals } = summary;
-  lines.push("", wrapItems("total: ", [
-    `${plural(totals.constants, "constant")}, ${totals.values} values, ${formatBytes(totals.bytes)}`,
-    `inline ${formatBytes(totals.inline.bytes)} (${plural(totals.inline.constants, "constant")})`,
-    `weight.bin ${formatBytes(totals.blob.bytes)} (${plural(totals.blob.constants, "constant")} in ${plural(summary.blobs, "blob")})`,
-  ], "; "));
+  lines.push(
+    "",
+    wrapItems(
+      "total: ",
+      [
+        `${plural(totals.constants, "constant")}, ${totals.values} values, ${formatBytes(totals.bytes)}`,
+        `inline ${formatBytes(totals.inline.bytes)} (${plural(totals.inline.constants, "constant")})`,
+        `weight.bin ${formatBytes(totals.blob.bytes)} (${plural(totals.blob.constants, "constant")} in ${plural(summary.blobs, "blob")})`,
+      ],
+      "; ",
+    ),
+  );
   const byType = Object.entries(totals.byDataType).sort(([a, x], [b, y]) => y.bytes - x.bytes || a.localeCompare(b));
   if (byType.length > 0) {
-    lines.push(wrapItems("by type: ", byType.map(([type, t]) => `${escapeForTerminal(type)} ${formatBytes(t.bytes)} (${plural(t.constants, "constant")})`), "; "));
+    lines.push(
+      wrapItems(
+        "by type: ",
+        byType.map(([type, t]) => `${escapeForTerminal(type)} ${formatBytes(t.bytes)} (${plural(t.constants, "constant")})`),
+        "; ",
+      ),
+    );
   }
   return `${lines.join("\n")}\n`;
 }
@@ -156,9 +182,10 @@ export function shortenOpPath(path: string, width: number): string {
   // The name keeps what the path before it leaves, and at least MIN_NAME_WIDTH while that can give.
   const keptName = Math.max(Math.min(nameWidth, MIN_NAME_WIDTH), width - fixed - beforeWidth);
   // `"` must stay before the name, with at least `…` ahead of it when something is cut there.
-  const shownBefore = beforeWidth + Math.min(keptName, nameWidth) + fixed <= width
-    ? before
-    : `${shortenMiddle(before.slice(0, -1), width - fixed - Math.min(keptName, nameWidth) - 1)}"`;
+  const shownBefore =
+    beforeWidth + Math.min(keptName, nameWidth) + fixed <= width
+      ? before
+      : `${shortenMiddle(before.slice(0, -1), width - fixed - Math.min(keptName, nameWidth) - 1)}"`;
   const nameRoom = width - fixed - displayWidth(shownBefore);
   return nameRoom < 1 || (before.length > 1 && shownBefore === '"') ? shortenMiddle(path, width) : `${shownBefore}${shortenMiddle(name, nameRoom)}${after}`;
 }

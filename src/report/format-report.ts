@@ -35,10 +35,18 @@ export function formatReport(report: WeightReport): string {
       `${formatBytes(t.before.bytes)} -> ${formatBytes(t.after.bytes)}`,
       snrLabel(t),
     ]);
-    lines.push(formatTable([
-      { header: "layer", shorten: shortenLayerPath }, { header: "field" }, { header: "storage" },
-      { header: "bytes", align: "right" }, { header: "SNR", align: "right" },
-    ], rows));
+    lines.push(
+      formatTable(
+        [
+          { header: "layer", shorten: shortenLayerPath },
+          { header: "field" },
+          { header: "storage" },
+          { header: "bytes", align: "right" },
+          { header: "SNR", align: "right" },
+        ],
+        rows,
+      ),
+    );
     if (report.tensors.some((t) => t.fused)) {
       lines.push("* fused layer: compared against the original's weights with batchnorm/scale/bias folded in");
     }
@@ -106,7 +114,6 @@ function ratioLabel(ratio: number | null): string {
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
-
 
 function snrLabel(t: TensorReport): string {
   if (t.snrDb !== null) return `${t.snrDb.toFixed(1)} dB`;

@@ -81,11 +81,13 @@ export function formatTable(columns: readonly Column[], cells: readonly (readonl
   }
   const fitted = fitWidths(columns, widths, maxWidth);
   if (fitted.some((w, i) => w < (widths[i] as number))) {
-    rows = rows.map((row) => row.map((cell, i) => {
-      const shorten = columns[i]?.shorten;
-      const width = fitted[i] as number;
-      return shorten !== undefined && width < (widths[i] as number) && displayWidth(cell) > width ? shorten(cell, width) : cell;
-    }));
+    rows = rows.map((row) =>
+      row.map((cell, i) => {
+        const shorten = columns[i]?.shorten;
+        const width = fitted[i] as number;
+        return shorten !== undefined && width < (widths[i] as number) && displayWidth(cell) > width ? shorten(cell, width) : cell;
+      }),
+    );
   }
   const line = (row: readonly string[]): string =>
     columns
@@ -103,14 +105,20 @@ export function formatTable(columns: readonly Column[], cells: readonly (readonl
 function fitWidths(columns: readonly Column[], widths: readonly number[], maxWidth: number): number[] {
   const fitted = [...widths];
   const lineWidth = (cells: readonly number[]): number => cells.reduce((sum, w) => sum + w, 0) + 2 * Math.max(0, cells.length - 1);
-  const floorAt = (least: number): number[] => columns.map((c, i) => (c.shorten === undefined ? (widths[i] as number) : Math.min(widths[i] as number, Math.max(least, displayWidth(c.header)))));
+  const floorAt = (least: number): number[] =>
+    columns.map((c, i) => (c.shorten === undefined ? (widths[i] as number) : Math.min(widths[i] as number, Math.max(least, displayWidth(c.header)))));
   const narrowest = floorAt(MIN_SHORTENED_WIDTH);
   const floor = lineWidth(narrowest) > maxWidth ? floorAt(UNFITTABLE_SHORTENED_WIDTH) : narrowest;
   let excess = lineWidth(widths) - maxWidth;
   while (excess > 0) {
     let widest = -1;
     for (let i = 0; i < columns.length; i++) {
-      if (columns[i]?.shorten !== undefined && (fitted[i] as number) > (floor[i] as number) && (widest < 0 || (fitted[i] as number) > (fitted[widest] as number))) widest = i;
+      if (
+        columns[i]?.shorten !== undefined &&
+        (fitted[i] as number) > (floor[i] as number) &&
+        (widest < 0 || (fitted[i] as number) > (fitted[widest] as number))
+      )
+        widest = i;
     }
     if (widest < 0) break;
     // Down to the next widest shortenable column (or the floor) in one step, so a

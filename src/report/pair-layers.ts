@@ -71,8 +71,7 @@ function pairModels(original: Model, quantized: Model, path: string, fuse: FuseM
   const innerQuantized = pipelineModels(quantized);
   if (inner === undefined || innerQuantized === undefined) return; // neither holds a network
   if (inner.models.length !== innerQuantized.models.length) {
-    throw mismatch(`${path}/${inner.path}`,
-      `the original pipeline holds ${inner.models.length} models, the quantized one ${innerQuantized.models.length}`);
+    throw mismatch(`${path}/${inner.path}`, `the original pipeline holds ${inner.models.length} models, the quantized one ${innerQuantized.models.length}`);
   }
   inner.models.forEach((sub, i) => {
     pairModels(sub, innerQuantized.models[i] as Model, `${path}/${inner.path}[${i}]`, fuse, visit);
@@ -125,15 +124,15 @@ function pairNetwork(
     const a = candidates[i] as NeuralNetworkLayer;
     const b = quantizedLayers[i] as NeuralNetworkLayer;
     if (a.name !== b.name || a.layer.case !== b.layer.case) {
-      throw mismatch(`${networkPath}/layers[${i}]`,
-        `the original${fusing ? " (after fusion)" : ""} has ${named(a)}, the quantized model ${named(b)}`);
+      throw mismatch(`${networkPath}/layers[${i}]`, `the original${fusing ? " (after fusion)" : ""} has ${named(a)}, the quantized model ${named(b)}`);
     }
   }
   if (candidates.length !== quantizedLayers.length) {
     const counts = `the original has ${originalLayers.length} layers${fusing ? ` (${candidates.length} after fusion)` : ""}, the quantized network ${quantizedLayers.length}`;
-    const extra = candidates.length > quantizedLayers.length
-      ? `original ${named(candidates[shared] as NeuralNetworkLayer)}`
-      : `quantized ${named(quantizedLayers[shared] as NeuralNetworkLayer)}`;
+    const extra =
+      candidates.length > quantizedLayers.length
+        ? `original ${named(candidates[shared] as NeuralNetworkLayer)}`
+        : `quantized ${named(quantizedLayers[shared] as NeuralNetworkLayer)}`;
     throw mismatch(`${networkPath}/layers[${shared}]`, `${counts}; the first unmatched layer is the ${extra}`);
   }
   quantizedLayers.forEach((layer, i) => {
@@ -148,7 +147,10 @@ function pairNetwork(
     const originalNested = new Map(originalBodies.map((n) => [n.field, n.network]));
     if (originalNested.size !== quantizedNested.length || quantizedNested.some((n) => !originalNested.has(n.field))) {
       const fields = (list: readonly string[]): string => (list.length === 0 ? "none" : list.join(", "));
-      throw mismatch(path, `nested networks differ: the original has ${fields([...originalNested.keys()])}, the quantized model ${fields(quantizedNested.map((n) => n.field))}`);
+      throw mismatch(
+        path,
+        `nested networks differ: the original has ${fields([...originalNested.keys()])}, the quantized model ${fields(quantizedNested.map((n) => n.field))}`,
+      );
     }
     for (const { field, network } of quantizedNested) {
       const body = originalNested.get(field) as NeuralNetwork;

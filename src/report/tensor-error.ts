@@ -99,8 +99,7 @@ export function tensorError(original: Float32Array, reconstructed: Float32Array)
  *   `end - start` long)
  * @returns the error measures, the same as `tensorError(original, reconstruction)`
  */
-export function decodedTensorError(original: Float32Array,
-  decode: (start: number, end: number, into: Float32Array) => void): TensorError {
+export function decodedTensorError(original: Float32Array, decode: (start: number, end: number, into: Float32Array) => void): TensorError {
   const count = original.length;
   const kernels = runKernels();
   const sums = new Float64Array(ERROR_SUM_LANES);
@@ -111,11 +110,16 @@ export function decodedTensorError(original: Float32Array,
     decode(start, end, decoded);
     kernels.errorSums(original, start, end, decoded, 0, sums);
   }
-  return finiteOr(count, sums, () => {
-    const reconstruction = new Float32Array(count);
-    decode(0, count, reconstruction);
-    return reconstruction;
-  }, original);
+  return finiteOr(
+    count,
+    sums,
+    () => {
+      const reconstruction = new Float32Array(count);
+      decode(0, count, reconstruction);
+      return reconstruction;
+    },
+    original,
+  );
 }
 
 /**
@@ -133,12 +137,24 @@ export function decodedTensorError(original: Float32Array,
  *   dequantizeLinear(indices, scale, bias, layout))`
  * @throws {@link QuantizeError} `invalid-weights` when the counts differ
  */
-export function linearTensorError(original: Float32Array, indices: Uint8Array,
-  scale: ArrayLike<number>, bias: ArrayLike<number>, layout: ChannelLayout): TensorError {
+export function linearTensorError(
+  original: Float32Array,
+  indices: Uint8Array,
+  scale: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  layout: ChannelLayout,
+): TensorError {
   const count = original.length;
-  if (indices.length !== count || layout.outer * layout.channels * layout.inner !== count
-    || scale.length !== layout.channels || bias.length !== layout.channels) {
-    throw new QuantizeError("invalid-weights", `cannot compare ${count} original values with ${indices.length} indices in ${layout.channels} channels of ${scale.length} scales and ${bias.length} biases`);
+  if (
+    indices.length !== count ||
+    layout.outer * layout.channels * layout.inner !== count ||
+    scale.length !== layout.channels ||
+    bias.length !== layout.channels
+  ) {
+    throw new QuantizeError(
+      "invalid-weights",
+      `cannot compare ${count} original values with ${indices.length} indices in ${layout.channels} channels of ${scale.length} scales and ${bias.length} biases`,
+    );
   }
   const sums = new Float64Array(ERROR_SUM_LANES);
   runKernels().linearErrorSums(original, indices, layout, scale, bias, sums);
@@ -191,8 +207,7 @@ function summarize(count: number, nonFinite: number, sameNonFinite: boolean, fin
   const [signal, noise, dot, energy] = [0, 1, 4, 5].map((i) => lane(i)[0] + lane(i)[1]) as [number, number, number, number];
   const peak = Math.max(...lane(2));
   const maxAbsError = Math.max(...lane(3));
-  const finiteRatio = (numerator: number): number | null =>
-    noise === 0 || numerator === 0 ? null : 10 * Math.log10(numerator / noise);
+  const finiteRatio = (numerator: number): number | null => (noise === 0 || numerator === 0 ? null : 10 * Math.log10(numerator / noise));
   return {
     count,
     nonFinite,

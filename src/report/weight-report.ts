@@ -154,8 +154,11 @@ export function weightReport(original: Model, quantized: Model, options: WeightR
       if (originalRef === undefined) continue;
       const path = `${layerAt}/${ref.field}`;
       if (!sameShape(originalRef.shape, ref.shape)) {
-        throw new QuantizeError("models-differ",
-          `the models do not correspond: the original declares shape [${originalRef.shape.join(", ")}], the quantized model [${ref.shape.join(", ")}]`, { path });
+        throw new QuantizeError(
+          "models-differ",
+          `the models do not correspond: the original declares shape [${originalRef.shape.join(", ")}], the quantized model [${ref.shape.join(", ")}]`,
+          { path },
+        );
       }
       const x = readInto(scratch, 0, originalRef, path);
       const error = errorAgainst(x, ref, scratch, path);
@@ -250,8 +253,7 @@ function totalsOf(tensors: readonly TensorReport[], bytesBefore: number, bytesAf
  */
 function errorAgainst(x: Float32Array, ref: WeightRef, scratch: [Float32Array, Float32Array], path: string): TensorError | undefined {
   const storage = weightStorage(ref.weightParams, path);
-  const count = storage.kind === "linear" || storage.kind === "lut" ? ref.shape.reduce((a, b) => a * b, 1)
-    : storage.kind === "float16" ? storage.count : -1;
+  const count = storage.kind === "linear" || storage.kind === "lut" ? ref.shape.reduce((a, b) => a * b, 1) : storage.kind === "float16" ? storage.count : -1;
   if (count === x.length && count > 0) {
     if (storage.kind === "float16") return float16TensorError(x, ref.weightParams.float16Value);
     const parts = readQuantized(ref.weightParams, ref.shape, ref.axis, path);
@@ -262,8 +264,7 @@ function errorAgainst(x: Float32Array, ref: WeightRef, scratch: [Float32Array, F
   const y = readInto(scratch, 1, ref, path);
   if (x.length === 0 && y.length === 0) return undefined;
   if (x.length !== y.length) {
-    throw new QuantizeError("models-differ",
-      `the models do not correspond: the original holds ${x.length} values, the quantized model ${y.length}`, { path });
+    throw new QuantizeError("models-differ", `the models do not correspond: the original holds ${x.length} values, the quantized model ${y.length}`, { path });
   }
   return tensorError(x, y);
 }

@@ -7,7 +7,8 @@
  * Unlike the reference, fusion never changes what the network computes
  * (docs/reference-fixes.md, fix 10): scale and bias layers fold only when per
  * channel, a batchnorm with run-time statistics never folds, an epsilon of 0 is
- * the format's 1e-5, a scale without a bias scales the layer's bias too, and a
+ * the format's 1e-5, a scale without a bias scales the layer's bias too, a fold
+ * whose values overflow (float16 arithmetic, float32 storage) is not made, and a
  * blob read outside the network ({@link FuseOptions}) is never fused away.
  *
  * Producers and consumers are indexed by blob name once and kept current as
@@ -106,7 +107,11 @@ export function fuseLayers(layers: readonly Layer[], options: FuseOptions = {}):
 
 /** Fuses layer `i` with the one layer it feeds, if that one can be absorbed; whether it did. */
 function fuseNext(
-  layers: (Layer | undefined)[], blobs: BlobIndex, i: number, second: (typeof FUSIONS)[number]["second"], keep: ReadonlySet<string> | undefined,
+  layers: (Layer | undefined)[],
+  blobs: BlobIndex,
+  i: number,
+  second: (typeof FUSIONS)[number]["second"],
+  keep: ReadonlySet<string> | undefined,
 ): boolean {
   const a = layers[i] as Layer;
   // Fusing would replace a's outputs by b's: one read outside the network must stay.
@@ -278,7 +283,7 @@ function fuseAffine(first: Layer, second: Layer, updateOf: (second: Layer, chann
   if (affine === undefined) return undefined;
   const update = updateOf(second, affine.channels);
   if (update === undefined) return undefined;
-  let weights = Float32Array.from(affine.weights.values);
+  const weights = Float32Array.from(affine.weights.values);
   const { multiply } = update;
   if (multiply !== undefined) {
     const rowLength = weights.length / affine.channels;
@@ -288,13 +293,25 @@ function fuseAffine(first: Layer, second: Layer, updateOf: (second: Layer, chann
       for (let k = c * rowLength; k < (c + 1) * rowLength; k++) weights[k] = round(half, m * (affine.weights.values[k] as number));
     }
   }
+  if (!allFinite(weights)) return undefined;
   const own = affine.bias;
   if (own === undefined && !update.addsBias) return withAffine(first, weights, undefined);
   const bias = new Float32Array(affine.channels);
   for (let c = 0; c < affine.channels; c++) {
     bias[c] = update.bias(own === undefined ? undefined : (own.values[c] as number), own?.half ?? false, c);
   }
-  return withAffine(first, weights, bias);
+  return allFinite(bias) ? withAffine(first, weights, bias) : undefined;
+}
+
+/**
+ * Whether every folded value is finite. Folding follows the reference's numpy types
+ * (float16 arithmetic, float32 storage), where it can overflow although each of the
+ * two layers computes finite values (a float16 gamma of -207.4 over a zero float16
+ * variance gives an infinite factor, so a zero weight becomes NaN): such a pair stays
+ * two layers, since a fold must not change what the network computes.
+ */
+function allFinite(values: Float32Array): boolean {
+  return values.every(Number.isFinite);
 }
 
 function affineOf(layer: Layer): Affine | undefined {
@@ -414,6 +431,7 @@ function fuseBatchnormScale(first: Layer, second: Layer): Layer | undefined {
     const scaled = round(beta.half && s.half, (beta.values[c] as number) * sc);
     newBeta[c] = sb === undefined ? scaled : round(beta.half && s.half && sb.half, scaled + (sb.values[c] as number));
   }
+  if (!allFinite(newGamma) || !allFinite(newBeta)) return undefined;
   const value = {
     ...bn,
     gamma: withFloat32(bn.gamma ?? emptyWeights(), newGamma),
@@ -454,7 +472,11 @@ function push(map: Map<string, number[]>, key: string, value: number): void {
 
 function remove(map: Map<string, number[]>, key: string, value: number): void {
   const list = map.get(key);
-  if (list !== undefined) map.set(key, list.filter((v) => v !== value));
+  if (list !== undefined)
+    map.set(
+      key,
+      list.filter((v) => v !== value),
+    );
 }
 
 function unique(values: number[]): number[] {

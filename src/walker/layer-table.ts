@@ -14,12 +14,14 @@ export type LayerParams<K extends LayerKind> = Extract<NeuralNetworkLayer["layer
  * One step from a layer's parameters towards a WeightParams: a field name, `"*"`
  * for every element of a repeated field, or a oneof case.
  */
-export type PathStep = string | {
-  /** The oneof's name, e.g. `NonlinearityType`. */
-  readonly oneof: string;
-  /** The case the step goes through, e.g. `PReLU`. */
-  readonly case: string;
-};
+export type PathStep =
+  | string
+  | {
+      /** The oneof's name, e.g. `NonlinearityType`. */
+      readonly oneof: string;
+      /** The case the step goes through, e.g. `PReLU`. */
+      readonly case: string;
+    };
 
 /** A WeightParams field of a layer kind. */
 export interface WeightField<P> {
@@ -51,10 +53,24 @@ export interface LayerWeights<P> {
 
 /** Layer kinds that carry weights. */
 export type WeightedLayerKind =
-  | "convolution" | "innerProduct" | "batchedMatmul" | "embedding" | "embeddingND" | "batchnorm"
-  | "scale" | "bias" | "loadConstant" | "loadConstantND" | "simpleRecurrent" | "gru"
-  | "uniDirectionalLSTM" | "biDirectionalLSTM"
-  | "activation" | "convolution3d" | "layerNormalization" | "custom";
+  | "convolution"
+  | "innerProduct"
+  | "batchedMatmul"
+  | "embedding"
+  | "embeddingND"
+  | "batchnorm"
+  | "scale"
+  | "bias"
+  | "loadConstant"
+  | "loadConstantND"
+  | "simpleRecurrent"
+  | "gru"
+  | "uniDirectionalLSTM"
+  | "biDirectionalLSTM"
+  | "activation"
+  | "convolution3d"
+  | "layerNormalization"
+  | "custom";
 
 const n = Number;
 const product = (dims: readonly bigint[]): number => dims.reduce((acc, d) => acc * n(d), 1);
@@ -66,9 +82,7 @@ const oo = (p: RecurrentSizes): number[] => [n(p.outputVectorSize), n(p.outputVe
 const o = (p: RecurrentSizes): number[] => [n(p.outputVectorSize)];
 
 /** The LSTM weight set (one per direction): gates input, forget, blockInput, output. */
-function lstmFields<P extends RecurrentSizes & { params?: { hasPeepholeVectors: boolean } | undefined }>(
-  prefix: PathStep[],
-): WeightField<P>[] {
+function lstmFields<P extends RecurrentSizes & { params?: { hasPeepholeVectors: boolean } | undefined }>(prefix: PathStep[]): WeightField<P>[] {
   const gates = ["inputGate", "forgetGate", "blockInput", "outputGate"];
   const peepholes = ["inputGate", "forgetGate", "outputGate"];
   const hasPeepholes = (p: P): boolean => p.params?.hasPeepholeVectors === true;
@@ -127,10 +141,7 @@ export const LAYER_WEIGHTS = {
   },
   embeddingND: {
     quantized: true,
-    fields: [
-      always(["weights"], (p) => [n(p.embeddingSize), n(p.vocabSize)]),
-      { path: ["bias"], shape: (p) => [n(p.embeddingSize)], when: (p) => p.hasBias },
-    ],
+    fields: [always(["weights"], (p) => [n(p.embeddingSize), n(p.vocabSize)]), { path: ["bias"], shape: (p) => [n(p.embeddingSize)], when: (p) => p.hasBias }],
   },
   batchnorm: {
     quantized: true,
@@ -138,30 +149,21 @@ export const LAYER_WEIGHTS = {
   },
   scale: {
     quantized: true,
-    fields: [
-      always(["scale"], (p) => [product(p.shapeScale)]),
-      { path: ["bias"], shape: (p) => [product(p.shapeBias)], when: (p) => p.hasBias },
-    ],
+    fields: [always(["scale"], (p) => [product(p.shapeScale)]), { path: ["bias"], shape: (p) => [product(p.shapeBias)], when: (p) => p.hasBias }],
   },
   bias: { quantized: true, fields: [always(["bias"], (p) => [product(p.shape)])] },
   loadConstant: { quantized: true, fields: [always(["data"], (p) => [product(p.shape)])] },
   loadConstantND: { quantized: true, fields: [always(["data"], (p) => [product(p.shape)])] },
   simpleRecurrent: {
     quantized: true,
-    fields: [
-      always(["weightMatrix"], io),
-      always(["recursionMatrix"], oo),
-      { path: ["biasVector"], shape: o, when: (p) => p.hasBiasVector },
-    ],
+    fields: [always(["weightMatrix"], io), always(["recursionMatrix"], oo), { path: ["biasVector"], shape: o, when: (p) => p.hasBiasVector }],
   },
   gru: {
     quantized: true,
     fields: [
       ...["update", "reset", "output"].map((g) => always<LayerParams<"gru">>([`${g}GateWeightMatrix`], io)),
       ...["update", "reset", "output"].map((g) => always<LayerParams<"gru">>([`${g}GateRecursionMatrix`], oo)),
-      ...["update", "reset", "output"].map(
-        (g): WeightField<LayerParams<"gru">> => ({ path: [`${g}GateBiasVector`], shape: o, when: (p) => p.hasBiasVectors }),
-      ),
+      ...["update", "reset", "output"].map((g): WeightField<LayerParams<"gru">> => ({ path: [`${g}GateBiasVector`], shape: o, when: (p) => p.hasBiasVectors })),
     ],
   },
   uniDirectionalLSTM: { quantized: true, fields: lstmFields(["weightParams"]) },
@@ -178,9 +180,7 @@ export const LAYER_WEIGHTS = {
   convolution3d: {
     quantized: false,
     fields: [
-      always(["weights"], (p) => [
-        p.outputChannels, p.inputChannels / Math.max(1, p.nGroups), p.kernelDepth, p.kernelHeight, p.kernelWidth,
-      ]),
+      always(["weights"], (p) => [p.outputChannels, p.inputChannels / Math.max(1, p.nGroups), p.kernelDepth, p.kernelHeight, p.kernelWidth]),
       { path: ["bias"], shape: (p) => [p.outputChannels], when: (p) => p.hasBias },
     ],
   },
@@ -200,8 +200,9 @@ export const LAYER_WEIGHTS = {
 export type QuantizedLayerKind = keyof { [K in WeightedLayerKind as (typeof LAYER_WEIGHTS)[K]["quantized"] extends true ? K : never]: K };
 
 /** Every {@link QuantizedLayerKind}, in the table's order. */
-export const QUANTIZED_LAYER_KINDS: readonly QuantizedLayerKind[] = (Object.keys(LAYER_WEIGHTS) as WeightedLayerKind[])
-  .filter((kind): kind is QuantizedLayerKind => LAYER_WEIGHTS[kind].quantized);
+export const QUANTIZED_LAYER_KINDS: readonly QuantizedLayerKind[] = (Object.keys(LAYER_WEIGHTS) as WeightedLayerKind[]).filter(
+  (kind): kind is QuantizedLayerKind => LAYER_WEIGHTS[kind].quantized,
+);
 
 /**
  * Layer kinds holding networks of their own.
@@ -224,7 +225,5 @@ export const NESTING_LAYER_KINDS = Object.keys(NESTED_NETWORKS) as readonly Nest
  * @returns its weight fields, typed loosely for generic walks
  */
 export function layerWeightsOf(kind: LayerKind | undefined): LayerWeights<unknown> | undefined {
-  return kind !== undefined && Object.hasOwn(LAYER_WEIGHTS, kind)
-    ? (LAYER_WEIGHTS[kind as WeightedLayerKind] as LayerWeights<unknown>)
-    : undefined;
+  return kind !== undefined && Object.hasOwn(LAYER_WEIGHTS, kind) ? (LAYER_WEIGHTS[kind as WeightedLayerKind] as LayerWeights<unknown>) : undefined;
 }

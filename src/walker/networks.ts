@@ -22,8 +22,9 @@ function assertNesting(depth: number, path: string): void {
   if (depth > MAX_NETWORK_NESTING) {
     // The path of a hundred levels would fill a screen: its ends say where.
     const where = path.length <= 160 ? path : `${path.slice(0, 80)} … ${path.slice(-60)}`;
-    throw new QuantizeError("unsupported-model",
-      `models and networks nest more than ${MAX_NETWORK_NESTING} deep here; does a network contain itself?`, { path: where });
+    throw new QuantizeError("unsupported-model", `models and networks nest more than ${MAX_NETWORK_NESTING} deep here; does a network contain itself?`, {
+      path: where,
+    });
   }
 }
 

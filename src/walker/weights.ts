@@ -7,12 +7,15 @@ import type { NeuralNetworkLayer, WeightParams } from "../codec/model-types.js";
 import { layerWeightsOf, type PathStep } from "./layer-table.js";
 
 /** One step of a located weight: a field, a list index, or a oneof case. */
-export type WeightStep = string | number | {
-  /** The oneof's name. */
-  readonly oneof: string;
-  /** The case set in it. */
-  readonly case: string;
-};
+export type WeightStep =
+  | string
+  | number
+  | {
+      /** The oneof's name. */
+      readonly oneof: string;
+      /** The case set in it. */
+      readonly case: string;
+    };
 
 /** A WeightParams of a layer, with what the layer declares about it. */
 export interface WeightRef {
@@ -36,8 +39,6 @@ export interface WeightRef {
 }
 
 type Node = Record<string, unknown>;
-
-
 
 /**
  * Every WeightParams a layer holds, in table order. Fields whose presence flag is
@@ -73,7 +74,10 @@ export function layerWeights(layer: NeuralNetworkLayer): WeightRef[] {
   }
   if (refs.every((ref) => setOf(ref) === 0)) return refs;
   // Repeated weight sets (a biDirectionalLSTM's two directions) one whole set at a time.
-  return refs.map((ref, order) => ({ ref, order })).sort((a, b) => setOf(a.ref) - setOf(b.ref) || a.order - b.order).map((x) => x.ref);
+  return refs
+    .map((ref, order) => ({ ref, order }))
+    .sort((a, b) => setOf(a.ref) - setOf(b.ref) || a.order - b.order)
+    .map((x) => x.ref);
 }
 
 /** The index of the repeated weight set a weight is in (0 when not in one). */
@@ -87,11 +91,7 @@ const setOf = (ref: WeightRef): number => (ref.steps.find((s) => typeof s === "n
  * @param weightParams - the new weights
  * @returns the new layer
  */
-export function withLayerWeight(
-  layer: NeuralNetworkLayer,
-  steps: readonly WeightStep[],
-  weightParams: WeightParams,
-): NeuralNetworkLayer {
+export function withLayerWeight(layer: NeuralNetworkLayer, steps: readonly WeightStep[], weightParams: WeightParams): NeuralNetworkLayer {
   const value = replaceAt(layer.layer.value, steps, 0, weightParams);
   return { ...layer, layer: { ...layer.layer, value } as NeuralNetworkLayer["layer"] };
 }

@@ -64,8 +64,14 @@ export function handleWorkerRequest(request: WorkerRequest, post: PostReply): vo
         const bytes = ownBuffer(encodeModel(output));
         const report = withDecisions(weightReport(input, output), decisions);
         const result = {
-          bytes, fileName: quantizedFileName(request.name, request.options), report, reportJson: reportJson(report),
-          before: inspectModel(input), after: inspectModel(output), left, kernels: runKernels().name,
+          bytes,
+          fileName: quantizedFileName(request.name, request.options),
+          report,
+          reportJson: reportJson(report),
+          before: inspectModel(input),
+          after: inspectModel(output),
+          left,
+          kernels: runKernels().name,
         };
         post({ type: "quantized", id, result }, [bytes.buffer as ArrayBuffer]);
         return;
@@ -80,8 +86,10 @@ export function handleWorkerRequest(request: WorkerRequest, post: PostReply): vo
         return;
       }
       default:
-        throw new QuantizeError("invalid-option",
-          `unknown request type ${JSON.stringify((request as { type: unknown }).type)}; valid: inspect, quantize, chart`);
+        throw new QuantizeError(
+          "invalid-option",
+          `unknown request type ${JSON.stringify((request as { type: unknown }).type)}; valid: inspect, quantize, chart`,
+        );
     }
   } catch (error) {
     post({ type: "failed", id, error: failureOf(error) }, []);
@@ -111,4 +119,3 @@ function readModel(name: string, bytes: Uint8Array): Model {
 function ownBuffer(bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
-

@@ -6,14 +6,28 @@
  * @packageDocumentation
  */
 export {
-  quantizeInWorker, inspectInWorker, sizeSnrChartInWorker, type QuantizeWorker, type QuantizeInWorkerOptions, type InspectInWorkerOptions,
+  quantizeInWorker,
+  inspectInWorker,
+  sizeSnrChartInWorker,
+  type QuantizeWorker,
+  type QuantizeInWorkerOptions,
+  type InspectInWorkerOptions,
   type SizeSnrChartInWorkerOptions,
 } from "./quantize-in-worker.js";
 export { handleWorkerRequest, type PostReply } from "./handle-worker-request.js";
 export type { WorkerQuantizeOptions, WorkerChartOptions, WorkerSelector } from "./worker-options.js";
 export {
-  sizeSnrChart, SIZE_SNR_MODES, SIZE_SNR_BITS, SIZE_SNR_SETTINGS, type SizeSnrChart, type SizeSnrChartOptions, type SizeSnrPoint,
-  type SizeSnrProgress, type SizeSnrRefusal, type SizeSnrSeries, type SizeSnrSetting,
+  sizeSnrChart,
+  SIZE_SNR_MODES,
+  SIZE_SNR_BITS,
+  SIZE_SNR_SETTINGS,
+  type SizeSnrChart,
+  type SizeSnrChartOptions,
+  type SizeSnrPoint,
+  type SizeSnrProgress,
+  type SizeSnrRefusal,
+  type SizeSnrSeries,
+  type SizeSnrSetting,
 } from "./size-snr-chart.js";
 export { quantizedFileName } from "./quantized-file-name.js";
 export type { WorkerRequest, WorkerReply, WorkerFailure, WorkerQuantizeResult, KernelsName } from "./worker-messages.js";

@@ -75,15 +75,23 @@ let nextId = 1;
  * ```
  */
 export function quantizeInWorker(
-  worker: QuantizeWorker, bytes: Uint8Array, options: WorkerQuantizeOptions, control: QuantizeInWorkerOptions = {},
+  worker: QuantizeWorker,
+  bytes: Uint8Array,
+  options: WorkerQuantizeOptions,
+  control: QuantizeInWorkerOptions = {},
 ): Promise<WorkerQuantizeResult> {
-  return request(worker, (id) => ({ type: "quantize", id, name: control.name ?? DEFAULT_NAME, bytes: movable(bytes), options }), control, (reply) => {
-    if (reply.type === "progress") {
-      control.onProgress?.(reply.progress);
-      return undefined;
-    }
-    return reply.type === "quantized" ? { value: reply.result } : undefined;
-  });
+  return request(
+    worker,
+    (id) => ({ type: "quantize", id, name: control.name ?? DEFAULT_NAME, bytes: movable(bytes), options }),
+    control,
+    (reply) => {
+      if (reply.type === "progress") {
+        control.onProgress?.(reply.progress);
+        return undefined;
+      }
+      return reply.type === "quantized" ? { value: reply.result } : undefined;
+    },
+  );
 }
 
 /**
@@ -98,8 +106,12 @@ export function quantizeInWorker(
  * @throws {@link index!QuantizeError} (the promise rejects) as {@link quantizeInWorker}
  */
 export function inspectInWorker(worker: QuantizeWorker, bytes: Uint8Array, control: InspectInWorkerOptions = {}): Promise<ModelSummary> {
-  return request(worker, (id) => ({ type: "inspect", id, name: control.name ?? DEFAULT_NAME, bytes: movable(bytes) }), control,
-    (reply) => (reply.type === "inspected" ? { value: reply.summary } : undefined));
+  return request(
+    worker,
+    (id) => ({ type: "inspect", id, name: control.name ?? DEFAULT_NAME, bytes: movable(bytes) }),
+    control,
+    (reply) => (reply.type === "inspected" ? { value: reply.summary } : undefined),
+  );
 }
 
 /** Options of {@link sizeSnrChartInWorker}. */
@@ -125,15 +137,23 @@ export interface SizeSnrChartInWorkerOptions extends InspectInWorkerOptions {
  * ```
  */
 export function sizeSnrChartInWorker(
-  worker: QuantizeWorker, bytes: Uint8Array, options: WorkerChartOptions, control: SizeSnrChartInWorkerOptions = {},
+  worker: QuantizeWorker,
+  bytes: Uint8Array,
+  options: WorkerChartOptions,
+  control: SizeSnrChartInWorkerOptions = {},
 ): Promise<SizeSnrChart> {
-  return request(worker, (id) => ({ type: "chart", id, name: control.name ?? DEFAULT_NAME, bytes: movable(bytes), options }), control, (reply) => {
-    if (reply.type === "chart-progress") {
-      control.onProgress?.(reply.progress);
-      return undefined;
-    }
-    return reply.type === "charted" ? { value: reply.chart } : undefined;
-  });
+  return request(
+    worker,
+    (id) => ({ type: "chart", id, name: control.name ?? DEFAULT_NAME, bytes: movable(bytes), options }),
+    control,
+    (reply) => {
+      if (reply.type === "chart-progress") {
+        control.onProgress?.(reply.progress);
+        return undefined;
+      }
+      return reply.type === "charted" ? { value: reply.chart } : undefined;
+    },
+  );
 }
 
 const DEFAULT_NAME = "model.mlmodel";
@@ -196,9 +216,7 @@ function request<T>(
 function movable(bytes: Uint8Array): Uint8Array {
   if (!(bytes instanceof Uint8Array)) throw new QuantizeError("invalid-protobuf", `the model's bytes must be a Uint8Array, got ${typeof bytes}`);
   // A SharedArrayBuffer cannot be transferred. (The global itself is absent from pages that are not cross-origin isolated.)
-  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    ? bytes
-    : bytes.slice();
+  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 /** The worker's failure as an error of this thread: a QuantizeError for the library's codes. */

@@ -131,17 +131,22 @@ export function sizeSnrChart(model: Model, options: SizeSnrChartOptions = {}): S
       const quantized = quantizeWeights(model, {
         ...shared,
         ...(setting.series === "float16" ? { nbits: 16 } : { nbits: setting.nbits, mode: setting.series }),
-        ...(onProgress === undefined ? {} : {
-          onProgress: (p) => {
-            const fraction = p.total === 0 ? 0 : (p.done + (p.fraction ?? 0)) / p.total;
-            if (fraction < 1) onProgress({ done, total, fraction });
-          },
-        }),
+        ...(onProgress === undefined
+          ? {}
+          : {
+              onProgress: (p) => {
+                const fraction = p.total === 0 ? 0 : (p.done + (p.fraction ?? 0)) / p.total;
+                if (fraction < 1) onProgress({ done, total, fraction });
+              },
+            }),
       });
       const { totals } = weightReport(model, quantized);
       points.push({
-        ...setting, fileBytes: encodeModel(quantized).byteLength, weightBytes: totals.bytesAfter,
-        meanSnrDb: totals.meanSnrDb, minSnrDb: totals.minSnrDb,
+        ...setting,
+        fileBytes: encodeModel(quantized).byteLength,
+        weightBytes: totals.bytesAfter,
+        meanSnrDb: totals.meanSnrDb,
+        minSnrDb: totals.minSnrDb,
       });
     } catch (error) {
       if (!isQuantizeError(error) || !REFUSED_PER_SETTING.has(error.code)) throw error;

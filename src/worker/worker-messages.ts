@@ -14,39 +14,39 @@ import type { WorkerChartOptions, WorkerQuantizeOptions } from "./worker-options
 /** What the page asks of the worker; `id` pairs each request with its replies. */
 export type WorkerRequest =
   | {
-    /** Summarise the model (what `inspect` prints). */
-    readonly type: "inspect";
-    /** Pairs the request with its replies. */
-    readonly id: number;
-    /** The file's name, for messages (`model.mlmodel is empty …`). */
-    readonly name: string;
-    /** The `.mlmodel` file's bytes; their buffer is the worker's once posted. */
-    readonly bytes: Uint8Array;
-  }
+      /** Summarise the model (what `inspect` prints). */
+      readonly type: "inspect";
+      /** Pairs the request with its replies. */
+      readonly id: number;
+      /** The file's name, for messages (`model.mlmodel is empty …`). */
+      readonly name: string;
+      /** The `.mlmodel` file's bytes; their buffer is the worker's once posted. */
+      readonly bytes: Uint8Array;
+    }
   | {
-    /** Quantize the model. */
-    readonly type: "quantize";
-    /** Pairs the request with its replies. */
-    readonly id: number;
-    /** The file's name, for messages and the output's name. */
-    readonly name: string;
-    /** The `.mlmodel` file's bytes; their buffer is the worker's once posted. */
-    readonly bytes: Uint8Array;
-    /** How to quantize it. */
-    readonly options: WorkerQuantizeOptions;
-  }
+      /** Quantize the model. */
+      readonly type: "quantize";
+      /** Pairs the request with its replies. */
+      readonly id: number;
+      /** The file's name, for messages and the output's name. */
+      readonly name: string;
+      /** The `.mlmodel` file's bytes; their buffer is the worker's once posted. */
+      readonly bytes: Uint8Array;
+      /** How to quantize it. */
+      readonly options: WorkerQuantizeOptions;
+    }
   | {
-    /** Measure the model's size and SNR at every mode and bit width (see {@link sizeSnrChart}). */
-    readonly type: "chart";
-    /** Pairs the request with its replies. */
-    readonly id: number;
-    /** The file's name, for messages. */
-    readonly name: string;
-    /** The `.mlmodel` file's bytes; their buffer is the worker's once posted. */
-    readonly bytes: Uint8Array;
-    /** The options every point shares (layer selection, fusion, float16 overflow). */
-    readonly options: WorkerChartOptions;
-  };
+      /** Measure the model's size and SNR at every mode and bit width (see {@link sizeSnrChart}). */
+      readonly type: "chart";
+      /** Pairs the request with its replies. */
+      readonly id: number;
+      /** The file's name, for messages. */
+      readonly name: string;
+      /** The `.mlmodel` file's bytes; their buffer is the worker's once posted. */
+      readonly bytes: Uint8Array;
+      /** The options every point shares (layer selection, fusion, float16 overflow). */
+      readonly options: WorkerChartOptions;
+    };
 
 /** Why a request failed: a QuantizeError's code and one-line message, or `internal` for a bug. */
 export interface WorkerFailure {
@@ -89,50 +89,50 @@ export type KernelsName = "wasm-simd" | "js";
  */
 export type WorkerReply =
   | {
-    /** A quantization moved on. */
-    readonly type: "progress";
-    /** The request's id. */
-    readonly id: number;
-    /** Tensors done, and the part done of the one under way. */
-    readonly progress: Progress;
-  }
+      /** A quantization moved on. */
+      readonly type: "progress";
+      /** The request's id. */
+      readonly id: number;
+      /** Tensors done, and the part done of the one under way. */
+      readonly progress: Progress;
+    }
   | {
-    /** The answer to `inspect`. */
-    readonly type: "inspected";
-    /** The request's id. */
-    readonly id: number;
-    /** The model's summary. */
-    readonly summary: ModelSummary;
-  }
+      /** The answer to `inspect`. */
+      readonly type: "inspected";
+      /** The request's id. */
+      readonly id: number;
+      /** The model's summary. */
+      readonly summary: ModelSummary;
+    }
   | {
-    /** The answer to `quantize`. */
-    readonly type: "quantized";
-    /** The request's id. */
-    readonly id: number;
-    /** The quantized file and what it cost. */
-    readonly result: WorkerQuantizeResult;
-  }
+      /** The answer to `quantize`. */
+      readonly type: "quantized";
+      /** The request's id. */
+      readonly id: number;
+      /** The quantized file and what it cost. */
+      readonly result: WorkerQuantizeResult;
+    }
   | {
-    /** A chart moved on. */
-    readonly type: "chart-progress";
-    /** The request's id. */
-    readonly id: number;
-    /** Points done, and the part done of the one under way. */
-    readonly progress: SizeSnrProgress;
-  }
+      /** A chart moved on. */
+      readonly type: "chart-progress";
+      /** The request's id. */
+      readonly id: number;
+      /** Points done, and the part done of the one under way. */
+      readonly progress: SizeSnrProgress;
+    }
   | {
-    /** The answer to `chart`. */
-    readonly type: "charted";
-    /** The request's id. */
-    readonly id: number;
-    /** Every point measured. */
-    readonly chart: SizeSnrChart;
-  }
+      /** The answer to `chart`. */
+      readonly type: "charted";
+      /** The request's id. */
+      readonly id: number;
+      /** Every point measured. */
+      readonly chart: SizeSnrChart;
+    }
   | {
-    /** The request failed. */
-    readonly type: "failed";
-    /** The request's id. */
-    readonly id: number;
-    /** Why. */
-    readonly error: WorkerFailure;
-  };
+      /** The request failed. */
+      readonly type: "failed";
+      /** The request's id. */
+      readonly id: number;
+      /** Why. */
+      readonly error: WorkerFailure;
+    };

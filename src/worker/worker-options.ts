@@ -19,13 +19,13 @@ import type { SizeSnrChartOptions } from "./size-snr-chart.js";
  */
 export type WorkerSelector =
   | {
-    /** The default selector, as quantizeWeights uses without one. */
-    readonly kind: "default";
-  }
+      /** The default selector, as quantizeWeights uses without one. */
+      readonly kind: "default";
+    }
   | ({
-    /** An advanced selector with the options beside `kind`. */
-    readonly kind: "advanced";
-  } & AdvancedSelectorOptions);
+      /** An advanced selector with the options beside `kind`. */
+      readonly kind: "advanced";
+    } & AdvancedSelectorOptions);
 
 /**
  * {@link QuantizeOptions} that can be posted to a worker: no callbacks (progress
@@ -105,7 +105,6 @@ function selectorOption(selector: WorkerSelector): Pick<QuantizeOptions, "select
       return { selector: new AdvancedQuantizedLayerSelector(rest) };
     }
     default:
-      throw new QuantizeError("invalid-option",
-        `unknown selector kind ${describeValue((selector as { kind: unknown }).kind)}; valid: default, advanced`);
+      throw new QuantizeError("invalid-option", `unknown selector kind ${describeValue((selector as { kind: unknown }).kind)}; valid: default, advanced`);
   }
 }

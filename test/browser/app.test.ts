@@ -23,8 +23,13 @@ import { GOLDEN_MODELS_DIR } from "../support/golden.js";
 const CHROMIUM = "/usr/bin/chromium";
 /** As the machine notes advise: no background traffic, which this network refuses. */
 const CHROMIUM_FLAGS = [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
 ];
 const ROOT = resolve(__dirname, "..", "..");
 /** Screenshots to look at, kept after the run (.gitignored). */
@@ -116,7 +121,9 @@ describeInBrowser("the page, in Chromium", () => {
     });
     try {
       await strict.goto(url);
-      await strict.getByLabel(/Choose a .mlmodel file/).setInputFiles({ name: "cnn.mlmodel", mimeType: "application/octet-stream", buffer: golden("cnn.mlmodel") });
+      await strict
+        .getByLabel(/Choose a .mlmodel file/)
+        .setInputFiles({ name: "cnn.mlmodel", mimeType: "application/octet-stream", buffer: golden("cnn.mlmodel") });
       await strict.locator("#summary").waitFor({ state: "visible" });
       await strict.getByLabel("Bits per weight", { exact: true }).selectOption("4");
       await strict.getByLabel("Mode", { exact: true }).selectOption("kmeans_lut");
@@ -206,7 +213,9 @@ describeInBrowser("the page, in Chromium", () => {
   };
   const makeSlowModel = (): Buffer => {
     const layers = Array.from({ length: 16 }, (_, i) => ({
-      name: `fc${i}`, input: [i === 0 ? "x" : `h${i}`], output: [`h${i + 1}`],
+      name: `fc${i}`,
+      input: [i === 0 ? "x" : `h${i}`],
+      output: [`h${i + 1}`],
       layer: {
         case: "innerProduct" as const,
         value: { inputChannels: 256n, outputChannels: 256n, weights: { floatValue: Array.from({ length: 65536 }, (_, j) => Math.sin(j * 0.37 + i)) } },

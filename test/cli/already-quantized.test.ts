@@ -43,7 +43,8 @@ describe("quantize on already-quantized weights", () => {
     // Every quantized weight tensor of the input is named, once.
     const named = line.match(/\(already 8-bit linear; dequantize first to requantize\)/g) ?? [];
     const quantizedTensors = allLayers(decodeModel(readFileSync(quantized8)))
-      .flatMap((l) => layerWeights(l.layer)).filter((ref) => weightStorage(ref.weightParams).kind === "linear");
+      .flatMap((l) => layerWeights(l.layer))
+      .filter((ref) => weightStorage(ref.weightParams).kind === "linear");
     expect(quantizedTensors.length).toBeGreaterThan(0);
     expect(named.length).toBe(quantizedTensors.length);
     // The line comes after the summary and the report.
@@ -75,6 +76,12 @@ describe("quantize on already-quantized weights", () => {
     quantizeWeights(input, { nbits: 4, mode: "kmeans_lut", onTensor: (d) => decided.push(d.path), onTensorLeft: (l) => left.push(l) });
     expect(decided).toEqual([]);
     expect(left.length).toBeGreaterThan(0);
-    for (const l of left) expect(l).toEqual({ path: expect.stringMatching(/^model\//), storage: "linear", nbits: 8, reason: "already 8-bit linear; dequantize first to requantize" });
+    for (const l of left)
+      expect(l).toEqual({
+        path: expect.stringMatching(/^model\//),
+        storage: "linear",
+        nbits: 8,
+        reason: "already 8-bit linear; dequantize first to requantize",
+      });
   });
 });

@@ -12,20 +12,36 @@ const q = (...rest: string[]): string[] => ["quantize", "in.mlmodel", "-o", "out
 
 /** The quantize command with everything at its default except `fields`. */
 const quantize = (fields: Partial<Extract<Command, { command: "quantize" }>> = {}): Command => ({
-  command: "quantize", input: "in.mlmodel", output: "out.mlmodel", force: false, quiet: false, nbits: 8, mode: "linear", fuse: true, selector: undefined, ...fields,
+  command: "quantize",
+  input: "in.mlmodel",
+  output: "out.mlmodel",
+  force: false,
+  quiet: false,
+  nbits: 8,
+  mode: "linear",
+  fuse: true,
+  selector: undefined,
+  ...fields,
 });
 
 describe("help and version", () => {
-  test.each([
-    [["--help"]], [["-h"]], [["bogus-command", "--help"]], [["--help", "--version"]], [["-v", "-h"]], [["help"]], [["help", "help"]],
-  ])("%j -> help (it wins over everything else)", (argv) => {
-    expect(parseCommand(argv)).toStrictEqual({ command: "help" });
-  });
+  test.each([[["--help"]], [["-h"]], [["bogus-command", "--help"]], [["--help", "--version"]], [["-v", "-h"]], [["help"]], [["help", "help"]]])(
+    "%j -> help (it wins over everything else)",
+    (argv) => {
+      expect(parseCommand(argv)).toStrictEqual({ command: "help" });
+    },
+  );
 
   test.each([
-    [["quantize", "--help"], "quantize"], [["quantize", "in.mlmodel", "-h"], "quantize"], [["dequantize", "-h"], "dequantize"],
-    [["int8-matmul", "--help"], "int8-matmul"], [["inspect", "--help"], "inspect"], [["compare", "--layers", "-h"], "compare"],
-    [["help", "quantize"], "quantize"], [["help", "predict"], "predict"], [["quantize", "-v", "-h"], "quantize"],
+    [["quantize", "--help"], "quantize"],
+    [["quantize", "in.mlmodel", "-h"], "quantize"],
+    [["dequantize", "-h"], "dequantize"],
+    [["int8-matmul", "--help"], "int8-matmul"],
+    [["inspect", "--help"], "inspect"],
+    [["compare", "--layers", "-h"], "compare"],
+    [["help", "quantize"], "quantize"],
+    [["help", "predict"], "predict"],
+    [["quantize", "-v", "-h"], "quantize"],
   ])("%j -> the help of %s", (argv, topic) => {
     expect(parseCommand(argv)).toStrictEqual({ command: "help", topic });
   });
@@ -46,11 +62,29 @@ describe("help and version", () => {
 
   test("USAGE documents every command and option", () => {
     for (const word of [
-      "inspect MODEL", "quantize IN -o OUT --nbits N", "dequantize IN -o OUT", "int8-matmul IN -o OUT", "--json", "--mode",
-      "--skip-layer-types", "--min-conv-kernel-channels", "--min-conv-weight-count", "--no-fuse", "--min-weight-count",
-      "--min-input-channels", "--min-output-channels", "--max-input-channels", "--max-output-channels", "--layers", "--force",
-      "-o, --output", "--help", "--version", ...CLI_MODES,
-    ]) expect(USAGE).toContain(word);
+      "inspect MODEL",
+      "quantize IN -o OUT --nbits N",
+      "dequantize IN -o OUT",
+      "int8-matmul IN -o OUT",
+      "--json",
+      "--mode",
+      "--skip-layer-types",
+      "--min-conv-kernel-channels",
+      "--min-conv-weight-count",
+      "--no-fuse",
+      "--min-weight-count",
+      "--min-input-channels",
+      "--min-output-channels",
+      "--max-input-channels",
+      "--max-output-channels",
+      "--layers",
+      "--force",
+      "-o, --output",
+      "--help",
+      "--version",
+      ...CLI_MODES,
+    ])
+      expect(USAGE).toContain(word);
   });
 });
 
@@ -107,7 +141,8 @@ describe("quantize", () => {
       ["quantize", "in.mlmodel", "--output=out.mlmodel", "--nbits=8"],
       ["quantize", "in.mlmodel", "-oout.mlmodel", "--nbits", "8"],
       ["-o", "out.mlmodel", "--nbits", "8", "quantize", "in.mlmodel"],
-    ]) expect(parseCommand(argv)).toStrictEqual(quantize());
+    ])
+      expect(parseCommand(argv)).toStrictEqual(quantize());
   });
 
   test("after --, a file name starting with a dash is an operand", () => {
@@ -122,8 +157,11 @@ describe("quantize", () => {
       ["--min-conv-weight-count", ["--min-conv-weight-count", "64"], { minimumConvWeightCount: 64 }],
       ["--min-conv-weight-count 0", ["--min-conv-weight-count", "0"], { minimumConvWeightCount: 0 }],
       ["two of them", ["--min-conv-kernel-channels", "4", "--min-conv-weight-count", "64"], { minimumConvKernelChannels: 4, minimumConvWeightCount: 64 }],
-      ["all three", ["--skip-layer-types", "innerProduct", "--min-conv-weight-count", "1", "--min-conv-kernel-channels", "2"],
-        { skipLayerTypes: ["innerProduct"], minimumConvWeightCount: 1, minimumConvKernelChannels: 2 }],
+      [
+        "all three",
+        ["--skip-layer-types", "innerProduct", "--min-conv-weight-count", "1", "--min-conv-kernel-channels", "2"],
+        { skipLayerTypes: ["innerProduct"], minimumConvWeightCount: 1, minimumConvKernelChannels: 2 },
+      ],
     ])("%s", (_, flags, selector) => {
       const c = parseCommand(q(...flags));
       expect(c).toStrictEqual(quantize({ selector }));
@@ -139,7 +177,8 @@ describe("quantize", () => {
 
     test("whitespace around list items is trimmed and empty items dropped", () => {
       expect(parseCommand(q("--skip-layer-types", " batchnorm , bias ,,depthwiseConv, "))).toStrictEqual(
-        quantize({ selector: { skipLayerTypes: ["batchnorm", "bias", "depthwiseConv"] } }));
+        quantize({ selector: { skipLayerTypes: ["batchnorm", "bias", "depthwiseConv"] } }),
+      );
     });
 
     test("an empty list still switches to the advanced selector (with nothing skipped)", () => {
@@ -161,11 +200,12 @@ describe("quantize", () => {
     });
   });
 
-  test.each([
-    ["9"], ["0"], ["17"], ["32"], ["-1"], ["abc"], ["4.5"], ["8.0"], ["1e1"], ["0x8"], ["+8"], [" 8"], [""], ["eight"],
-  ])("--nbits %j is refused", (text) => {
-    expect(usageError(["quantize", "a", "-o", "b", `--nbits=${text}`]).message).toContain("--nbits");
-  });
+  test.each([["9"], ["0"], ["17"], ["32"], ["-1"], ["abc"], ["4.5"], ["8.0"], ["1e1"], ["0x8"], ["+8"], [" 8"], [""], ["eight"]])(
+    "--nbits %j is refused",
+    (text) => {
+      expect(usageError(["quantize", "a", "-o", "b", `--nbits=${text}`]).message).toContain("--nbits");
+    },
+  );
 
   test("--nbits out of range says the range; not a number says so", () => {
     expect(usageError(q().slice(0, -1).concat("9")).message).toBe("--nbits must be 16, 1..8 or auto, got 9");
@@ -173,8 +213,11 @@ describe("quantize", () => {
   });
 
   test.each([
-    ["--min-conv-kernel-channels", "-4"], ["--min-conv-kernel-channels", "four"], ["--min-conv-weight-count", "1.5"],
-    ["--min-conv-weight-count", "1e3"], ["--min-conv-weight-count", ""],
+    ["--min-conv-kernel-channels", "-4"],
+    ["--min-conv-kernel-channels", "four"],
+    ["--min-conv-weight-count", "1.5"],
+    ["--min-conv-weight-count", "1e3"],
+    ["--min-conv-weight-count", ""],
   ])("%s=%j is refused", (flag, text) => {
     expect(usageError(q(`${flag}=${text}`)).message).toBe(`${flag} needs a whole number, got ${JSON.stringify(text)}`);
   });
@@ -203,23 +246,52 @@ describe("quantize", () => {
     expect(usageError(["quantize", "a", "b", "-o", "c", "--nbits", "8"]).message).toBe('unexpected argument "b"');
   });
 
-  test.each(["--json", "--layers=a", "--min-weight-count=1", "--min-input-channels=1", "--min-output-channels=1", "--max-input-channels=1", "--max-output-channels=1"])(
-    "%s belongs to another command", (flag) => {
-      expect(usageError(q(flag)).message).toBe(`quantize does not take --${flag.replace(/^--/, "").replace(/=.*/, "")}`);
-    });
+  test.each([
+    "--json",
+    "--layers=a",
+    "--min-weight-count=1",
+    "--min-input-channels=1",
+    "--min-output-channels=1",
+    "--max-input-channels=1",
+    "--max-output-channels=1",
+  ])("%s belongs to another command", (flag) => {
+    expect(usageError(q(flag)).message).toBe(`quantize does not take --${flag.replace(/^--/, "").replace(/=.*/, "")}`);
+  });
 });
 
 describe("dequantize", () => {
   test("IN -o OUT [--force]", () => {
-    expect(parseCommand(["dequantize", "q.mlmodel", "-o", "f.mlmodel"])).toStrictEqual({ command: "dequantize", input: "q.mlmodel", output: "f.mlmodel", force: false, quiet: false });
-    expect(parseCommand(["dequantize", "q.mlmodel", "--output", "f.mlmodel", "--force"])).toStrictEqual({ command: "dequantize", input: "q.mlmodel", output: "f.mlmodel", force: true, quiet: false });
+    expect(parseCommand(["dequantize", "q.mlmodel", "-o", "f.mlmodel"])).toStrictEqual({
+      command: "dequantize",
+      input: "q.mlmodel",
+      output: "f.mlmodel",
+      force: false,
+      quiet: false,
+    });
+    expect(parseCommand(["dequantize", "q.mlmodel", "--output", "f.mlmodel", "--force"])).toStrictEqual({
+      command: "dequantize",
+      input: "q.mlmodel",
+      output: "f.mlmodel",
+      force: true,
+      quiet: false,
+    });
   });
 
   test.each([
-    "--nbits=8", "--mode=linear", "--no-fuse", "--skip-layer-types=bias", "--min-conv-kernel-channels=4", "--min-conv-weight-count=1",
-    "--layers=a", "--min-weight-count=1", "--max-output-channels=1", "--json",
+    "--nbits=8",
+    "--mode=linear",
+    "--no-fuse",
+    "--skip-layer-types=bias",
+    "--min-conv-kernel-channels=4",
+    "--min-conv-weight-count=1",
+    "--layers=a",
+    "--min-weight-count=1",
+    "--max-output-channels=1",
+    "--json",
   ])("%s belongs to another command", (flag) => {
-    expect(usageError(["dequantize", "q.mlmodel", "-o", "f.mlmodel", flag]).message).toBe(`dequantize does not take --${flag.replace(/^--/, "").replace(/=.*/, "")}`);
+    expect(usageError(["dequantize", "q.mlmodel", "-o", "f.mlmodel", flag]).message).toBe(
+      `dequantize does not take --${flag.replace(/^--/, "").replace(/=.*/, "")}`,
+    );
   });
 
   test("missing pieces and extra operands", () => {
@@ -231,7 +303,14 @@ describe("dequantize", () => {
 
 describe("int8-matmul", () => {
   const m = (...rest: string[]): string[] => ["int8-matmul", "in.mlmodel", "-o", "out.mlmodel", ...rest];
-  const int8 = (selector: object, force = false): Command => ({ command: "int8-matmul", input: "in.mlmodel", output: "out.mlmodel", force, quiet: false, selector });
+  const int8 = (selector: object, force = false): Command => ({
+    command: "int8-matmul",
+    input: "in.mlmodel",
+    output: "out.mlmodel",
+    force,
+    quiet: false,
+    selector,
+  });
 
   test("no flags: an empty selector object (MatrixMultiplyLayerSelector's defaults)", () => {
     expect(parseCommand(m())).toStrictEqual(int8({}));
@@ -250,13 +329,33 @@ describe("int8-matmul", () => {
   });
 
   test("every flag at once", () => {
-    expect(parseCommand(m(
-      "--min-weight-count", "1", "--min-input-channels", "2", "--min-output-channels", "3",
-      "--max-input-channels", "4", "--max-output-channels", "5", "--layers", "a,b",
-    ))).toStrictEqual(int8({
-      minimumWeightCount: 1, minimumInputChannels: 2, minimumOutputChannels: 3,
-      maximumInputChannels: 4, maximumOutputChannels: 5, includeLayersWithNames: ["a", "b"],
-    }));
+    expect(
+      parseCommand(
+        m(
+          "--min-weight-count",
+          "1",
+          "--min-input-channels",
+          "2",
+          "--min-output-channels",
+          "3",
+          "--max-input-channels",
+          "4",
+          "--max-output-channels",
+          "5",
+          "--layers",
+          "a,b",
+        ),
+      ),
+    ).toStrictEqual(
+      int8({
+        minimumWeightCount: 1,
+        minimumInputChannels: 2,
+        minimumOutputChannels: 3,
+        maximumInputChannels: 4,
+        maximumOutputChannels: 5,
+        includeLayersWithNames: ["a", "b"],
+      }),
+    );
   });
 
   test("--layers: trimmed, empty items dropped, names kept verbatim inside", () => {
@@ -265,18 +364,22 @@ describe("int8-matmul", () => {
   });
 
   test.each(["--min-weight-count", "--min-input-channels", "--min-output-channels", "--max-input-channels", "--max-output-channels"])(
-    "%s takes only whole numbers", (flag) => {
+    "%s takes only whole numbers",
+    (flag) => {
       for (const text of ["x", "-1", "2.5", "1e2", ""]) {
         expect(usageError(m(`${flag}=${text}`)).message).toBe(`${flag} needs a whole number, got ${JSON.stringify(text)}`);
       }
       const c = parseCommand(m(flag, "007"));
       expect(c.command === "int8-matmul" && Object.values(c.selector)).toEqual([7]);
-    });
+    },
+  );
 
   test.each(["--nbits=8", "--mode=linear", "--no-fuse", "--skip-layer-types=bias", "--min-conv-kernel-channels=4", "--min-conv-weight-count=1", "--json"])(
-    "%s belongs to another command", (flag) => {
+    "%s belongs to another command",
+    (flag) => {
       expect(usageError(m(flag)).message).toBe(`int8-matmul does not take --${flag.replace(/^--/, "").replace(/=.*/, "")}`);
-    });
+    },
+  );
 
   test("missing pieces and extra operands", () => {
     expect(usageError(["int8-matmul"]).message).toBe("int8-matmul needs an IN file");
@@ -311,11 +414,13 @@ describe("whole-line errors", () => {
   });
 
   test.each([[["quantize", "a", "--bogus"]], [["quantize", "a", "-x"]], [["quantize", "a", "--no-fuse=yes"]], [["quantize", "a", "--force=1"]], [["--debug"]]])(
-    "%j: parseArgs' own error, as a UsageError", (argv) => {
+    "%j: parseArgs' own error, as a UsageError",
+    (argv) => {
       const error = usageError(argv);
       expect(error.name).toBe("UsageError");
       expect(error.message.length).toBeGreaterThan(0);
-    });
+    },
+  );
 
   test("an option-looking value is refused as ambiguous (write --output=-x or -o-x)", () => {
     expect(usageError(["quantize", "a", "-o", "--force", "--nbits", "8"]).message).toMatch(/ambiguous/);
@@ -365,7 +470,9 @@ describe("-o=x is refused, not read as a file named =x", () => {
   });
 
   test("the message gives both spellings of the value", () => {
-    expect(usageError(["dequantize", "a", "-o=out.mlmodel"]).message).toBe('-o=out.mlmodel reads as -o "=out.mlmodel": write -o out.mlmodel or --output=out.mlmodel');
+    expect(usageError(["dequantize", "a", "-o=out.mlmodel"]).message).toBe(
+      '-o=out.mlmodel reads as -o "=out.mlmodel": write -o out.mlmodel or --output=out.mlmodel',
+    );
   });
 
   test("-o x, -ox, --output=x and --output==x still name x (or =x, spelt out in full)", () => {
@@ -390,17 +497,29 @@ describe("source bugs", () => {
 describe("- (standard input and output) and --quiet", () => {
   test("- as IN and as -o: the operand and the output as given", () => {
     expect(parseCommand(["quantize", "-", "-o", "-", "--nbits", "8"])).toStrictEqual(quantize({ input: "-", output: "-" }));
-    expect(parseCommand(["dequantize", "-", "-o", "out.mlmodel"])).toStrictEqual({ command: "dequantize", input: "-", output: "out.mlmodel", force: false, quiet: false });
+    expect(parseCommand(["dequantize", "-", "-o", "out.mlmodel"])).toStrictEqual({
+      command: "dequantize",
+      input: "-",
+      output: "out.mlmodel",
+      force: false,
+      quiet: false,
+    });
     expect(parseCommand(["inspect", "-"])).toStrictEqual({ command: "inspect", model: "-", json: false });
     expect(parseCommand(["report", "a.mlmodel", "-"])).toStrictEqual({ command: "report", original: "a.mlmodel", quantized: "-", json: false });
   });
 
   test("--report - with -o -, two operands from stdin: usage errors", () => {
-    expect(usageError(["quantize", "in", "-o", "-", "--nbits", "8", "--report", "-"]).message).toBe("-o - and --report - would both write to standard output; name a file for one of them");
+    expect(usageError(["quantize", "in", "-o", "-", "--nbits", "8", "--report", "-"]).message).toBe(
+      "-o - and --report - would both write to standard output; name a file for one of them",
+    );
     expect(usageError(["report", "-", "-"]).message).toBe("ORIGINAL and QUANTIZED are both - (standard input); at most one model can come from it");
-    expect(usageError(["compare", "-", "-", "--random", "1"]).message).toBe("ORIGINAL and QUANTIZED are both - (standard input); at most one model can come from it");
+    expect(usageError(["compare", "-", "-", "--random", "1"]).message).toBe(
+      "ORIGINAL and QUANTIZED are both - (standard input); at most one model can come from it",
+    );
     // Each alone is fine.
-    expect(parseCommand(["quantize", "in", "-o", "-", "--nbits", "8", "--report", "r.json"])).toStrictEqual(quantize({ input: "in", output: "-", report: "r.json" }));
+    expect(parseCommand(["quantize", "in", "-o", "-", "--nbits", "8", "--report", "r.json"])).toStrictEqual(
+      quantize({ input: "in", output: "-", report: "r.json" }),
+    );
     expect(parseCommand(["quantize", "in", "-o", "out", "--nbits", "8", "--report", "-"])).toStrictEqual(quantize({ input: "in", output: "out", report: "-" }));
   });
 

@@ -24,7 +24,7 @@ import { cli, expectOneLine, expectUsage, type CliResult } from "../support/cli.
 
 const read = (file: string): Model => decodeModel(readFileSync(file));
 
-type SharpFunction = (typeof import("sharp"))["default"];
+type SharpFunction = typeof import("sharp")["default"];
 let sharp: SharpFunction;
 let root = "";
 /** Each model quantized to 8 bits by the CLI. */
@@ -54,7 +54,9 @@ beforeAll(async () => {
     copyFileSync(join(inputs, sample, "image.npy"), join(npyDir, sample, "image.npy"));
     const a = parseNpy(readFileSync(join(inputs, sample, "image.npy")));
     const [height, width] = a.shape as [number, number];
-    await sharp(a.data as Uint8Array, { raw: { width, height, channels: 3 } }).png().toFile(join(pngDir, `${sample}.png`));
+    await sharp(a.data as Uint8Array, { raw: { width, height, channels: 3 } })
+      .png()
+      .toFile(join(pngDir, `${sample}.png`));
   }
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -76,7 +78,9 @@ interface ComparisonJson {
 describe("--random N", () => {
   test("the same as compareModels on randomInputs(model, N, 0), as text and as JSON", async () => {
     for (const name of QUANTIZED_MODELS) {
-      const expected = compareModels(loadFixtureModel(name), read(quantizedOf(name)), randomInputs(loadFixtureModel(name), 3, DEFAULT_SEED), { perLayer: false });
+      const expected = compareModels(loadFixtureModel(name), read(quantizedOf(name)), randomInputs(loadFixtureModel(name), 3, DEFAULT_SEED), {
+        perLayer: false,
+      });
       const text = await cli(compareArgs(name, "--random", "3"));
       expectOk(text);
       expect(text.stdout).toBe(formatComparison(expected));
@@ -89,13 +93,18 @@ describe("--random N", () => {
 
   test("8-bit weights keep the outputs close: label agreement, SNR per output", async () => {
     const mobilenet = JSON.parse((await cli(compareArgs("mobilenet_classifier", "--random", "5", "--json"))).stdout) as ComparisonJson;
-    expect(mobilenet.outputs.map((o) => [o.name, o.kind])).toEqual([["classLabel", "label"], ["classProbability", "dictionary"]]);
+    expect(mobilenet.outputs.map((o) => [o.name, o.kind])).toEqual([
+      ["classLabel", "label"],
+      ["classProbability", "dictionary"],
+    ]);
     const convnet = JSON.parse((await cli(compareArgs("convnet_linear4", "--random", "5", "--json"))).stdout) as ComparisonJson;
     expect(convnet.outputs).toHaveLength(1);
     expect(convnet.outputs[0]?.kind).toBe("array");
     expect(Number(convnet.outputs[0]?.snrDb)).toBeGreaterThan(20);
     const text = (await cli(compareArgs("convnet_linear4", "--random", "5"))).stdout;
-    expect(text).toMatch(/^compared on 5 samples\n\noutput +kind +agreement +max \|err\| +cosine +worst sample\n.*\n\noutput +SNR +PSNR +coremltools SNR \(mean ± var\) +coremltools PSNR \(mean ± var\)\n/);
+    expect(text).toMatch(
+      /^compared on 5 samples\n\noutput +kind +agreement +max \|err\| +cosine +worst sample\n.*\n\noutput +SNR +PSNR +coremltools SNR \(mean ± var\) +coremltools PSNR \(mean ± var\)\n/,
+    );
   });
 
   test("the output and layer tables fit 100 columns", async () => {
@@ -114,7 +123,12 @@ describe("--random N", () => {
     expectOk(a);
     expect(b.stdout).toBe(a.stdout);
     expect(c.stdout).not.toBe(a.stdout);
-    const expected = compareModels(loadFixtureModel("convnet_linear4"), read(quantizedOf("convnet_linear4")), randomInputs(loadFixtureModel("convnet_linear4"), 2, -7), { perLayer: false });
+    const expected = compareModels(
+      loadFixtureModel("convnet_linear4"),
+      read(quantizedOf("convnet_linear4")),
+      randomInputs(loadFixtureModel("convnet_linear4"), 2, -7),
+      { perLayer: false },
+    );
     expect(c.stdout).toBe(comparisonJson(expected));
   });
 
@@ -227,18 +241,34 @@ describe("quantize --sample-data", () => {
     const table = plain.stdout.replace(/^wrote \S+:/, `wrote ${out}:`);
     expect(r.stdout.startsWith(table)).toBe(true);
     const rest = r.stdout.slice(table.length);
-    const expected = compareModels(loadFixtureModel("mobilenet_classifier"), read(out), [0, 1, 2].map((i) => ({
-      image: (() => {
-        const a = parseNpy(readFileSync(join(npyDir, String(i), "image.npy")));
-        return { width: a.shape[1] as number, height: a.shape[0] as number, data: a.data as Uint8Array };
-      })(),
-    })), { perLayer: false });
+    const expected = compareModels(
+      loadFixtureModel("mobilenet_classifier"),
+      read(out),
+      [0, 1, 2].map((i) => ({
+        image: (() => {
+          const a = parseNpy(readFileSync(join(npyDir, String(i), "image.npy")));
+          return { width: a.shape[1] as number, height: a.shape[0] as number, data: a.data as Uint8Array };
+        })(),
+      })),
+      { perLayer: false },
+    );
     expect(rest).toBe(`\n${formatComparison(expected)}`);
   });
 
   test("with --report -: the JSON alone on stdout, the tables and the comparison on stderr", async () => {
     const out = join(freshDir(), "q.mlmodel");
-    const r = await cli(["quantize", fixtureModelFile("convnet_linear4"), "-o", out, "--nbits", "8", "--report", "-", "--sample-data", join(FIXTURES, "inputs", "convnet_linear4")]);
+    const r = await cli([
+      "quantize",
+      fixtureModelFile("convnet_linear4"),
+      "-o",
+      out,
+      "--nbits",
+      "8",
+      "--report",
+      "-",
+      "--sample-data",
+      join(FIXTURES, "inputs", "convnet_linear4"),
+    ]);
     expect(r.code).toBe(EXIT.ok);
     expect(() => JSON.parse(r.stdout) as unknown).not.toThrow();
     expect(r.stderr).toMatch(/\ncompared on 3 samples\n/);
@@ -263,7 +293,9 @@ describe("quantize --sample-data", () => {
     expect(() => prepareModel(model).predict(sample)).toThrow();
     const dir = freshDir();
     const samples = join(dir, "samples.json");
-    const json = Object.fromEntries(Object.entries(sample).map(([k, v]) => [k, { shape: (v as ArrayValue).shape, data: Array.from((v as ArrayValue).data as Float32Array) }]));
+    const json = Object.fromEntries(
+      Object.entries(sample).map(([k, v]) => [k, { shape: (v as ArrayValue).shape, data: Array.from((v as ArrayValue).data as Float32Array) }]),
+    );
     writeFileSync(samples, JSON.stringify([json]));
     const out = join(dir, "q.mlmodel");
     expectOneLine(await cli(["quantize", input, "-o", out, "--nbits", "8", "--sample-data", samples]), `--sample-data ${samples}: sample 0, the input model: `);
@@ -273,12 +305,15 @@ describe("quantize --sample-data", () => {
 
 /** The frames of a progress bar drawn on stderr: [done, total] each. */
 function frames(stderr: string, unit: string): [number, number][] {
-  return stderr.split("\r").filter((s) => s !== "").map((frame) => {
-    // The time left may follow, and spaces over a longer line before.
-    const m = new RegExp(`^\\[([# ]{30})\\] (\\d+)/(\\d+) ${unit}(?:, [\\w ]+ left)? *\\n?$`).exec(frame);
-    expect(m).not.toBeNull();
-    return [Number(m?.[2]), Number(m?.[3])];
-  });
+  return stderr
+    .split("\r")
+    .filter((s) => s !== "")
+    .map((frame) => {
+      // The time left may follow, and spaces over a longer line before.
+      const m = new RegExp(`^\\[([# ]{30})\\] (\\d+)/(\\d+) ${unit}(?:, [\\w ]+ left)? *\\n?$`).exec(frame);
+      expect(m).not.toBeNull();
+      return [Number(m?.[2]), Number(m?.[3])];
+    });
 }
 
 describe("progress bar", () => {
@@ -300,7 +335,12 @@ describe("progress bar", () => {
     expect(r.stdout).toBe(plain.stdout);
     expect(r.stderr.endsWith("\n")).toBe(true);
     expect(r.stderr.indexOf("\n")).toBe(r.stderr.length - 1);
-    expect(frames(r.stderr, "samples")).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
+    expect(frames(r.stderr, "samples")).toEqual([
+      [1, 4],
+      [2, 4],
+      [3, 4],
+      [4, 4],
+    ]);
   });
 
   test("not a terminal, or quick work: no bar", async () => {
@@ -314,7 +354,10 @@ describe("progress bar", () => {
   test("quantize --sample-data: the tensors' bar, then the samples' bar", async () => {
     clock = fakeClock(1000);
     const out = join(freshDir(), "q.mlmodel");
-    const r = await cli(["quantize", fixtureModelFile("convnet_linear4"), "-o", out, "--nbits", "8", "--sample-data", join(FIXTURES, "inputs", "convnet_linear4")], { stderrIsTty: true });
+    const r = await cli(
+      ["quantize", fixtureModelFile("convnet_linear4"), "-o", out, "--nbits", "8", "--sample-data", join(FIXTURES, "inputs", "convnet_linear4")],
+      { stderrIsTty: true },
+    );
     expect(r.code).toBe(EXIT.ok);
     const [tensors = "", samples = "", end] = r.stderr.split("\n");
     expect(frames(tensors, "tensors").at(-1)?.[0]).toBe(frames(tensors, "tensors").at(-1)?.[1]);
@@ -333,7 +376,10 @@ describe("usage (exit 2)", () => {
     [["compare", a, a, "--random", "1", "--samples", "d"], "give --samples PATH or --random N, not both"],
     [["compare", a, a, "--samples", ""], "--samples needs a PATH"],
     [["compare", a, a, "--random", "0"], `--random takes 1 to ${MAX_RANDOM_SAMPLES} samples (MAX_RANDOM_SAMPLES), got 0`],
-    [["compare", a, a, "--random", String(MAX_RANDOM_SAMPLES + 1)], `--random takes 1 to ${MAX_RANDOM_SAMPLES} samples (MAX_RANDOM_SAMPLES), got ${MAX_RANDOM_SAMPLES + 1}`],
+    [
+      ["compare", a, a, "--random", String(MAX_RANDOM_SAMPLES + 1)],
+      `--random takes 1 to ${MAX_RANDOM_SAMPLES} samples (MAX_RANDOM_SAMPLES), got ${MAX_RANDOM_SAMPLES + 1}`,
+    ],
     [["compare", a, a, "--random", "2.5"], '--random needs a whole number, got "2.5"'],
     [["compare", a, a, "--random", "1", "--seed", "x"], '--seed needs an integer, got "x"'],
     [["compare", a, a, "--random", "1", "--seed=1e3"], '--seed needs an integer, got "1e3"'],
@@ -350,10 +396,20 @@ describe("usage (exit 2)", () => {
 
   test("--layers is a flag for compare, a list for int8-matmul", async () => {
     expect(parseCommand(["compare", "a", "b", "--layers", "--random", "3"])).toStrictEqual({
-      command: "compare", original: "a", quantized: "b", samples: { kind: "random", count: 3, seed: DEFAULT_SEED }, layers: true, json: false,
+      command: "compare",
+      original: "a",
+      quantized: "b",
+      samples: { kind: "random", count: 3, seed: DEFAULT_SEED },
+      layers: true,
+      json: false,
     });
     expect(parseCommand(["--layers", "--json", "compare", "a", "b", "--samples", "d"])).toStrictEqual({
-      command: "compare", original: "a", quantized: "b", samples: { kind: "files", path: "d" }, layers: true, json: true,
+      command: "compare",
+      original: "a",
+      quantized: "b",
+      samples: { kind: "files", path: "d" },
+      layers: true,
+      json: true,
     });
     expect(parseCommand(["int8-matmul", "a", "-o", "b", "--layers", "fc"])).toMatchObject({ selector: { includeLayersWithNames: ["fc"] } });
     expect((await cli(["compare", "a", "b", "--layers=fc", "--random", "1"])).code).toBe(EXIT.usage);
@@ -366,7 +422,15 @@ describe("usage (exit 2)", () => {
   });
 
   test("USAGE documents compare, --sample-data and every new option", () => {
-    for (const word of ["compare ORIGINAL QUANTIZED", "--samples PATH", "--random N", "--seed N", "--layers", "--sample-data PATH", String(MAX_RANDOM_SAMPLES)]) {
+    for (const word of [
+      "compare ORIGINAL QUANTIZED",
+      "--samples PATH",
+      "--random N",
+      "--seed N",
+      "--layers",
+      "--sample-data PATH",
+      String(MAX_RANDOM_SAMPLES),
+    ]) {
       expect(USAGE).toContain(word);
     }
   });

@@ -11,13 +11,34 @@ import { cli } from "../support/cli.js";
 const OWN: Record<CommandName, readonly string[]> = {
   inspect: ["--json"],
   quantize: [
-    "-o, --output", "--force", "--nbits", "--mode", "--skip-layer-types", "--min-conv-kernel-channels", "--min-conv-weight-count",
-    "--no-fuse", "--target-snr", "--modes", "--fp16-overflow", "--report", "--sample-data", "-q", "--quiet",
+    "-o, --output",
+    "--force",
+    "--nbits",
+    "--mode",
+    "--skip-layer-types",
+    "--min-conv-kernel-channels",
+    "--min-conv-weight-count",
+    "--no-fuse",
+    "--target-snr",
+    "--modes",
+    "--fp16-overflow",
+    "--report",
+    "--sample-data",
+    "-q",
+    "--quiet",
   ],
   dequantize: ["-o, --output", "--force", "-q", "--quiet"],
   "int8-matmul": [
-    "-o, --output", "--force", "--min-weight-count", "--min-input-channels", "--min-output-channels", "--max-input-channels", "--max-output-channels", "--layers",
-    "-q", "--quiet",
+    "-o, --output",
+    "--force",
+    "--min-weight-count",
+    "--min-input-channels",
+    "--min-output-channels",
+    "--max-input-channels",
+    "--max-output-channels",
+    "--layers",
+    "-q",
+    "--quiet",
   ],
   report: ["--json"],
   predict: ["--input", "--json", "-o, --output", "-q", "--quiet"],
@@ -34,7 +55,9 @@ function documented(text: string): string[] {
 describe("help of the whole program", () => {
   test("every line of every help text fits 100 columns", () => {
     for (const topic of [undefined, ...COMMAND_NAMES]) {
-      const long = helpText(topic).split("\n").filter((line) => line.length > 100);
+      const long = helpText(topic)
+        .split("\n")
+        .filter((line) => line.length > 100);
       expect({ topic, long }).toEqual({ topic, long: [] });
     }
   });
@@ -56,7 +79,12 @@ describe("help of the whole program", () => {
 describe("help of one command", () => {
   test.each(COMMAND_NAMES.map((name) => [name]))("%s --help, %s -h and help %s print its section", async (name) => {
     const section = helpText(name);
-    for (const argv of [[name, "--help"], [name, "-h"], ["help", name], [name, "some.mlmodel", "--help"]]) {
+    for (const argv of [
+      [name, "--help"],
+      [name, "-h"],
+      ["help", name],
+      [name, "some.mlmodel", "--help"],
+    ]) {
       expect(await cli(argv)).toEqual({ code: EXIT.ok, stdout: section, stderr: "" });
     }
     expect(section).not.toBe(USAGE);
@@ -84,7 +112,11 @@ describe("a usage error: one line, then where to read the usage (exit 2)", () =>
   test.each([
     [["quantize", "a", "--nbit", "8"], "coreml-quantize: unknown option --nbit; did you mean --nbits?", "Run 'coreml-quantize quantize --help' for usage."],
     [["compare", "a"], "coreml-quantize: compare needs an ORIGINAL and a QUANTIZED file", "Run 'coreml-quantize compare --help' for usage."],
-    [["int8-matmul", "a", "-o", "b", "--nbits", "8"], "coreml-quantize: int8-matmul does not take --nbits", "Run 'coreml-quantize int8-matmul --help' for usage."],
+    [
+      ["int8-matmul", "a", "-o", "b", "--nbits", "8"],
+      "coreml-quantize: int8-matmul does not take --nbits",
+      "Run 'coreml-quantize int8-matmul --help' for usage.",
+    ],
     [["quantise", "a"], 'coreml-quantize: unknown command "quantise"; did you mean quantize?', "Run 'coreml-quantize --help' for usage."],
     [[], "coreml-quantize: no command given", "Run 'coreml-quantize --help' for usage."],
     [["help", "frobnicate"], 'coreml-quantize: unknown command "frobnicate"', "Run 'coreml-quantize --help' for usage."],

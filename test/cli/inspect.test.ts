@@ -19,9 +19,6 @@ import { cli, TEST_VERSION as VERSION, type CliResult } from "../support/cli.js"
 import { GOLDEN_EXPECTED_DIR, GOLDEN_MODELS_DIR, goldenExpected, goldenInputs } from "../support/golden.js";
 import { product } from "../support/product.js";
 
-
-
-
 /** The JSON summary, as `inspect --json` prints it. */
 interface Summary {
   modelType: string;
@@ -135,7 +132,11 @@ describe("inspect --json on every golden output", () => {
   test.each(files)("%s", async (name) => {
     const s = await inspectJson(join(GOLDEN_EXPECTED_DIR, name));
     checkSummaryShape(s);
-    for (const w of s.weights) expect({ at: `${w.layerPath}/${w.field}`, bytes: plausibleBytes(w) }).toEqual({ at: `${w.layerPath}/${w.field}`, bytes: expect.arrayContaining([w.bytes]) });
+    for (const w of s.weights)
+      expect({ at: `${w.layerPath}/${w.field}`, bytes: plausibleBytes(w) }).toEqual({
+        at: `${w.layerPath}/${w.field}`,
+        bytes: expect.arrayContaining([w.bytes]),
+      });
     // NAME.MODE.BITS[.dequantized|.selNN].mlmodel, NAME.fused.mlmodel, NAME.int8_matmul.na.mlmodel
     const [, mode, bits, suffix] = name.replace(/\.mlmodel$/, "").split(".");
     const kinds = s.weights.map((w) => (w.nbits === undefined ? w.storage : `${w.storage}${w.nbits}`));
@@ -259,7 +260,9 @@ async function checkTable(file: string): Promise<string[]> {
     if (s.weights.some((w) => !w.quantizable)) expect(lines[at++]).toBe("* not quantized by quantize (the reference leaves it alone)");
   }
   expect(lines[at++]).toBe("");
-  const byStorage = Object.entries(s.totals.bytesByStorage).map(([k, v]) => `${k} ${formatBytes(v)}`).join(", ");
+  const byStorage = Object.entries(s.totals.bytesByStorage)
+    .map(([k, v]) => `${k} ${formatBytes(v)}`)
+    .join(", ");
   expect(lines[at++]).toBe(
     `total: ${s.totals.tensors} tensors, ${s.totals.values} values, ${formatBytes(s.totals.bytes)}${byStorage === "" ? "" : ` (${byStorage})`}`,
   );
@@ -285,7 +288,12 @@ describe("inspect: the table", () => {
   test("cnn.mlmodel: the first lines", async () => {
     const file = join(GOLDEN_MODELS_DIR, "cnn.mlmodel");
     const lines = await checkTable(file);
-    expect(lines.slice(0, 4)).toEqual([`${file}: neuralNetwork, specification version 4`, "  network model/neuralNetwork: 11 layers", "", expect.stringMatching(/^layer /)]);
+    expect(lines.slice(0, 4)).toEqual([
+      `${file}: neuralNetwork, specification version 4`,
+      "  network model/neuralNetwork: 11 layers",
+      "",
+      expect.stringMatching(/^layer /),
+    ]);
     expect(lines[4]).toMatch(/^neuralNetwork\/layers\[0\] "conv1" +convolution +weights +\[8, 3, 3, 3\] +216 +float32 +864 B$/);
     expect(lines.at(-1)).toMatch(/^total: 19 tensors, \d+ values, [\d.]+ KB \(float32 [\d.]+ KB\)$/);
   });
@@ -305,25 +313,31 @@ describe("inspect: the table", () => {
     };
 
     test("weights the reference leaves alone are starred, with a footnote", async () => {
-      const file = write("prelu.mlmodel", buildModel({
-        specificationVersion: 4,
-        Type: {
-          case: "neuralNetwork",
-          value: {
-            layers: [
-              { name: "fc", layer: { case: "innerProduct", value: { inputChannels: 2n, outputChannels: 3n, weights: floats(6) } } },
-              { name: "act", layer: { case: "activation", value: { NonlinearityType: { case: "PReLU", value: { alpha: floats(3) } } } } },
-            ],
+      const file = write(
+        "prelu.mlmodel",
+        buildModel({
+          specificationVersion: 4,
+          Type: {
+            case: "neuralNetwork",
+            value: {
+              layers: [
+                { name: "fc", layer: { case: "innerProduct", value: { inputChannels: 2n, outputChannels: 3n, weights: floats(6) } } },
+                { name: "act", layer: { case: "activation", value: { NonlinearityType: { case: "PReLU", value: { alpha: floats(3) } } } } },
+              ],
+            },
           },
-        },
-      }));
+        }),
+      );
       const lines = await checkTable(file);
       expect(lines.some((l) => /"act" +activation +PReLU\.alpha +\[3\] +3 +float32 \* +12 B$/.test(l))).toBe(true);
       expect(lines).toContain("* not quantized by quantize (the reference leaves it alone)");
     });
 
     test("a model with no network: 'no neural network', no table, zero totals", async () => {
-      const file = write("glm.mlmodel", buildModel({ specificationVersion: 1, Type: { case: "glmRegressor", value: { offset: [1], weights: [{ value: [1, 2] }] } } }));
+      const file = write(
+        "glm.mlmodel",
+        buildModel({ specificationVersion: 1, Type: { case: "glmRegressor", value: { offset: [1], weights: [{ value: [1, 2] }] } } }),
+      );
       const lines = await checkTable(file);
       expect(lines).toEqual([`${file}: glmRegressor, specification version 1`, "  no neural network", "", "total: 0 tensors, 0 values, 0 B"]);
       const s = await inspectJson(file);
@@ -337,14 +351,30 @@ describe("inspect: the table", () => {
     });
 
     test("a WeightParams with two storages: exit 1, one line naming the layer and field", async () => {
-      const file = write("two-storages.mlmodel", buildModel({
-        specificationVersion: 4,
-        Type: {
-          case: "neuralNetwork",
-          value: { layers: [{ name: "fc", layer: { case: "innerProduct", value: { inputChannels: 2n, outputChannels: 2n, weights: { floatValue: [1, 2, 3, 4], float16Value: new Uint8Array(8) } } } }] },
-        },
-      }));
-      for (const argv of [["inspect", file], ["inspect", file, "--json"]]) {
+      const file = write(
+        "two-storages.mlmodel",
+        buildModel({
+          specificationVersion: 4,
+          Type: {
+            case: "neuralNetwork",
+            value: {
+              layers: [
+                {
+                  name: "fc",
+                  layer: {
+                    case: "innerProduct",
+                    value: { inputChannels: 2n, outputChannels: 2n, weights: { floatValue: [1, 2, 3, 4], float16Value: new Uint8Array(8) } },
+                  },
+                },
+              ],
+            },
+          },
+        }),
+      );
+      for (const argv of [
+        ["inspect", file],
+        ["inspect", file, "--json"],
+      ]) {
         const r = await cli(argv);
         expect(r.code).toBe(EXIT.failure);
         expect(r.stdout).toBe("");
@@ -379,7 +409,10 @@ describe("inspect: files that cannot be read", () => {
 
   test("a missing file: exit 1, one line naming it", async () => {
     const missing = join(dir, "missing.mlmodel");
-    for (const argv of [["inspect", missing], ["inspect", missing, "--json"]]) {
+    for (const argv of [
+      ["inspect", missing],
+      ["inspect", missing, "--json"],
+    ]) {
       expect(expectOneLineFailure(await cli(argv))).toContain(missing);
     }
   });

@@ -19,7 +19,7 @@ import { cli, expectOneLine, expectUsage, usageErrorOf, type CliResult } from ".
 const inputDir = (name: string, sample: string): string => join(FIXTURES, "inputs", name, sample);
 const expectedDir = (name: string, sample: string): string => join(FIXTURES, "expected", name, sample);
 
-type SharpFunction = (typeof import("sharp"))["default"];
+type SharpFunction = typeof import("sharp")["default"];
 let sharp: SharpFunction;
 let root = "";
 beforeAll(async () => {
@@ -33,7 +33,9 @@ const freshDir = (): string => mkdtempSync(join(root, "t-"));
 
 /** `--input NAME=FILE` for every input file of a fixture sample (absent optional inputs have none). */
 function inputArgs(name: string, sample: string): string[] {
-  return readdirSync(inputDir(name, sample)).sort().flatMap((file) => ["--input", `${file.replace(/\.npy$/, "")}=${join(inputDir(name, sample), file)}`]);
+  return readdirSync(inputDir(name, sample))
+    .sort()
+    .flatMap((file) => ["--input", `${file.replace(/\.npy$/, "")}=${join(inputDir(name, sample), file)}`]);
 }
 
 const floats = (a: NpyArray): number[] => Array.from(a.data as ArrayLike<number | bigint>, Number);
@@ -41,8 +43,18 @@ const floats = (a: NpyArray): number[] => Array.from(a.data as ArrayLike<number 
 // Models covering every output kind: arrays (rank 1, [C,H,W], rank-5 sequences, exact
 // layout), an image output, string and int64 labels, dictionaries, a pipeline, optional inputs.
 const MODELS = [
-  "ip_rank1_bias", "convnet_fp16", "convnet_linear4", "scale_bias", "pipeline_two_networks", "regressor", "style_transfer",
-  "mobilenet_classifier", "int64_classifier", "gru_seq_state", "simple_rnn_reverse_last", "embedding_nd",
+  "ip_rank1_bias",
+  "convnet_fp16",
+  "convnet_linear4",
+  "scale_bias",
+  "pipeline_two_networks",
+  "regressor",
+  "style_transfer",
+  "mobilenet_classifier",
+  "int64_classifier",
+  "gru_seq_state",
+  "simple_rnn_reverse_last",
+  "embedding_nd",
 ];
 
 describe("-o DIR: one file an output, equal to the fixtures' expected outputs", () => {
@@ -54,7 +66,13 @@ describe("-o DIR: one file an output, equal to the fixtures' expected outputs", 
       const expected = readdirSync(expectedDir(name, sample)).sort();
       const written = readdirSync(out).sort();
       // One line an output, naming the file.
-      expect(r.stdout.trimEnd().split("\n").map((l) => l.replace(/^wrote (\S+):.*$/, "$1")).sort()).toEqual(written.map((f) => join(out, f)));
+      expect(
+        r.stdout
+          .trimEnd()
+          .split("\n")
+          .map((l) => l.replace(/^wrote (\S+):.*$/, "$1"))
+          .sort(),
+      ).toEqual(written.map((f) => join(out, f)));
       for (const file of expected) {
         const want = readFileSync(join(expectedDir(name, sample), file));
         const output = file.replace(/\.(npy|json)$/, "");
@@ -75,7 +93,12 @@ describe("-o DIR: one file an output, equal to the fixtures' expected outputs", 
           } else {
             expect(Object.keys(got).sort()).toEqual(Object.keys(e).sort());
             const keys = Object.keys(e).sort();
-            expect(snrDb(keys.map((k) => got[k] as number), keys.map((k) => e[k] as number))).toBeGreaterThanOrEqual(80);
+            expect(
+              snrDb(
+                keys.map((k) => got[k] as number),
+                keys.map((k) => e[k] as number),
+              ),
+            ).toBeGreaterThanOrEqual(80);
           }
         }
       }
@@ -168,13 +191,18 @@ describe("printing", () => {
         const want = readFileSync(join(expectedDir(name, "1"), file));
         if (file.endsWith(".json")) {
           const e = JSON.parse(want.toString("utf8")) as Record<string, unknown>;
-          if ("value" in e) expect(o).toEqual({ kind: "label", value: e["value"] });
+          if ("value" in e) expect(o).toEqual({ kind: "label", value: e.value });
           else {
             expect(o?.kind).toBe("dictionary");
             const keys = Object.keys(e).sort();
             const got = o?.value as Record<string, number>;
             expect(Object.keys(got).sort()).toEqual(keys);
-            expect(snrDb(keys.map((k) => got[k] as number), keys.map((k) => e[k] as number))).toBeGreaterThanOrEqual(80);
+            expect(
+              snrDb(
+                keys.map((k) => got[k] as number),
+                keys.map((k) => e[k] as number),
+              ),
+            ).toBeGreaterThanOrEqual(80);
           }
         } else {
           const e = parseNpy(want);
@@ -199,7 +227,13 @@ describe("printing", () => {
     expect(json.outputs.probs.data.map(Math.fround)).toEqual(Array.from(parseNpy(readFileSync(join(out, "probs.npy"))).data as Float32Array));
     const texts = /"data": \[([^\]]*)\]/.exec(r.stdout)?.[1]?.split(", ") ?? [];
     expect(texts).toHaveLength(5);
-    for (const t of texts) expect(t.replace(/e.*$/, "").replace(/^[-0.]+/, "").replace(".", "").length).toBeLessThanOrEqual(9);
+    for (const t of texts)
+      expect(
+        t
+          .replace(/e.*$/, "")
+          .replace(/^[-0.]+/, "")
+          .replace(".", "").length,
+      ).toBeLessThanOrEqual(9);
   });
 });
 
@@ -208,7 +242,9 @@ describe("image files as inputs", () => {
   async function pngOf(name: string, sample: string, file: string): Promise<void> {
     const a = parseNpy(readFileSync(join(inputDir(name, sample), "image.npy")));
     const [height, width] = a.shape as [number, number];
-    await sharp(a.data as Uint8Array, { raw: { width, height, channels: 3 } }).png().toFile(file);
+    await sharp(a.data as Uint8Array, { raw: { width, height, channels: 3 } })
+      .png()
+      .toFile(file);
   }
 
   test("a PNG of the input's size predicts as its pixels do", async () => {
@@ -223,7 +259,9 @@ describe("image files as inputs", () => {
 
   test("a PNG of another size is resized", async () => {
     const png = join(freshDir(), "big.png");
-    await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 30, b: 90 } } }).png().toFile(png);
+    await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 30, b: 90 } } })
+      .png()
+      .toFile(png);
     const r = await cli(["predict", fixtureModelFile("mobilenet_classifier"), "--input", `image=${png}`]);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: EXIT.ok, stderr: "" });
     expect(r.stdout).toMatch(/^classLabel \(label\): \S+\n/);
@@ -235,12 +273,16 @@ describe("bad input: one line naming the input and the file, exit 1", () => {
   beforeAll(() => {
     dir = freshDir();
   });
-  const mobilenet = (file: string, extra: string[] = []): Promise<CliResult> => cli(["predict", fixtureModelFile("mobilenet_classifier"), "--input", `image=${file}`, ...extra]);
+  const mobilenet = (file: string, extra: string[] = []): Promise<CliResult> =>
+    cli(["predict", fixtureModelFile("mobilenet_classifier"), "--input", `image=${file}`, ...extra]);
   const convnet = (file: string): Promise<CliResult> => cli(["predict", fixtureModelFile("convnet_fp16"), "--input", `x=${file}`]);
 
   test("an unknown input name", async () => {
     const file = join(inputDir("convnet_fp16", "0"), "x.npy");
-    expectOneLine(await cli(["predict", fixtureModelFile("convnet_fp16"), "--input", `y=${file}`]), `--input y=${file}: unknown input 'y'; the model's inputs are 'x'`);
+    expectOneLine(
+      await cli(["predict", fixtureModelFile("convnet_fp16"), "--input", `y=${file}`]),
+      `--input y=${file}: unknown input 'y'; the model's inputs are 'x'`,
+    );
   });
 
   test("a missing required input", async () => {
@@ -271,7 +313,9 @@ describe("bad input: one line naming the input and the file, exit 1", () => {
 
   test("an image (file or pixels) for an array input", async () => {
     const png = join(dir, "img.png");
-    await sharp({ create: { width: 10, height: 10, channels: 3, background: "#808080" } }).png().toFile(png);
+    await sharp({ create: { width: 10, height: 10, channels: 3, background: "#808080" } })
+      .png()
+      .toFile(png);
     expectOneLine(await convnet(png), png, "input 'x' is a multiArray of shape [3, 10, 10]: an image for an array input");
     const pixels = join(inputDir("mobilenet_classifier", "0"), "image.npy");
     expectOneLine(await convnet(pixels), pixels, "input 'x'", "an image for an array input");
@@ -333,9 +377,23 @@ describe("usage (exit 2)", () => {
 
   test("parsed: inputs in order, NAME up to the first =, FILE may hold =", () => {
     expect(parseCommand(["predict", "m", "--input", "a=x=1.npy", "--input=b=y.png", "-o", "out", "--json"])).toStrictEqual({
-      command: "predict", model: "m", inputs: [{ name: "a", file: "x=1.npy" }, { name: "b", file: "y.png" }], json: true, quiet: false, outputDir: "out",
+      command: "predict",
+      model: "m",
+      inputs: [
+        { name: "a", file: "x=1.npy" },
+        { name: "b", file: "y.png" },
+      ],
+      json: true,
+      quiet: false,
+      outputDir: "out",
     });
-    expect(parseCommand(["predict", "m", "--input", "a=x.npy"])).toStrictEqual({ command: "predict", model: "m", inputs: [{ name: "a", file: "x.npy" }], json: false, quiet: false });
+    expect(parseCommand(["predict", "m", "--input", "a=x.npy"])).toStrictEqual({
+      command: "predict",
+      model: "m",
+      inputs: [{ name: "a", file: "x.npy" }],
+      json: false,
+      quiet: false,
+    });
   });
 
   test("USAGE documents predict and its options", () => {

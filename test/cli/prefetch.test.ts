@@ -71,8 +71,9 @@ describe("run() with a prefetched input", () => {
     // The path does not exist: only the bytes read ahead can make this succeed.
     const gone = join(dir, "gone.mlmodel");
     const out = join(dir, "out.mlmodel");
-    const result = await cli(["quantize", gone, "-o", out, "--nbits", "8"],
-      { prefetched: { path: gone, bytes: Promise.resolve(new Uint8Array(readFileSync(EXAMPLE))) } });
+    const result = await cli(["quantize", gone, "-o", out, "--nbits", "8"], {
+      prefetched: { path: gone, bytes: Promise.resolve(new Uint8Array(readFileSync(EXAMPLE))) },
+    });
     expect(result.code).toBe(0);
     expect(readFileSync(out).length).toBeGreaterThan(0);
   });

@@ -41,7 +41,20 @@ test("--report FILE writes the JSON report; --report - puts it alone on stdout",
 
 test("--nbits auto --target-snr --modes: every tensor reaches the target", async () => {
   const file = join(dir, "report.json");
-  const r = await cli(["quantize", join(MODELS, "cnn.mlmodel"), "-o", join(dir, "o.mlmodel"), "--nbits", "auto", "--target-snr", "30", "--modes", "linear,linear_lut", "--report", file]);
+  const r = await cli([
+    "quantize",
+    join(MODELS, "cnn.mlmodel"),
+    "-o",
+    join(dir, "o.mlmodel"),
+    "--nbits",
+    "auto",
+    "--target-snr",
+    "30",
+    "--modes",
+    "linear,linear_lut",
+    "--report",
+    file,
+  ]);
   expect(r.code).toBe(EXIT.ok);
   const report = JSON.parse(readFileSync(file, "utf8")) as { tensors: { snrDb: number | null; exact: boolean; decision?: { mode?: string } }[] };
   for (const t of report.tensors) {
@@ -75,5 +88,9 @@ test("usage errors for the new flags", () => {
   ]) {
     expect(() => parseCommand(argv)).toThrow(UsageError);
   }
-  expect(parseCommand([...q, "--nbits", "auto", "--target-snr", "35.5", "--modes", "kmeans_lut"])).toMatchObject({ nbits: "auto", targetSnrDb: 35.5, modes: ["kmeans_lut"] });
+  expect(parseCommand([...q, "--nbits", "auto", "--target-snr", "35.5", "--modes", "kmeans_lut"])).toMatchObject({
+    nbits: "auto",
+    targetSnrDb: 35.5,
+    modes: ["kmeans_lut"],
+  });
 });

@@ -24,7 +24,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** The executable with `input` on stdin; stdout as bytes. */
 function runWithStdin(argv: readonly string[], input?: Uint8Array): { status: number | null; stdout: Buffer; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...argv], {
-    cwd: REPO, input: input ?? new Uint8Array(), timeout: 30_000, killSignal: "SIGKILL", maxBuffer: 64 << 20,
+    cwd: REPO,
+    input: input ?? new Uint8Array(),
+    timeout: 30_000,
+    killSignal: "SIGKILL",
+    maxBuffer: 64 << 20,
     env: { ...process.env, COREML_QUANTIZE_DEBUG: "" },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString("utf8") };
@@ -58,21 +62,41 @@ test("a failure writes nothing on stdout; an empty stdin is one line", () => {
   expect({ status: notModel.status, stdout: notModel.stdout.length }).toEqual({ status: 1, stdout: 0 });
   expect(notModel.stderr).toMatch(/^coreml-quantize: [^\n]+\n$/);
   const empty = runWithStdin(["inspect", "-"]);
-  expect({ status: empty.status, stderr: empty.stderr }).toEqual({ status: 1, stderr: "coreml-quantize: standard input is empty (0 bytes), not a Core ML model\n" });
+  expect({ status: empty.status, stderr: empty.stderr }).toEqual({
+    status: 1,
+    stderr: "coreml-quantize: standard input is empty (0 bytes), not a Core ML model\n",
+  });
 });
 
 test("the reader of -o - going away: exit 141, nothing on stderr", () => {
   // 4 MB of weights: more than a pipe holds, so the writer meets the closed pipe.
   const big = join(dir, "big.mlmodel");
-  writeFileSync(big, encodeModel(buildModel({
-    specificationVersion: 4,
-    Type: {
-      case: "neuralNetwork",
-      value: { layers: [{ name: "fc", layer: { case: "innerProduct", value: { inputChannels: 1024n, outputChannels: 1024n, weights: { floatValue: Array.from({ length: 1 << 20 }, (_, i) => Math.sin(i)) } } } }] },
-    },
-  })));
+  writeFileSync(
+    big,
+    encodeModel(
+      buildModel({
+        specificationVersion: 4,
+        Type: {
+          case: "neuralNetwork",
+          value: {
+            layers: [
+              {
+                name: "fc",
+                layer: {
+                  case: "innerProduct",
+                  value: { inputChannels: 1024n, outputChannels: 1024n, weights: { floatValue: Array.from({ length: 1 << 20 }, (_, i) => Math.sin(i)) } },
+                },
+              },
+            ],
+          },
+        },
+      }),
+    ),
+  );
   const r = spawnSync("bash", ["-c", `"${process.execPath}" "${MAIN}" quantize "${big}" -o - --nbits 16 | head -c 100 > /dev/null; echo "\${PIPESTATUS[0]}"`], {
-    cwd: REPO, encoding: "utf8", timeout: 30_000,
+    cwd: REPO,
+    encoding: "utf8",
+    timeout: 30_000,
   });
   expect({ status: r.stdout.trim(), stderr: r.stderr }).toEqual({ status: "141", stderr: "" });
 });

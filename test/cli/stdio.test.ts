@@ -31,7 +31,10 @@ interface StdioResult {
 
 /** `stdin` given as bytes, yielded in chunks of `chunk` bytes (as a pipe delivers them). */
 async function runStdio(
-  argv: readonly string[], stdin?: Uint8Array, extra: Partial<Omit<CliIo, "stdout" | "stderr" | "stdoutBytes">> = {}, chunk = 4096,
+  argv: readonly string[],
+  stdin?: Uint8Array,
+  extra: Partial<Omit<CliIo, "stdout" | "stderr" | "stdoutBytes">> = {},
+  chunk = 4096,
 ): Promise<StdioResult> {
   let bytes: Uint8Array | undefined;
   const result = await cli(argv, {
@@ -97,7 +100,10 @@ describe("-o -: the model on standard output", () => {
   });
 
   test("--report - with -o -: bad usage, one line (both would write stdout)", async () => {
-    for (const command of [["quantize", EXAMPLE, "-o", "-", "--nbits", "8", "--report", "-"], ["quantize", "-", "--report", "-", "--nbits", "8", "-o", "-"]]) {
+    for (const command of [
+      ["quantize", EXAMPLE, "-o", "-", "--nbits", "8", "--report", "-"],
+      ["quantize", "-", "--report", "-", "--nbits", "8", "-o", "-"],
+    ]) {
       const r = await runStdio(command, fileBytes(EXAMPLE));
       expect(r.bytes).toBeUndefined();
       expectUsage(r, "-o - and --report - would both write to standard output; name a file for one of them");
@@ -107,10 +113,20 @@ describe("-o -: the model on standard output", () => {
   test("a failure during the work writes nothing to stdout", async () => {
     // A value beyond float16's range: --nbits 16 refuses it (after reading, during the work).
     const overflow = join(freshDir(), "big.mlmodel");
-    writeFileSync(overflow, encodeModel(buildModel({
-      specificationVersion: 4,
-      Type: { case: "neuralNetwork", value: { layers: [{ name: "fc", layer: { case: "innerProduct", value: { inputChannels: 2n, outputChannels: 1n, weights: { floatValue: [1e6, 1] } } } }] } },
-    })));
+    writeFileSync(
+      overflow,
+      encodeModel(
+        buildModel({
+          specificationVersion: 4,
+          Type: {
+            case: "neuralNetwork",
+            value: {
+              layers: [{ name: "fc", layer: { case: "innerProduct", value: { inputChannels: 2n, outputChannels: 1n, weights: { floatValue: [1e6, 1] } } } }],
+            },
+          },
+        }),
+      ),
+    );
     expectRefusal(await runStdio(["quantize", overflow, "-o", "-", "--nbits", "16"]), "65504");
     // The work itself failing.
     const failing = (): never => {
@@ -183,7 +199,9 @@ describe("- as a model operand: standard input", () => {
 
   test("predict -: the same outputs as from the file", async () => {
     const sample = join(FIXTURES, "inputs", "convnet_fp16", "0");
-    const inputs = readdirSync(sample).sort().flatMap((file) => ["--input", `${file.replace(/\.npy$/, "")}=${join(sample, file)}`]);
+    const inputs = readdirSync(sample)
+      .sort()
+      .flatMap((file) => ["--input", `${file.replace(/\.npy$/, "")}=${join(sample, file)}`]);
     const fromFile = await runStdio(["predict", fixtureModelFile("convnet_fp16"), ...inputs, "--json"]);
     expect(fromFile.code).toBe(EXIT.ok);
     expect(await runStdio(["predict", "-", ...inputs, "--json"], fileBytes(fixtureModelFile("convnet_fp16")))).toEqual(fromFile);
@@ -284,16 +302,25 @@ describe("--quiet", () => {
 
   test("predict -o DIR --quiet: the files, no lines; --quiet without -o DIR is bad usage", async () => {
     const sample = join(FIXTURES, "inputs", "convnet_fp16", "0");
-    const inputs = readdirSync(sample).sort().flatMap((file) => ["--input", `${file.replace(/\.npy$/, "")}=${join(sample, file)}`]);
+    const inputs = readdirSync(sample)
+      .sort()
+      .flatMap((file) => ["--input", `${file.replace(/\.npy$/, "")}=${join(sample, file)}`]);
     const out = join(freshDir(), "out");
     const r = await runStdio(["predict", fixtureModelFile("convnet_fp16"), ...inputs, "-o", out, "--quiet"]);
     expect(r).toEqual({ code: EXIT.ok, stdout: "", stderr: "", bytes: undefined });
     expect(readdirSync(out).length).toBeGreaterThan(0);
-    expectUsage(await runStdio(["predict", fixtureModelFile("convnet_fp16"), ...inputs, "-q"]), "--quiet goes with -o DIR: without it, the outputs are what predict prints");
+    expectUsage(
+      await runStdio(["predict", fixtureModelFile("convnet_fp16"), ...inputs, "-q"]),
+      "--quiet goes with -o DIR: without it, the outputs are what predict prints",
+    );
   });
 
   test("commands that only print take no --quiet", async () => {
-    for (const argv of [["inspect", EXAMPLE, "-q"], ["report", EXAMPLE, EXAMPLE, "--quiet"], ["compare", EXAMPLE, EXAMPLE, "--random", "1", "-q"]]) {
+    for (const argv of [
+      ["inspect", EXAMPLE, "-q"],
+      ["report", EXAMPLE, EXAMPLE, "--quiet"],
+      ["compare", EXAMPLE, EXAMPLE, "--random", "1", "-q"],
+    ]) {
       expectUsage(await runStdio(argv), `${argv[0] as string} does not take --quiet`);
     }
   });

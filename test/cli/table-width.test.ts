@@ -17,7 +17,7 @@ import { cli } from "../support/cli.js";
 /** Layer names of 200 characters, each with its own start and end. */
 const NAMES = [
   `${`encoder/${"block_12/".repeat(20)}`.padEnd(194, "b")}conv_3`,
-  `decoder/${"层".repeat(150)}`.padEnd(199, "y") + "z",
+  `${`decoder/${"层".repeat(150)}`.padEnd(199, "y")}z`,
   `head/\u001b[31m${"a".repeat(180)}\u202e`.padEnd(200, "q"),
   "x".repeat(200),
 ];
@@ -27,23 +27,34 @@ let model = "";
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "coreml-quantize-width-"));
   model = join(dir, "long-names.mlmodel");
-  writeFileSync(model, encodeModel(buildModel({
-    specificationVersion: 4,
-    Type: {
-      case: "neuralNetwork",
-      value: {
-        layers: NAMES.map((name, i) => ({
-          name,
-          input: [i === 0 ? "in" : `b${i}`],
-          output: [`b${i + 1}`],
-          layer: {
-            case: "innerProduct" as const,
-            value: { inputChannels: 4n, outputChannels: 4n, hasBias: true, weights: { floatValue: Array.from({ length: 16 }, (_, k) => (k - 7) / 3) }, bias: { floatValue: [0.5, -1, 2, 0.25] } },
+  writeFileSync(
+    model,
+    encodeModel(
+      buildModel({
+        specificationVersion: 4,
+        Type: {
+          case: "neuralNetwork",
+          value: {
+            layers: NAMES.map((name, i) => ({
+              name,
+              input: [i === 0 ? "in" : `b${i}`],
+              output: [`b${i + 1}`],
+              layer: {
+                case: "innerProduct" as const,
+                value: {
+                  inputChannels: 4n,
+                  outputChannels: 4n,
+                  hasBias: true,
+                  weights: { floatValue: Array.from({ length: 16 }, (_, k) => (k - 7) / 3) },
+                  bias: { floatValue: [0.5, -1, 2, 0.25] },
+                },
+              },
+            })),
           },
-        })),
-      },
-    },
-  })));
+        },
+      }),
+    ),
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -83,10 +94,12 @@ test("inspect: every table line within 100 columns; --json has the names whole",
     expect(tail.length).toBeGreaterThan(0);
   });
   const json = JSON.parse((await cli(["inspect", model, "--json"])).stdout) as { weights: { layerPath: string }[] };
-  expect(json.weights.map((w) => w.layerPath)).toEqual(NAMES.flatMap((name, i) => {
-    const path = `model/neuralNetwork/layers[${i}] ${JSON.stringify(name)}`;
-    return [path, path];
-  }));
+  expect(json.weights.map((w) => w.layerPath)).toEqual(
+    NAMES.flatMap((name, i) => {
+      const path = `model/neuralNetwork/layers[${i}] ${JSON.stringify(name)}`;
+      return [path, path];
+    }),
+  );
 });
 
 test("quantize and report: the table within 100 columns, the totals too; --report - has the names whole", async () => {
@@ -94,7 +107,10 @@ test("quantize and report: the table within 100 columns, the totals too; --repor
   const q = await cli(["quantize", model, "-o", out, "--nbits", "8"]);
   expect({ code: q.code, stderr: q.stderr }).toEqual({ code: EXIT.ok, stderr: "" });
   expectFits(tableLines(q.stdout), NAMES.length * 2);
-  const totals = q.stdout.slice(q.stdout.indexOf("\ntotal: ") + 1).trimEnd().split("\n");
+  const totals = q.stdout
+    .slice(q.stdout.indexOf("\ntotal: ") + 1)
+    .trimEnd()
+    .split("\n");
   for (const line of totals) expect(displayWidth(line)).toBeLessThanOrEqual(TABLE_WIDTH);
 
   const report = await cli(["report", model, out]);

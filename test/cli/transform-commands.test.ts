@@ -4,9 +4,7 @@
  * the file system, refusals that leave every file alone, the input-is-output guard,
  * usage errors, atomic writes (no temporary files left) and the progress bar.
  */
-import {
-  copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync,
-} from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { formatBytes } from "../../src/report/format-table.js";
@@ -15,9 +13,7 @@ import { decodeModel } from "../../src/codec/decode-model.js";
 import { encodeModel } from "../../src/codec/encode-model.js";
 import type { Model } from "../../src/codec/model-types.js";
 import { inspectModel, type ModelSummary } from "../../src/inspect-model.js";
-import {
-  activateInt8Int8MatrixMultiplications, quantizeWeights,
-} from "../../src/quantize-weights.js";
+import { activateInt8Int8MatrixMultiplications, quantizeWeights } from "../../src/quantize-weights.js";
 import { MatrixMultiplyLayerSelector } from "../../src/selectors.js";
 import { allLayers } from "../../src/walker/networks.js";
 import { layerWeights } from "../../src/walker/weights.js";
@@ -30,7 +26,6 @@ const GOLDEN = join("test", "fixtures", "golden");
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
 
 let root = "";
 beforeAll(() => {
@@ -59,7 +54,11 @@ function expectWrote(r: CliResult, input: string, output: string): void {
   const [first = "", ...rest] = r.stdout.split("\n");
   const versions = [input, output].map((file) => decodeModel(bytesOf(file)).specificationVersion);
   const versionChange = versions[0] === versions[1] ? "" : `; specification version ${versions[0]} -> ${versions[1]}`;
-  expect(`${first}\n`).toMatch(new RegExp(`^wrote ${escaped}: \\d+ layers \\(\\d+ tensors\\) changed; weights \\S+ [KMG]?B -> \\S+ [KMG]?B; file \\S+ [KMG]?B(; specification version \\d+ -> \\d+)?\\n$`));
+  expect(`${first}\n`).toMatch(
+    new RegExp(
+      `^wrote ${escaped}: \\d+ layers \\(\\d+ tensors\\) changed; weights \\S+ [KMG]?B -> \\S+ [KMG]?B; file \\S+ [KMG]?B(; specification version \\d+ -> \\d+)?\\n$`,
+    ),
+  );
   expect(`${first}\n`).toContain(`; weights ${formatBytes(before)} -> ${formatBytes(after)}; file ${formatBytes(size)}${versionChange}\n`);
   if (rest.length > 1) {
     expect(rest[0]).toBe("");
@@ -128,10 +127,14 @@ const modelOf = (c: GoldenCase): string => (c.input.split("/").pop() ?? "").spli
 /** Bit width of a dequantization case's input (`expected/cnn.linear.4.mlmodel` -> 4). */
 const inputBits = (c: GoldenCase): number => Number(c.input.split(".").at(-2));
 
-const subset = cases.filter((c) => c.error === undefined && SUBSET_MODELS.includes(modelOf(c)) && (
-  c.mode === "int8_matmul" || c.mode === "kmeans_lut"
-  || (c.mode === "dequantization" ? SUBSET_BITS.includes(inputBits(c)) : SUBSET_BITS.includes(c.nbits ?? 0))
-));
+const subset = cases.filter(
+  (c) =>
+    c.error === undefined &&
+    SUBSET_MODELS.includes(modelOf(c)) &&
+    (c.mode === "int8_matmul" ||
+      c.mode === "kmeans_lut" ||
+      (c.mode === "dequantization" ? SUBSET_BITS.includes(inputBits(c)) : SUBSET_BITS.includes(c.nbits ?? 0))),
+);
 const exact = subset.filter((c) => c.mode !== "kmeans_lut");
 const kmeans = subset.filter((c) => c.mode === "kmeans_lut");
 const refusals = cases.filter((c) => c.error !== undefined);
@@ -175,7 +178,11 @@ describe("golden cases through the CLI", () => {
   test("an explicit --mode linear is the default", async () => {
     const dir = freshDir();
     const out = join(dir, "out.mlmodel");
-    expectWrote(await cli(["quantize", join(GOLDEN_MODELS_DIR, "cnn.mlmodel"), "-o", out, "--nbits", "4", "--mode", "linear"]), join(GOLDEN_MODELS_DIR, "cnn.mlmodel"), out);
+    expectWrote(
+      await cli(["quantize", join(GOLDEN_MODELS_DIR, "cnn.mlmodel"), "-o", out, "--nbits", "4", "--mode", "linear"]),
+      join(GOLDEN_MODELS_DIR, "cnn.mlmodel"),
+      out,
+    );
     expect(bytesOf(out).equals(bytesOf(join(GOLDEN, "expected", "cnn.linear.4.mlmodel")))).toBe(true);
   });
 
@@ -228,7 +235,9 @@ describe("--nbits 16 ignores --mode", () => {
   test("--nbits 16 --mode linear_symmetric on an updatable model is still refused as updatable", async () => {
     const dir = freshDir();
     const out = join(dir, "out.mlmodel");
-    const message = expectOneLineFailure(await cli(["quantize", join(GOLDEN_MODELS_DIR, "updatable.mlmodel"), "-o", out, "--nbits", "16", "--mode", "linear_symmetric"]));
+    const message = expectOneLineFailure(
+      await cli(["quantize", join(GOLDEN_MODELS_DIR, "updatable.mlmodel"), "-o", out, "--nbits", "16", "--mode", "linear_symmetric"]),
+    );
     expect(message).toContain("updatable");
     expect(listing(dir)).toEqual([]);
   });
@@ -253,7 +262,9 @@ describe("flags without golden files write what the library returns", () => {
 
   test("int8-matmul bounds and --layers: activateInt8Int8MatrixMultiplications with the same selector", async () => {
     const file = join(GOLDEN_MODELS_DIR, "real_tf_batchedmatmul_softmaxnd.mlmodel");
-    const names = allLayers(decodeModel(bytesOf(file))).filter((l) => l.layer.layer.case === "batchedMatmul" || l.layer.layer.case === "innerProduct").map((l) => l.layer.name);
+    const names = allLayers(decodeModel(bytesOf(file)))
+      .filter((l) => l.layer.layer.case === "batchedMatmul" || l.layer.layer.case === "innerProduct")
+      .map((l) => l.layer.name);
     expect(names.length).toBeGreaterThan(0);
     const variants: [string[], ConstructorParameters<typeof MatrixMultiplyLayerSelector>[0]][] = [
       [["--min-weight-count", "100000000"], { minimumWeightCount: 100000000 }],
@@ -308,12 +319,15 @@ describe("refusals: exit 1, one line, OUT neither created nor touched", () => {
 
   test("the messages say why", async () => {
     const out = join(freshDir(), "out.mlmodel");
-    expect(await cli(["quantize", join(GOLDEN_MODELS_DIR, "cnn.mlmodel"), "-o", out, "--nbits", "4", "--mode", "linear_symmetric"]))
-      .toMatchObject({ stderr: expect.stringMatching(/linear_symmetric.*8.*4/) });
-    expect(await cli(["quantize", join(GOLDEN_MODELS_DIR, "fp16_overflow.mlmodel"), "-o", out, "--nbits", "16"]))
-      .toMatchObject({ stderr: expect.stringMatching(/"fc_overflow"\/weights.*70000.*half-precision/) });
-    expect(await cli(["quantize", join(GOLDEN_MODELS_DIR, "real_s4tf_updatable_dense.mlmodel"), "-o", out, "--nbits", "16"]))
-      .toMatchObject({ stderr: expect.stringContaining("updatable") });
+    expect(await cli(["quantize", join(GOLDEN_MODELS_DIR, "cnn.mlmodel"), "-o", out, "--nbits", "4", "--mode", "linear_symmetric"])).toMatchObject({
+      stderr: expect.stringMatching(/linear_symmetric.*8.*4/),
+    });
+    expect(await cli(["quantize", join(GOLDEN_MODELS_DIR, "fp16_overflow.mlmodel"), "-o", out, "--nbits", "16"])).toMatchObject({
+      stderr: expect.stringMatching(/"fc_overflow"\/weights.*70000.*half-precision/),
+    });
+    expect(await cli(["quantize", join(GOLDEN_MODELS_DIR, "real_s4tf_updatable_dense.mlmodel"), "-o", out, "--nbits", "16"])).toMatchObject({
+      stderr: expect.stringContaining("updatable"),
+    });
   });
 
   test("a refusal after some tensors were done (the second layer overflows) writes nothing", async () => {
@@ -330,7 +344,10 @@ describe("refusals: exit 1, one line, OUT neither created nor touched", () => {
   test("int8-matmul on a model without a network: exit 1, nothing written", async () => {
     const dir = freshDir();
     const input = join(dir, "glm.mlmodel");
-    writeFileSync(input, encodeModel(buildModel({ specificationVersion: 1, Type: { case: "glmRegressor", value: { offset: [1], weights: [{ value: [1, 2] }] } } })));
+    writeFileSync(
+      input,
+      encodeModel(buildModel({ specificationVersion: 1, Type: { case: "glmRegressor", value: { offset: [1], weights: [{ value: [1, 2] }] } } })),
+    );
     const out = join(dir, "out.mlmodel");
     expect(expectOneLineFailure(await cli(["int8-matmul", input, "-o", out]))).toContain("glmRegressor");
     expect(listing(dir)).toEqual(["glm.mlmodel"]);
@@ -338,19 +355,29 @@ describe("refusals: exit 1, one line, OUT neither created nor touched", () => {
 
   test.each([
     ["a missing IN", (dir: string): string => join(dir, "missing.mlmodel")],
-    ["IN a directory", (dir: string): string => {
-      mkdirSync(join(dir, "folder"));
-      return join(dir, "folder");
-    }],
-    ["IN not a model", (dir: string): string => {
-      writeFileSync(join(dir, "text.mlmodel"), "not a model\n");
-      return join(dir, "text.mlmodel");
-    }],
+    [
+      "IN a directory",
+      (dir: string): string => {
+        mkdirSync(join(dir, "folder"));
+        return join(dir, "folder");
+      },
+    ],
+    [
+      "IN not a model",
+      (dir: string): string => {
+        writeFileSync(join(dir, "text.mlmodel"), "not a model\n");
+        return join(dir, "text.mlmodel");
+      },
+    ],
   ])("%s: exit 1 for every command, OUT not created", async (_, makeInput) => {
     const dir = freshDir();
     const input = makeInput(dir);
     const before = listing(dir);
-    for (const argv of [["quantize", input, "-o", join(dir, "out.mlmodel"), "--nbits", "8"], ["dequantize", input, "-o", join(dir, "out.mlmodel")], ["int8-matmul", input, "-o", join(dir, "out.mlmodel")]]) {
+    for (const argv of [
+      ["quantize", input, "-o", join(dir, "out.mlmodel"), "--nbits", "8"],
+      ["dequantize", input, "-o", join(dir, "out.mlmodel")],
+      ["int8-matmul", input, "-o", join(dir, "out.mlmodel")],
+    ]) {
       expectOneLineFailure(await cli(argv));
       expect(listing(dir)).toEqual(before);
     }
@@ -367,7 +394,12 @@ function twoLayerModel(big: number): Model {
       value: {
         layers: [
           { name: "fc1", input: ["x"], output: ["h"], layer: { case: "innerProduct", value: { inputChannels: 3n, outputChannels: 2n, weights: weights(1) } } },
-          { name: "fc2", input: ["h"], output: ["y"], layer: { case: "innerProduct", value: { inputChannels: 2n, outputChannels: 3n, weights: weights(big) } } },
+          {
+            name: "fc2",
+            input: ["h"],
+            output: ["y"],
+            layer: { case: "innerProduct", value: { inputChannels: 2n, outputChannels: 3n, weights: weights(big) } },
+          },
         ],
       },
     },
@@ -396,28 +428,44 @@ describe("-o naming the input", () => {
     ["a relative and an absolute path", (_dir: string, input: string): [string, string] => [relative(process.cwd(), input), input]],
     ["x and ./x", (_dir: string, input: string): [string, string] => [relative(process.cwd(), input), `./${relative(process.cwd(), input)}`]],
     ["dir/x and dir/./x", (dir: string, input: string): [string, string] => [input, `${dir}/./in.mlmodel`]],
-    ["dir/x and dir/sub/../x", (dir: string, input: string): [string, string] => {
-      mkdirSync(join(dir, "sub"));
-      return [input, `${dir}/sub/../in.mlmodel`];
-    }],
+    [
+      "dir/x and dir/sub/../x",
+      (dir: string, input: string): [string, string] => {
+        mkdirSync(join(dir, "sub"));
+        return [input, `${dir}/sub/../in.mlmodel`];
+      },
+    ],
     ["dir/x and dir//x", (dir: string, input: string): [string, string] => [input, `${dir}//in.mlmodel`]],
-    ["OUT a symlink to IN", (dir: string, input: string): [string, string] => {
-      symlinkSync(input, join(dir, "link.mlmodel"));
-      return [input, join(dir, "link.mlmodel")];
-    }],
-    ["IN a symlink, OUT its target", (dir: string, input: string): [string, string] => {
-      symlinkSync(input, join(dir, "link.mlmodel"));
-      return [join(dir, "link.mlmodel"), input];
-    }],
-    ["OUT through a symlinked directory", (dir: string, input: string): [string, string] => {
-      symlinkSync(dir, join(dir, "alias"));
-      return [input, join(dir, "alias", "in.mlmodel")];
-    }],
+    [
+      "OUT a symlink to IN",
+      (dir: string, input: string): [string, string] => {
+        symlinkSync(input, join(dir, "link.mlmodel"));
+        return [input, join(dir, "link.mlmodel")];
+      },
+    ],
+    [
+      "IN a symlink, OUT its target",
+      (dir: string, input: string): [string, string] => {
+        symlinkSync(input, join(dir, "link.mlmodel"));
+        return [join(dir, "link.mlmodel"), input];
+      },
+    ],
+    [
+      "OUT through a symlinked directory",
+      (dir: string, input: string): [string, string] => {
+        symlinkSync(dir, join(dir, "alias"));
+        return [input, join(dir, "alias", "in.mlmodel")];
+      },
+    ],
   ])("%s: refused (exit 1), IN unchanged, nothing new in the directory", async (_, spell) => {
     const { dir, input } = withInput();
     const [inArg, outArg] = spell(dir, input);
     const before = listing(dir);
-    for (const argv of [["quantize", inArg, "-o", outArg, "--nbits", "8"], ["dequantize", inArg, "-o", outArg], ["int8-matmul", inArg, "-o", outArg]]) {
+    for (const argv of [
+      ["quantize", inArg, "-o", outArg, "--nbits", "8"],
+      ["dequantize", inArg, "-o", outArg],
+      ["int8-matmul", inArg, "-o", outArg],
+    ]) {
       const message = expectOneLineFailure(await cli(argv));
       expect(message).toContain("input");
       expect(message).toContain("--force");
@@ -470,16 +518,36 @@ describe("usage errors: exit 2, the problem and the pointer to the help on stder
     ["--nbits without a value", (out: string): string[] => ["quantize", input, "-o", out, "--nbits"], /nbits/],
     ["--mode bogus", (out: string): string[] => ["quantize", input, "-o", out, "--nbits", "8", "--mode", "bogus"], /--mode.*"bogus"/],
     ["--mode custom_lut (API only)", (out: string): string[] => ["quantize", input, "-o", out, "--nbits", "8", "--mode", "custom_lut"], /--mode/],
-    ["--mode dequantization (a command of its own)", (out: string): string[] => ["quantize", input, "-o", out, "--nbits", "8", "--mode", "dequantization"], /--mode/],
-    ["--min-conv-weight-count -1", (out: string): string[] => ["quantize", input, "-o", out, "--nbits", "8", "--min-conv-weight-count=-1"], /min-conv-weight-count/],
-    ["--min-conv-kernel-channels four", (out: string): string[] => ["quantize", input, "-o", out, "--nbits", "8", "--min-conv-kernel-channels", "four"], /min-conv-kernel-channels/],
+    [
+      "--mode dequantization (a command of its own)",
+      (out: string): string[] => ["quantize", input, "-o", out, "--nbits", "8", "--mode", "dequantization"],
+      /--mode/,
+    ],
+    [
+      "--min-conv-weight-count -1",
+      (out: string): string[] => ["quantize", input, "-o", out, "--nbits", "8", "--min-conv-weight-count=-1"],
+      /min-conv-weight-count/,
+    ],
+    [
+      "--min-conv-kernel-channels four",
+      (out: string): string[] => ["quantize", input, "-o", out, "--nbits", "8", "--min-conv-kernel-channels", "four"],
+      /min-conv-kernel-channels/,
+    ],
     ["dequantize with --nbits", (out: string): string[] => ["dequantize", input, "-o", out, "--nbits", "8"], /dequantize does not take --nbits/],
     ["dequantize with --mode", (out: string): string[] => ["dequantize", input, "-o", out, "--mode", "linear"], /dequantize does not take --mode/],
     ["dequantize with --no-fuse", (out: string): string[] => ["dequantize", input, "-o", out, "--no-fuse"], /dequantize does not take --no-fuse/],
     ["dequantize without -o", (_out: string): string[] => ["dequantize", input], /-o OUT/],
     ["int8-matmul with --nbits", (out: string): string[] => ["int8-matmul", input, "-o", out, "--nbits", "8"], /int8-matmul does not take --nbits/],
-    ["int8-matmul with --skip-layer-types", (out: string): string[] => ["int8-matmul", input, "-o", out, "--skip-layer-types", "bias"], /int8-matmul does not take --skip-layer-types/],
-    ["int8-matmul with --max-input-channels x", (out: string): string[] => ["int8-matmul", input, "-o", out, "--max-input-channels", "x"], /max-input-channels/],
+    [
+      "int8-matmul with --skip-layer-types",
+      (out: string): string[] => ["int8-matmul", input, "-o", out, "--skip-layer-types", "bias"],
+      /int8-matmul does not take --skip-layer-types/,
+    ],
+    [
+      "int8-matmul with --max-input-channels x",
+      (out: string): string[] => ["int8-matmul", input, "-o", out, "--max-input-channels", "x"],
+      /max-input-channels/,
+    ],
     ["quantize with --layers", (out: string): string[] => ["quantize", input, "-o", out, "--nbits", "8", "--layers", "a"], /quantize does not take --layers/],
     ["quantize with --json", (out: string): string[] => ["quantize", input, "-o", out, "--nbits", "8", "--json"], /quantize does not take --json/],
     ["inspect with --nbits", (_out: string): string[] => ["inspect", input, "--nbits", "8"], /inspect does not take --nbits/],
@@ -611,7 +679,10 @@ describe("progress bar", () => {
   test("dequantize and int8-matmul draw it too", async () => {
     clock = fakeClock(1000);
     const dir = freshDir();
-    for (const argv of [["dequantize", join(GOLDEN, "expected", "cnn.linear.4.mlmodel"), "-o", join(dir, "a.mlmodel")], ["int8-matmul", input, "-o", join(dir, "b.mlmodel")]]) {
+    for (const argv of [
+      ["dequantize", join(GOLDEN, "expected", "cnn.linear.4.mlmodel"), "-o", join(dir, "a.mlmodel")],
+      ["int8-matmul", input, "-o", join(dir, "b.mlmodel")],
+    ]) {
       const r = await cli(argv, { stderrIsTty: true });
       expect(r.code).toBe(0);
       const f = frames(r.stderr);
@@ -638,7 +709,10 @@ describe("source bugs", () => {
   test("progress: with --skip-layer-types bias the bar still reaches total and ends its line", async () => {
     clock = fakeClock(1000);
     const out = join(freshDir(), "out.mlmodel");
-    const r = await cli(["quantize", join(GOLDEN_MODELS_DIR, "cnn.mlmodel"), "-o", out, "--nbits", "8", "--skip-layer-types", "bias", "--min-conv-weight-count", "1"], { stderrIsTty: true });
+    const r = await cli(
+      ["quantize", join(GOLDEN_MODELS_DIR, "cnn.mlmodel"), "-o", out, "--nbits", "8", "--skip-layer-types", "bias", "--min-conv-weight-count", "1"],
+      { stderrIsTty: true },
+    );
     expect(r.code).toBe(0);
     const last = frames(r.stderr).at(-1);
     expect(last?.[0]).toBe(last?.[1]);
@@ -719,4 +793,3 @@ function changedByName(before: ModelSummary, after: ModelSummary): { layers: num
   });
   return { layers: new Set(changed.map((w) => w.layer)).size, tensors: changed.length };
 }
-

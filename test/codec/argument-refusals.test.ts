@@ -21,7 +21,12 @@ describe("an `into` array of the wrong length is invalid-option", () => {
 
   test("readWeights of int8 weights", () => {
     const weights = withInt8(empty, Int8Array.of(1, -2, 3, 4), 0.5);
-    expectQuantizeError(() => readWeights(weights, { shape: [4], axis: 0, path: "fc/weights", into: new Float32Array(3) }), "invalid-option", "fc/weights", "4 int8 values");
+    expectQuantizeError(
+      () => readWeights(weights, { shape: [4], axis: 0, path: "fc/weights", into: new Float32Array(3) }),
+      "invalid-option",
+      "fc/weights",
+      "4 int8 values",
+    );
     expect(Array.from(readWeights(weights, { shape: [4], axis: 0, path: "fc/weights", into: new Float32Array(4) }))).toEqual([0.5, -1, 1.5, 2]);
   });
 
@@ -30,7 +35,12 @@ describe("an `into` array of the wrong length is invalid-option", () => {
     const linear = withLinear(empty, 2, packed, [1], [0]);
     const lut = withLut(empty, 2, packed, [0, 1, 2, 3]);
     for (const weights of [linear, lut]) {
-      expectQuantizeError(() => readWeights(weights, { shape: [4], axis: 0, path: "fc/weights", into: new Float32Array(5) }), "invalid-option", "fc/weights", "4 values");
+      expectQuantizeError(
+        () => readWeights(weights, { shape: [4], axis: 0, path: "fc/weights", into: new Float32Array(5) }),
+        "invalid-option",
+        "fc/weights",
+        "4 values",
+      );
       expect(Array.from(readWeights(weights, { shape: [4], axis: 0, path: "fc/weights", into: new Float32Array(4) }))).toEqual([0, 1, 2, 3]);
     }
   });

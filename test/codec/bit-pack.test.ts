@@ -94,7 +94,7 @@ describe.each(BIT_WIDTHS)("%i-bit indices", (nbits) => {
       fc.property(fc.integer({ min: 1, max: 64 }), (count) => {
         // Arrange: all-ones indices, so any stray bit would show
         const indices = new Uint8Array(count).fill(2 ** nbits - 1);
-        const paddingBits = ((8 - ((count * nbits) % 8)) % 8);
+        const paddingBits = (8 - ((count * nbits) % 8)) % 8;
 
         // Act
         const packed = packIndices(indices, nbits);

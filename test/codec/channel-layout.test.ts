@@ -19,23 +19,25 @@ describe("channelLayout", () => {
 
   test("(o * channels + c) * inner + i is the row-major offset of the element with c on the axis", () => {
     const shapes = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 2, maxLength: 4 });
-    fc.assert(fc.property(shapes, fc.constantFrom<0 | 1>(0, 1), (shape, axis) => {
-      const { outer, channels, inner } = channelLayout(shape, axis);
-      expect(outer * channels * inner).toBe(shape.reduce((a, b) => a * b, 1));
-      // Walk every multi-index in row-major order and compare offsets.
-      const index = shape.map(() => 0);
-      for (let offset = 0; offset < outer * channels * inner; offset++) {
-        const o = index.slice(0, axis).reduce((acc, v, d) => acc * shape[d] + v, 0);
-        const c = index[axis];
-        const i = index.slice(axis + 1).reduce((acc, v, d) => acc * shape[axis + 1 + d] + v, 0);
-        expect((o * channels + c) * inner + i).toBe(offset);
-        for (let d = shape.length - 1; d >= 0; d--) {
-          index[d]++;
-          if (index[d] < shape[d]) break;
-          index[d] = 0;
+    fc.assert(
+      fc.property(shapes, fc.constantFrom<0 | 1>(0, 1), (shape, axis) => {
+        const { outer, channels, inner } = channelLayout(shape, axis);
+        expect(outer * channels * inner).toBe(shape.reduce((a, b) => a * b, 1));
+        // Walk every multi-index in row-major order and compare offsets.
+        const index = shape.map(() => 0);
+        for (let offset = 0; offset < outer * channels * inner; offset++) {
+          const o = index.slice(0, axis).reduce((acc, v, d) => acc * shape[d] + v, 0);
+          const c = index[axis];
+          const i = index.slice(axis + 1).reduce((acc, v, d) => acc * shape[axis + 1 + d] + v, 0);
+          expect((o * channels + c) * inner + i).toBe(offset);
+          for (let d = shape.length - 1; d >= 0; d--) {
+            index[d]++;
+            if (index[d] < shape[d]) break;
+            index[d] = 0;
+          }
         }
-      }
-    }));
+      }),
+    );
   });
 
   test.each([
@@ -51,8 +53,7 @@ describe("channelLayout", () => {
   });
 
   test("refusals carry the path", () => {
-    expectQuantizeError(() => channelLayout([], 0, { path: "layers[0]/weights" }),
-      "invalid-option", "layers[0]/weights: ");
+    expectQuantizeError(() => channelLayout([], 0, { path: "layers[0]/weights" }), "invalid-option", "layers[0]/weights: ");
   });
 });
 
@@ -62,12 +63,10 @@ describe("layoutSize and assertLayoutFits", () => {
   });
 
   test("a layout covering another count is refused as invalid weights", () => {
-    expectQuantizeError(() => assertLayoutFits({ outer: 1, channels: 2, inner: 3 }, 7, {}),
-      "invalid-weights", "6 values", "7");
+    expectQuantizeError(() => assertLayoutFits({ outer: 1, channels: 2, inner: 3 }, 7, {}), "invalid-weights", "6 values", "7");
   });
 
   test("a malformed layout is refused as an invalid option", () => {
-    expectQuantizeError(() => assertLayoutFits({ outer: 1, channels: 0.5, inner: 4 }, 2, {}),
-      "invalid-option", "positive integers");
+    expectQuantizeError(() => assertLayoutFits({ outer: 1, channels: 0.5, inner: 4 }, 2, {}), "invalid-option", "positive integers");
   });
 });

@@ -438,7 +438,10 @@ describe("encodeFloat16 / decodeFloat16", () => {
   test("decode(encode(values)) is the identity on values a half can hold", () => {
     // Arrange
     const halfValues = fc.array(
-      fc.integer({ min: 0, max: 0xffff }).filter((half) => !isHalfNaN(half)).map(referenceHalfValue),
+      fc
+        .integer({ min: 0, max: 0xffff })
+        .filter((half) => !isHalfNaN(half))
+        .map(referenceHalfValue),
       { maxLength: 64 },
     );
 
@@ -491,12 +494,15 @@ describe("array fast paths agree with the scalar conversions", () => {
 
 describe("encodeFloat16WithPeak", () => {
   test("the same bytes as encodeFloat16, and the largest magnitude from the same pass", () => {
-    fc.assert(fc.property(fc.float32Array({ maxLength: 9000 }), (values) => {
-      const { bytes, peak } = encodeFloat16WithPeak(values);
-      expect(bytes).toEqual(encodeFloat16(values));
-      const expected = values.some(Number.isNaN) ? NaN : values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      expect(peak).toBe(expected);
-    }), { seed: propertySeed(), numRuns: 200 });
+    fc.assert(
+      fc.property(fc.float32Array({ maxLength: 9000 }), (values) => {
+        const { bytes, peak } = encodeFloat16WithPeak(values);
+        expect(bytes).toEqual(encodeFloat16(values));
+        const expected = values.some(Number.isNaN) ? NaN : values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        expect(peak).toBe(expected);
+      }),
+      { seed: propertySeed(), numRuns: 200 },
+    );
   });
 
   test("peak across run boundaries: the largest value last of 10,000", () => {

@@ -77,21 +77,17 @@ describe("float32FromBytes", () => {
 
   test("reads any bit patterns at any offset like a DataView", () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 40 }),
-        fc.integer({ min: 0, max: 7 }),
-        (bitsList, offset) => {
-          // Arrange
-          const backing = new Uint8Array(offset + bitsList.length * 4);
-          backing.set(referenceBytes(bitsList), offset);
+      fc.property(fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 40 }), fc.integer({ min: 0, max: 7 }), (bitsList, offset) => {
+        // Arrange
+        const backing = new Uint8Array(offset + bitsList.length * 4);
+        backing.set(referenceBytes(bitsList), offset);
 
-          // Act
-          const values = float32FromBytes(backing.subarray(offset));
+        // Act
+        const values = float32FromBytes(backing.subarray(offset));
 
-          // Assert
-          expect(bitsOf(values)).toEqual(bitsList);
-        },
-      ),
+        // Assert
+        expect(bitsOf(values)).toEqual(bitsList);
+      }),
       { seed: propertySeed(), numRuns: 300 },
     );
   });

@@ -16,8 +16,7 @@ const FLOAT_RECORD = [0x0a, 4, 0, 0, 0x80, 0x3f];
 
 describe("checkFraming", () => {
   test("locates the watched records' tags", () => {
-    expect(checkFraming(WeightParamsSchema, Uint8Array.from([...FLOAT_RECORD, ...FLOAT_RECORD]), 64, WATCH))
-      .toEqual({ located: true, tags: [0, 6] });
+    expect(checkFraming(WeightParamsSchema, Uint8Array.from([...FLOAT_RECORD, ...FLOAT_RECORD]), 64, WATCH)).toEqual({ located: true, tags: [0, 6] });
   });
 
   test.each([

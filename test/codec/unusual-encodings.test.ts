@@ -7,7 +7,9 @@ import type { Model, WeightParams } from "../../src/codec/model-types.js";
 import { QuantizeError, isQuantizeError } from "../../src/errors.js";
 import { propertySeed } from "../support/property-seed.js";
 
-const GOLDEN_MODELS = readdirSync(join(__dirname, "..", "fixtures", "golden", "models")).map((name) => join(__dirname, "..", "fixtures", "golden", "models", name));
+const GOLDEN_MODELS = readdirSync(join(__dirname, "..", "fixtures", "golden", "models")).map((name) =>
+  join(__dirname, "..", "fixtures", "golden", "models", name),
+);
 
 /** Both ways floatValue records become unknown fields: the schema without floatValue, and the in-place rename in a buffer the decoder owns. */
 const DECODE_ROUTES: Array<[string, (bytes: Uint8Array) => Model]> = [
@@ -90,11 +92,7 @@ function modelWithWeights(weightParams: Bytes, modelTail: Bytes = []): Uint8Arra
   const innerProduct = lengthDelimited(INNER_PRODUCT_WEIGHTS, weightParams);
   const layer = [...lengthDelimited(LAYER_NAME, ascii("ip")), ...lengthDelimited(LAYER_INNER_PRODUCT, innerProduct)];
   const network = lengthDelimited(NETWORK_LAYERS, layer);
-  return Uint8Array.from([
-    ...varintField(MODEL_SPECIFICATION_VERSION, 4),
-    ...lengthDelimited(MODEL_NEURAL_NETWORK, network),
-    ...modelTail,
-  ]);
+  return Uint8Array.from([...varintField(MODEL_SPECIFICATION_VERSION, 4), ...lengthDelimited(MODEL_NEURAL_NETWORK, network), ...modelTail]);
 }
 
 function innerProductWeights(model: Model): WeightParams {
@@ -148,10 +146,7 @@ describe.each(DECODE_ROUTES)("floatValue encodings decode to the same Float32Arr
   const cases: Array<[string, Bytes]> = [
     ["canonical packed", packedFloats(VALUES)],
     ["packed, split over 2 records", [...packedFloats(VALUES.slice(0, 3)), ...packedFloats(VALUES.slice(3))]],
-    [
-      "packed, split over 3 records",
-      [...packedFloats(VALUES.slice(0, 1)), ...packedFloats(VALUES.slice(1, 5)), ...packedFloats(VALUES.slice(5))],
-    ],
+    ["packed, split over 3 records", [...packedFloats(VALUES.slice(0, 1)), ...packedFloats(VALUES.slice(1, 5)), ...packedFloats(VALUES.slice(5))]],
     ["packed, with an empty record in between", [...packedFloats(VALUES.slice(0, 2)), ...packedFloats([]), ...packedFloats(VALUES.slice(2))]],
     [
       "packed, its length written as a padded (non-minimal) varint",
@@ -160,12 +155,7 @@ describe.each(DECODE_ROUTES)("floatValue encodings decode to the same Float32Arr
     ["unpacked: one fixed32 record per value", unpackedFloats(VALUES)],
     [
       "a mix of packed and unpacked records",
-      [
-        ...unpackedFloats(VALUES.slice(0, 1)),
-        ...packedFloats(VALUES.slice(1, 3)),
-        ...unpackedFloats(VALUES.slice(3, 5)),
-        ...packedFloats(VALUES.slice(5)),
-      ],
+      [...unpackedFloats(VALUES.slice(0, 1)), ...packedFloats(VALUES.slice(1, 3)), ...unpackedFloats(VALUES.slice(3, 5)), ...packedFloats(VALUES.slice(5))],
     ],
   ];
 
@@ -330,10 +320,10 @@ describe("bad input throws QuantizeError(invalid-protobuf) and nothing else", ()
 
   test("every truncation of a model made of one top-level record is refused", () => {
     // Arrange: a Model with only its neuralNetwork record, so no strict prefix is valid
-    const network = lengthDelimited(
-      NETWORK_LAYERS,
-      [...lengthDelimited(LAYER_NAME, ascii("ip")), ...lengthDelimited(LAYER_INNER_PRODUCT, lengthDelimited(INNER_PRODUCT_WEIGHTS, packedFloats(VALUES)))],
-    );
+    const network = lengthDelimited(NETWORK_LAYERS, [
+      ...lengthDelimited(LAYER_NAME, ascii("ip")),
+      ...lengthDelimited(LAYER_INNER_PRODUCT, lengthDelimited(INNER_PRODUCT_WEIGHTS, packedFloats(VALUES))),
+    ]);
     const bytes = Uint8Array.from(lengthDelimited(MODEL_NEURAL_NETWORK, network));
     expect(innerProductWeights(decodeModel(bytes)).floatValue.length).toBe(VALUES.length);
 

@@ -16,8 +16,10 @@ const PROPERTY = { seed: propertySeed(), numRuns: 200 } as const;
 const TENSORS = { seed: propertySeed(), numRuns: 60 } as const;
 
 /** A tensor and a run [start, end) inside it. */
-const tensorAndRun = <T>(values: fc.Arbitrary<T[]>) => values.chain((array) => fc.tuple(
-  fc.constant(array), fc.nat(array.length), fc.nat(array.length)).map(([a, i, j]) => ({ array: a, start: Math.min(i, j), end: Math.max(i, j) })));
+const tensorAndRun = <T>(values: fc.Arbitrary<T[]>) =>
+  values.chain((array) =>
+    fc.tuple(fc.constant(array), fc.nat(array.length), fc.nat(array.length)).map(([a, i, j]) => ({ array: a, start: Math.min(i, j), end: Math.max(i, j) })),
+  );
 
 const floats = fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { maxLength: 9000 });
 const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -32,33 +34,43 @@ test("this runtime has WebAssembly SIMD, and uses it", () => {
 });
 
 /** A tensor of some layout: long runs (SIMD), short ones (JavaScript), and blocks cut mid-run. */
-const layoutAndValues = <T>(value: fc.Arbitrary<T>) => fc.record({
-  outer: fc.integer({ min: 1, max: 3 }),
-  channels: fc.integer({ min: 1, max: 5 }),
-  inner: fc.oneof(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 60, max: 7000 })),
-}).chain((layout) => fc.tuple(fc.constant(layout),
-  fc.array(value, { minLength: layout.outer * layout.channels * layout.inner, maxLength: layout.outer * layout.channels * layout.inner })));
+const layoutAndValues = <T>(value: fc.Arbitrary<T>) =>
+  fc
+    .record({
+      outer: fc.integer({ min: 1, max: 3 }),
+      channels: fc.integer({ min: 1, max: 5 }),
+      inner: fc.oneof(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 60, max: 7000 })),
+    })
+    .chain((layout) =>
+      fc.tuple(
+        fc.constant(layout),
+        fc.array(value, { minLength: layout.outer * layout.channels * layout.inner, maxLength: layout.outer * layout.channels * layout.inner }),
+      ),
+    );
 
 describe("channelRanges", () => {
   test("SIMD equals JavaScript equals a scan in tensor order, signs of zero included", () => {
     const value = fc.oneof(fc.float({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0));
-    fc.assert(fc.property(layoutAndValues(value), ([layout, array]) => {
-      const values = Float32Array.from(array);
-      const [minA, maxA, minB, maxB] = Array.from({ length: 4 }, () => new Float64Array(layout.channels));
-      expect(wasm.channelRanges(values, layout, minA, maxA)).toBe(true);
-      expect(jsKernels.channelRanges(values, layout, minB, maxB)).toBe(true);
-      sameBits(minA, minB);
-      sameBits(maxA, maxB);
-      const min = new Float64Array(layout.channels).fill(Infinity);
-      const max = new Float64Array(layout.channels).fill(-Infinity);
-      values.forEach((v, k) => {
-        const c = Math.floor(k / layout.inner) % layout.channels;
-        if (v < (min[c] as number)) min[c] = v;
-        if (v > (max[c] as number)) max[c] = v;
-      });
-      sameBits(minB, min);
-      sameBits(maxB, max);
-    }), TENSORS);
+    fc.assert(
+      fc.property(layoutAndValues(value), ([layout, array]) => {
+        const values = Float32Array.from(array);
+        const [minA, maxA, minB, maxB] = Array.from({ length: 4 }, () => new Float64Array(layout.channels));
+        expect(wasm.channelRanges(values, layout, minA, maxA)).toBe(true);
+        expect(jsKernels.channelRanges(values, layout, minB, maxB)).toBe(true);
+        sameBits(minA, minB);
+        sameBits(maxA, maxB);
+        const min = new Float64Array(layout.channels).fill(Infinity);
+        const max = new Float64Array(layout.channels).fill(-Infinity);
+        values.forEach((v, k) => {
+          const c = Math.floor(k / layout.inner) % layout.channels;
+          if (v < (min[c] as number)) min[c] = v;
+          if (v > (max[c] as number)) max[c] = v;
+        });
+        sameBits(minB, min);
+        sameBits(maxB, max);
+      }),
+      TENSORS,
+    );
   });
 
   test("reports NaN and infinities wherever they are", () => {
@@ -93,24 +105,30 @@ describe("channelRanges", () => {
 
 describe("linearIndices", () => {
   test("SIMD equals JavaScript equals roundHalfEven per channel, multiplying and dividing", () => {
-    fc.assert(fc.property(layoutAndValues(fc.float({ min: 0, max: 1, noNaN: true })), fc.boolean(), ([layout, array], divide) => {
-      const offset = Float64Array.from({ length: layout.channels }, (_, c) => -c * 0.25);
-      const step = Float64Array.from({ length: layout.channels }, (_, c) => (c + 1) / 300);
-      const values = Float32Array.from(array, (v, k) => {
-        const c = Math.floor(k / layout.inner) % layout.channels;
-        return (offset[c] as number) + v * 255 * (step[c] as number);
-      });
-      const factor = divide ? step : step.map((x) => 1 / x);
-      const [x, y] = [new Uint8Array(values.length), new Uint8Array(values.length)];
-      wasm.linearIndices(values, layout, offset, factor, divide, x);
-      jsKernels.linearIndices(values, layout, offset, factor, divide, y);
-      expectSameElements(x, y);
-      expectSameElements(y, Uint8Array.from(values, (v, k) => {
-        const c = Math.floor(k / layout.inner) % layout.channels;
-        const t = divide ? (v - (offset[c] as number)) / (factor[c] as number) : (v - (offset[c] as number)) * (factor[c] as number);
-        return roundHalfEven(t) % 256;
-      }));
-    }), TENSORS);
+    fc.assert(
+      fc.property(layoutAndValues(fc.float({ min: 0, max: 1, noNaN: true })), fc.boolean(), ([layout, array], divide) => {
+        const offset = Float64Array.from({ length: layout.channels }, (_, c) => -c * 0.25);
+        const step = Float64Array.from({ length: layout.channels }, (_, c) => (c + 1) / 300);
+        const values = Float32Array.from(array, (v, k) => {
+          const c = Math.floor(k / layout.inner) % layout.channels;
+          return (offset[c] as number) + v * 255 * (step[c] as number);
+        });
+        const factor = divide ? step : step.map((x) => 1 / x);
+        const [x, y] = [new Uint8Array(values.length), new Uint8Array(values.length)];
+        wasm.linearIndices(values, layout, offset, factor, divide, x);
+        jsKernels.linearIndices(values, layout, offset, factor, divide, y);
+        expectSameElements(x, y);
+        expectSameElements(
+          y,
+          Uint8Array.from(values, (v, k) => {
+            const c = Math.floor(k / layout.inner) % layout.channels;
+            const t = divide ? (v - (offset[c] as number)) / (factor[c] as number) : (v - (offset[c] as number)) * (factor[c] as number);
+            return roundHalfEven(t) % 256;
+          }),
+        );
+      }),
+      TENSORS,
+    );
   });
 
   test("ties go to even; dividing by Infinity gives 0", () => {
@@ -126,73 +144,91 @@ describe("linearIndices", () => {
 });
 
 describe("dequantizeLinear and the error sums", () => {
-  const params = fc.record({ scale: fc.float({ noNaN: true, noDefaultInfinity: true, min: -1e3, max: 1e3 }), bias: fc.float({ noNaN: true, noDefaultInfinity: true, min: -1e3, max: 1e3 }) });
+  const params = fc.record({
+    scale: fc.float({ noNaN: true, noDefaultInfinity: true, min: -1e3, max: 1e3 }),
+    bias: fc.float({ noNaN: true, noDefaultInfinity: true, min: -1e3, max: 1e3 }),
+  });
 
   test("dequantizeLinear: SIMD equals JavaScript equals float32(q * s[c] + b[c])", () => {
-    fc.assert(fc.property(layoutAndValues(fc.integer({ min: 0, max: 255 })), params, ([layout, array], { scale, bias }) => {
-      const indices = Uint8Array.from(array);
-      const scales = Float64Array.from({ length: layout.channels }, (_, c) => Math.fround(scale * (c + 1)));
-      const biases = Float64Array.from({ length: layout.channels }, (_, c) => Math.fround(bias - c));
-      const [x, y] = [new Float32Array(indices.length), new Float32Array(indices.length)];
-      wasm.dequantizeLinear(indices, layout, scales, biases, x);
-      jsKernels.dequantizeLinear(indices, layout, scales, biases, y);
-      expectSameElements(new Uint32Array(x.buffer), new Uint32Array(y.buffer));
-      const expected = Float32Array.from(indices, (q, k) => {
-        const c = Math.floor(k / layout.inner) % layout.channels;
-        return q * (scales[c] as number) + (biases[c] as number);
-      });
-      expectSameElements(new Uint32Array(y.buffer), new Uint32Array(expected.buffer));
-    }), TENSORS);
+    fc.assert(
+      fc.property(layoutAndValues(fc.integer({ min: 0, max: 255 })), params, ([layout, array], { scale, bias }) => {
+        const indices = Uint8Array.from(array);
+        const scales = Float64Array.from({ length: layout.channels }, (_, c) => Math.fround(scale * (c + 1)));
+        const biases = Float64Array.from({ length: layout.channels }, (_, c) => Math.fround(bias - c));
+        const [x, y] = [new Float32Array(indices.length), new Float32Array(indices.length)];
+        wasm.dequantizeLinear(indices, layout, scales, biases, x);
+        jsKernels.dequantizeLinear(indices, layout, scales, biases, y);
+        expectSameElements(new Uint32Array(x.buffer), new Uint32Array(y.buffer));
+        const expected = Float32Array.from(indices, (q, k) => {
+          const c = Math.floor(k / layout.inner) % layout.channels;
+          return q * (scales[c] as number) + (biases[c] as number);
+        });
+        expectSameElements(new Uint32Array(y.buffer), new Uint32Array(expected.buffer));
+      }),
+      TENSORS,
+    );
   });
 
   test("linearErrorSums: SIMD equals JavaScript, lane by lane, bit for bit, and equals errorSums of the dequantized tensor", () => {
-    fc.assert(fc.property(layoutAndValues(fc.float({ noNaN: true, noDefaultInfinity: true, min: -1e3, max: 1e3 })), params, ([layout, array], { scale, bias }) => {
-      const original = Float32Array.from(array);
-      const indices = Uint8Array.from(array, (v, i) => (i * 37 + Math.abs(Math.trunc(v))) & 255);
-      const scales = Float64Array.from({ length: layout.channels }, (_, c) => Math.fround(scale * (c + 1)));
-      const biases = Float64Array.from({ length: layout.channels }, (_, c) => Math.fround(bias - c));
-      const [a, b, c] = [new Float64Array(ERROR_SUM_LANES), new Float64Array(ERROR_SUM_LANES), new Float64Array(ERROR_SUM_LANES)];
-      wasm.linearErrorSums(original, indices, layout, scales, biases, a);
-      jsKernels.linearErrorSums(original, indices, layout, scales, biases, b);
-      sameBits(a, b);
-      const dequantized = new Float32Array(original.length);
-      jsKernels.dequantizeLinear(indices, layout, scales, biases, dequantized);
-      jsKernels.errorSums(original, 0, original.length, dequantized, 0, c);
-      sameBits(b, c);
-    }), TENSORS);
+    fc.assert(
+      fc.property(layoutAndValues(fc.float({ noNaN: true, noDefaultInfinity: true, min: -1e3, max: 1e3 })), params, ([layout, array], { scale, bias }) => {
+        const original = Float32Array.from(array);
+        const indices = Uint8Array.from(array, (v, i) => (i * 37 + Math.abs(Math.trunc(v))) & 255);
+        const scales = Float64Array.from({ length: layout.channels }, (_, c) => Math.fround(scale * (c + 1)));
+        const biases = Float64Array.from({ length: layout.channels }, (_, c) => Math.fround(bias - c));
+        const [a, b, c] = [new Float64Array(ERROR_SUM_LANES), new Float64Array(ERROR_SUM_LANES), new Float64Array(ERROR_SUM_LANES)];
+        wasm.linearErrorSums(original, indices, layout, scales, biases, a);
+        jsKernels.linearErrorSums(original, indices, layout, scales, biases, b);
+        sameBits(a, b);
+        const dequantized = new Float32Array(original.length);
+        jsKernels.dequantizeLinear(indices, layout, scales, biases, dequantized);
+        jsKernels.errorSums(original, 0, original.length, dequantized, 0, c);
+        sameBits(b, c);
+      }),
+      TENSORS,
+    );
   });
 
   test("errorSums, float16ErrorSums: SIMD equals JavaScript, lane by lane, bit for bit", () => {
-    fc.assert(fc.property(tensorAndRun(floats), params, fc.nat(3), ({ array, start, end }, { scale, bias }, offsetShift) => {
-      const original = Float32Array.from(array);
-      const halves = Uint16Array.from(array, (v) => float32BitsToFloat16Bits(new Uint32Array(Float32Array.of(v * 0.9).buffer)[0] as number));
-      const reconstructed = new Float32Array(original.length + offsetShift);
-      reconstructed.set(original.map((v) => v * 1.01 + 0.5), offsetShift);
-      const runs: [string, (k: RunKernels, sums: Float64Array) => void][] = [
-        ["errorSums", (k, sums) => k.errorSums(original, start, end, reconstructed, start + offsetShift, sums)],
-        ["float16ErrorSums", (k, sums) => k.float16ErrorSums(original, halves, start, end, sums)],
-      ];
-      for (const [, run] of runs) {
-        const seed = Float64Array.from({ length: ERROR_SUM_LANES }, (_, i) => (i >= 12 ? 0 : i % 2 === 0 ? 1.5 : 2.25));
-        const [a, b] = [seed.slice(), seed.slice()];
-        run(wasm, a);
-        run(jsKernels, b);
-        sameBits(a, b);
-      }
-    }), PROPERTY);
+    fc.assert(
+      fc.property(tensorAndRun(floats), params, fc.nat(3), ({ array, start, end }, { scale: _scale, bias: _bias }, offsetShift) => {
+        const original = Float32Array.from(array);
+        const halves = Uint16Array.from(array, (v) => float32BitsToFloat16Bits(new Uint32Array(Float32Array.of(v * 0.9).buffer)[0] as number));
+        const reconstructed = new Float32Array(original.length + offsetShift);
+        reconstructed.set(
+          original.map((v) => v * 1.01 + 0.5),
+          offsetShift,
+        );
+        const runs: [string, (k: RunKernels, sums: Float64Array) => void][] = [
+          ["errorSums", (k, sums) => k.errorSums(original, start, end, reconstructed, start + offsetShift, sums)],
+          ["float16ErrorSums", (k, sums) => k.float16ErrorSums(original, halves, start, end, sums)],
+        ];
+        for (const [, run] of runs) {
+          const seed = Float64Array.from({ length: ERROR_SUM_LANES }, (_, i) => (i >= 12 ? 0 : i % 2 === 0 ? 1.5 : 2.25));
+          const [a, b] = [seed.slice(), seed.slice()];
+          run(wasm, a);
+          run(jsKernels, b);
+          sameBits(a, b);
+        }
+      }),
+      PROPERTY,
+    );
   });
 
   test("sums do not depend on how the tensor is cut into runs", () => {
-    fc.assert(fc.property(floats, fc.array(fc.nat(9000), { maxLength: 6 }), (array, cuts) => {
-      const x = Float32Array.from(array);
-      const y = x.map((v) => v / 3);
-      const bounds = [0, ...cuts.map((c) => c % (x.length + 1)).sort((p, q) => p - q), x.length];
-      const whole = new Float64Array(ERROR_SUM_LANES);
-      const pieces = new Float64Array(ERROR_SUM_LANES);
-      wasm.errorSums(x, 0, x.length, y, 0, whole);
-      for (let i = 0; i + 1 < bounds.length; i++) wasm.errorSums(x, bounds[i] as number, bounds[i + 1] as number, y, bounds[i] as number, pieces);
-      sameBits(whole, pieces);
-    }), PROPERTY);
+    fc.assert(
+      fc.property(floats, fc.array(fc.nat(9000), { maxLength: 6 }), (array, cuts) => {
+        const x = Float32Array.from(array);
+        const y = x.map((v) => v / 3);
+        const bounds = [0, ...cuts.map((c) => c % (x.length + 1)).sort((p, q) => p - q), x.length];
+        const whole = new Float64Array(ERROR_SUM_LANES);
+        const pieces = new Float64Array(ERROR_SUM_LANES);
+        wasm.errorSums(x, 0, x.length, y, 0, whole);
+        for (let i = 0; i + 1 < bounds.length; i++) wasm.errorSums(x, bounds[i] as number, bounds[i + 1] as number, y, bounds[i] as number, pieces);
+        sameBits(whole, pieces);
+      }),
+      PROPERTY,
+    );
   });
 
   test("the sums are what they say, lane by position parity", () => {
@@ -215,24 +251,35 @@ describe("dequantizeLinear and the error sums", () => {
 });
 
 describe("half precision", () => {
-  const allBits = fc.array(fc.oneof(fc.nat({ max: 0xffffffff }), fc.integer({ min: 0x33000000 - 4, max: 0x33000000 + 4 }), fc.integer({ min: 0x387fff00, max: 0x38800100 }), fc.integer({ min: 0x477fe000, max: 0x47800010 })), { maxLength: 9000 });
+  const allBits = fc.array(
+    fc.oneof(
+      fc.nat({ max: 0xffffffff }),
+      fc.integer({ min: 0x33000000 - 4, max: 0x33000000 + 4 }),
+      fc.integer({ min: 0x387fff00, max: 0x38800100 }),
+      fc.integer({ min: 0x477fe000, max: 0x47800010 }),
+    ),
+    { maxLength: 9000 },
+  );
 
   test("encodeHalves: SIMD equals JavaScript equals the scalar conversion below the limit, sign only above", () => {
-    fc.assert(fc.property(tensorAndRun(allBits), ({ array, start, end }) => {
-      const bits = Uint32Array.from(array);
-      const [a, b] = [new Uint16Array(bits.length), new Uint16Array(bits.length)];
-      const peakA = wasm.encodeHalves(bits, start, end, a);
-      const peakB = jsKernels.encodeHalves(bits, start, end, b);
-      expectSameElements(a, b);
-      expect(peakA).toBe(peakB);
-      let peak = 0;
-      for (let k = start; k < end; k++) {
-        const x = bits[k] as number;
-        peak = Math.max(peak, x & 0x7fffffff);
-        expect(b[k]).toBe((x & 0x7fffffff) < HALF_ENCODE_LIMIT_BITS ? float32BitsToFloat16Bits(x) : (x >>> 16) & 0x8000);
-      }
-      expect(peakB).toBe(peak);
-    }), PROPERTY);
+    fc.assert(
+      fc.property(tensorAndRun(allBits), ({ array, start, end }) => {
+        const bits = Uint32Array.from(array);
+        const [a, b] = [new Uint16Array(bits.length), new Uint16Array(bits.length)];
+        const peakA = wasm.encodeHalves(bits, start, end, a);
+        const peakB = jsKernels.encodeHalves(bits, start, end, b);
+        expectSameElements(a, b);
+        expect(peakA).toBe(peakB);
+        let peak = 0;
+        for (let k = start; k < end; k++) {
+          const x = bits[k] as number;
+          peak = Math.max(peak, x & 0x7fffffff);
+          expect(b[k]).toBe((x & 0x7fffffff) < HALF_ENCODE_LIMIT_BITS ? float32BitsToFloat16Bits(x) : (x >>> 16) & 0x8000);
+        }
+        expect(peakB).toBe(peak);
+      }),
+      PROPERTY,
+    );
   });
 
   test("encodeHalves on every float32 exponent and mantissa edge", () => {
@@ -247,13 +294,20 @@ describe("half precision", () => {
   test("decodeHalves: SIMD equals JavaScript equals the scalar conversion, on all 65,536 halves", () => {
     const halves = Uint16Array.from({ length: 65_536 }, (_, i) => i);
     const [a, b] = [new Uint32Array(65_536), new Uint32Array(65_536)];
-    for (const [start, end] of [[0, 65_536], [1, 65_535], [3, 4100]] as const) {
+    for (const [start, end] of [
+      [0, 65_536],
+      [1, 65_535],
+      [3, 4100],
+    ] as const) {
       a.fill(0);
       b.fill(0);
       wasm.decodeHalves(halves, start, end, a);
       jsKernels.decodeHalves(halves, start, end, b);
       expectSameElements(a, b);
-      expectSameElements(b.subarray(start, end), Uint32Array.from({ length: end - start }, (_, i) => float16BitsToFloat32Bits(start + i)));
+      expectSameElements(
+        b.subarray(start, end),
+        Uint32Array.from({ length: end - start }, (_, i) => float16BitsToFloat32Bits(start + i)),
+      );
     }
   });
 });

@@ -10,7 +10,11 @@ export const FIXTURES = join(__dirname, "..", "fixtures", "mlprogram");
 /** Every package of the set: `models/NAME.mlpackage` and `expected/NAME.mlpackage`. */
 export function fixturePackages(): string[] {
   return ["models", "expected"].flatMap((folder) =>
-    readdirSync(join(FIXTURES, folder)).filter((name) => name.endsWith(".mlpackage")).sort().map((name) => `${folder}/${name}`));
+    readdirSync(join(FIXTURES, folder))
+      .filter((name) => name.endsWith(".mlpackage"))
+      .sort()
+      .map((name) => `${folder}/${name}`),
+  );
 }
 
 /** A package folder's files by relative path. */

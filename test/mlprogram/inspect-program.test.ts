@@ -33,18 +33,33 @@ test("the mlp input model: functions, counts and bytes per type", () => {
   expect(summary.specificationVersion).toBe(7);
   expect(summary.functions).toEqual([{ name: "main", opsets: ["CoreML6"], operations: 23 }]);
   // Five linear layers: weights and biases in weight.bin (fc3's bias has exactly 10 elements).
-  expect(summary.totals.blob).toEqual({ constants: 10, values: 128 * 80 + 128 + 43 * 128 + 43 + 10 * 43 + 10 + 45 * 51 + 45 + 40 * 80 + 40, bytes: 4 * 21_935 });
-  expect(summary.totals.byDataType["float32"]?.constants).toBe(10);
-  expect(summary.totals.byDataType["int32"]).toEqual({ constants: 3, values: 5, bytes: 20 });
-  expect(summary.weights.filter((w) => w.input === "weight").map((w) => `${w.opName} ${w.shape.join("x")}`))
-    .toEqual(["fc1 128x80", "fc2 43x128", "fc3 10x43", "odd 45x51", "lat 40x80"]);
+  expect(summary.totals.blob).toEqual({
+    constants: 10,
+    values: 128 * 80 + 128 + 43 * 128 + 43 + 10 * 43 + 10 + 45 * 51 + 45 + 40 * 80 + 40,
+    bytes: 4 * 21_935,
+  });
+  expect(summary.totals.byDataType.float32?.constants).toBe(10);
+  expect(summary.totals.byDataType.int32).toEqual({ constants: 3, values: 5, bytes: 20 });
+  expect(summary.weights.filter((w) => w.input === "weight").map((w) => `${w.opName} ${w.shape.join("x")}`)).toEqual([
+    "fc1 128x80",
+    "fc2 43x128",
+    "fc3 10x43",
+    "odd 45x51",
+    "lat 40x80",
+  ]);
 });
 
 test("a shared mask blob is counted once", () => {
   const summary = inspectProgram(decodeMlPackage(packageFiles("expected/attn_fp32_ios18__joint_prune50_then_lq_int8.mlpackage")));
   const offsets = summary.constants.flatMap((c) => (c.storage.kind === "blob" ? [c.storage.offset] : []));
   expect(new Set(offsets).size).toBeLessThan(offsets.length);
-  expect(summary.totals.blob.bytes).toBe(summary.constants
-    .filter((c, i, all) => c.storage.kind === "blob" && all.findIndex((d) => d.storage.kind === "blob" && c.storage.kind === "blob" && d.storage.offset === c.storage.offset) === i)
-    .reduce((sum, c) => sum + c.storage.byteLength, 0));
+  expect(summary.totals.blob.bytes).toBe(
+    summary.constants
+      .filter(
+        (c, i, all) =>
+          c.storage.kind === "blob" &&
+          all.findIndex((d) => d.storage.kind === "blob" && c.storage.kind === "blob" && d.storage.offset === c.storage.offset) === i,
+      )
+      .reduce((sum, c) => sum + c.storage.byteLength, 0),
+  );
 });

@@ -26,6 +26,7 @@ describe("every fixture package round-trips losslessly", () => {
 describe("packages the decoder refuses", () => {
   const base = (): Map<string, Uint8Array> => packageFiles("models/mlp_fp32_ios18.mlpackage");
   const manifestOf = (files: PackageFiles): Record<string, unknown> => JSON.parse(new TextDecoder().decode(files.get("Manifest.json")));
+  // biome-ignore lint/suspicious/noExplicitAny: the tests reach into the manifest's JSON freely to break it.
   const withManifest = (change: (manifest: Record<string, any>) => void): Map<string, Uint8Array> => {
     const files = base();
     const manifest = manifestOf(files);
@@ -33,23 +34,115 @@ describe("packages the decoder refuses", () => {
     files.set("Manifest.json", new TextEncoder().encode(JSON.stringify(manifest)));
     return files;
   };
-  const rootItem = (manifest: Record<string, any>): Record<string, string> => manifest["itemInfoEntries"][manifest["rootModelIdentifier"]];
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  const rootItem = (manifest: Record<string, any>): Record<string, string> => manifest.itemInfoEntries[manifest.rootModelIdentifier];
   const cases: [string, () => PackageFiles, ErrorCode, RegExp][] = [
-    ["no manifest", () => { const f = base(); f.delete("Manifest.json"); return f; }, "unsupported-model", /no Manifest\.json/],
-    ["a manifest that is not JSON", () => { const f = base(); f.set("Manifest.json", new TextEncoder().encode("{")); return f; }, "unsupported-model", /not valid JSON/],
-    ["a manifest that is an array", () => { const f = base(); f.set("Manifest.json", new TextEncoder().encode("[]")); return f; }, "unsupported-model", /not a JSON object/],
-    ["a root identifier not among the items", () => withManifest((m) => { m["rootModelIdentifier"] = "nope"; }), "unsupported-model", /"nope" is not among itemInfoEntries/],
-    ["a root identifier naming an inherited property", () => withManifest((m) => { m["rootModelIdentifier"] = "toString"; }), "unsupported-model", /"toString" is not among/],
-    ["an item without a path", () => withManifest((m) => { delete rootItem(m)["path"]; }), "unsupported-model", /lacks one of author/],
-    ["a model path leaving the package", () => withManifest((m) => { rootItem(m)["path"] = "../../etc/passwd"; }), "unsupported-model", /does not name a file inside/],
-    ["a model file missing", () => { const f = base(); f.delete(MODEL_PATH); return f; }, "unsupported-model", /which the package lacks/],
-    ["a model that is not protobuf", () => { const f = base(); f.set(MODEL_PATH, new Uint8Array([0xff, 0xff, 0xff])); return f; }, "invalid-protobuf", /^Data\/com\.apple\.CoreML\/model\.mlmodel: /],
-    ["a neural network instead of a program", () => {
-      const f = base();
-      f.set(MODEL_PATH, new Uint8Array(readFileSync(join(__dirname, "..", "fixtures", "golden", "models", "conv_only.mlmodel"))));
-      return f;
-    }, "unsupported-model", /holds a neuralNetwork model, not an ML Program/],
-    ["a truncated weight.bin", () => { const f = base(); f.set(WEIGHT_BIN_PATH, (f.get(WEIGHT_BIN_PATH) as Uint8Array).subarray(0, 100)); return f; }, "invalid-weights", /^Data\/com\.apple\.CoreML\/weights\/weight\.bin: .*truncated/],
+    [
+      "no manifest",
+      () => {
+        const f = base();
+        f.delete("Manifest.json");
+        return f;
+      },
+      "unsupported-model",
+      /no Manifest\.json/,
+    ],
+    [
+      "a manifest that is not JSON",
+      () => {
+        const f = base();
+        f.set("Manifest.json", new TextEncoder().encode("{"));
+        return f;
+      },
+      "unsupported-model",
+      /not valid JSON/,
+    ],
+    [
+      "a manifest that is an array",
+      () => {
+        const f = base();
+        f.set("Manifest.json", new TextEncoder().encode("[]"));
+        return f;
+      },
+      "unsupported-model",
+      /not a JSON object/,
+    ],
+    [
+      "a root identifier not among the items",
+      () =>
+        withManifest((m) => {
+          m.rootModelIdentifier = "nope";
+        }),
+      "unsupported-model",
+      /"nope" is not among itemInfoEntries/,
+    ],
+    [
+      "a root identifier naming an inherited property",
+      () =>
+        withManifest((m) => {
+          m.rootModelIdentifier = "toString";
+        }),
+      "unsupported-model",
+      /"toString" is not among/,
+    ],
+    [
+      "an item without a path",
+      () =>
+        withManifest((m) => {
+          delete rootItem(m).path;
+        }),
+      "unsupported-model",
+      /lacks one of author/,
+    ],
+    [
+      "a model path leaving the package",
+      () =>
+        withManifest((m) => {
+          rootItem(m).path = "../../etc/passwd";
+        }),
+      "unsupported-model",
+      /does not name a file inside/,
+    ],
+    [
+      "a model file missing",
+      () => {
+        const f = base();
+        f.delete(MODEL_PATH);
+        return f;
+      },
+      "unsupported-model",
+      /which the package lacks/,
+    ],
+    [
+      "a model that is not protobuf",
+      () => {
+        const f = base();
+        f.set(MODEL_PATH, new Uint8Array([0xff, 0xff, 0xff]));
+        return f;
+      },
+      "invalid-protobuf",
+      /^Data\/com\.apple\.CoreML\/model\.mlmodel: /,
+    ],
+    [
+      "a neural network instead of a program",
+      () => {
+        const f = base();
+        f.set(MODEL_PATH, new Uint8Array(readFileSync(join(__dirname, "..", "fixtures", "golden", "models", "conv_only.mlmodel"))));
+        return f;
+      },
+      "unsupported-model",
+      /holds a neuralNetwork model, not an ML Program/,
+    ],
+    [
+      "a truncated weight.bin",
+      () => {
+        const f = base();
+        f.set(WEIGHT_BIN_PATH, (f.get(WEIGHT_BIN_PATH) as Uint8Array).subarray(0, 100));
+        return f;
+      },
+      "invalid-weights",
+      /^Data\/com\.apple\.CoreML\/weights\/weight\.bin: .*truncated/,
+    ],
   ];
   test.each(cases)("%s", (_name, make, code, message) => {
     let error: unknown;
@@ -67,7 +160,7 @@ describe("packages the decoder refuses", () => {
     files.set("Data/com.apple.CoreML/notes.txt", new Uint8Array([1, 2, 3]));
     const pkg = decodeMlPackage(files);
     expect([...pkg.otherFiles.keys()]).toEqual(["Data/com.apple.CoreML/notes.txt"]);
-    expect([...encodeMlPackage(pkg).get("Data/com.apple.CoreML/notes.txt") as Uint8Array]).toEqual([1, 2, 3]);
+    expect([...(encodeMlPackage(pkg).get("Data/com.apple.CoreML/notes.txt") as Uint8Array)]).toEqual([1, 2, 3]);
     files.delete(WEIGHT_BIN_PATH);
     const bare = decodeMlPackage(files);
     expect(bare.weights).toBeUndefined();

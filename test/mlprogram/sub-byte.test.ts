@@ -23,14 +23,18 @@ describe("sub-byte packing (least significant bit first)", () => {
   });
 
   test("unpack inverts pack for every width, with zero padding bits", () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 7 }).chain((bits) =>
-      fc.tuple(fc.constant(bits), fc.array(fc.integer({ min: 0, max: 2 ** bits - 1 }), { maxLength: 100 }))), ([bits, values]) => {
-      const packed = packSubByte(values, bits);
-      expect(packed.length).toBe(Math.ceil((values.length * bits) / 8));
-      expect([...unpackSubByte(packed, bits, values.length, false)]).toEqual(values);
-      const used = (values.length * bits) % 8;
-      if (used !== 0) expect((packed[packed.length - 1] as number) >>> used).toBe(0);
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 7 }).chain((bits) => fc.tuple(fc.constant(bits), fc.array(fc.integer({ min: 0, max: 2 ** bits - 1 }), { maxLength: 100 }))),
+        ([bits, values]) => {
+          const packed = packSubByte(values, bits);
+          expect(packed.length).toBe(Math.ceil((values.length * bits) / 8));
+          expect([...unpackSubByte(packed, bits, values.length, false)]).toEqual(values);
+          const used = (values.length * bits) % 8;
+          if (used !== 0) expect((packed[packed.length - 1] as number) >>> used).toBe(0);
+        },
+      ),
+    );
   });
 
   test("too few bytes for the count are refused", () => {

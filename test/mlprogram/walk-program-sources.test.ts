@@ -28,7 +28,10 @@ test("iOS18 joint compression: the chain's three constexpr ops, in program order
     'main/CoreML8/operations[11] "q_proj_y_0_sparsified"',
   ]);
   // The quantized table (int8), the mask and the nonzero indices: blobs held by the constexpr ops as value-bound inputs.
-  const held = constants.filter((c) => q?.sources.includes(c.path) && c.storage.kind === "blob").map((c) => `${c.param}:${c.dataType}`).sort();
+  const held = constants
+    .filter((c) => q?.sources.includes(c.path) && c.storage.kind === "blob")
+    .map((c) => `${c.param}:${c.dataType}`)
+    .sort();
   expect(held).toEqual(["data:int8", "indices_mask:uint1", "indices_nonzero_data:uint4"]);
 });
 

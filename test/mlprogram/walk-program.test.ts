@@ -14,9 +14,11 @@ describe("the constants of each input model are those cases.json lists", () => {
     const pkg = load(model.path);
     const { constants } = walkProgram(packageProgram(pkg), pkg.weights);
     // cases.json lists the float constants of rank >= 1 (the weights and biases) with their consumers.
-    const listed = Object.fromEntries(constants
-      .filter((c) => c.opType === "const" && c.dataType.startsWith("float") && c.shape.length > 0)
-      .map((c) => [c.opName, { shape: c.shape, dtype: c.dataType, consumers: [...new Set(c.consumers.map((u) => u.opName))] }]));
+    const listed = Object.fromEntries(
+      constants
+        .filter((c) => c.opType === "const" && c.dataType.startsWith("float") && c.shape.length > 0)
+        .map((c) => [c.opName, { shape: c.shape, dtype: c.dataType, consumers: [...new Set(c.consumers.map((u) => u.opName))] }]),
+    );
     expect(listed).toEqual(model.consts);
   });
 });
@@ -30,12 +32,18 @@ describe("the weight inputs of each expected package are those its case lists", 
     expect(named.size).toBe(weights.length);
     for (const record of testCase.weights ?? []) {
       const found = named.get(record.input);
-      expect(found === undefined ? record.input : { producer: found.producer, ops: found.chain, shape: found.shape })
-        .toEqual({ producer: record.producer, ops: record.ops, shape: record.shape });
+      expect(found === undefined ? record.input : { producer: found.producer, ops: found.chain, shape: found.shape }).toEqual({
+        producer: record.producer,
+        ops: record.ops,
+        shape: record.shape,
+      });
     }
     // And the other way: every float weight input of rank > 1 is among the records.
     const recorded = new Set((testCase.weights ?? []).map((r) => r.input));
-    const missing = [...named].filter(([, w]) => w.dataType.startsWith("float") && w.shape.length > 1).map(([name]) => name).filter((n) => !recorded.has(n));
+    const missing = [...named]
+      .filter(([, w]) => w.dataType.startsWith("float") && w.shape.length > 1)
+      .map(([name]) => name)
+      .filter((n) => !recorded.has(n));
     expect(missing).toEqual([]);
   });
 });
@@ -59,7 +67,10 @@ describe("blob references match an independent reading of weight.bin", () => {
       expect(c.count).toBeGreaterThanOrEqual(10);
       // Sizes and padding (MLPROGRAM.md 3) follow from the element count the program declares.
       const blob = pkg.weights?.blobs.find((b) => b.offset === (c.storage as { offset: number }).offset);
-      expect([blob?.data.length, blob?.paddingBits]).toEqual([blobByteLength(c.storage.blobDataType, c.count), blobPaddingBits(c.storage.blobDataType, c.count)]);
+      expect([blob?.data.length, blob?.paddingBits]).toEqual([
+        blobByteLength(c.storage.blobDataType, c.count),
+        blobPaddingBits(c.storage.blobDataType, c.count),
+      ]);
     }
     // Every blob is referenced, with its type and size.
     expect([...referenced].sort((a, b) => a[0] - b[0])).toEqual(blobs.map((b) => [b.offset, { code: b.code, size: b.size }]));
@@ -76,9 +87,15 @@ describe("what the walk reports for a compressed package", () => {
       ["lut", "attribute", "float32", [16], "blob"],
       ["shape", "attribute", "uint32", [2], "inline"],
     ]);
-    expect(params.every((c) => c.consumers.length === 1 && c.consumers[0]?.opName === "fc1_weight_0_palettized" && c.consumers[0].input === c.param)).toBe(true);
+    expect(params.every((c) => c.consumers.length === 1 && c.consumers[0]?.opName === "fc1_weight_0_palettized" && c.consumers[0].input === c.param)).toBe(
+      true,
+    );
     expect(weights.find((w) => w.opName === "fc1" && w.input === "weight")).toMatchObject({
-      opType: "linear", producer: "fc1_weight_0_palettized", chain: ["constexpr_lut_to_dense"], shape: [128, 80], dataType: "float32",
+      opType: "linear",
+      producer: "fc1_weight_0_palettized",
+      chain: ["constexpr_lut_to_dense"],
+      shape: [128, 80],
+      dataType: "float32",
       path: 'main/CoreML6/operations[2] "fc1"',
     });
   });
@@ -102,7 +119,16 @@ function programOf(ops: Operation[]): Program {
 }
 
 function tensorType(dataType: DataType, shape: number[]) {
-  return { type: { case: "tensorType" as const, value: { dataType, rank: BigInt(shape.length), dimensions: shape.map((size) => ({ dimension: { case: "constant" as const, value: { size: BigInt(size) } } })) } } };
+  return {
+    type: {
+      case: "tensorType" as const,
+      value: {
+        dataType,
+        rank: BigInt(shape.length),
+        dimensions: shape.map((size) => ({ dimension: { case: "constant" as const, value: { size: BigInt(size) } } })),
+      },
+    },
+  };
 }
 
 function nameAttribute(name: string): Value {
@@ -126,21 +152,32 @@ function blobValue(dataType: DataType, shape: number[], offset: bigint, fileName
 
 describe("nested blocks", () => {
   test("a const inside a nested block, read by an op there, is found with its path", () => {
-    const inner = constOp("w", { type: tensorType(DataType.FLOAT32, [2]), value: { case: "immediateValue", value: { value: { case: "tensor", value: { value: { case: "floats", value: { values: [1, 2] } } } } } } } as never);
+    const inner = constOp("w", {
+      type: tensorType(DataType.FLOAT32, [2]),
+      value: { case: "immediateValue", value: { value: { case: "tensor", value: { value: { case: "floats", value: { values: [1, 2] } } } } } },
+    } as never);
     const reader = create(OperationSchema, {
-      type: "add", attributes: { name: nameAttribute("sum") },
+      type: "add",
+      attributes: { name: nameAttribute("sum") },
       inputs: { x: { arguments: [{ binding: { case: "name", value: "w" } }] } },
       outputs: [{ name: "sum", type: tensorType(DataType.FLOAT32, [2]) }],
     });
     const cond = create(OperationSchema, {
-      type: "cond", attributes: { name: nameAttribute("branch") },
-      blocks: [{ operations: [], outputs: [] }, { operations: [inner, reader], outputs: ["sum"] }],
+      type: "cond",
+      attributes: { name: nameAttribute("branch") },
+      blocks: [
+        { operations: [], outputs: [] },
+        { operations: [inner, reader], outputs: ["sum"] },
+      ],
       outputs: [{ name: "branch", type: tensorType(DataType.FLOAT32, [2]) }],
     });
     const { constants, weights } = walkProgram(programOf([cond]), undefined);
     expect(constants).toHaveLength(1);
     expect(constants[0]).toMatchObject({
-      path: 'main/CoreML8/operations[0] "branch"/blocks[1]/operations[0] "w"', output: "w", shape: [2], count: 2,
+      path: 'main/CoreML8/operations[0] "branch"/blocks[1]/operations[0] "w"',
+      output: "w",
+      shape: [2],
+      count: 2,
       storage: { kind: "inline", field: "floats", byteLength: 8 },
     });
     expect(constants[0]?.consumers.map((c) => `${c.opName}.${c.input}`)).toEqual(["sum.x"]);
@@ -154,20 +191,78 @@ describe("refusals name the op and the value", () => {
   /** The program with fc1's weight const changed. */
   const withWeightConst = (change: (val: Value) => void): Program => {
     const copy = clone(ProgramSchema, program);
-    const block = copy.functions["main"]?.blockSpecializations["CoreML8"];
+    const block = copy.functions.main?.blockSpecializations.CoreML8;
     const op = block?.operations.find((o) => o.outputs[0]?.name === "fc1_weight_0");
-    change(op?.attributes["val"] as Value);
+    change(op?.attributes.val as Value);
     return copy;
   };
   const blobOf = (val: Value) => (val.value.case === "blobFileValue" ? val.value.value : undefined) as { offset: bigint; fileName: string };
-  const dims = (val: Value) => (val.type?.type.case === "tensorType" ? val.type.type.value : undefined) as { dataType: DataType; dimensions: { dimension: { value: { size: bigint } } }[] };
+  const dims = (val: Value) =>
+    (val.type?.type.case === "tensorType" ? val.type.type.value : undefined) as {
+      dataType: DataType;
+      dimensions: { dimension: { value: { size: bigint } } }[];
+    };
   const cases: [string, () => Program, MlPackage["weights"], ErrorCode, RegExp][] = [
-    ["a misaligned offset", () => withWeightConst((v) => { blobOf(v).offset += 8n; }), pkg.weights, "invalid-weights", /"fc1_weight_0" attribute val: blob offset 72 is not a multiple of 64/],
-    ["an offset past the end", () => withWeightConst((v) => { blobOf(v).offset = 1n << 40n; }), pkg.weights, "invalid-weights", /no blob record at offset 1099511627776/],
-    ["an offset inside another blob", () => withWeightConst((v) => { blobOf(v).offset += 128n; }), pkg.weights, "invalid-weights", /no blob record at offset 192/],
-    ["a type other than the blob's", () => withWeightConst((v) => { dims(v).dataType = DataType.FLOAT16; }), pkg.weights, "invalid-weights", /the value is float16 but the blob at offset 64 holds float32/],
-    ["a shape other than the blob's", () => withWeightConst((v) => { (dims(v).dimensions[0] as { dimension: { value: { size: bigint } } }).dimension.value.size = 64n; }), pkg.weights, "invalid-weights", /shape \[64, 80\] has 5120 elements but the blob at offset 64 holds 10240/],
-    ["another file than weight.bin", () => withWeightConst((v) => { blobOf(v).fileName = "@model_path/weights/other.bin"; }), pkg.weights, "unsupported-model", /refers to "@model_path\/weights\/other\.bin"/],
+    [
+      "a misaligned offset",
+      () =>
+        withWeightConst((v) => {
+          blobOf(v).offset += 8n;
+        }),
+      pkg.weights,
+      "invalid-weights",
+      /"fc1_weight_0" attribute val: blob offset 72 is not a multiple of 64/,
+    ],
+    [
+      "an offset past the end",
+      () =>
+        withWeightConst((v) => {
+          blobOf(v).offset = 1n << 40n;
+        }),
+      pkg.weights,
+      "invalid-weights",
+      /no blob record at offset 1099511627776/,
+    ],
+    [
+      "an offset inside another blob",
+      () =>
+        withWeightConst((v) => {
+          blobOf(v).offset += 128n;
+        }),
+      pkg.weights,
+      "invalid-weights",
+      /no blob record at offset 192/,
+    ],
+    [
+      "a type other than the blob's",
+      () =>
+        withWeightConst((v) => {
+          dims(v).dataType = DataType.FLOAT16;
+        }),
+      pkg.weights,
+      "invalid-weights",
+      /the value is float16 but the blob at offset 64 holds float32/,
+    ],
+    [
+      "a shape other than the blob's",
+      () =>
+        withWeightConst((v) => {
+          (dims(v).dimensions[0] as { dimension: { value: { size: bigint } } }).dimension.value.size = 64n;
+        }),
+      pkg.weights,
+      "invalid-weights",
+      /shape \[64, 80\] has 5120 elements but the blob at offset 64 holds 10240/,
+    ],
+    [
+      "another file than weight.bin",
+      () =>
+        withWeightConst((v) => {
+          blobOf(v).fileName = "@model_path/weights/other.bin";
+        }),
+      pkg.weights,
+      "unsupported-model",
+      /refers to "@model_path\/weights\/other\.bin"/,
+    ],
     ["a blob reference without weight.bin", () => program, undefined, "unsupported-model", /refers to weight\.bin, which the package lacks/],
   ];
   test.each(cases)("%s", (_name, make, weights, code, message) => {
@@ -182,9 +277,15 @@ describe("refusals name the op and the value", () => {
   });
 
   test("an inline value whose element count does not fit its shape", () => {
-    const bad = constOp("w", { type: tensorType(DataType.FLOAT32, [3]), value: { case: "immediateValue", value: { value: { case: "tensor", value: { value: { case: "floats", value: { values: [1, 2] } } } } } } } as never);
+    const bad = constOp("w", {
+      type: tensorType(DataType.FLOAT32, [3]),
+      value: { case: "immediateValue", value: { value: { case: "tensor", value: { value: { case: "floats", value: { values: [1, 2] } } } } } },
+    } as never);
     expect(() => walkProgram(programOf([bad]), undefined)).toThrow(/"w" attribute val: shape \[3\] has 3 elements, the value holds 2 floats/);
-    const packed = constOp("m", { type: tensorType(DataType.UINT4, [5]), value: { case: "immediateValue", value: { value: { case: "tensor", value: { value: { case: "bytes", value: { values: new Uint8Array(2) } } } } } } } as never);
+    const packed = constOp("m", {
+      type: tensorType(DataType.UINT4, [5]),
+      value: { case: "immediateValue", value: { value: { case: "tensor", value: { value: { case: "bytes", value: { values: new Uint8Array(2) } } } } } },
+    } as never);
     expect(() => walkProgram(programOf([packed]), undefined)).toThrow(/5 uint4 elements take 3 bytes, the value holds 2/);
   });
 
@@ -199,5 +300,7 @@ test("blocks nested beyond MAX_BLOCK_NESTING are refused, not a stack overflow",
   for (let i = 0; i <= MAX_BLOCK_NESTING + 1; i++) {
     op = create(OperationSchema, { type: "cond", attributes: { name: nameAttribute(`c${i}`) }, blocks: [{ operations: [op], outputs: [] }] });
   }
-  expect(() => walkProgram(programOf([op]), undefined)).toThrow(expect.objectContaining({ code: "unsupported-model", message: expect.stringMatching(/nested more than 100 deep/) }));
+  expect(() => walkProgram(programOf([op]), undefined)).toThrow(
+    expect.objectContaining({ code: "unsupported-model", message: expect.stringMatching(/nested more than 100 deep/) }),
+  );
 });

@@ -1,9 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isQuantizeError } from "../../src/errors.js";
-import {
-  blobElementCount, blobElements, blobOffsets, decodeWeightBin, encodeWeightBin, type BlobContents,
-} from "../../src/mlprogram/weight-bin.js";
+import { blobElementCount, blobElements, blobOffsets, decodeWeightBin, encodeWeightBin, type BlobContents } from "../../src/mlprogram/weight-bin.js";
 import { BLOB_DATA_TYPES } from "../../src/mlprogram/blob-data-types.js";
 import { FIXTURES, fixturePackages, independentBlobs, WEIGHT_BIN_PATH } from "./fixtures.js";
 
@@ -19,8 +17,7 @@ describe("every fixture weight.bin decodes and re-encodes byte for byte", () => 
     const bytes = new Uint8Array(readFileSync(join(FIXTURES, pkg, WEIGHT_BIN_PATH)));
     const decoded = decodeWeightBin(bytes);
     const independent = independentBlobs(bytes);
-    expect(decoded.blobs.map((b) => ({ offset: b.offset, code: BLOB_DATA_TYPES[b.dataType].code, size: b.data.length })))
-      .toEqual(independent);
+    expect(decoded.blobs.map((b) => ({ offset: b.offset, code: BLOB_DATA_TYPES[b.dataType].code, size: b.data.length }))).toEqual(independent);
     expect(blobOffsets(decoded.blobs)).toEqual(independent.map((b) => b.offset));
     expect(Buffer.from(encodeWeightBin(decoded.blobs)).equals(bytes)).toBe(true);
   });
@@ -79,6 +76,7 @@ describe("layout", () => {
 
 describe("malformed files are refused with invalid-weights, naming what is wrong", () => {
   const good = (): Uint8Array => fileOf(sample);
+  // biome-ignore lint/suspicious/noConfusingVoidType: most edits change the bytes in place and return nothing.
   const edit = (change: (view: DataView, bytes: Uint8Array) => Uint8Array | void): Uint8Array => {
     const bytes = good();
     return change(new DataView(bytes.buffer), bytes) ?? bytes;
@@ -86,7 +84,14 @@ describe("malformed files are refused with invalid-weights, naming what is wrong
   const cases: [string, () => Uint8Array, RegExp][] = [
     ["a truncated header", () => good().subarray(0, 40), /shorter than the 64-byte header/],
     ["a header version other than 2", () => edit((v) => v.setUint32(4, 3, true)), /header version 3/],
-    ["non-zero header bytes", () => edit((_, b) => { b[20] = 1; }), /header bytes 8\.\.63/],
+    [
+      "non-zero header bytes",
+      () =>
+        edit((_, b) => {
+          b[20] = 1;
+        }),
+      /header bytes 8\.\.63/,
+    ],
     ["a count larger than the file can hold", () => edit((v) => v.setUint32(0, 1000, true)), /counts 1000 blobs/],
     ["a record past the end", () => edit((v) => v.setUint32(0, 4, true)), /blob 3 .*runs past the end/],
     ["truncated data", () => good().subarray(0, good().length - 1), /blob 2 .*run past the end/],
@@ -98,9 +103,32 @@ describe("malformed files are refused with invalid-weights, naming what is wrong
     ["padding bits out of range", () => edit((v) => v.setBigUint64(216, 9n, true)), /9 padding bits/],
     ["padding bits on a whole-byte type", () => edit((v) => v.setBigUint64(88, 1n, true)), /a float32 blob has none/],
     ["a partial float32", () => edit((v) => v.setBigUint64(72, 11n, true)), /11 bytes is not a whole number of float32/],
-    ["non-zero reserved bytes", () => edit((_, b) => { b[192 + 40] = 1; }), /reserved bytes/],
-    ["non-zero padding between blobs", () => edit((_, b) => { b[150] = 7; }), /padding before the record is not zero/],
-    ["bytes after the last blob", () => { const b = good(); const longer = new Uint8Array(b.length + 5); longer.set(b); return longer; }, /5 bytes after the last blob/],
+    [
+      "non-zero reserved bytes",
+      () =>
+        edit((_, b) => {
+          b[192 + 40] = 1;
+        }),
+      /reserved bytes/,
+    ],
+    [
+      "non-zero padding between blobs",
+      () =>
+        edit((_, b) => {
+          b[150] = 7;
+        }),
+      /padding before the record is not zero/,
+    ],
+    [
+      "bytes after the last blob",
+      () => {
+        const b = good();
+        const longer = new Uint8Array(b.length + 5);
+        longer.set(b);
+        return longer;
+      },
+      /5 bytes after the last blob/,
+    ],
   ];
   test.each(cases)("%s", (_name, make, message) => {
     let error: unknown;

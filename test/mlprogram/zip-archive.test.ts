@@ -97,8 +97,23 @@ describe("reading", () => {
     ["a name leaving its folder", () => handZip([{ name: "x/../../evil", data: new Uint8Array(3), method: 0 }]), /could leave its folder/],
     ["an absolute name", () => handZip([{ name: "/etc/x", data: new Uint8Array(3), method: 0 }]), /could leave its folder/],
     ["a zip64 marker", () => handZip([{ name: "a", data: new Uint8Array(3), method: 0 }], { count: 0xffff }), /zip64/],
-    ["a truncated archive", () => { const z = handZip([{ name: "a", data: new Uint8Array(300), method: 0 }]); return z.subarray(200); }, /truncated|damaged/],
-    ["a name twice", () => handZip([{ name: "a", data: new Uint8Array(1), method: 0 }, { name: "a", data: new Uint8Array(1), method: 0 }]), /holds a twice/],
+    [
+      "a truncated archive",
+      () => {
+        const z = handZip([{ name: "a", data: new Uint8Array(300), method: 0 }]);
+        return z.subarray(200);
+      },
+      /truncated|damaged/,
+    ],
+    [
+      "a name twice",
+      () =>
+        handZip([
+          { name: "a", data: new Uint8Array(1), method: 0 },
+          { name: "a", data: new Uint8Array(1), method: 0 },
+        ]),
+      /holds a twice/,
+    ],
   ];
   test.each(refusals)("refuses %s", async (_name, make, message) => {
     let error: unknown;
@@ -127,8 +142,7 @@ describe("writing", () => {
       const names = [...(await readZipArchive(zip)).keys()];
       expect(names.every((n) => (folder === "" ? !n.startsWith("conv") : n.startsWith("conv.mlpackage/")))).toBe(true);
       const back = await decodeMlPackageZip(zip);
-      expect(Buffer.from(encodeMlPackage(back).get(WEIGHT_BIN_PATH) as Uint8Array)
-        .equals(encodeMlPackage(pkg).get(WEIGHT_BIN_PATH) as Uint8Array)).toBe(true);
+      expect(Buffer.from(encodeMlPackage(back).get(WEIGHT_BIN_PATH) as Uint8Array).equals(encodeMlPackage(pkg).get(WEIGHT_BIN_PATH) as Uint8Array)).toBe(true);
     }
   });
 
@@ -147,9 +161,12 @@ describe("writing", () => {
 });
 
 test("CRC-32 agrees with the bitwise definition on any bytes, whatever their length modulo 8", () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-    expect(crc32(bytes)).toBe(bitwiseCrc32(bytes));
-  }), { seed: propertySeed(), numRuns: 300 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+      expect(crc32(bytes)).toBe(bitwiseCrc32(bytes));
+    }),
+    { seed: propertySeed(), numRuns: 300 },
+  );
 });
 
 /** CRC-32 one bit at a time, straight from its definition (reflected polynomial 0xEDB88320). */

@@ -7,8 +7,19 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import {
-  chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync,
-  truncateSync, writeFileSync,
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,7 +59,10 @@ describe.each([
 
   test("a directory that does not exist: QuantizeError io naming the path, and no file", async () => {
     const path = join(dir, "missing", "out.mlmodel");
-    const error = await write(path, chunks).then(() => undefined, (e: unknown) => e);
+    const error = await write(path, chunks).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isQuantizeError(error) && error.code === "io" && error.message.includes(path)).toBe(true);
     expect(existsSync(join(dir, "missing"))).toBe(false);
   });
@@ -57,7 +71,10 @@ describe.each([
     const path = join(dir, "taken");
     writeFileSync(join(dir, "keep"), "x");
     mkdirSync(path);
-    const error = await write(path, chunks).then(() => undefined, (e: unknown) => e);
+    const error = await write(path, chunks).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isQuantizeError(error) && error.code === "io").toBe(true);
     expect(readdirSync(dir).sort()).toEqual(["keep", "taken"]);
   });
@@ -111,7 +128,10 @@ describe.each([
 
   test("refuses a symbolic link to a missing file, and leaves it", async () => {
     symlinkSync("nowhere", join(dir, "dangling"));
-    const error = await write(join(dir, "dangling"), chunks).then(() => undefined, (e: unknown) => e);
+    const error = await write(join(dir, "dangling"), chunks).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isQuantizeError(error) && error.code === "io" && /symbolic link to a missing file/.test(error.message)).toBe(true);
     expect(lstatSync(join(dir, "dangling")).isSymbolicLink()).toBe(true);
   });
@@ -154,7 +174,10 @@ describe("stageFile and commitFiles", () => {
     writeFileSync(a, "previous");
     const staged = [stageFile(a, chunks), stageFile(b, Uint8Array.of(1))];
     mkdirSync(b); // b became a directory meanwhile
-    const error = await commitFiles(staged).then(() => undefined, (e: unknown) => e);
+    const error = await commitFiles(staged).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isQuantizeError(error) && error.code === "io" && error.message.includes(b)).toBe(true);
     expect(readFileSync(a, "utf8")).toBe("previous");
     expect(readdirSync(dir).sort()).toEqual(["a.mlmodel", "b.json"]);

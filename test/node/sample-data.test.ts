@@ -17,7 +17,7 @@ import { encodeNpy, parseNpy, type NpyArray } from "../../src/predict/npy.js";
 import { prepareModel } from "../../src/predict/predict.js";
 import { FIXTURES, loadFixtureModel } from "../predict/support.js";
 
-type SharpFunction = (typeof import("sharp"))["default"];
+type SharpFunction = typeof import("sharp")["default"];
 let sharp: SharpFunction;
 let dir: string;
 
@@ -70,7 +70,9 @@ function copySamples(name: string, root: string): void {
 }
 
 async function writePng(path: string, pixels: ImageValue, channels = 3): Promise<void> {
-  await sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: channels as 3 } }).png().toFile(path);
+  await sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: channels as 3 } })
+    .png()
+    .toFile(path);
 }
 
 /** The fields of a BMP's headers these tests vary. */
@@ -123,7 +125,10 @@ function bmp24(width: number, height: number, rgb: ArrayLike<number>): Uint8Arra
 
 /** Expects a one-line QuantizeError of `code` whose message holds every part. */
 async function expectRefusal(promise: Promise<unknown>, parts: readonly string[], code: "invalid-input" | "io" = "invalid-input"): Promise<void> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   // By name and code: the test without sharp loads its own copy of the error class.
   expect(error).toBeInstanceOf(Error);
   expect([(error as Error).name, (error as { code?: string }).code]).toEqual(["QuantizeError", code]);
@@ -134,8 +139,15 @@ async function expectRefusal(promise: Promise<unknown>, parts: readonly string[]
 
 describe("a directory of sample directories", () => {
   test.each([
-    ["ip_rank1_bias"], ["ip_chw_input"], ["softmax_nd"], ["gru_seq_state"], ["simple_rnn_reverse_last"],
-    ["pipeline_two_networks"], ["mobilenet_classifier"], ["style_transfer"], ["int64_classifier"],
+    ["ip_rank1_bias"],
+    ["ip_chw_input"],
+    ["softmax_nd"],
+    ["gru_seq_state"],
+    ["simple_rnn_reverse_last"],
+    ["pipeline_two_networks"],
+    ["mobilenet_classifier"],
+    ["style_transfer"],
+    ["int64_classifier"],
   ])("%s: the fixture's .npy samples load in order and predict as the fixture inputs do", async (name) => {
     copySamples(name, dir);
     writeFileSync(join(dir, ".DS_Store"), "junk");
@@ -156,7 +168,7 @@ describe("a directory of sample directories", () => {
       writeFileSync(join(dir, s, "x.npy"), encodeNpy({ dtype: "float32", shape: [6], data }));
     }
     const samples = await loadSamples(dir, model("ip_rank1_bias"));
-    const first = samples.map((s) => ((s["x"] as { data: Float32Array }).data[0] as number) - (x.data[0] as number));
+    const first = samples.map((s) => ((s.x as { data: Float32Array }).data[0] as number) - (x.data[0] as number));
     expect(first.map((v) => Math.round(v))).toEqual([1, 0, 3, 2]); // 2, 10, a1, b
   });
 
@@ -164,19 +176,19 @@ describe("a directory of sample directories", () => {
     mkdirSync(join(dir, "0"));
     writeFileSync(join(dir, "0", "x.npy"), encodeNpy({ dtype: "int64", shape: [6], data: BigInt64Array.of(1n, -2n, 3n, 4n, 5n, 6n) }));
     const [sample] = await loadSamples(dir, model("ip_rank1_bias"));
-    expect(sample?.["x"]).toEqual({ shape: [6], data: Float32Array.of(1, -2, 3, 4, 5, 6) });
+    expect(sample?.x).toEqual({ shape: [6], data: Float32Array.of(1, -2, 3, 4, 5, 6) });
   });
 
   test("an image file for an image input: a lossless PNG at the input's size gives the fixture's pixels exactly", async () => {
     for (const s of ["0", "1"]) {
       mkdirSync(join(dir, s));
-      await writePng(join(dir, s, "image.png"), fixtureSample("mobilenet_classifier", s)["image"] as ImageValue);
+      await writePng(join(dir, s, "image.png"), fixtureSample("mobilenet_classifier", s).image as ImageValue);
     }
     const samples = await loadSamples(dir, model("mobilenet_classifier"));
     const prepared = prepareModel(model("mobilenet_classifier"));
     for (const [i, inputs] of samples.entries()) {
       const expected = fixtureSample("mobilenet_classifier", String(i));
-      expect(inputs["image"]).toEqual({ width: 32, height: 32, data: (expected["image"] as ImageValue).data });
+      expect(inputs.image).toEqual({ width: 32, height: 32, data: (expected.image as ImageValue).data });
       expect(prepared.predict(inputs)).toEqual(prepared.predict(expected));
     }
   });
@@ -184,7 +196,7 @@ describe("a directory of sample directories", () => {
 
 describe("a directory of images", () => {
   test("PNG, BMP and upper-case extensions at the input's size: the fixture's pixels and predictions", async () => {
-    const pixels = ["0", "1", "2"].map((s) => fixtureSample("style_transfer", s)["image"] as ImageValue);
+    const pixels = ["0", "1", "2"].map((s) => fixtureSample("style_transfer", s).image as ImageValue);
     await writePng(join(dir, "a.png"), pixels[0] as ImageValue);
     writeFileSync(join(dir, "b.BMP"), bmp24(24, 24, (pixels[1] as ImageValue).data));
     await writePng(join(dir, "c.PNG"), pixels[2] as ImageValue);
@@ -193,16 +205,18 @@ describe("a directory of images", () => {
     expect(samples).toHaveLength(3);
     const prepared = prepareModel(model("style_transfer"));
     for (const [i, inputs] of samples.entries()) {
-      expect(Uint8Array.from((inputs["image"] as ImageValue).data)).toEqual((pixels[i] as ImageValue).data);
+      expect(Uint8Array.from((inputs.image as ImageValue).data)).toEqual((pixels[i] as ImageValue).data);
       expect(prepared.predict(inputs)).toEqual(prepared.predict(fixtureSample("style_transfer", String(i))));
     }
   });
 
   test("JPEG loads at the input's size, close to the original pixels", async () => {
-    const pixels = fixtureSample("mobilenet_classifier", "0")["image"] as ImageValue;
-    await sharp(pixels.data, { raw: { width: 32, height: 32, channels: 3 } }).jpeg({ quality: 100, chromaSubsampling: "4:4:4" }).toFile(join(dir, "x.jpeg"));
+    const pixels = fixtureSample("mobilenet_classifier", "0").image as ImageValue;
+    await sharp(pixels.data, { raw: { width: 32, height: 32, channels: 3 } })
+      .jpeg({ quality: 100, chromaSubsampling: "4:4:4" })
+      .toFile(join(dir, "x.jpeg"));
     const [sample] = await loadSamples(dir, model("mobilenet_classifier"));
-    const image = sample?.["image"] as ImageValue;
+    const image = sample?.image as ImageValue;
     expect([image.width, image.height, image.data.length]).toEqual([32, 32, 32 * 32 * 3]);
     // Random pixels are JPEG's worst case; quality 100 keeps them within a few levels on average.
     let sum = 0;
@@ -221,7 +235,7 @@ describe("a directory of images", () => {
     if (format === "png") await writePng(join(dir, "wide.png"), { width, height, data: rgb });
     else writeFileSync(join(dir, "wide.bmp"), bmp24(width, height, rgb));
     const [sample] = await loadSamples(dir, model("mobilenet_classifier"));
-    const image = sample?.["image"] as ImageValue;
+    const image = sample?.image as ImageValue;
     expect([image.width, image.height, image.data.length]).toEqual([32, 32, 32 * 32 * 3]);
     const at = (x: number, y: number): number[] => [...image.data.subarray((y * 32 + x) * 3, (y * 32 + x) * 3 + 3)];
     // Away from the edges the colours are kept; the edges stay at x = 16 and y = 16 (stretched, not cropped).
@@ -234,16 +248,25 @@ describe("a directory of images", () => {
   });
 
   test("gray images stay one channel, RGBA loses its alpha, palette PNGs become RGB", async () => {
-    const gray = await sharp(Buffer.alloc(8 * 8, 77), { raw: { width: 8, height: 8, channels: 1 } }).toColourspace("b-w").png().toBuffer();
+    const gray = await sharp(Buffer.alloc(8 * 8, 77), { raw: { width: 8, height: 8, channels: 1 } })
+      .toColourspace("b-w")
+      .png()
+      .toBuffer();
     const grayImage = await decodeImage(gray, { width: 4, height: 4 }, "gray.png");
     expect(grayImage).toEqual({ width: 4, height: 4, data: new Uint8Array(16).fill(77) });
     const rgba = Buffer.alloc(8 * 8 * 4);
     for (let i = 0; i < 64; i++) rgba.set([200, 100, 50, 255], i * 4);
-    const rgbaPng = await sharp(rgba, { raw: { width: 8, height: 8, channels: 4 } }).png().toBuffer();
+    const rgbaPng = await sharp(rgba, { raw: { width: 8, height: 8, channels: 4 } })
+      .png()
+      .toBuffer();
     expect(await decodeImage(rgbaPng, { width: 8, height: 8 }, "rgba.png")).toEqual({
-      width: 8, height: 8, data: Uint8Array.from({ length: 64 * 3 }, (_, i) => [200, 100, 50][i % 3] as number),
+      width: 8,
+      height: 8,
+      data: Uint8Array.from({ length: 64 * 3 }, (_, i) => [200, 100, 50][i % 3] as number),
     });
-    const palette = await sharp(Buffer.alloc(8 * 8 * 3, 90), { raw: { width: 8, height: 8, channels: 3 } }).png({ palette: true }).toBuffer();
+    const palette = await sharp(Buffer.alloc(8 * 8 * 3, 90), { raw: { width: 8, height: 8, channels: 3 } })
+      .png({ palette: true })
+      .toBuffer();
     const fromPalette = await decodeImage(palette, { width: 8, height: 8 }, "palette.png");
     expect(fromPalette.data.length).toBe(8 * 8 * 3);
   });
@@ -253,8 +276,8 @@ describe("a JSON file", () => {
   test("nested arrays, { shape, data }, numbers and relative paths to .npy and image files", async () => {
     mkdirSync(join(dir, "files"));
     copyFileSync(fixtureFile("ip_rank1_bias", "2", "x"), join(dir, "files", "x2.npy"));
-    const x0 = [...npy("ip_rank1_bias", "0", "x").data as Float32Array];
-    const x1 = [...npy("ip_rank1_bias", "1", "x").data as Float32Array];
+    const x0 = [...(npy("ip_rank1_bias", "0", "x").data as Float32Array)];
+    const x1 = [...(npy("ip_rank1_bias", "1", "x").data as Float32Array)];
     const json = join(dir, "samples.json");
     writeFileSync(json, JSON.stringify([{ x: x0 }, { x: { shape: [6], data: x1 } }, { x: "files/x2.npy" }]));
     const samples = await loadSamples(json, model("ip_rank1_bias"));
@@ -264,14 +287,18 @@ describe("a JSON file", () => {
       expect(prepared.predict(inputs)).toEqual(prepared.predict(fixtureSample("ip_rank1_bias", String(i))));
     }
 
-    const pixels = fixtureSample("mobilenet_classifier", "1")["image"] as ImageValue;
+    const pixels = fixtureSample("mobilenet_classifier", "1").image as ImageValue;
     await writePng(join(dir, "files", "cat.png"), pixels);
     copyFileSync(fixtureFile("mobilenet_classifier", "2", "image"), join(dir, "files", "cat2.npy"));
-    const nested = Array.from({ length: 32 }, (_, y) => Array.from({ length: 32 }, (_, x) => [...pixels.data.subarray((y * 32 + x) * 3, (y * 32 + x) * 3 + 3)]));
+    const nested = Array.from({ length: 32 }, (_, y) =>
+      Array.from({ length: 32 }, (_, x) => [...pixels.data.subarray((y * 32 + x) * 3, (y * 32 + x) * 3 + 3)]),
+    );
     writeFileSync(json, JSON.stringify([{ image: "files/cat.png" }, { image: "files/cat2.npy" }, { image: nested }]));
     const images = await loadSamples(json, model("mobilenet_classifier"));
-    expect(images.map((s) => Uint8Array.from((s["image"] as ImageValue).data))).toEqual([
-      pixels.data, (fixtureSample("mobilenet_classifier", "2")["image"] as ImageValue).data, pixels.data,
+    expect(images.map((s) => Uint8Array.from((s.image as ImageValue).data))).toEqual([
+      pixels.data,
+      (fixtureSample("mobilenet_classifier", "2").image as ImageValue).data,
+      pixels.data,
     ]);
   });
 
@@ -279,7 +306,7 @@ describe("a JSON file", () => {
     const name = "simple_rnn_reverse_last";
     const x = npy(name, "0", "x");
     const json = join(dir, "s.json");
-    writeFileSync(json, JSON.stringify([{ x: { shape: x.shape, data: [...x.data as Float32Array] }, h_in: null }, { x: "x.npy" }]));
+    writeFileSync(json, JSON.stringify([{ x: { shape: x.shape, data: [...(x.data as Float32Array)] }, h_in: null }, { x: "x.npy" }]));
     writeFileSync(join(dir, "x.npy"), readFileSync(fixtureFile(name, "0", "x")));
     const samples = await loadSamples(json, model(name));
     const prepared = prepareModel(model(name));
@@ -345,7 +372,7 @@ describe("refusals: one line naming the file and the input", () => {
   });
 
   test("a non-image file among the images, and a broken image", async () => {
-    await writePng(join(dir, "a.png"), fixtureSample("mobilenet_classifier", "0")["image"] as ImageValue);
+    await writePng(join(dir, "a.png"), fixtureSample("mobilenet_classifier", "0").image as ImageValue);
     writeFileSync(join(dir, "notes.txt"), "hi");
     await expectRefusal(loadSamples(dir, model("mobilenet_classifier")), [join(dir, "notes.txt"), "input 'image'", "not an image file"]);
     rmSync(join(dir, "notes.txt"));
@@ -359,7 +386,7 @@ describe("refusals: one line naming the file and the input", () => {
   });
 
   test("a directory of images for a model without exactly one image input", async () => {
-    await writePng(join(dir, "a.png"), fixtureSample("mobilenet_classifier", "0")["image"] as ImageValue);
+    await writePng(join(dir, "a.png"), fixtureSample("mobilenet_classifier", "0").image as ImageValue);
     await expectRefusal(loadSamples(dir, model("ip_rank1_bias")), [dir, "one image input", "'x'"]);
   });
 
@@ -367,7 +394,10 @@ describe("refusals: one line naming the file and the input", () => {
     const json = join(dir, "s.json");
     const model1 = model("ip_rank1_bias");
     const cases: [unknown, string[]][] = [
-      [[{ x: [1, 2, 3, 4, 5, 6] }, { y: [1] }], [`${json} sample 1`, "unknown input 'y'"]],
+      [
+        [{ x: [1, 2, 3, 4, 5, 6] }, { y: [1] }],
+        [`${json} sample 1`, "unknown input 'y'"],
+      ],
       [[{ x: [[1, 2], [3]] }], [`${json} sample 0`, "input 'x'", "rectangular"]],
       [[{ x: [1, 2, "3", 4, 5, 6] }], [`${json} sample 0`, "input 'x'", "not a number"]],
       [[{ x: { shape: [6], data: [1, 2] } }], [`${json} sample 0`, "input 'x'", "2 values"]],
@@ -438,8 +468,8 @@ describe("decodeBmp", () => {
 
 describe("without sharp", () => {
   test("a PNG is refused with one line saying to install sharp; BMP and .npy need no sharp", async () => {
-    await writePng(join(dir, "a.png"), fixtureSample("mobilenet_classifier", "0")["image"] as ImageValue);
-    const pixels = fixtureSample("mobilenet_classifier", "0")["image"] as ImageValue;
+    await writePng(join(dir, "a.png"), fixtureSample("mobilenet_classifier", "0").image as ImageValue);
+    const pixels = fixtureSample("mobilenet_classifier", "0").image as ImageValue;
     await jest.isolateModulesAsync(async () => {
       jest.doMock("sharp", () => {
         throw new Error("Cannot find module 'sharp'");
@@ -449,7 +479,7 @@ describe("without sharp", () => {
       rmSync(join(dir, "a.png"));
       writeFileSync(join(dir, "a.bmp"), bmp24(32, 32, pixels.data));
       const [sample] = await isolated.loadSamples(dir, model("mobilenet_classifier"));
-      expect(sample?.["image"]).toEqual({ width: 32, height: 32, data: pixels.data });
+      expect(sample?.image).toEqual({ width: 32, height: 32, data: pixels.data });
     });
   });
 });

@@ -80,7 +80,10 @@ function compare(where: string, f: Feature, actual: OutputValue | undefined, exp
       const keys = Object.keys(e);
       const same = keys.length === got.size && keys.every((k) => got.has(k));
       if (!same) return [`${where}: keys ${[...got.keys()].join(",")}, expected ${keys.join(",")}`];
-      const snr = snrDb(keys.map((k) => got.get(k) as number), keys.map((k) => e[k] as number));
+      const snr = snrDb(
+        keys.map((k) => got.get(k) as number),
+        keys.map((k) => e[k] as number),
+      );
       return snr >= SNR_MIN_DB ? [] : [`${where}: probabilities SNR ${snr.toFixed(1)} dB < ${SNR_MIN_DB} dB`];
     }
     default:
@@ -100,7 +103,9 @@ test.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     }
     const outputs = prepared.predict(inputs);
     for (const f of c.outputs) {
-      problems.push(...compare(`sample ${sample} '${f.name}'`, f, outputs[f.name], join(FIXTURES, "expected", c.name, sample, `${f.name}${f.file_ext ?? ".npy"}`)));
+      problems.push(
+        ...compare(`sample ${sample} '${f.name}'`, f, outputs[f.name], join(FIXTURES, "expected", c.name, sample, `${f.name}${f.file_ext ?? ".npy"}`)),
+      );
     }
   }
   expect(problems).toEqual([]);

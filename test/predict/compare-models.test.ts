@@ -12,7 +12,12 @@ import { ArrayFeatureType_ArrayDataType } from "../../src/gen/FeatureTypes_pb.js
 import { quantizeWeights } from "../../src/quantize-weights.js";
 import { COREMLTOOLS_NOISE_FLOOR, errorSums, meanVariance, toPixels } from "../../src/predict/compare-metrics.js";
 import {
-  compareModels, type ArrayComparison, type ComparedLayer, type DictionaryComparison, type LabelComparison, type ModelComparison,
+  compareModels,
+  type ArrayComparison,
+  type ComparedLayer,
+  type DictionaryComparison,
+  type LabelComparison,
+  type ModelComparison,
 } from "../../src/predict/compare-models.js";
 import type { ArrayOutput, PredictInputs, PredictOutputs } from "../../src/predict/feature-io.js";
 import { comparisonJson, formatComparison } from "../../src/predict/format-comparison.js";
@@ -138,8 +143,8 @@ describe("array outputs: coremltools' figures and the corrected ones", () => {
   const samples = randomInputs(original, 6, 11);
   const result = compareModels(original, quantized, samples);
   const [pa, pb] = predictions(original, quantized, samples);
-  const as = pa.map((p) => arrayData(p["y"]));
-  const bs = pb.map((p) => arrayData(p["y"]));
+  const as = pa.map((p) => arrayData(p.y));
+  const bs = pb.map((p) => arrayData(p.y));
 
   test("coremltools' SNR and PSNR: per sample, then mean and population variance, as its formulas give", () => {
     const y: ArrayComparison = output(result, "y", "array");
@@ -198,7 +203,7 @@ describe("image outputs are compared as 8-bit pixels", () => {
     const [pa, pb] = predictions(original, quantized, samples);
     const pixels = (p: PredictOutputs): Float64Array => {
       // Plainly: clamp, then round.
-      return Float64Array.from(arrayData(p["stylized"]), (v) => Math.round(Math.min(255, Math.max(0, v))));
+      return Float64Array.from(arrayData(p.stylized), (v) => Math.round(Math.min(255, Math.max(0, v))));
     };
     const as = pa.map(pixels);
     const bs = pb.map(pixels);
@@ -224,7 +229,10 @@ describe("labels and probability dictionaries", () => {
         input: [{ name: "x", type: { Type: { case: "multiArrayType", value: { shape: [4n], dataType: ArrayFeatureType_ArrayDataType.FLOAT32 } } } }],
         output: [
           { name: "label", type: { Type: int64 ? { case: "int64Type", value: {} } : { case: "stringType", value: {} } } },
-          { name: "probs", type: { Type: { case: "dictionaryType", value: { KeyType: int64 ? { case: "int64KeyType", value: {} } : { case: "stringKeyType", value: {} } } } } },
+          {
+            name: "probs",
+            type: { Type: { case: "dictionaryType", value: { KeyType: int64 ? { case: "int64KeyType", value: {} } : { case: "stringKeyType", value: {} } } } },
+          },
         ],
         predictedFeatureName: "label",
         predictedProbabilitiesName: "probs",
@@ -234,8 +242,13 @@ describe("labels and probability dictionaries", () => {
         value: {
           layers: [
             {
-              name: "fc", input: ["x"], output: ["logits"],
-              layer: { case: "innerProduct", value: { inputChannels: 4n, outputChannels: BigInt(classes), weights: { floatValue: Array.from({ length: 4 * classes }, () => 4 * rand()) } } },
+              name: "fc",
+              input: ["x"],
+              output: ["logits"],
+              layer: {
+                case: "innerProduct",
+                value: { inputChannels: 4n, outputChannels: BigInt(classes), weights: { floatValue: Array.from({ length: 4 * classes }, () => 4 * rand()) } },
+              },
             },
             { name: "sm", input: ["logits"], output: ["p"], layer: { case: "softmax", value: {} } },
           ],
@@ -254,8 +267,8 @@ describe("labels and probability dictionaries", () => {
     let agreed1 = 0;
     let k = 5;
     for (let s = 0; s < pa.length; s++) {
-      const p = pa[s]?.["probs"] as ReadonlyMap<unknown, number>;
-      const q = pb[s]?.["probs"] as ReadonlyMap<unknown, number>;
+      const p = pa[s]?.probs as ReadonlyMap<unknown, number>;
+      const q = pb[s]?.probs as ReadonlyMap<unknown, number>;
       k = Math.min(k, p.size);
       const sortDesc = (m: ReadonlyMap<unknown, number>): unknown[] => [...m.keys()].sort((x, y) => (m.get(y) as number) - (m.get(x) as number));
       const top = sortDesc(p)[0];
@@ -279,7 +292,7 @@ describe("labels and probability dictionaries", () => {
       const [pa, pb] = predictions(original, quantized, samples);
 
       const label: LabelComparison = output(result, "label", "label");
-      const differ = pa.flatMap((p, s) => (p["label"] === pb[s]?.["label"] ? [] : [s]));
+      const differ = pa.flatMap((p, s) => (p.label === pb[s]?.label ? [] : [s]));
       expect(differ.length).toBeGreaterThan(0);
       expect(differ.length).toBeLessThan(40);
       expect(label.agreement).toBeCloseTo(1 - differ.length / 40, 12);
@@ -287,8 +300,8 @@ describe("labels and probability dictionaries", () => {
       expect(label.worstSample).toBe(differ[0]);
       const first = label.disagreements[0];
       expect(typeof first?.original).toBe(int64 ? "bigint" : "string");
-      expect(first?.original).toBe(pa[differ[0] as number]?.["label"]);
-      expect(first?.quantized).toBe(pb[differ[0] as number]?.["label"]);
+      expect(first?.original).toBe(pa[differ[0] as number]?.label);
+      expect(first?.quantized).toBe(pb[differ[0] as number]?.label);
 
       const dict: DictionaryComparison = output(result, "probs", "dictionary");
       const oracle = topKOracle(pa, pb);
@@ -299,8 +312,8 @@ describe("labels and probability dictionaries", () => {
       expect(dict.agreement).toBeGreaterThanOrEqual(dict.top1Agreement);
       let maxAbs = 0;
       pa.forEach((p, s) => {
-        const q = pb[s]?.["probs"] as ReadonlyMap<unknown, number>;
-        for (const [key, v] of p["probs"] as ReadonlyMap<unknown, number>) maxAbs = Math.max(maxAbs, Math.abs(v - (q.get(key) as number)));
+        const q = pb[s]?.probs as ReadonlyMap<unknown, number>;
+        for (const [key, v] of p.probs as ReadonlyMap<unknown, number>) maxAbs = Math.max(maxAbs, Math.abs(v - (q.get(key) as number)));
       });
       expect(dict.maxAbsError).toBe(maxAbs);
       // The worst sample is one where the original's top class is ranked lowest.
@@ -338,14 +351,24 @@ describe("the noise floor", () => {
       for (let i = 0; i < bits.length; i++) bits[i] = (bits[i] as number) + 1;
     }
     const feature = (name: string, n: number) => ({
-      name, type: { Type: { case: "multiArrayType" as const, value: { shape: [BigInt(n)], dataType: ArrayFeatureType_ArrayDataType.FLOAT32 } } },
+      name,
+      type: { Type: { case: "multiArrayType" as const, value: { shape: [BigInt(n)], dataType: ArrayFeatureType_ArrayDataType.FLOAT32 } } },
     });
     return buildModel({
       specificationVersion: 1,
       description: { input: [feature("x", 4)], output: [feature("y", 3)] },
       Type: {
         case: "neuralNetwork",
-        value: { layers: [{ name: "fc", input: ["x"], output: ["y"], layer: { case: "innerProduct", value: { inputChannels: 4n, outputChannels: 3n, weights: { floatValue: Array.from(w) } } } }] },
+        value: {
+          layers: [
+            {
+              name: "fc",
+              input: ["x"],
+              output: ["y"],
+              layer: { case: "innerProduct", value: { inputChannels: 4n, outputChannels: 3n, weights: { floatValue: Array.from(w) } } },
+            },
+          ],
+        },
       },
     });
   }
@@ -438,7 +461,12 @@ describe("per layer", () => {
     const removed = result.layers.find((r) => r.blob === "c1");
     expect(removed).toMatchObject({ status: "removed", fusedInto: "b1", originalLayer: { name: "conv1", kind: "convolution" } });
     const fused = result.layers.find((r) => r.blob === "b1");
-    expect(fused).toMatchObject({ status: "compared", fused: true, layer: { name: "conv1", kind: "convolution" }, originalLayer: { name: "bn1", kind: "batchnorm" } });
+    expect(fused).toMatchObject({
+      status: "compared",
+      fused: true,
+      layer: { name: "conv1", kind: "convolution" },
+      originalLayer: { name: "bn1", kind: "batchnorm" },
+    });
     expect((fused as ComparedLayer).snrDb).toBeGreaterThan(25);
     expect((fused as ComparedLayer).aloneSnrDb).toBeCloseTo((fused as ComparedLayer).snrDb, 10); // the first layer: its inputs are exact
     expect(formatComparison(result)).toMatch(/conv1 \* \(\+ bn1\)/);
@@ -447,9 +475,7 @@ describe("per layer", () => {
   test("pipelines: one section per network, by its path", () => {
     const original = loadFixtureModel("pipeline_two_networks");
     const result = compareModels(original, quantizeWeights(original, { nbits: 4 }), randomInputs(original, 2, 1));
-    expect([...new Set(result.layers.map((r) => r.network))]).toEqual([
-      "model/pipeline/models[0]/neuralNetwork", "model/pipeline/models[1]/neuralNetwork",
-    ]);
+    expect([...new Set(result.layers.map((r) => r.network))]).toEqual(["model/pipeline/models[0]/neuralNetwork", "model/pipeline/models[1]/neuralNetwork"]);
     expect(formatComparison(result)).toMatch(/pipeline\/models\[1\]\/neuralNetwork/);
   });
 });
@@ -477,7 +503,14 @@ describe("text and JSON", () => {
         input: [{ name: "x", type: { Type: { case: "multiArrayType", value: { shape: [2n], dataType: ArrayFeatureType_ArrayDataType.FLOAT32 } } } }],
         output: [{ name: "y", type: { Type: { case: "multiArrayType", value: { shape: [2n], dataType: ArrayFeatureType_ArrayDataType.FLOAT32 } } } }],
       },
-      Type: { case: "neuralNetwork", value: { layers: [{ name: "s", input: ["x"], output: ["y"], layer: { case: "activation", value: { NonlinearityType: { case: "linear", value: { alpha: 1e-3 } } } } }] } },
+      Type: {
+        case: "neuralNetwork",
+        value: {
+          layers: [
+            { name: "s", input: ["x"], output: ["y"], layer: { case: "activation", value: { NonlinearityType: { case: "linear", value: { alpha: 1e-3 } } } } },
+          ],
+        },
+      },
     });
     const text = formatComparison(compareModels(tiny, tiny, [{ x: Float32Array.of(1, -1) }]));
     expect(text).toMatch(/'y' is small .*caps its SNR at 10\.0 dB/);
@@ -485,7 +518,9 @@ describe("text and JSON", () => {
 
   test("JSON: infinities as strings, int64 labels as decimal strings, the rest as is", () => {
     const parsed = JSON.parse(comparisonJson(result)) as {
-      samples: number; outputs: { name: string; disagreements?: { original: string }[] }[]; layers: { blob: string; snrDb: unknown }[];
+      samples: number;
+      outputs: { name: string; disagreements?: { original: string }[] }[];
+      layers: { blob: string; snrDb: unknown }[];
     };
     expect(parsed.samples).toBe(12);
     expect(parsed.layers.find((l) => l.blob === "hr")?.snrDb).toBe("Infinity");

@@ -50,16 +50,19 @@ const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5): void => 
 
 /** Two shapes that broadcast: b drops leading axes and sets some axes to 1 (or the other way round). */
 const broadcastPair = shapeArb().chain((out) =>
-  fc.tuple(
-    fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
-    fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
-    fc.integer({ min: 0, max: out.length - 1 }),
-    fc.boolean(),
-  ).map(([onesA, onesB, drop, swap]) => {
-    const a = out.map((d, i) => (onesA[i] === true ? 1 : d));
-    const b = out.map((d, i) => (onesB[i] === true && onesA[i] !== true ? 1 : d)).slice(drop);
-    return swap ? [b, a] : [a, b];
-  }));
+  fc
+    .tuple(
+      fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
+      fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
+      fc.integer({ min: 0, max: out.length - 1 }),
+      fc.boolean(),
+    )
+    .map(([onesA, onesB, drop, swap]) => {
+      const a = out.map((d, i) => (onesA[i] === true ? 1 : d));
+      const b = out.map((d, i) => (onesB[i] === true && onesA[i] !== true ? 1 : d)).slice(drop);
+      return swap ? [b, a] : [a, b];
+    }),
+);
 
 /** Naive broadcast: right-aligned, size-1 axes repeat. */
 function naiveBroadcast(a: Tensor, b: Tensor, op: (x: number, y: number) => number): Tensor {
@@ -71,8 +74,18 @@ function naiveBroadcast(a: Tensor, b: Tensor, op: (x: number, y: number) => numb
   const data = new Float32Array(size(shape));
   for (let i = 0; i < data.length; i++) {
     const idx = unravel(i, shape);
-    const x = a.data[ravel(idx.map((v, d) => (pa[d] === 1 ? 0 : v)), pa)] as number;
-    const y = b.data[ravel(idx.map((v, d) => (pb[d] === 1 ? 0 : v)), pb)] as number;
+    const x = a.data[
+      ravel(
+        idx.map((v, d) => (pa[d] === 1 ? 0 : v)),
+        pa,
+      )
+    ] as number;
+    const y = b.data[
+      ravel(
+        idx.map((v, d) => (pb[d] === 1 ? 0 : v)),
+        pb,
+      )
+    ] as number;
     data[i] = op(x, y);
   }
   return { shape, data };
@@ -92,14 +105,20 @@ describe("broadcast layers", () => {
   ];
   test.each(ops)("%s matches the naive broadcast", (kind, op) => {
     fc.assert(
-      fc.property(broadcastPair.chain(([sa, sb]) => fc.tuple(tensorArb(sa as number[]), tensorArb(sb as number[]))), ([a, b]) => {
-        // Round some values so equality and logic see equal operands and zeros.
-        const [ra, rb] = [a, b].map((t) => ({ shape: t.shape, data: t.data.map((v) => Math.round(v)) }));
-        const [y] = run({ name: "l", input: ["a", "b"], output: ["y"], layer: { case: kind as "addBroadcastable", value: {} } }, [ra as Tensor, rb as Tensor]);
-        const want = naiveBroadcast(ra as Tensor, rb as Tensor, op);
-        expect(y?.shape).toEqual(want.shape);
-        close((y as Tensor).data, want.data);
-      }),
+      fc.property(
+        broadcastPair.chain(([sa, sb]) => fc.tuple(tensorArb(sa as number[]), tensorArb(sb as number[]))),
+        ([a, b]) => {
+          // Round some values so equality and logic see equal operands and zeros.
+          const [ra, rb] = [a, b].map((t) => ({ shape: t.shape, data: t.data.map((v) => Math.round(v)) }));
+          const [y] = run({ name: "l", input: ["a", "b"], output: ["y"], layer: { case: kind as "addBroadcastable", value: {} } }, [
+            ra as Tensor,
+            rb as Tensor,
+          ]);
+          const want = naiveBroadcast(ra as Tensor, rb as Tensor, op);
+          expect(y?.shape).toEqual(want.shape);
+          close((y as Tensor).data, want.data);
+        },
+      ),
       { seed: propertySeed(), numRuns: RUNS },
     );
   });
@@ -110,8 +129,12 @@ describe("broadcast layers", () => {
     expect(Array.from((y as Tensor).data)).toEqual([0, 0, 1]);
     const [z] = run({ name: "lt", input: ["x"], output: ["y"], layer: { case: "lessThan", value: { alpha: 2 } } }, [x]);
     expect(Array.from((z as Tensor).data)).toEqual([1, 0, 0]);
-    expect(() => run({ name: "add", input: ["a", "b"], output: ["y"], layer: { case: "addBroadcastable", value: {} } },
-      [{ shape: [2, 3], data: new Float32Array(6) }, { shape: [2], data: new Float32Array(2) }])).toThrow(/\[2, 3\] and \[2\] do not broadcast/);
+    expect(() =>
+      run({ name: "add", input: ["a", "b"], output: ["y"], layer: { case: "addBroadcastable", value: {} } }, [
+        { shape: [2, 3], data: new Float32Array(6) },
+        { shape: [2], data: new Float32Array(2) },
+      ]),
+    ).toThrow(/\[2, 3\] and \[2\] do not broadcast/);
   });
 });
 
@@ -150,15 +173,23 @@ describe("batchedMatmul", () => {
     return { shape, data: Float32Array.from(out) };
   }
 
-  const twoInputs = fc.record({
-    m: fc.integer({ min: 1, max: 4 }), k: fc.integer({ min: 1, max: 4 }), n: fc.integer({ min: 1, max: 4 }),
-    ta: fc.boolean(), tb: fc.boolean(), batch: broadcastPair, dropA: fc.boolean(), dropB: fc.boolean(),
-  }).chain(({ m, k, n, ta, tb, batch, dropA, dropB }) => {
-    const [ba, bb] = batch as [number[], number[]];
-    const sa = [...(dropA ? [] : ba), ...(ta ? [k, m] : [m, k])];
-    const sb = [...(dropB ? [] : bb), ...(tb ? [n, k] : [k, n])];
-    return fc.tuple(tensorArb(sa), tensorArb(sb), fc.constant(ta), fc.constant(tb));
-  });
+  const twoInputs = fc
+    .record({
+      m: fc.integer({ min: 1, max: 4 }),
+      k: fc.integer({ min: 1, max: 4 }),
+      n: fc.integer({ min: 1, max: 4 }),
+      ta: fc.boolean(),
+      tb: fc.boolean(),
+      batch: broadcastPair,
+      dropA: fc.boolean(),
+      dropB: fc.boolean(),
+    })
+    .chain(({ m, k, n, ta, tb, batch, dropA, dropB }) => {
+      const [ba, bb] = batch as [number[], number[]];
+      const sa = [...(dropA ? [] : ba), ...(ta ? [k, m] : [m, k])];
+      const sb = [...(dropB ? [] : bb), ...(tb ? [n, k] : [k, n])];
+      return fc.tuple(tensorArb(sa), tensorArb(sb), fc.constant(ta), fc.constant(tb));
+    });
 
   test("two inputs: broadcast batches, transposes", () => {
     fc.assert(
@@ -175,19 +206,28 @@ describe("batchedMatmul", () => {
   test("one input with the weight matrix [X1, X2] stored column-major, and bias", () => {
     fc.assert(
       fc.property(
-        fc.record({ lead: shapeArb(0, 3), x1: fc.integer({ min: 1, max: 5 }), x2: fc.integer({ min: 1, max: 5 }), bias: fc.boolean() })
+        fc
+          .record({ lead: shapeArb(0, 3), x1: fc.integer({ min: 1, max: 5 }), x2: fc.integer({ min: 1, max: 5 }), bias: fc.boolean() })
           .chain(({ lead, x1, x2, bias }) => fc.tuple(tensorArb([...lead, x1]), f32(x1 * x2), f32(x2), fc.constant(x1), fc.constant(x2), fc.constant(bias))),
         ([a, w, bias, x1, x2, hasBias]) => {
-          const [y] = run({
-            name: "mm", input: ["a"], output: ["y"],
-            layer: {
-              case: "batchedMatmul",
-              value: {
-                weightMatrixFirstDimension: BigInt(x1), weightMatrixSecondDimension: BigInt(x2), hasBias,
-                weights: { floatValue: Array.from(w) }, ...(hasBias ? { bias: { floatValue: Array.from(bias) } } : {}),
+          const [y] = run(
+            {
+              name: "mm",
+              input: ["a"],
+              output: ["y"],
+              layer: {
+                case: "batchedMatmul",
+                value: {
+                  weightMatrixFirstDimension: BigInt(x1),
+                  weightMatrixSecondDimension: BigInt(x2),
+                  hasBias,
+                  weights: { floatValue: Array.from(w) },
+                  ...(hasBias ? { bias: { floatValue: Array.from(bias) } } : {}),
+                },
               },
             },
-          }, [a]);
+            [a],
+          );
           // W[i][j] is at j * X1 + i (column-major).
           const rows = a.data.length / x1;
           const want: number[] = [];
@@ -210,17 +250,28 @@ describe("batchedMatmul", () => {
 describe("shape layers", () => {
   test("transpose matches y[idx] = x[idx permuted back]", () => {
     fc.assert(
-      fc.property(shapeArb(1, 5).chain((s) => fc.tuple(tensorArb(s), fc.shuffledSubarray(s.map((_, i) => i), { minLength: s.length }))), ([x, axes]) => {
-        const [y] = run({ name: "t", input: ["x"], output: ["y"], layer: { case: "transpose", value: { axes: axes.map(BigInt) } } }, [x]);
-        const shape = axes.map((a) => x.shape[a] as number);
-        expect(y?.shape).toEqual(shape);
-        for (let i = 0; i < size(shape); i++) {
-          const idx = unravel(i, shape);
-          const src = new Array<number>(axes.length);
-          axes.forEach((a, d) => (src[a] = idx[d] as number));
-          expect((y as Tensor).data[i]).toBe(x.data[ravel(src, x.shape)]);
-        }
-      }),
+      fc.property(
+        shapeArb(1, 5).chain((s) =>
+          fc.tuple(
+            tensorArb(s),
+            fc.shuffledSubarray(
+              s.map((_, i) => i),
+              { minLength: s.length },
+            ),
+          ),
+        ),
+        ([x, axes]) => {
+          const [y] = run({ name: "t", input: ["x"], output: ["y"], layer: { case: "transpose", value: { axes: axes.map(BigInt) } } }, [x]);
+          const shape = axes.map((a) => x.shape[a] as number);
+          expect(y?.shape).toEqual(shape);
+          for (let i = 0; i < size(shape); i++) {
+            const idx = unravel(i, shape);
+            const src = new Array<number>(axes.length);
+            axes.forEach((a, d) => (src[a] = idx[d] as number));
+            expect((y as Tensor).data[i]).toBe(x.data[ravel(src, x.shape)]);
+          }
+        },
+      ),
       { seed: propertySeed(), numRuns: RUNS },
     );
   });
@@ -233,8 +284,9 @@ describe("shape layers", () => {
     expect(expand([0, 2])).toEqual([1, 10, 1, 5]);
     expect(expand([-2, -1])).toEqual([10, 5, 1, 1]);
     const squeeze = (shape: number[], axes: number[], squeezeAll = false): readonly number[] | undefined =>
-      run({ name: "s", input: ["x"], output: ["y"], layer: { case: "squeeze", value: { axes: axes.map(BigInt), squeezeAll } } },
-        [{ shape, data: new Float32Array(size(shape)) }])[0]?.shape;
+      run({ name: "s", input: ["x"], output: ["y"], layer: { case: "squeeze", value: { axes: axes.map(BigInt), squeezeAll } } }, [
+        { shape, data: new Float32Array(size(shape)) },
+      ])[0]?.shape;
     expect(squeeze([1, 1, 10, 5], [0, 1])).toEqual([10, 5]);
     expect(squeeze([1, 10, 5, 1], [0, 3])).toEqual([10, 5]);
     expect(squeeze([10, 5, 1, 1], [-2, -1])).toEqual([10, 5]);
@@ -248,18 +300,21 @@ describe("shape layers", () => {
     const [y] = run({ name: "r", input: ["x"], output: ["y"], layer: { case: "reshapeStatic", value: { targetShape: [4n, -1n] } } }, [x]);
     expect(y?.shape).toEqual([4, 6]);
     expect(Array.from((y as Tensor).data)).toEqual(Array.from(x.data));
-    expect(() => run({ name: "r", input: ["x"], output: ["y"], layer: { case: "reshapeStatic", value: { targetShape: [5n, 5n] } } }, [x]))
-      .toThrow(/cannot reshape \[2, 3, 4\]/);
+    expect(() => run({ name: "r", input: ["x"], output: ["y"], layer: { case: "reshapeStatic", value: { targetShape: [5n, 5n] } } }, [x])).toThrow(
+      /cannot reshape \[2, 3, 4\]/,
+    );
   });
 
   test("concatND then splitND along any axis gives the parts back; concat matches the naive one", () => {
     fc.assert(
       fc.property(
-        shapeArb(1, 4).chain((s) => fc.tuple(
-          fc.constant(s), fc.integer({ min: 0, max: s.length - 1 }), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 3 }),
-        )).chain(([s, axis, sizes]) => fc.tuple(
-          fc.tuple(...sizes.map((d) => tensorArb(s.map((v, i) => (i === axis ? d : v))))), fc.constant(axis), fc.constant(sizes), fc.boolean(),
-        )),
+        shapeArb(1, 4)
+          .chain((s) =>
+            fc.tuple(fc.constant(s), fc.integer({ min: 0, max: s.length - 1 }), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 3 })),
+          )
+          .chain(([s, axis, sizes]) =>
+            fc.tuple(fc.tuple(...sizes.map((d) => tensorArb(s.map((v, i) => (i === axis ? d : v))))), fc.constant(axis), fc.constant(sizes), fc.boolean()),
+          ),
         ([parts, axis, sizes, negative]) => {
           const axisParam = BigInt(negative ? axis - parts[0].shape.length : axis);
           const [y] = run({ name: "c", input: names(parts.length), output: ["y"], layer: { case: "concatND", value: { axis: axisParam } } }, parts);
@@ -276,10 +331,15 @@ describe("shape layers", () => {
             src[axis] = at;
             expect((y as Tensor).data[i]).toBe(part.data[ravel(src, part.shape)]);
           }
-          const back = run({
-            name: "s", input: ["y"], output: names(parts.length, "o"),
-            layer: { case: "splitND", value: { axis: axisParam, splitSizes: sizes.map(BigInt) } },
-          }, [y as Tensor]);
+          const back = run(
+            {
+              name: "s",
+              input: ["y"],
+              output: names(parts.length, "o"),
+              layer: { case: "splitND", value: { axis: axisParam, splitSizes: sizes.map(BigInt) } },
+            },
+            [y as Tensor],
+          );
           back.forEach((t, k) => {
             expect(t.shape).toEqual(parts[k]?.shape);
             expect(Array.from(t.data)).toEqual(Array.from((parts[k] as Tensor).data));
@@ -294,22 +354,25 @@ describe("shape layers", () => {
 describe("softmaxND and reductions", () => {
   test("softmaxND along any axis matches exp(x)/sum exp(x)", () => {
     fc.assert(
-      fc.property(shapeArb(1, 4).chain((s) => fc.tuple(tensorArb(s), fc.integer({ min: -s.length, max: s.length - 1 }))), ([x, axisParam]) => {
-        const [y] = run({ name: "s", input: ["x"], output: ["y"], layer: { case: "softmaxND", value: { axis: BigInt(axisParam) } } }, [x]);
-        const axis = axisParam < 0 ? axisParam + x.shape.length : axisParam;
-        const want = new Float64Array(x.data.length);
-        for (let i = 0; i < want.length; i++) {
-          const idx = unravel(i, x.shape);
-          let sum = 0;
-          for (let j = 0; j < (x.shape[axis] as number); j++) {
-            const o = [...idx];
-            o[axis] = j;
-            sum += Math.exp(x.data[ravel(o, x.shape)] as number);
+      fc.property(
+        shapeArb(1, 4).chain((s) => fc.tuple(tensorArb(s), fc.integer({ min: -s.length, max: s.length - 1 }))),
+        ([x, axisParam]) => {
+          const [y] = run({ name: "s", input: ["x"], output: ["y"], layer: { case: "softmaxND", value: { axis: BigInt(axisParam) } } }, [x]);
+          const axis = axisParam < 0 ? axisParam + x.shape.length : axisParam;
+          const want = new Float64Array(x.data.length);
+          for (let i = 0; i < want.length; i++) {
+            const idx = unravel(i, x.shape);
+            let sum = 0;
+            for (let j = 0; j < (x.shape[axis] as number); j++) {
+              const o = [...idx];
+              o[axis] = j;
+              sum += Math.exp(x.data[ravel(o, x.shape)] as number);
+            }
+            want[i] = Math.exp(x.data[i] as number) / sum;
           }
-          want[i] = Math.exp(x.data[i] as number) / sum;
-        }
-        close((y as Tensor).data, want);
-      }),
+          close((y as Tensor).data, want);
+        },
+      ),
       { seed: propertySeed(), numRuns: RUNS },
     );
   });
@@ -326,17 +389,35 @@ describe("softmaxND and reductions", () => {
   test.each(reductions)("%s over random axes, keepDims or not", (kind, fold) => {
     fc.assert(
       fc.property(
-        shapeArb(1, 4).chain((s) => fc.tuple(tensorArb(s), fc.subarray(s.map((_, i) => i), { minLength: 1 }), fc.boolean(), fc.boolean())),
+        shapeArb(1, 4).chain((s) =>
+          fc.tuple(
+            tensorArb(s),
+            fc.subarray(
+              s.map((_, i) => i),
+              { minLength: 1 },
+            ),
+            fc.boolean(),
+            fc.boolean(),
+          ),
+        ),
         ([x, axes, keepDims, reduceAll]) => {
-          const [y] = run({
-            name: "r", input: ["x"], output: ["y"],
-            layer: { case: kind as "reduceSum", value: { axes: axes.map((a) => BigInt(a - x.shape.length)), keepDims, reduceAll } },
-          }, [x]);
+          const [y] = run(
+            {
+              name: "r",
+              input: ["x"],
+              output: ["y"],
+              layer: { case: kind as "reduceSum", value: { axes: axes.map((a) => BigInt(a - x.shape.length)), keepDims, reduceAll } },
+            },
+            [x],
+          );
           const reduced = x.shape.map((_, i) => reduceAll || axes.includes(i));
           const kept = x.shape.map((d, i) => (reduced[i] === true ? 1 : d));
           const groups = new Map<number, number[]>();
           for (let i = 0; i < x.data.length; i++) {
-            const o = ravel(unravel(i, x.shape).map((v, d) => (reduced[d] === true ? 0 : v)), kept);
+            const o = ravel(
+              unravel(i, x.shape).map((v, d) => (reduced[d] === true ? 0 : v)),
+              kept,
+            );
             groups.set(o, [...(groups.get(o) ?? []), x.data[i] as number]);
           }
           const want = Array.from({ length: size(kept) }, (_, o) => fold(groups.get(o) as number[]));
@@ -353,16 +434,31 @@ describe("softmaxND and reductions", () => {
 describe("embeddingND and loadConstantND", () => {
   test("embeddingND looks up column id of [embeddingSize, vocabSize], plus bias", () => {
     const w = Array.from({ length: 12 }, (_, i) => i);
-    const [y] = run({
-      name: "e", input: ["ids"], output: ["y"],
-      layer: { case: "embeddingND", value: { vocabSize: 4n, embeddingSize: 3n, hasBias: true, weights: { floatValue: w }, bias: { floatValue: [100, 200, 300] } } },
-    }, [{ shape: [2, 1], data: Float32Array.of(2, 0) }]);
+    const [y] = run(
+      {
+        name: "e",
+        input: ["ids"],
+        output: ["y"],
+        layer: {
+          case: "embeddingND",
+          value: { vocabSize: 4n, embeddingSize: 3n, hasBias: true, weights: { floatValue: w }, bias: { floatValue: [100, 200, 300] } },
+        },
+      },
+      [{ shape: [2, 1], data: Float32Array.of(2, 0) }],
+    );
     expect(y?.shape).toEqual([2, 3]);
     expect(Array.from((y as Tensor).data)).toEqual([102, 206, 310, 100, 204, 308]);
-    expect(() => run({
-      name: "e", input: ["ids"], output: ["y"],
-      layer: { case: "embeddingND", value: { vocabSize: 4n, embeddingSize: 3n, weights: { floatValue: w } } },
-    }, [{ shape: [1, 1], data: Float32Array.of(4) }])).toThrow(/index 4 is outside \[0, 4\)/);
+    expect(() =>
+      run(
+        {
+          name: "e",
+          input: ["ids"],
+          output: ["y"],
+          layer: { case: "embeddingND", value: { vocabSize: 4n, embeddingSize: 3n, weights: { floatValue: w } } },
+        },
+        [{ shape: [1, 1], data: Float32Array.of(4) }],
+      ),
+    ).toThrow(/index 4 is outside \[0, 4\)/);
   });
 
   test("loadConstantND gives its data in its shape, a fresh copy each run", () => {
@@ -378,15 +474,27 @@ describe("embeddingND and loadConstantND", () => {
 
 describe("control flow", () => {
   const copy = (from: string, to: string): LayerInit => ({ name: `${from}->${to}`, input: [from], output: [to], layer: { case: "copy", value: {} } });
-  const add = (a: string, b: string, to: string): LayerInit => ({ name: `${a}+${b}`, input: [a, b], output: [to], layer: { case: "addBroadcastable", value: {} } });
+  const add = (a: string, b: string, to: string): LayerInit => ({
+    name: `${a}+${b}`,
+    input: [a, b],
+    output: [to],
+    layer: { case: "addBroadcastable", value: {} },
+  });
   const scalar = (v: number): Tensor => ({ shape: [1], data: Float32Array.of(v) });
 
   test("branch runs ifBranch when |cond| > 1e-6, else elseBranch, over the same blobs", () => {
     const init: LayerInit = {
-      name: "b", input: ["cond"], output: [],
+      name: "b",
+      input: ["cond"],
+      output: [],
       layer: { case: "branch", value: { ifBranch: { layers: [copy("x", "y")] }, elseBranch: { layers: [add("x", "x", "y")] } } },
     };
-    for (const [cond, want] of [[1, 3], [-2e-6, 3], [5e-7, 6], [0, 6]] as const) {
+    for (const [cond, want] of [
+      [1, 3],
+      [-2e-6, 3],
+      [5e-7, 6],
+      [0, 6],
+    ] as const) {
       const blobs = new Map([["x", scalar(3)]]);
       run(init, [scalar(cond)], blobs);
       expect(blobs.get("y")?.data[0]).toBe(want);
@@ -395,24 +503,51 @@ describe("control flow", () => {
 
   test("loop: for, while with a joint bound (condition checked before each body run), input bound, loopBreak", () => {
     const step = [add("acc", "one", "t"), copy("t", "acc")];
-    const start = (): Map<string, Tensor> => new Map([["acc", scalar(0)], ["one", scalar(1)], ["limit", scalar(2.5)]]);
+    const start = (): Map<string, Tensor> =>
+      new Map([
+        ["acc", scalar(0)],
+        ["one", scalar(1)],
+        ["limit", scalar(2.5)],
+      ]);
     const loop = (value: object, input: string[] = []): Map<string, Tensor> => {
       const blobs = start();
-      run({ name: "loop", input, output: [], layer: { case: "loop", value } }, input.map((n) => blobs.get(n) as Tensor), blobs);
+      run(
+        { name: "loop", input, output: [], layer: { case: "loop", value } },
+        input.map((n) => blobs.get(n) as Tensor),
+        blobs,
+      );
       return blobs;
     };
     expect(loop({ maxLoopIterations: 4n, bodyNetwork: { layers: step } }).get("acc")?.data[0]).toBe(4);
-    const condition = { conditionVar: "go", conditionNetwork: { layers: [{ name: "lt", input: ["acc", "limit"], output: ["go"], layer: { case: "lessThan", value: {} } }] } };
+    const condition = {
+      conditionVar: "go",
+      conditionNetwork: { layers: [{ name: "lt", input: ["acc", "limit"], output: ["go"], layer: { case: "lessThan", value: {} } }] },
+    };
     // while acc < 2.5: acc += 1 -> 3 iterations; a bound of 2 stops it first.
     expect(loop({ ...condition, bodyNetwork: { layers: step } }).get("acc")?.data[0]).toBe(3);
     expect(loop({ ...condition, maxLoopIterations: 2n, bodyNetwork: { layers: step } }).get("acc")?.data[0]).toBe(2);
-    const blobsWithBound = new Map([["acc", scalar(0)], ["one", scalar(1)], ["n", scalar(5)]]);
-    run({ name: "loop", input: ["n"], output: [], layer: { case: "loop", value: { maxLoopIterations: 1n, bodyNetwork: { layers: step } } } },
-      [blobsWithBound.get("n") as Tensor], blobsWithBound);
+    const blobsWithBound = new Map([
+      ["acc", scalar(0)],
+      ["one", scalar(1)],
+      ["n", scalar(5)],
+    ]);
+    run(
+      { name: "loop", input: ["n"], output: [], layer: { case: "loop", value: { maxLoopIterations: 1n, bodyNetwork: { layers: step } } } },
+      [blobsWithBound.get("n") as Tensor],
+      blobsWithBound,
+    );
     expect(blobsWithBound.get("acc")?.data[0]).toBe(5);
     // Break once acc reaches 2 (a branch in the body holding loopBreak).
-    const breaking = [...step, { name: "ge", input: ["acc"], output: ["stop"], layer: { case: "greaterEqual", value: { alpha: 2 } } },
-      { name: "br", input: ["stop"], output: [], layer: { case: "branch", value: { ifBranch: { layers: [{ name: "x", layer: { case: "loopBreak", value: {} } }] } } } }];
+    const breaking = [
+      ...step,
+      { name: "ge", input: ["acc"], output: ["stop"], layer: { case: "greaterEqual", value: { alpha: 2 } } },
+      {
+        name: "br",
+        input: ["stop"],
+        output: [],
+        layer: { case: "branch", value: { ifBranch: { layers: [{ name: "x", layer: { case: "loopBreak", value: {} } }] } } },
+      },
+    ];
     expect(loop({ maxLoopIterations: 10n, bodyNetwork: { layers: breaking } }).get("acc")?.data[0]).toBe(2);
   });
 

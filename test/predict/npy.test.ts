@@ -58,7 +58,7 @@ describe("parseNpy", () => {
     const a = parseNpy(npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }\n", le("f8", [0.1, 1e300, -2]), 2));
     expect(a.dtype).toBe("float64");
     expect(Array.from(a.data as Float64Array)).toEqual([0.1, 1e300, -2]);
-    const b = parseNpy(npyFile("{\"descr\": \"<i4\", \"fortran_order\": False, \"shape\": (1, 2)}\n", le("i4", [-7, 2147483647]), 3));
+    const b = parseNpy(npyFile('{"descr": "<i4", "fortran_order": False, "shape": (1, 2)}\n', le("i4", [-7, 2147483647]), 3));
     expect(b.dtype).toBe("int32");
     expect(b.shape).toEqual([1, 2]);
     expect(Array.from(b.data as Int32Array)).toEqual([-7, 2147483647]);

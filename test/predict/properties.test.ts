@@ -13,9 +13,7 @@ import { isQuantizeError } from "../../src/errors.js";
 import { ActivationLinearSchema, ScaleLayerParamsSchema, WeightParamsSchema } from "../../src/gen/NeuralNetwork_pb.js";
 import { prepareModel, randomInputs, type ArrayValue, type PredictInputs, type Tensor } from "../../src/predict/index.js";
 import { dequantizeWeights, quantizeWeights } from "../../src/quantize-weights.js";
-import {
-  runnableNetworkModel, type RunnableFollowerKind, type RunnableNetworkModelConstraints, type RunnableProducerKind,
-} from "../../src/testing/index.js";
+import { runnableNetworkModel, type RunnableFollowerKind, type RunnableNetworkModelConstraints, type RunnableProducerKind } from "../../src/testing/index.js";
 import { fuseLayers } from "../../src/walker/fuse.js";
 import { isNetworkModel, mapNetworkModels } from "../../src/walker/networks.js";
 import { propertySeed } from "../support/property-seed.js";
@@ -61,10 +59,9 @@ function fusedModel(model: Model): Model {
   });
 }
 
-const abs = (wp: WeightParams | undefined): WeightParams | undefined =>
-  (wp === undefined ? undefined : withFloat32(wp, readWeights(wp).map(Math.abs)));
+const abs = (wp: WeightParams | undefined): WeightParams | undefined => (wp === undefined ? undefined : withFloat32(wp, readWeights(wp).map(Math.abs)));
 const filled = (wp: WeightParams | undefined, f: (v: number, c: number) => number): WeightParams | undefined =>
-  (wp === undefined ? undefined : withFloat32(wp, readWeights(wp).map(f)));
+  wp === undefined ? undefined : withFloat32(wp, readWeights(wp).map(f));
 
 /** The blobs of the (single) network of `model` on `inputs`. */
 function blobsOf(model: Model, inputs: PredictInputs): ReadonlyMap<string, Tensor> {
@@ -97,9 +94,14 @@ function magnitudeLayer(layer: NeuralNetworkLayer): NeuralNetworkLayer {
     }
     case "activation": {
       const f = l.value.NonlinearityType;
-      const [alpha, beta] = f.case === "leakyReLU" ? [Math.max(1, Math.abs(f.value.alpha)), 0]
-        : f.case === "linear" ? [Math.abs(f.value.alpha), Math.abs(f.value.beta)]
-        : f.case === "sigmoid" ? [0.25, 0.5] : [1, 0];
+      const [alpha, beta] =
+        f.case === "leakyReLU"
+          ? [Math.max(1, Math.abs(f.value.alpha)), 0]
+          : f.case === "linear"
+            ? [Math.abs(f.value.alpha), Math.abs(f.value.beta)]
+            : f.case === "sigmoid"
+              ? [0.25, 0.5]
+              : [1, 0];
       const NonlinearityType = { case: "linear" as const, value: create(ActivationLinearSchema, { alpha, beta }) };
       return { ...layer, layer: { case: "activation", value: { ...l.value, NonlinearityType } } };
     }
@@ -192,22 +194,32 @@ function describeModel(model: Model): string {
     const head = `${layer.name}: ${l.case ?? "?"}(${layer.input.join(", ")}) -> ${layer.output.join(", ")}`;
     switch (l.case) {
       case "convolution":
-        lines.push(`${head} out=${l.value.outputChannels} kc=${l.value.kernelChannels} groups=${l.value.nGroups} kernel=${l.value.kernelSize.join("x")} stride=${l.value.stride.join("x")} ${l.value.ConvolutionPaddingType.case}${l.value.isDeconvolution ? " deconvolution" : ""} W=${values(l.value.weights)} b=${l.value.hasBias ? values(l.value.bias) : "none"}`);
+        lines.push(
+          `${head} out=${l.value.outputChannels} kc=${l.value.kernelChannels} groups=${l.value.nGroups} kernel=${l.value.kernelSize.join("x")} stride=${l.value.stride.join("x")} ${l.value.ConvolutionPaddingType.case}${l.value.isDeconvolution ? " deconvolution" : ""} W=${values(l.value.weights)} b=${l.value.hasBias ? values(l.value.bias) : "none"}`,
+        );
         break;
       case "innerProduct":
-        lines.push(`${head} ${l.value.inputChannels}->${l.value.outputChannels} W=${values(l.value.weights)} b=${l.value.hasBias ? values(l.value.bias) : "none"}`);
+        lines.push(
+          `${head} ${l.value.inputChannels}->${l.value.outputChannels} W=${values(l.value.weights)} b=${l.value.hasBias ? values(l.value.bias) : "none"}`,
+        );
         break;
       case "batchnorm":
-        lines.push(`${head} eps=${l.value.epsilon} computeMeanVar=${l.value.computeMeanVar} instance=${l.value.instanceNormalization} gamma=${values(l.value.gamma)} beta=${values(l.value.beta)} mean=${values(l.value.mean)} var=${values(l.value.variance)}`);
+        lines.push(
+          `${head} eps=${l.value.epsilon} computeMeanVar=${l.value.computeMeanVar} instance=${l.value.instanceNormalization} gamma=${values(l.value.gamma)} beta=${values(l.value.beta)} mean=${values(l.value.mean)} var=${values(l.value.variance)}`,
+        );
         break;
       case "scale":
-        lines.push(`${head} scale[${l.value.shapeScale.join(", ")}]=${values(l.value.scale)} bias${l.value.hasBias ? `[${l.value.shapeBias.join(", ")}]=${values(l.value.bias)}` : " none"}`);
+        lines.push(
+          `${head} scale[${l.value.shapeScale.join(", ")}]=${values(l.value.scale)} bias${l.value.hasBias ? `[${l.value.shapeBias.join(", ")}]=${values(l.value.bias)}` : " none"}`,
+        );
         break;
       case "bias":
         lines.push(`${head} bias[${l.value.shape.join(", ")}]=${values(l.value.bias)}`);
         break;
       case "activation":
-        lines.push(`${head} ${l.value.NonlinearityType.case ?? "?"} ${JSON.stringify(l.value.NonlinearityType.value, (k, v: unknown) => (k === "$typeName" ? undefined : v))}`);
+        lines.push(
+          `${head} ${l.value.NonlinearityType.case ?? "?"} ${JSON.stringify(l.value.NonlinearityType.value, (k, v: unknown) => (k === "$typeName" ? undefined : v))}`,
+        );
         break;
       default:
         lines.push(head);
@@ -223,10 +235,12 @@ function sampleOf(model: Model, seed: number): PredictInputs {
 
 /** The absolute value of every input. */
 function absInputs(inputs: PredictInputs): PredictInputs {
-  return Object.fromEntries(Object.entries(inputs).map(([name, v]) => {
-    const a = v as ArrayValue;
-    return [name, { shape: a.shape, data: Float32Array.from(a.data as ArrayLike<number>, Math.abs) }];
-  }));
+  return Object.fromEntries(
+    Object.entries(inputs).map(([name, v]) => {
+      const a = v as ArrayValue;
+      return [name, { shape: a.shape, data: Float32Array.from(a.data as ArrayLike<number>, Math.abs) }];
+    }),
+  );
 }
 
 /**
@@ -248,9 +262,11 @@ function fusionKeepsPredictions(constraints: RunnableNetworkModelConstraints): f
       const bad = [...a.keys()].filter((i) => !(Math.abs((a[i] as number) - (b[i] as number)) <= FUSION_TOLERANCE * (m[i] as number) + UNDERFLOW));
       if (bad.length > 0) {
         const i = bad[0] as number;
-        throw new Error(`output '${name}'[${i}] (${bad.length} of ${a.length} values off): original ${a[i]}, fused ${b[i]}, `
-          + `|diff| ${Math.abs((a[i] as number) - (b[i] as number))} > ${FUSION_TOLERANCE} * magnitude ${m[i]} + 2^-120\n`
-          + `original:\n${describeModel(model)}\nfused:\n${describeModel(fused)}`);
+        throw new Error(
+          `output '${name}'[${i}] (${bad.length} of ${a.length} values off): original ${a[i]}, fused ${b[i]}, ` +
+            `|diff| ${Math.abs((a[i] as number) - (b[i] as number))} > ${FUSION_TOLERANCE} * magnitude ${m[i]} + 2^-120\n` +
+            `original:\n${describeModel(model)}\nfused:\n${describeModel(fused)}`,
+        );
       }
     }
   });
@@ -283,36 +299,44 @@ const bits = (data: Float32Array): Uint32Array => new Uint32Array(data.buffer, d
 describe("predict(dequantizeWeights(q)) equals predict(q) bit for bit", () => {
   test("linear, linear_lut, kmeans_lut at 4..8 bits, linear_symmetric, half precision; fused or not; float32 and float16 weights", () => {
     const options = fc.oneof(
-      { arbitrary: fc.record({
-        nbits: fc.integer({ min: 4, max: 8 }),
-        mode: fc.constantFrom("linear" as const, "linear_lut" as const, "kmeans_lut" as const),
-        fuse: fc.boolean(),
-      }), weight: 8 },
+      {
+        arbitrary: fc.record({
+          nbits: fc.integer({ min: 4, max: 8 }),
+          mode: fc.constantFrom("linear" as const, "linear_lut" as const, "kmeans_lut" as const),
+          fuse: fc.boolean(),
+        }),
+        weight: 8,
+      },
       { arbitrary: fc.record({ nbits: fc.constant(8), mode: fc.constant("linear_symmetric" as const), fuse: fc.boolean() }), weight: 1 },
       { arbitrary: fc.record({ nbits: fc.constant(16), mode: fc.constant("linear" as const), fuse: fc.constant(false) }), weight: 1 },
     );
-    fc.assert(fc.property(runnableNetworkModel(), options, fc.nat(), (model, { nbits, mode, fuse }, seed) => {
-      let q: Model;
-      try {
-        q = quantizeWeights(model, { nbits, mode, fuse });
-      } catch (error) {
-        // A fused weight that overflowed (a fusion bug the property above reports) cannot be quantized.
-        fc.pre(!(fuse && isQuantizeError(error) && error.code === "non-finite-weight"));
-        throw error;
-      }
-      const inputs = sampleOf(q, seed);
-      const expected = arrayOutputs(q, inputs);
-      const actual = arrayOutputs(dequantizeWeights(q), inputs);
-      for (const [name, a] of expected) {
-        const b = actual.get(name) as Float32Array;
-        if (b.length !== a.length) throw new Error(`output '${name}': ${a.length} values quantized, ${b.length} dequantized`);
-        const x = bits(a);
-        const y = bits(b);
-        const i = x.findIndex((v, k) => v !== y[k]);
-        if (i >= 0) {
-          throw new Error(`output '${name}'[${i}]: quantized ${a[i]} (0x${x[i]?.toString(16)}), dequantized ${b[i]} (0x${y[i]?.toString(16)})\n${describeModel(q)}`);
+    fc.assert(
+      fc.property(runnableNetworkModel(), options, fc.nat(), (model, { nbits, mode, fuse }, seed) => {
+        let q: Model;
+        try {
+          q = quantizeWeights(model, { nbits, mode, fuse });
+        } catch (error) {
+          // A fused weight that overflowed (a fusion bug the property above reports) cannot be quantized.
+          fc.pre(!(fuse && isQuantizeError(error) && error.code === "non-finite-weight"));
+          throw error;
         }
-      }
-    }), { seed: propertySeed(), numRuns: 600 });
+        const inputs = sampleOf(q, seed);
+        const expected = arrayOutputs(q, inputs);
+        const actual = arrayOutputs(dequantizeWeights(q), inputs);
+        for (const [name, a] of expected) {
+          const b = actual.get(name) as Float32Array;
+          if (b.length !== a.length) throw new Error(`output '${name}': ${a.length} values quantized, ${b.length} dequantized`);
+          const x = bits(a);
+          const y = bits(b);
+          const i = x.findIndex((v, k) => v !== y[k]);
+          if (i >= 0) {
+            throw new Error(
+              `output '${name}'[${i}]: quantized ${a[i]} (0x${x[i]?.toString(16)}), dequantized ${b[i]} (0x${y[i]?.toString(16)})\n${describeModel(q)}`,
+            );
+          }
+        }
+      }),
+      { seed: propertySeed(), numRuns: 600 },
+    );
   });
 });

@@ -10,7 +10,6 @@ import { prepareModel } from "../../src/predict/predict.js";
 import { randomInputs } from "../../src/predict/random-inputs.js";
 import { buildModel, expectError, FIXTURES, loadFixtureModel } from "./support.js";
 
-
 const asArray = (v: InputValue | undefined): ArrayValue => v as ArrayValue;
 const asImage = (v: InputValue | undefined): ImageValue => v as ImageValue;
 const bytesOf = (v: InputValue | undefined): number[] => {
@@ -26,21 +25,21 @@ describe("determinism", () => {
     const b = randomInputs(model, 3, 123);
     const c = randomInputs(model, 3, 124);
     for (let s = 0; s < 3; s++) {
-      expect(bytesOf(b[s]?.["image"])).toEqual(bytesOf(a[s]?.["image"]));
-      expect(bytesOf(c[s]?.["image"])).not.toEqual(bytesOf(a[s]?.["image"]));
+      expect(bytesOf(b[s]?.image)).toEqual(bytesOf(a[s]?.image));
+      expect(bytesOf(c[s]?.image)).not.toEqual(bytesOf(a[s]?.image));
     }
-    expect(bytesOf(a[1]?.["image"])).not.toEqual(bytesOf(a[0]?.["image"]));
+    expect(bytesOf(a[1]?.image)).not.toEqual(bytesOf(a[0]?.image));
   });
 
   test("a larger count extends a smaller one's samples", () => {
     const few = randomInputs(loadFixtureModel("regressor"), 2, 9);
     const more = randomInputs(loadFixtureModel("regressor"), 5, 9);
-    expect(more.slice(0, 2).map((s) => bytesOf(s["x"]))).toEqual(few.map((s) => bytesOf(s["x"])));
+    expect(more.slice(0, 2).map((s) => bytesOf(s.x))).toEqual(few.map((s) => bytesOf(s.x)));
   });
 
   test("pinned values: the generator does not drift between versions or platforms", () => {
     const [sample] = randomInputs(loadFixtureModel("regressor"), 1, 1);
-    const first = Array.from((asArray(sample?.["x"]).data as Float32Array).slice(0, 4), (v) => Number(v.toFixed(6)));
+    const first = Array.from((asArray(sample?.x).data as Float32Array).slice(0, 4), (v) => Number(v.toFixed(6)));
     // Recomputed here from mulberry32 and Box–Muller, written out independently.
     let state = 1;
     const next = (): number => {
@@ -62,13 +61,13 @@ describe("determinism", () => {
 
   test("count 0 gives no sample; seeds are taken modulo 2^32", () => {
     expect(randomInputs(model, 0, 1)).toEqual([]);
-    expect(bytesOf(randomInputs(model, 1, -1)[0]?.["image"])).toEqual(bytesOf(randomInputs(model, 1, 2 ** 32 - 1)[0]?.["image"]));
+    expect(bytesOf(randomInputs(model, 1, -1)[0]?.image)).toEqual(bytesOf(randomInputs(model, 1, 2 ** 32 - 1)[0]?.image));
   });
 });
 
 describe("values by input type", () => {
   test("image: 8-bit pixels of the declared size, R, G, B interleaved, spread over 0..255", () => {
-    const image = asImage(randomInputs(loadFixtureModel("mobilenet_classifier"), 1, 5)[0]?.["image"]);
+    const image = asImage(randomInputs(loadFixtureModel("mobilenet_classifier"), 1, 5)[0]?.image);
     expect(image.width).toBe(32);
     expect(image.height).toBe(32);
     expect(image.data).toBeInstanceOf(Uint8Array);
@@ -89,14 +88,14 @@ describe("values by input type", () => {
       },
       Type: { case: "neuralNetwork", value: { layers: [] } },
     });
-    const image = asImage(randomInputs(gray, 1, 1)[0]?.["g"]);
+    const image = asImage(randomInputs(gray, 1, 1)[0]?.g);
     expect([image.width, image.height, image.data.length]).toEqual([5, 3, 15]);
   });
 
   test("multiArray: standard normal values in the declared shape", () => {
     const samples = randomInputs(loadFixtureModel("regressor"), 300, 17);
     const values = samples.flatMap((s) => {
-      const x = asArray(s["x"]);
+      const x = asArray(s.x);
       expect(x.shape).toEqual([2, 6, 6]);
       expect(x.data).toBeInstanceOf(Float32Array);
       return Array.from(x.data as Float32Array);
@@ -123,17 +122,17 @@ describe("values by input type", () => {
       Type: { case: "neuralNetwork", value: { layers: [] } },
     });
     const [sample] = randomInputs(typed, 1, 3);
-    expect(asArray(sample?.["i"]).data).toBeInstanceOf(Int32Array);
-    expect(new Set(Array.from(asArray(sample?.["i"]).data as Int32Array)).size).toBeGreaterThan(2);
-    expect(asArray(sample?.["d"]).data).toBeInstanceOf(Float64Array);
-    expect(asArray(sample?.["d"]).shape).toEqual([2, 3]);
+    expect(asArray(sample?.i).data).toBeInstanceOf(Int32Array);
+    expect(new Set(Array.from(asArray(sample?.i).data as Int32Array)).size).toBeGreaterThan(2);
+    expect(asArray(sample?.d).data).toBeInstanceOf(Float64Array);
+    expect(asArray(sample?.d).shape).toEqual([2, 3]);
   });
 
   test("an input read by an embedding: whole indices in [0, inputDim)", () => {
     const samples = randomInputs(loadFixtureModel("text_lstm_sentiment"), 50, 2, { sequenceLength: 7 });
     const seen = new Set<number>();
     for (const s of samples) {
-      const tokens = asArray(s["tokens"]);
+      const tokens = asArray(s.tokens);
       expect(tokens.shape).toEqual([7, 1, 1, 1, 1]);
       for (const v of tokens.data) {
         expect(Number.isInteger(v)).toBe(true);
@@ -147,7 +146,7 @@ describe("values by input type", () => {
 
   test("embeddingND (exact layout): indices in [0, vocabSize), declared shape kept whatever sequenceLength", () => {
     for (const s of randomInputs(loadFixtureModel("embedding_nd"), 20, 4, { sequenceLength: 3 })) {
-      const ids = asArray(s["ids"]);
+      const ids = asArray(s.ids);
       expect(ids.shape).toEqual([5, 1]);
       for (const v of ids.data) expect(Number.isInteger(v) && v >= 0 && v < 10).toBe(true);
     }
@@ -155,10 +154,10 @@ describe("values by input type", () => {
 
   test("sequenceLength reaches the sequence input of a recurrent layer, not its states nor a classifier's input", () => {
     const [tagger] = randomInputs(loadFixtureModel("gru_tagger"), 1, 1, { sequenceLength: 4 });
-    expect(asArray(tagger?.["x"]).shape[0]).toBe(4);
-    expect(asArray(tagger?.["h_in"]).shape).toEqual([8]);
+    expect(asArray(tagger?.x).shape[0]).toBe(4);
+    expect(asArray(tagger?.h_in).shape).toEqual([8]);
     const [classifier] = randomInputs(loadFixtureModel("int64_classifier"), 1, 1, { sequenceLength: 4 });
-    expect(asArray(classifier?.["features"]).shape).toEqual([6]);
+    expect(asArray(classifier?.features).shape).toEqual([6]);
     expect(() => prepareModel(loadFixtureModel("gru_tagger")).predict(tagger ?? {})).not.toThrow();
   });
 
@@ -171,12 +170,14 @@ describe("values by input type", () => {
 
   test("pipelines: the first stage taking the input decides", () => {
     const [sample] = randomInputs(loadFixtureModel("pipeline_two_networks"), 1, 1);
-    expect(asArray(sample?.["features"]).shape).toEqual([8]);
+    expect(asArray(sample?.features).shape).toEqual([8]);
   });
 });
 
 describe("every fixture model runs on its random samples", () => {
-  const names = readdirSync(join(FIXTURES, "models")).filter((f) => f.endsWith(".mlmodel")).map((f) => f.replace(/\.mlmodel$/, ""));
+  const names = readdirSync(join(FIXTURES, "models"))
+    .filter((f) => f.endsWith(".mlmodel"))
+    .map((f) => f.replace(/\.mlmodel$/, ""));
   test.each(names)("%s", (name) => {
     const model = loadFixtureModel(name);
     const prepared = prepareModel(model);

@@ -43,12 +43,10 @@ describe("customLut", () => {
     ["an entry beyond float32", () => ({ lut: [1, 2, 1e39, 4], indices: [0, 0, 0, 0] }), ["entry 2 is 1e+39"]],
     ["no indices", () => ({ lut: [1, 2, 3, 4] }) as unknown as ReturnType<LutFunction>, ["{ lut, indices }"]],
     ["null", () => null as unknown as ReturnType<LutFunction>, ["{ lut, indices }"]],
-    ["a table that is not an array", () => ({ lut: 5, indices: [0, 0, 0, 0] }) as unknown as ReturnType<LutFunction>,
-      ["{ lut, indices }"]],
+    ["a table that is not an array", () => ({ lut: 5, indices: [0, 0, 0, 0] }) as unknown as ReturnType<LutFunction>, ["{ lut, indices }"]],
   ];
   test.each(refusals)("refuses %s, saying what is wrong", (_name, fn, fragments) => {
-    expectQuantizeError(() => customLut(values, 2, fn, { path: "conv/weights" }), "lut-function",
-      "conv/weights: ", ...fragments);
+    expectQuantizeError(() => customLut(values, 2, fn, { path: "conv/weights" }), "lut-function", "conv/weights: ", ...fragments);
   });
 
   test("a throwing function becomes a lut-function error with the cause", () => {
@@ -68,7 +66,6 @@ describe("customLut", () => {
 
   test("refuses a bad nbits and a missing function", () => {
     expectQuantizeError(() => customLut(values, 9, () => ({ lut: [], indices: [] })), "invalid-option", "nbits");
-    expectQuantizeError(() => customLut(values, 2, undefined as unknown as LutFunction), "invalid-option",
-      "lut function");
+    expectQuantizeError(() => customLut(values, 2, undefined as unknown as LutFunction), "invalid-option", "lut function");
   });
 });

@@ -10,8 +10,7 @@ export function finiteFloat32(max = 1e6): fc.Arbitrary<number> {
 }
 
 /** A Float32Array of finite values. */
-export function float32Values(minLength: number, maxLength: number, max = 1e6):
-  fc.Arbitrary<Float32Array> {
+export function float32Values(minLength: number, maxLength: number, max = 1e6): fc.Arbitrary<Float32Array> {
   return fc.array(finiteFloat32(max), { minLength, maxLength }).map((a) => Float32Array.from(a));
 }
 
@@ -42,8 +41,7 @@ export function gaussianValues(n: number, sigma: number, seed: number): Float32A
  * The least summed squared error of splitting sorted weighted points into exactly `k`
  * non-empty contiguous clusters, each at its float64 mean, by trying every split.
  */
-export function bruteForceKmeans(xs: readonly number[], weights: readonly number[],
-  k: number): number {
+export function bruteForceKmeans(xs: readonly number[], weights: readonly number[], k: number): number {
   const m = xs.length;
   const clusterCost = (a: number, b: number): number => {
     let w = 0;

@@ -38,25 +38,25 @@ describe("quantizeInt8", () => {
   });
 
   test("|q| <= 127, q is 127 * w / m truncated, and q * scale is within one step of w", () => {
-    fc.assert(fc.property(float32Values(1, 60, 1e6), (values) => {
-      const r = quantizeInt8(values);
-      const m = Math.max(...values.map(Math.abs));
-      if (m === 0) return;
-      for (let k = 0; k < values.length; k++) {
-        const q = r.values[k];
-        expect(Math.abs(q)).toBeLessThanOrEqual(127);
-        expect(q === Math.trunc(127 * values[k] / m)).toBe(true);
-        // Truncation loses less than one step (m / 127); the float32 scale adds 2^-24
-        // relative, or up to 2^-150 absolute when m / 127 is subnormal (times |q| <= 127).
-        expect(Math.abs(q * r.scale - values[k]))
-          .toBeLessThan(m / 127 + m * 2 ** -23 + 127 * 2 ** -150);
-      }
-    }));
+    fc.assert(
+      fc.property(float32Values(1, 60, 1e6), (values) => {
+        const r = quantizeInt8(values);
+        const m = Math.max(...values.map(Math.abs));
+        if (m === 0) return;
+        for (let k = 0; k < values.length; k++) {
+          const q = r.values[k];
+          expect(Math.abs(q)).toBeLessThanOrEqual(127);
+          expect(q === Math.trunc((127 * values[k]) / m)).toBe(true);
+          // Truncation loses less than one step (m / 127); the float32 scale adds 2^-24
+          // relative, or up to 2^-150 absolute when m / 127 is subnormal (times |q| <= 127).
+          expect(Math.abs(q * r.scale - values[k])).toBeLessThan(m / 127 + m * 2 ** -23 + 127 * 2 ** -150);
+        }
+      }),
+    );
   });
 
   test("refuses non-finite values with the path, and an empty tensor", () => {
-    expectQuantizeError(() => quantizeInt8(Float32Array.of(1, Infinity), { path: "fc" }),
-      "non-finite-weight", "fc: ", "index 1", "Infinity");
+    expectQuantizeError(() => quantizeInt8(Float32Array.of(1, Infinity), { path: "fc" }), "non-finite-weight", "fc: ", "index 1", "Infinity");
     expectQuantizeError(() => quantizeInt8(new Float32Array(0)), "invalid-weights");
   });
 });

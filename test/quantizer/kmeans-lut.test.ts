@@ -20,8 +20,8 @@ function histogram(values: Float32Array): { xs: number[]; weights: number[] } {
 
 /** A tensor drawn (with repeats) from a pool of at most `distinct` float32 values. */
 function pooledValues(distinct: number, maxLength: number): fc.Arbitrary<Float32Array> {
-  return fc.uniqueArray(fc.float({ noNaN: true, noDefaultInfinity: true, min: -100, max: 100 }),
-    { minLength: 1, maxLength: distinct, comparator: (a, b) => a === b })
+  return fc
+    .uniqueArray(fc.float({ noNaN: true, noDefaultInfinity: true, min: -100, max: 100 }), { minLength: 1, maxLength: distinct, comparator: (a, b) => a === b })
     .chain((pool) => fc.array(fc.constantFrom(...pool), { minLength: pool.length, maxLength }))
     .map((a) => Float32Array.from(a));
 }
@@ -54,11 +54,13 @@ describe("kmeansLut: at most 2^n distinct values", () => {
   });
 
   test("zero error, zero-filled unused entries, for any such tensor", () => {
-    fc.assert(fc.property(pooledValues(16, 60), fc.integer({ min: 4, max: 8 }), (values, nbits) => {
-      const r = kmeansLut(values, nbits);
-      expectWellFormed(values, r.lut, r.indices, nbits);
-      expect(squaredError(values, r.lut, r.indices)).toBe(0);
-    }));
+    fc.assert(
+      fc.property(pooledValues(16, 60), fc.integer({ min: 4, max: 8 }), (values, nbits) => {
+        const r = kmeansLut(values, nbits);
+        expectWellFormed(values, r.lut, r.indices, nbits);
+        expect(squaredError(values, r.lut, r.indices)).toBe(0);
+      }),
+    );
   });
 
   test("-0 and +0 are one value", () => {
@@ -77,32 +79,37 @@ describe("kmeansLut: optimality", () => {
   });
 
   test("equals the exhaustive minimum over contiguous partitions (m <= 10, k in {2, 4})", () => {
-    fc.assert(fc.property(pooledValues(10, 40), fc.constantFrom(1, 2), (values, nbits) => {
-      const { xs, weights } = histogram(values);
-      const k = 2 ** nbits;
-      fc.pre(xs.length > k);
-      const r = kmeansLut(values, nbits);
-      expectWellFormed(values, r.lut, r.indices, nbits);
-      const got = squaredError(values, r.lut, r.indices);
-      const best = bruteForceKmeans(xs, weights, k);
-      // Storing each float64 mean as float32 adds count * (its rounding)^2 <= n * (ulp / 2)^2
-      // to the optimum (the cross term vanishes at the mean); it can never go below the
-      // optimum, which is the least error of any k centroids.
-      const roundingSlack = values.length * (100 * 2 ** -24) ** 2;
-      const scale = weights.reduce((a, w, j) => a + w * xs[j] * xs[j], 0);
-      expect(got).toBeGreaterThanOrEqual(best - 1e-12 * scale);
-      expect(got).toBeLessThanOrEqual(best + roundingSlack + 1e-12 * scale);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(pooledValues(10, 40), fc.constantFrom(1, 2), (values, nbits) => {
+        const { xs, weights } = histogram(values);
+        const k = 2 ** nbits;
+        fc.pre(xs.length > k);
+        const r = kmeansLut(values, nbits);
+        expectWellFormed(values, r.lut, r.indices, nbits);
+        const got = squaredError(values, r.lut, r.indices);
+        const best = bruteForceKmeans(xs, weights, k);
+        // Storing each float64 mean as float32 adds count * (its rounding)^2 <= n * (ulp / 2)^2
+        // to the optimum (the cross term vanishes at the mean); it can never go below the
+        // optimum, which is the least error of any k centroids.
+        const roundingSlack = values.length * (100 * 2 ** -24) ** 2;
+        const scale = weights.reduce((a, w, j) => a + w * xs[j] * xs[j], 0);
+        expect(got).toBeGreaterThanOrEqual(best - 1e-12 * scale);
+        expect(got).toBeLessThanOrEqual(best + roundingSlack + 1e-12 * scale);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   test("never above a k-means++ / Lloyd baseline (the reference's method) on random data", () => {
-    fc.assert(fc.property(float32Values(20, 300, 10), fc.integer({ min: 1, max: 4 }), fc.nat(),
-      (values, nbits, seed) => {
+    fc.assert(
+      fc.property(float32Values(20, 300, 10), fc.integer({ min: 1, max: 4 }), fc.nat(), (values, nbits, seed) => {
         const r = kmeansLut(values, nbits);
         const got = squaredError(values, r.lut, r.indices);
         const baseline = kmeansPlusPlusError(values, 2 ** nbits, seed);
         expect(got).toBeLessThanOrEqual(baseline * (1 + 1e-9) + 1e-12);
-      }), { numRuns: 100 });
+      }),
+      { numRuns: 100 },
+    );
   });
 
   test("never above the baseline on clustered data at 4 bits", () => {
@@ -110,7 +117,10 @@ describe("kmeansLut: optimality", () => {
     const a = gaussianValues(1000, 0.01, 1);
     const b = gaussianValues(2000, 0.05, 2);
     values.set(a);
-    values.set(b.map((x) => x + 0.3), 1000);
+    values.set(
+      b.map((x) => x + 0.3),
+      1000,
+    );
     const r = kmeansLut(values, 4);
     const got = squaredError(values, r.lut, r.indices);
     for (const seed of [1, 2, 3]) expect(got).toBeLessThanOrEqual(kmeansPlusPlusError(values, 16, seed));
@@ -135,14 +145,16 @@ describe("kmeansLut: grouped path (k * m above the budget)", () => {
   });
 
   test("holds for random data and budgets", () => {
-    fc.assert(fc.property(float32Values(30, 400, 10), fc.integer({ min: 1, max: 4 }),
-      fc.integer({ min: 1, max: 64 }), (data, bits, budget) => {
+    fc.assert(
+      fc.property(float32Values(30, 400, 10), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 64 }), (data, bits, budget) => {
         const grouped = kmeansLut(data, bits, { exactBudget: budget, maxLloydIterations: 0 });
         const refined = kmeansLut(data, bits, { exactBudget: budget });
         expectWellFormed(data, refined.lut, refined.indices, bits);
         const groupedError = squaredError(data, grouped.lut, grouped.indices);
         expect(squaredError(data, refined.lut, refined.indices)).toBeLessThanOrEqual(groupedError * (1 + 1e-12) + 1e-12);
-      }), { numRuns: 100 });
+      }),
+      { numRuns: 100 },
+    );
   });
 
   test("is deterministic", () => {
@@ -155,12 +167,14 @@ describe("kmeansLut: grouped path (k * m above the budget)", () => {
 
 describe("kmeansLut: round trip and scale", () => {
   test("idempotent: quantizing the reconstruction reproduces it", () => {
-    fc.assert(fc.property(float32Values(1, 200, 1e3), fc.integer({ min: 1, max: 8 }), (values, nbits) => {
-      const first = kmeansLut(values, nbits);
-      const restored = dequantizeLut(first.indices, first.lut);
-      const second = kmeansLut(restored, nbits);
-      expect(Array.from(dequantizeLut(second.indices, second.lut))).toEqual(Array.from(restored));
-    }));
+    fc.assert(
+      fc.property(float32Values(1, 200, 1e3), fc.integer({ min: 1, max: 8 }), (values, nbits) => {
+        const first = kmeansLut(values, nbits);
+        const restored = dequantizeLut(first.indices, first.lut);
+        const second = kmeansLut(restored, nbits);
+        expect(Array.from(dequantizeLut(second.indices, second.lut))).toEqual(Array.from(restored));
+      }),
+    );
   });
 
   test("does not change its input", () => {
@@ -193,8 +207,13 @@ describe("kmeansLut: round trip and scale", () => {
 
 describe("kmeansLut: refusals", () => {
   test("non-finite values, naming the first (with the path)", () => {
-    expectQuantizeError(() => kmeansLut(Float32Array.of(1, 2, NaN, Infinity), 2, { path: "fc/weights" }),
-      "non-finite-weight", "fc/weights: ", "index 2", "NaN");
+    expectQuantizeError(
+      () => kmeansLut(Float32Array.of(1, 2, NaN, Infinity), 2, { path: "fc/weights" }),
+      "non-finite-weight",
+      "fc/weights: ",
+      "index 2",
+      "NaN",
+    );
   });
 
   test("nbits, budget and iteration cap out of range; no values", () => {
@@ -203,8 +222,7 @@ describe("kmeansLut: refusals", () => {
       expectQuantizeError(() => kmeansLut(Float32Array.of(1), 2, { exactBudget }), "invalid-option", "exactBudget");
     }
     for (const maxLloydIterations of [-1, 0.5]) {
-      expectQuantizeError(() => kmeansLut(Float32Array.of(1), 2, { maxLloydIterations }), "invalid-option",
-        "maxLloydIterations");
+      expectQuantizeError(() => kmeansLut(Float32Array.of(1), 2, { maxLloydIterations }), "invalid-option", "maxLloydIterations");
     }
     expectQuantizeError(() => kmeansLut(new Float32Array(0), 2), "invalid-weights");
   });

@@ -29,36 +29,39 @@ describe("quantizeLinearLut", () => {
   });
 
   test("indices are those of one-channel linear quantization; the table is its grid", () => {
-    fc.assert(fc.property(float32Values(1, 40, 1e4), fc.integer({ min: 1, max: 8 }), (values, nbits) => {
-      const r = quantizeLinearLut(values, nbits);
-      const linear = quantizeLinear(values, nbits, channelLayout([values.length], 0));
-      expect(Array.from(r.indices)).toEqual(Array.from(linear.indices));
-      expect(r.lut.length).toBe(2 ** nbits);
-      // 0 * scale + bias: a bias of -0 gives +0 (+0 + -0 is +0), as the reference's
-      // indices * scale + bias does; found by a random seed ([-0, 0] at 1 bit).
-      expect(r.lut[0]).toBe(0 * (linear.scale[0] as number) + (linear.bias[0] as number));
-      for (let i = 1; i < r.lut.length; i++) expect(r.lut[i]).toBeGreaterThanOrEqual(r.lut[i - 1]);
-    }));
+    fc.assert(
+      fc.property(float32Values(1, 40, 1e4), fc.integer({ min: 1, max: 8 }), (values, nbits) => {
+        const r = quantizeLinearLut(values, nbits);
+        const linear = quantizeLinear(values, nbits, channelLayout([values.length], 0));
+        expect(Array.from(r.indices)).toEqual(Array.from(linear.indices));
+        expect(r.lut.length).toBe(2 ** nbits);
+        // 0 * scale + bias: a bias of -0 gives +0 (+0 + -0 is +0), as the reference's
+        // indices * scale + bias does; found by a random seed ([-0, 0] at 1 bit).
+        expect(r.lut[0]).toBe(0 * (linear.scale[0] as number) + (linear.bias[0] as number));
+        for (let i = 1; i < r.lut.length; i++) expect(r.lut[i]).toBeGreaterThanOrEqual(r.lut[i - 1]);
+      }),
+    );
   });
 
   test("dequantizeLut reconstructs within half a step (plus float32 rounding of the entry)", () => {
-    fc.assert(fc.property(float32Values(1, 40, 1e4), fc.integer({ min: 1, max: 8 }), (values, nbits) => {
-      const r = quantizeLinearLut(values, nbits);
-      const restored = dequantizeLut(r.indices, r.lut);
-      const a = Math.min(...values);
-      const step = (Math.max(...values) - a) / (2 ** nbits - 1);
-      if (step <= 1e-6) return;
-      for (let k = 0; k < values.length; k++) {
-        // Each entry is rounded once to float32: at most half an ulp of |entry| <= 2e4 here.
-        expect(Math.abs(restored[k] - values[k])).toBeLessThanOrEqual(step / 2 + 2e4 * 2 ** -24 + step * 1e-9);
-      }
-    }));
+    fc.assert(
+      fc.property(float32Values(1, 40, 1e4), fc.integer({ min: 1, max: 8 }), (values, nbits) => {
+        const r = quantizeLinearLut(values, nbits);
+        const restored = dequantizeLut(r.indices, r.lut);
+        const a = Math.min(...values);
+        const step = (Math.max(...values) - a) / (2 ** nbits - 1);
+        if (step <= 1e-6) return;
+        for (let k = 0; k < values.length; k++) {
+          // Each entry is rounded once to float32: at most half an ulp of |entry| <= 2e4 here.
+          expect(Math.abs(restored[k] - values[k])).toBeLessThanOrEqual(step / 2 + 2e4 * 2 ** -24 + step * 1e-9);
+        }
+      }),
+    );
   });
 
   test("refusals: nbits, non-finite values (with path), no values", () => {
     expectQuantizeError(() => quantizeLinearLut(Float32Array.of(1), 0), "invalid-option", "nbits");
-    expectQuantizeError(() => quantizeLinearLut(Float32Array.of(1, NaN), 4, { path: "emb/weights" }),
-      "non-finite-weight", "emb/weights: ", "index 1");
+    expectQuantizeError(() => quantizeLinearLut(Float32Array.of(1, NaN), 4, { path: "emb/weights" }), "non-finite-weight", "emb/weights: ", "index 1");
     expectQuantizeError(() => quantizeLinearLut(new Float32Array(0), 4), "invalid-weights");
   });
 });

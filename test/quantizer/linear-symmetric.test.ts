@@ -57,68 +57,77 @@ describe("quantizeLinearSymmetric, hand-computed", () => {
 });
 
 describe("quantizeLinearSymmetric, properties", () => {
-  const arb = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }),
-    fc.integer({ min: 1, max: 6 }), fc.integer({ min: 2, max: 8 }))
-    .chain(([outer, channels, inner, nbits]) => fc.tuple(
-      fc.constant<ChannelLayout>({ outer, channels, inner }), fc.constant(nbits),
-      fc.array(finiteFloat32(1e4), { minLength: outer * channels * inner, maxLength: outer * channels * inner })
-        .map((a) => Float32Array.from(a))));
+  const arb = fc
+    .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 2, max: 8 }))
+    .chain(([outer, channels, inner, nbits]) =>
+      fc.tuple(
+        fc.constant<ChannelLayout>({ outer, channels, inner }),
+        fc.constant(nbits),
+        fc.array(finiteFloat32(1e4), { minLength: outer * channels * inner, maxLength: outer * channels * inner }).map((a) => Float32Array.from(a)),
+      ),
+    );
 
   test("indices in 1..2^n - 1 and within half a step of each value (plus float32 slack)", () => {
-    fc.assert(fc.property(arb, ([layout, nbits, values]) => {
-      const r = quantizeLinearSymmetric(values, nbits, layout);
-      const half = 2 ** nbits / 2;
-      for (let k = 0; k < values.length; k++) {
-        const c = Math.floor(k / layout.inner) % layout.channels;
-        const step = r.scale[c];
-        const q = r.indices[k];
-        if (Math.abs(step) <= 1e-6) {
-          expect(q).toBe(0);
-          continue;
+    fc.assert(
+      fc.property(arb, ([layout, nbits, values]) => {
+        const r = quantizeLinearSymmetric(values, nbits, layout);
+        const half = 2 ** nbits / 2;
+        for (let k = 0; k < values.length; k++) {
+          const c = Math.floor(k / layout.inner) % layout.channels;
+          const step = r.scale[c];
+          const q = r.indices[k];
+          if (Math.abs(step) <= 1e-6) {
+            expect(q).toBe(0);
+            continue;
+          }
+          expect(q).toBeGreaterThanOrEqual(1);
+          expect(q).toBeLessThanOrEqual(2 ** nbits - 1);
+          // The stored float32 step differs from the float64 one by at most 2^-24 relative,
+          // which q * step can magnify by up to 2^n steps of 2^-24.
+          const reconstructed = q * step + r.bias[c];
+          expect(Math.abs(reconstructed - values[k])).toBeLessThanOrEqual(step * (0.5 + 2 * half * 2 ** -23));
         }
-        expect(q).toBeGreaterThanOrEqual(1);
-        expect(q).toBeLessThanOrEqual(2 ** nbits - 1);
-        // The stored float32 step differs from the float64 one by at most 2^-24 relative,
-        // which q * step can magnify by up to 2^n steps of 2^-24.
-        const reconstructed = q * step + r.bias[c];
-        expect(Math.abs(reconstructed - values[k])).toBeLessThanOrEqual(step * (0.5 + 2 * half * 2 ** -23));
-      }
-    }));
+      }),
+    );
   });
 
   test("zero maps to the middle index 2^n / 2", () => {
-    fc.assert(fc.property(fc.float({ min: f(1e-3), max: 1e4, noNaN: true }), fc.integer({ min: 2, max: 8 }),
-      (r, nbits) => {
+    fc.assert(
+      fc.property(fc.float({ min: f(1e-3), max: 1e4, noNaN: true }), fc.integer({ min: 2, max: 8 }), (r, nbits) => {
         const q = quantizeLinearSymmetric(Float32Array.of(-r, 0, r), nbits, channelLayout([3], 0));
         expect(Array.from(q.indices)).toEqual([1, 2 ** nbits / 2, 2 ** nbits - 1]);
-      }));
+      }),
+    );
   });
 
   test("quantize(dequantize(q)) = q on the grid when ±r are present", () => {
-    fc.assert(fc.property(fc.float({ min: f(1e-2), max: 100, noNaN: true }),
-      fc.array(fc.integer({ min: 1, max: 255 }), { minLength: 1, maxLength: 30 }), (r, q) => {
+    fc.assert(
+      fc.property(fc.float({ min: f(1e-2), max: 100, noNaN: true }), fc.array(fc.integer({ min: 1, max: 255 }), { minLength: 1, maxLength: 30 }), (r, q) => {
         const scale = r / 127;
         const indices = Uint8Array.from([1, 255, ...q]);
-        const values = dequantizeLinear(indices, [f(scale)], [f(-128 * scale)],
-          channelLayout([indices.length], 0));
+        const values = dequantizeLinear(indices, [f(scale)], [f(-128 * scale)], channelLayout([indices.length], 0));
         const again = quantizeLinearSymmetric(values, 8, channelLayout([indices.length], 0));
         expect(Array.from(again.indices)).toEqual(Array.from(indices));
-      }));
+      }),
+    );
   });
 });
 
 describe("quantizeLinearSymmetric, refusals", () => {
   test("nbits 1 has no symmetric grid; 0 and 9 are out of range", () => {
-    expectQuantizeError(() => quantizeLinearSymmetric(Float32Array.of(1), 1, channelLayout([1], 0)),
-      "invalid-option", "at least 2 bits");
+    expectQuantizeError(() => quantizeLinearSymmetric(Float32Array.of(1), 1, channelLayout([1], 0)), "invalid-option", "at least 2 bits");
     for (const nbits of [0, 9]) {
-      expectQuantizeError(() => quantizeLinearSymmetric(Float32Array.of(1), nbits, channelLayout([1], 0)),
-        "invalid-option", "nbits");
+      expectQuantizeError(() => quantizeLinearSymmetric(Float32Array.of(1), nbits, channelLayout([1], 0)), "invalid-option", "nbits");
     }
   });
 
   test("non-finite values, with the path", () => {
-    expectQuantizeError(() => quantizeLinearSymmetric(Float32Array.of(-Infinity), 8, channelLayout([1], 0),
-      { path: "x" }), "non-finite-weight", "x: ", "index 0", "-Infinity");
+    expectQuantizeError(
+      () => quantizeLinearSymmetric(Float32Array.of(-Infinity), 8, channelLayout([1], 0), { path: "x" }),
+      "non-finite-weight",
+      "x: ",
+      "index 0",
+      "-Infinity",
+    );
   });
 });

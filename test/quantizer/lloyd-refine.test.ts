@@ -26,16 +26,24 @@ function error(data: SortedDistinct, bounds: Int32Array, centroids: Float64Array
   return total;
 }
 
-const problem = fc.uniqueArray(fc.integer({ min: -500, max: 500 }), { minLength: 3, maxLength: 40 })
-  .chain((raw) => {
-    const xs = raw.sort((a, b) => a - b).map((x) => x / 4);
-    return fc.tuple(fc.constant(xs),
+const problem = fc.uniqueArray(fc.integer({ min: -500, max: 500 }), { minLength: 3, maxLength: 40 }).chain((raw) => {
+  const xs = raw.sort((a, b) => a - b).map((x) => x / 4);
+  return fc
+    .tuple(
+      fc.constant(xs),
       fc.array(fc.integer({ min: 1, max: 4 }), { minLength: xs.length, maxLength: xs.length }),
-      fc.integer({ min: 2, max: Math.min(6, xs.length) }))
-      .chain(([values, counts, k]) => fc.tuple(fc.constant(values), fc.constant(counts),
-        fc.uniqueArray(fc.integer({ min: 1, max: values.length - 1 }), { minLength: k - 1, maxLength: k - 1 })
-          .map((cuts) => Int32Array.from([0, ...cuts.sort((a, b) => a - b), values.length]))));
-  });
+      fc.integer({ min: 2, max: Math.min(6, xs.length) }),
+    )
+    .chain(([values, counts, k]) =>
+      fc.tuple(
+        fc.constant(values),
+        fc.constant(counts),
+        fc
+          .uniqueArray(fc.integer({ min: 1, max: values.length - 1 }), { minLength: k - 1, maxLength: k - 1 })
+          .map((cuts) => Int32Array.from([0, ...cuts.sort((a, b) => a - b), values.length])),
+      ),
+    );
+});
 
 describe("clusterMeans", () => {
   test("means from the prefix sums, shift added back; an empty cluster keeps its centroid", () => {
@@ -59,27 +67,29 @@ describe("lloydRefine", () => {
   });
 
   test("never raises the error, ends at a fixed point, keeps boundaries ordered", () => {
-    fc.assert(fc.property(problem, ([xs, counts, start]) => {
-      const data = sortedDistinct(xs, counts, xs[xs.length >> 1]);
-      const bounds = Int32Array.from(start);
-      const centroids = new Float64Array(start.length - 1);
-      clusterMeans(data, bounds, centroids);
-      const before = error(data, bounds, centroids);
-      const iterations = lloydRefine(data, bounds, centroids, 10_000);
-      expect(iterations).toBeLessThan(10_000);
-      expect(error(data, bounds, centroids)).toBeLessThanOrEqual(before * (1 + 1e-12) + 1e-12);
-      for (let c = 0; c + 1 < bounds.length; c++) expect(bounds[c + 1]).toBeGreaterThanOrEqual(bounds[c]);
-      // Fixed point: every value is in the cluster of its nearest centroid (ties lower).
-      for (let c = 0; c < centroids.length; c++) {
-        for (let j = bounds[c]; j < bounds[c + 1]; j++) {
-          const d = Math.abs(xs[j] - centroids[c]);
-          for (let other = 0; other < centroids.length; other++) {
-            const e = Math.abs(xs[j] - centroids[other]);
-            expect(other < c ? e > d : e >= d).toBe(true); // a tie belongs to the lower cluster
+    fc.assert(
+      fc.property(problem, ([xs, counts, start]) => {
+        const data = sortedDistinct(xs, counts, xs[xs.length >> 1]);
+        const bounds = Int32Array.from(start);
+        const centroids = new Float64Array(start.length - 1);
+        clusterMeans(data, bounds, centroids);
+        const before = error(data, bounds, centroids);
+        const iterations = lloydRefine(data, bounds, centroids, 10_000);
+        expect(iterations).toBeLessThan(10_000);
+        expect(error(data, bounds, centroids)).toBeLessThanOrEqual(before * (1 + 1e-12) + 1e-12);
+        for (let c = 0; c + 1 < bounds.length; c++) expect(bounds[c + 1]).toBeGreaterThanOrEqual(bounds[c]);
+        // Fixed point: every value is in the cluster of its nearest centroid (ties lower).
+        for (let c = 0; c < centroids.length; c++) {
+          for (let j = bounds[c]; j < bounds[c + 1]; j++) {
+            const d = Math.abs(xs[j] - centroids[c]);
+            for (let other = 0; other < centroids.length; other++) {
+              const e = Math.abs(xs[j] - centroids[other]);
+              expect(other < c ? e > d : e >= d).toBe(true); // a tie belongs to the lower cluster
+            }
           }
         }
-      }
-    }));
+      }),
+    );
   });
 
   test("a cap of 0 changes nothing", () => {

@@ -34,9 +34,14 @@ function partitionCost(xs: readonly number[], weights: readonly number[], bounds
 }
 
 /** Sorted distinct points with positive integer weights. */
-const points = fc.uniqueArray(fc.integer({ min: -1000, max: 1000 }), { minLength: 1, maxLength: 10 })
-  .chain((raw) => fc.tuple(fc.constant(raw.sort((a, b) => a - b).map((x) => x / 8)),
-    fc.array(fc.integer({ min: 1, max: 5 }), { minLength: raw.length, maxLength: raw.length })));
+const points = fc
+  .uniqueArray(fc.integer({ min: -1000, max: 1000 }), { minLength: 1, maxLength: 10 })
+  .chain((raw) =>
+    fc.tuple(
+      fc.constant(raw.sort((a, b) => a - b).map((x) => x / 8)),
+      fc.array(fc.integer({ min: 1, max: 5 }), { minLength: raw.length, maxLength: raw.length }),
+    ),
+  );
 
 describe("optimalPartition", () => {
   test("hand example: {0, 1, 10, 11} into 2 is {0, 1} {10, 11}", () => {
@@ -51,17 +56,19 @@ describe("optimalPartition", () => {
   });
 
   test("the partition's cost equals the exhaustive minimum over contiguous partitions", () => {
-    fc.assert(fc.property(points, fc.integer({ min: 1, max: 10 }), ([xs, weights], kWanted) => {
-      const k = Math.min(kWanted, xs.length);
-      const bounds = optimalPartition(prefixSums(xs, weights), k);
-      expect(bounds.length).toBe(k + 1);
-      expect(bounds[0]).toBe(0);
-      expect(bounds[k]).toBe(xs.length);
-      for (let c = 0; c < k; c++) expect(bounds[c + 1]).toBeGreaterThan(bounds[c]);
-      const best = bruteForceKmeans(xs, weights, k);
-      const scale = weights.reduce((a, w, j) => a + w * xs[j] * xs[j], 1);
-      expect(Math.abs(partitionCost(xs, weights, bounds) - best)).toBeLessThanOrEqual(1e-12 * scale);
-    }));
+    fc.assert(
+      fc.property(points, fc.integer({ min: 1, max: 10 }), ([xs, weights], kWanted) => {
+        const k = Math.min(kWanted, xs.length);
+        const bounds = optimalPartition(prefixSums(xs, weights), k);
+        expect(bounds.length).toBe(k + 1);
+        expect(bounds[0]).toBe(0);
+        expect(bounds[k]).toBe(xs.length);
+        for (let c = 0; c < k; c++) expect(bounds[c + 1]).toBeGreaterThan(bounds[c]);
+        const best = bruteForceKmeans(xs, weights, k);
+        const scale = weights.reduce((a, w, j) => a + w * xs[j] * xs[j], 1);
+        expect(Math.abs(partitionCost(xs, weights, bounds) - best)).toBeLessThanOrEqual(1e-12 * scale);
+      }),
+    );
   });
 
   test("refuses k outside 1..M", () => {

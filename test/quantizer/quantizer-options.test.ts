@@ -1,5 +1,4 @@
-import { assertFinite, assertNbits, assertNotEmpty, MAX_NBITS, nonFiniteWeightError }
-  from "../../src/quantizer/quantizer-options.js";
+import { assertFinite, assertNbits, assertNotEmpty, MAX_NBITS, nonFiniteWeightError } from "../../src/quantizer/quantizer-options.js";
 import { isQuantizeError } from "../../src/errors.js";
 import { expectQuantizeError } from "../support/expect-quantize-error.js";
 
@@ -9,8 +8,7 @@ describe("assertNbits", () => {
   });
 
   test.each([0, 9, 16, -1, 1.5, NaN, Infinity])("refuses %p", (nbits) => {
-    expectQuantizeError(() => assertNbits(nbits, { path: "p" }), "invalid-option",
-      "p: nbits must be an integer from 1 to 8", String(nbits));
+    expectQuantizeError(() => assertNbits(nbits, { path: "p" }), "invalid-option", "p: nbits must be an integer from 1 to 8", String(nbits));
   });
 });
 
@@ -24,8 +22,7 @@ describe("assertNotEmpty", () => {
 describe("assertFinite and nonFiniteWeightError", () => {
   test("names the first NaN or infinity", () => {
     expect(() => assertFinite(Float32Array.of(0, -0, 3.4e38, -1e-45), {})).not.toThrow();
-    expectQuantizeError(() => assertFinite(Float32Array.of(1, -Infinity, NaN), {}),
-      "non-finite-weight", "index 1", "-Infinity");
+    expectQuantizeError(() => assertFinite(Float32Array.of(1, -Infinity, NaN), {}), "non-finite-weight", "index 1", "-Infinity");
   });
 
   test("the error carries the path", () => {

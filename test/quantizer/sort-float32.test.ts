@@ -4,11 +4,14 @@ import { propertySeed } from "../support/property-seed.js";
 
 describe("sortFloat32", () => {
   test("sorts like Float32Array.prototype.sort, bit for bit (-0 before +0)", () => {
-    fc.assert(fc.property(fc.float32Array({ noNaN: true, maxLength: 300 }), (values) => {
-      const expected = values.slice().sort();
-      const actual = sortFloat32(values);
-      expect(new Uint32Array(actual.buffer)).toEqual(new Uint32Array(expected.buffer));
-    }), { seed: propertySeed(), numRuns: 500 });
+    fc.assert(
+      fc.property(fc.float32Array({ noNaN: true, maxLength: 300 }), (values) => {
+        const expected = values.slice().sort();
+        const actual = sortFloat32(values);
+        expect(new Uint32Array(actual.buffer)).toEqual(new Uint32Array(expected.buffer));
+      }),
+      { seed: propertySeed(), numRuns: 500 },
+    );
   });
 
   test("leaves its input alone and handles edges", () => {

@@ -7,9 +7,7 @@ describe("squaredError", () => {
   });
 
   test("refuses mismatched lengths and indices beyond the table", () => {
-    expectQuantizeError(() => squaredError(Float32Array.of(1, 2), [0], Uint8Array.of(0)),
-      "invalid-weights", "1 indices for 2 values");
-    expectQuantizeError(() => squaredError(Float32Array.of(1), [0], Uint8Array.of(1)),
-      "invalid-weights", "index 1 at position 0");
+    expectQuantizeError(() => squaredError(Float32Array.of(1, 2), [0], Uint8Array.of(0)), "invalid-weights", "1 indices for 2 values");
+    expectQuantizeError(() => squaredError(Float32Array.of(1), [0], Uint8Array.of(1)), "invalid-weights", "index 1 at position 0");
   });
 });

@@ -10,7 +10,16 @@ const params = { seed: propertySeed(), numRuns: 500 };
 
 describe("displayWidth", () => {
   test.each([
-    ["", 0], ["conv_3", 6], ["卷积", 4], ["ｆｕｌｌ", 8], ["한글", 4], ["e\u0301", 1], ["a\u200db", 2], ["🙂", 2], ["𝒳", 1], ["…", 1],
+    ["", 0],
+    ["conv_3", 6],
+    ["卷积", 4],
+    ["ｆｕｌｌ", 8],
+    ["한글", 4],
+    ["e\u0301", 1],
+    ["a\u200db", 2],
+    ["🙂", 2],
+    ["𝒳", 1],
+    ["…", 1],
     ["\\x1b[31m", 8],
   ])("%j is %i columns", (text, width) => {
     expect(displayWidth(text)).toBe(width);

@@ -9,7 +9,7 @@ import { loadGolden, loadGoldenFile } from "../support/golden.js";
 
 const tensor = (fields: Partial<TensorReport>): TensorReport => ({
   networkPath: "model/neuralNetwork",
-  layerPath: "model/neuralNetwork/layers[0] \"fc\"",
+  layerPath: 'model/neuralNetwork/layers[0] "fc"',
   layer: "fc",
   kind: "innerProduct",
   field: "weights",
@@ -28,14 +28,23 @@ const tensor = (fields: Partial<TensorReport>): TensorReport => ({
 });
 
 const totals = (fields: Partial<ReportTotals> = {}): ReportTotals => ({
-  tensors: 1, values: 8, bytesBefore: 32, bytesAfter: 12, ratio: 32 / 12, meanSnrDb: 24.04, minSnrDb: 24.04, exactTensors: 0, exactValues: 0, ...fields,
+  tensors: 1,
+  values: 8,
+  bytesBefore: 32,
+  bytesAfter: 12,
+  ratio: 32 / 12,
+  meanSnrDb: 24.04,
+  minSnrDb: 24.04,
+  exactTensors: 0,
+  exactValues: 0,
+  ...fields,
 });
 
 describe("formatReport", () => {
   test("one row: layer path without 'model/', field, storage and bytes before -> after, SNR to 0.1 dB", () => {
     expect(formatReport({ tensors: [tensor({})], totals: totals() }).split("\n")).toEqual([
       "layer                         field    storage                         bytes      SNR",
-      "neuralNetwork/layers[0] \"fc\"  weights  float32 -> 4-bit linear  32 B -> 12 B  24.0 dB",
+      'neuralNetwork/layers[0] "fc"  weights  float32 -> 4-bit linear  32 B -> 12 B  24.0 dB',
       "",
       // Wrapped at "; " to fit 100 columns, the rest indented under the first part.
       "total: 1 tensor (0 exact); weights 32 B -> 12 B (2.67x smaller);",
@@ -69,7 +78,7 @@ describe("formatReport", () => {
       tensors: [tensor({ fused: true }), tensor({ field: "bias", nonFinite: 2 }), tensor({ field: "x", nonFinite: 1 })],
       totals: totals({ tensors: 3 }),
     });
-    expect(text).toContain("neuralNetwork/layers[0] \"fc\" *  weights");
+    expect(text).toContain('neuralNetwork/layers[0] "fc" *  weights');
     expect(text).toContain("* fused layer: compared against the original's weights with batchnorm/scale/bias folded in");
     expect(text).toContain("2 tensors with NaN or infinite values");
   });

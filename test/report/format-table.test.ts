@@ -15,24 +15,28 @@ describe("formatTable", () => {
       ["a", "1", "x"],
       ["longer", "12345", ""],
     ]);
-    expect(out.split("\n")).toEqual([
-      "name        n  note",
-      "a           1  x",
-      "longer  12345",
-    ]);
+    expect(out.split("\n")).toEqual(["name        n  note", "a           1  x", "longer  12345"]);
   });
 
   test("a right-aligned header is padded on the left when its cells are wider", () => {
-    const out = formatTable([{ header: "k" }, { header: "bytes", align: "right" }], [["x", "12.5 KB"], ["yy", "3 B"]]);
-    expect(out.split("\n")).toEqual([
-      "k     bytes",
-      "x   12.5 KB",
-      "yy      3 B",
-    ]);
+    const out = formatTable(
+      [{ header: "k" }, { header: "bytes", align: "right" }],
+      [
+        ["x", "12.5 KB"],
+        ["yy", "3 B"],
+      ],
+    );
+    expect(out.split("\n")).toEqual(["k     bytes", "x   12.5 KB", "yy      3 B"]);
   });
 
   test("no trailing spaces when the last column is left-aligned and short", () => {
-    const out = formatTable([{ header: "a" }, { header: "long header" }], [["1", "x"], ["22", ""]]);
+    const out = formatTable(
+      [{ header: "a" }, { header: "long header" }],
+      [
+        ["1", "x"],
+        ["22", ""],
+      ],
+    );
     for (const line of out.split("\n")) expect(line).toBe(line.trimEnd());
     expect(out.split("\n")).toEqual(["a   long header", "1   x", "22"]);
   });
@@ -142,15 +146,18 @@ describe("formatTable: fitting a width", () => {
 
   test("a shortenable column loses the middle of its cells until the lines fit; the others stay whole", () => {
     const columns: Column[] = [{ header: "layer", shorten: shortenMiddle }, { header: "note" }, { header: "n", align: "right" }];
-    const out = formatTable(columns, [[name(200, "a"), "kept whole", "1"], ["short", "x", "22"]], { maxWidth: 40 });
+    const out = formatTable(
+      columns,
+      [
+        [name(200, "a"), "kept whole", "1"],
+        ["short", "x", "22"],
+      ],
+      { maxWidth: 40 },
+    );
     const lines = out.split("\n");
     for (const line of lines) expect(displayWidth(line)).toBeLessThanOrEqual(40);
     // 24 (the floor) + 2 + 10 + 2 + 2 = 40.
-    expect(lines).toEqual([
-      "layer                     note         n",
-      "a/mmmmmmmmm…mmmmmmmmmm/a  kept whole   1",
-      "short                     x           22",
-    ]);
+    expect(lines).toEqual(["layer                     note         n", "a/mmmmmmmmm…mmmmmmmmmm/a  kept whole   1", "short                     x           22"]);
   });
 
   test("the default width is 100 columns; without a shortenable column nothing is cut", () => {
@@ -162,7 +169,10 @@ describe("formatTable: fitting a width", () => {
   });
 
   test("two shortenable columns: the wider gives first, then they take turns", () => {
-    const columns: Column[] = [{ header: "a", shorten: shortenMiddle }, { header: "b", shorten: shortenMiddle }];
+    const columns: Column[] = [
+      { header: "a", shorten: shortenMiddle },
+      { header: "b", shorten: shortenMiddle },
+    ];
     const [, row = ""] = formatTable(columns, [[name(90, "p"), name(40, "q")]], { maxWidth: 60 }).split("\n");
     const [a = "", b = ""] = row.split(/ {2,}/);
     expect(displayWidth(row)).toBe(60);
@@ -181,12 +191,23 @@ describe("formatTable: fitting a width", () => {
   });
 
   test("wide characters are padded by columns, so the columns line up", () => {
-    const out = formatTable([{ header: "layer", shorten: shortenMiddle }, { header: "n", align: "right" }], [["卷积", "1"], ["conv", "22"]]).split("\n");
+    const out = formatTable(
+      [
+        { header: "layer", shorten: shortenMiddle },
+        { header: "n", align: "right" },
+      ],
+      [
+        ["卷积", "1"],
+        ["conv", "22"],
+      ],
+    ).split("\n");
     expect(out).toEqual(["layer   n", "卷积    1", "conv   22"]);
   });
 
   test("cells are escaped before they are measured and shortened", () => {
-    const [, row = ""] = formatTable([{ header: "layer", shorten: shortenMiddle }, { header: "x" }], [[`${"a".repeat(30)}\u001b${"b".repeat(30)}`, "1"]], { maxWidth: 30 }).split("\n");
+    const [, row = ""] = formatTable([{ header: "layer", shorten: shortenMiddle }, { header: "x" }], [[`${"a".repeat(30)}\u001b${"b".repeat(30)}`, "1"]], {
+      maxWidth: 30,
+    }).split("\n");
     expect(row).not.toContain("\u001b");
     expect(displayWidth(row)).toBeLessThanOrEqual(30);
   });

@@ -12,7 +12,6 @@ import { allLayers } from "../../src/walker/networks.js";
 import { layerWeights } from "../../src/walker/weights.js";
 import { loadGolden as golden } from "../support/golden.js";
 
-
 /** Storage kind and bytes of every tensor of `model`, keyed `layer name/field` (names are unique in these models). */
 function storagesByName(model: Model): Map<string, { storage: string; bytes: number }> {
   const out = new Map<string, { storage: string; bytes: number }>();
@@ -34,8 +33,11 @@ describe("report: before of fused tensors", () => {
     for (const t of fused) {
       const source = original.get(`${t.layer}/${t.field}`);
       if (source === undefined) continue; // a bias fusion made: no original tensor
-      expect({ path: `${t.layerPath}/${t.field}`, storage: t.before.storage, bytes: t.before.bytes })
-        .toEqual({ path: `${t.layerPath}/${t.field}`, storage: "float16", bytes: source.bytes });
+      expect({ path: `${t.layerPath}/${t.field}`, storage: t.before.storage, bytes: t.before.bytes }).toEqual({
+        path: `${t.layerPath}/${t.field}`,
+        storage: "float16",
+        bytes: source.bytes,
+      });
     }
     expect(fused.some((t) => t.before.storage === "float16" && t.field === "weights")).toBe(true);
   });

@@ -13,8 +13,6 @@ import { weightReport, type WeightReport } from "../../src/report/weight-report.
 import { cli, usageErrorOf, type CliResult } from "../support/cli.js";
 import { GOLDEN_ROOT, loadGoldenFile } from "../support/golden.js";
 
-
-
 /** Exit 1, nothing on stdout, exactly one line on stderr starting `coreml-quantize:`. */
 function expectOneLineFailure(r: CliResult): string {
   expect(r.code).toBe(EXIT.failure);
@@ -98,7 +96,10 @@ describe("report: failures", () => {
 
   test("a missing file: exit 1, one line naming it", async () => {
     const missing = join(tmpdir(), "coreml-quantize-report-missing.mlmodel");
-    for (const argv of [["report", missing, QUANTIZED], ["report", ORIGINAL, missing, "--json"]]) {
+    for (const argv of [
+      ["report", missing, QUANTIZED],
+      ["report", ORIGINAL, missing, "--json"],
+    ]) {
       expect(expectOneLineFailure(await cli(argv))).toContain(missing);
     }
   });
@@ -121,4 +122,3 @@ describe("report: failures", () => {
     expect(r.stderr).toBe(`coreml-quantize: report needs an ORIGINAL and a QUANTIZED file\nRun 'coreml-quantize report --help' for usage.\n`);
   });
 });
-

@@ -123,15 +123,21 @@ describe("fusion", () => {
   });
 
   test("fuse: 'never' refuses a fused model, naming the first difference", () => {
-    expectQuantizeError(() => weightReport(loadGolden("cnn"), loadGoldenFile("expected/cnn.linear.8.mlmodel"), { fuse: "never" }),
-      "models-differ", "layers[1]", "\"bn1\" (batchnorm)", "\"relu1\" (activation)");
+    expectQuantizeError(
+      () => weightReport(loadGolden("cnn"), loadGoldenFile("expected/cnn.linear.8.mlmodel"), { fuse: "never" }),
+      "models-differ",
+      "layers[1]",
+      '"bn1" (batchnorm)',
+      '"relu1" (activation)',
+    );
   });
 
   test("nested branch and loop bodies are matched", () => {
     const report = weightReport(loadGolden("control_flow"), loadGoldenFile("expected/control_flow.linear.4.mlmodel"));
     expect(report.tensors.map((t) => t.layer)).toContain("nested_fc");
-    expect(report.tensors.find((t) => t.layer === "nested_fc")?.layerPath)
-      .toBe("model/neuralNetwork/layers[3] \"loop\"/bodyNetwork/layers[1] \"nested_branch\"/ifBranch/layers[0] \"nested_fc\"");
+    expect(report.tensors.find((t) => t.layer === "nested_fc")?.layerPath).toBe(
+      'model/neuralNetwork/layers[3] "loop"/bodyNetwork/layers[1] "nested_branch"/ifBranch/layers[0] "nested_fc"',
+    );
   });
 });
 
@@ -205,21 +211,32 @@ describe("the report", () => {
 
 describe("refusals", () => {
   const fc = (name: string, n: number) => ({
-    name, input: ["x"], output: [`${name}_out`],
+    name,
+    input: ["x"],
+    output: [`${name}_out`],
     layer: { case: "innerProduct" as const, value: { inputChannels: 2n, outputChannels: BigInt(n / 2), weights: floats(n) } },
   });
-  const network = (...layers: ReturnType<typeof fc>[]): Model =>
-    buildModel({ specificationVersion: 4, Type: { case: "neuralNetwork", value: { layers } } });
+  const network = (...layers: ReturnType<typeof fc>[]): Model => buildModel({ specificationVersion: 4, Type: { case: "neuralNetwork", value: { layers } } });
 
   test("models of different networks, naming the first different layer", () => {
     expectQuantizeError(() => weightReport(loadGolden("cnn"), loadGolden("mlp")), "models-differ", "do not correspond", "layers[0]");
-    expectQuantizeError(() => weightReport(network(fc("a", 4), fc("b", 4)), network(fc("a", 4), fc("c", 4))),
-      "models-differ", "model/neuralNetwork/layers[1]", "\"b\" (innerProduct)", "\"c\" (innerProduct)");
+    expectQuantizeError(
+      () => weightReport(network(fc("a", 4), fc("b", 4)), network(fc("a", 4), fc("c", 4))),
+      "models-differ",
+      "model/neuralNetwork/layers[1]",
+      '"b" (innerProduct)',
+      '"c" (innerProduct)',
+    );
   });
 
   test("a network with more layers than the original", () => {
-    expectQuantizeError(() => weightReport(network(fc("a", 4)), network(fc("a", 4), fc("b", 4))),
-      "models-differ", "layers[1]", "the original has 1 layers", "quantized \"b\"");
+    expectQuantizeError(
+      () => weightReport(network(fc("a", 4)), network(fc("a", 4), fc("b", 4))),
+      "models-differ",
+      "layers[1]",
+      "the original has 1 layers",
+      'quantized "b"',
+    );
   });
 
   test("different model kinds and pipeline lengths", () => {
@@ -228,7 +245,7 @@ describe("refusals", () => {
   });
 
   test("a tensor of another shape", () => {
-    expectQuantizeError(() => weightReport(network(fc("a", 4)), network(fc("a", 6))), "models-differ", "\"a\"/weights", "shape");
+    expectQuantizeError(() => weightReport(network(fc("a", 4)), network(fc("a", 6))), "models-differ", '"a"/weights', "shape");
   });
 
   test("an unknown fuse option", () => {

@@ -25,14 +25,18 @@ describe.each(MODELS)("%s", (model) => {
     ["kmeans_lut 8-bit (worker threads)", ["--nbits", "8", "--mode", "kmeans_lut"]],
     ["linear 8-bit (this thread)", ["--nbits", "8"]],
     ["half precision", ["--nbits", "16"]],
-  ])("%s: the binary's output equals the library's", async (_name, args) => {
-    const viaBinary = join(dir, "binary.mlmodel");
-    const inProcess = join(dir, "library.mlmodel");
-    const binary = runBinary(["quantize", model, "-o", viaBinary, ...args], 60_000);
-    expect(binary.stderr).toBe("");
-    expect(binary.code).toBe(0);
-    const library = await cli(["quantize", model, "-o", inProcess, ...args]);
-    expect(library.code).toBe(0);
-    expect(readFileSync(viaBinary)).toEqual(readFileSync(inProcess));
-  }, 90_000);
+  ])(
+    "%s: the binary's output equals the library's",
+    async (_name, args) => {
+      const viaBinary = join(dir, "binary.mlmodel");
+      const inProcess = join(dir, "library.mlmodel");
+      const binary = runBinary(["quantize", model, "-o", viaBinary, ...args], 60_000);
+      expect(binary.stderr).toBe("");
+      expect(binary.code).toBe(0);
+      const library = await cli(["quantize", model, "-o", inProcess, ...args]);
+      expect(library.code).toBe(0);
+      expect(readFileSync(viaBinary)).toEqual(readFileSync(inProcess));
+    },
+    90_000,
+  );
 });

@@ -17,8 +17,21 @@ import { formatTable } from "../../src/report/format-table.js";
 import { weightReport } from "../../src/report/weight-report.js";
 import { validateWeights } from "../../src/validate-model.js";
 import {
-  ascii, concat, F, fcModel, float32Bytes, float64Bytes, floatValueRecords, innerProductLayer, lengthDelimited, networkModel, sixteen,
-  tag, varint, varintField, WIRE,
+  ascii,
+  concat,
+  F,
+  fcModel,
+  float32Bytes,
+  float64Bytes,
+  floatValueRecords,
+  innerProductLayer,
+  lengthDelimited,
+  networkModel,
+  sixteen,
+  tag,
+  varint,
+  varintField,
+  WIRE,
 } from "./helpers.js";
 
 /** What decodeModel threw for `bytes`; fails the test when it returned or threw anything but a QuantizeError. */
@@ -49,7 +62,10 @@ describe("tags no Core ML model holds are refused at their first byte, naming th
     const error = refusal(zeros);
 
     // Assert
-    expect({ code: error.code, message: error.message }).toEqual({ code: "invalid-protobuf", message: "not a valid Core ML model: field number 0 at offset 0" });
+    expect({ code: error.code, message: error.message }).toEqual({
+      code: "invalid-protobuf",
+      message: "not a valid Core ML model: field number 0 at offset 0",
+    });
   });
 
   test("a zero first byte fails there, whatever follows", () => {
@@ -89,7 +105,10 @@ describe("tags no Core ML model holds are refused at their first byte, naming th
     ]);
   });
 
-  test.each([["start", WIRE.startGroup], ["end", WIRE.endGroup]])("a group %s (wire type %i), at the top and inside a layer", (_which, wireType) => {
+  test.each([
+    ["start", WIRE.startGroup],
+    ["end", WIRE.endGroup],
+  ])("a group %s (wire type %i), at the top and inside a layer", (_which, wireType) => {
     // Arrange: Core ML's schema is proto3, which has no groups
     const top = concat(SPEC_VERSION, tag(F.model.description, wireType));
     const nested = layerModel(concat(tag(F.layer.output, wireType), lengthDelimited(F.layer.name, ascii("y"))));
@@ -121,10 +140,12 @@ describe("tags no Core ML model holds are refused at their first byte, naming th
 
 /** A model with one convolution whose kernelSize is `records` (ConvolutionLayerParams field 20, repeated uint64). */
 function convolutionModel(...records: readonly Uint8Array[]): Uint8Array {
-  return networkModel([concat(
-    lengthDelimited(F.layer.name, ascii("conv")),
-    lengthDelimited(F.layer.convolution, varintField(F.convolution.outputChannels, 1), varintField(F.convolution.kernelChannels, 1), ...records),
-  )]);
+  return networkModel([
+    concat(
+      lengthDelimited(F.layer.name, ascii("conv")),
+      lengthDelimited(F.layer.convolution, varintField(F.convolution.outputChannels, 1), varintField(F.convolution.kernelChannels, 1), ...records),
+    ),
+  ]);
 }
 
 /** A packed kernelSize record of `entries` values of 3 (one byte each). */
@@ -137,8 +158,7 @@ const kernelSizeOf = (model: Model): number => {
 
 describe(`repeated scalar fields of structure have at most MAX_REPEATED_SCALARS (${MAX_REPEATED_SCALARS}) entries per message`, () => {
   const over = MAX_REPEATED_SCALARS + 1;
-  const refused = (what: string, entries: number): string =>
-    `${what} has ${entries} entries (the record at offset`;
+  const refused = (what: string, entries: number): string => `${what} has ${entries} entries (the record at offset`;
 
   test("exactly the limit is accepted", () => {
     // Act
@@ -175,10 +195,11 @@ describe(`repeated scalar fields of structure have at most MAX_REPEATED_SCALARS 
 
   test("the limit is per message: two convolutions of the limit each are accepted", () => {
     // Arrange
-    const conv = (name: string): Uint8Array => concat(
-      lengthDelimited(F.layer.name, ascii(name)),
-      lengthDelimited(F.layer.convolution, varintField(F.convolution.outputChannels, 1), packedKernelSize(MAX_REPEATED_SCALARS)),
-    );
+    const conv = (name: string): Uint8Array =>
+      concat(
+        lengthDelimited(F.layer.name, ascii(name)),
+        lengthDelimited(F.layer.convolution, varintField(F.convolution.outputChannels, 1), packedKernelSize(MAX_REPEATED_SCALARS)),
+      );
 
     // Act
     const model = decodeModel(networkModel([conv("a"), conv("b")]));
@@ -202,8 +223,10 @@ describe(`repeated scalar fields of structure have at most MAX_REPEATED_SCALARS 
     // Arrange: a 1 x (limit + 1) innerProduct, and a GLM regressor with as many weights
     const values = Array.from({ length: over }, (_, i) => (i % 7) / 7);
     const network = networkModel([innerProductLayer("wide", { inputChannels: over, outputChannels: 1 }, floatValueRecords(values))]);
-    const glm = concat(varintField(F.model.specificationVersion, 1), lengthDelimited(F.model.glmRegressor,
-      lengthDelimited(F.glm.weights, lengthDelimited(F.doubleArray.value, float64Bytes(values)))));
+    const glm = concat(
+      varintField(F.model.specificationVersion, 1),
+      lengthDelimited(F.model.glmRegressor, lengthDelimited(F.glm.weights, lengthDelimited(F.doubleArray.value, float64Bytes(values)))),
+    );
 
     // Act
     const weights = decodeModel(network);
@@ -243,7 +266,11 @@ describe("decodeModel refuses what is not bytes, naming what it got and what it 
     structuredClone(view.buffer, { transfer: [view.buffer] });
     return view;
   };
-  const hostile = { toString: (): string => { throw new Error("toString"); } };
+  const hostile = {
+    toString: (): string => {
+      throw new Error("toString");
+    },
+  };
   test.each([
     ["a string", "model.mlmodel", /got "model\.mlmodel" \(a string\)/],
     ["null", null, /got null$/],
@@ -282,12 +309,14 @@ describe("decodeModel refuses what is not bytes, naming what it got and what it 
 function reluNetwork(count: number): Uint8Array {
   const layers: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
-    layers.push(concat(
-      lengthDelimited(F.layer.name, ascii(`relu${i}`)),
-      lengthDelimited(F.layer.input, ascii(i === 0 ? "data" : `r${i - 1}`)),
-      lengthDelimited(F.layer.output, ascii(`r${i}`)),
-      lengthDelimited(F.layer.activation, lengthDelimited(F.activation.relu)),
-    ));
+    layers.push(
+      concat(
+        lengthDelimited(F.layer.name, ascii(`relu${i}`)),
+        lengthDelimited(F.layer.input, ascii(i === 0 ? "data" : `r${i - 1}`)),
+        lengthDelimited(F.layer.output, ascii(`r${i}`)),
+        lengthDelimited(F.layer.activation, lengthDelimited(F.activation.relu)),
+      ),
+    );
   }
   return networkModel(layers);
 }
@@ -338,7 +367,8 @@ describe("tables of more rows than the stack has room for", () => {
     // Arrange: 30,000 innerProducts of 2 x 2 weights and 2 biases: 60,000 tensors
     const weights = float32Bytes([0.5, -0.25, 0.125, 1]);
     const layers = Array.from({ length: 30_000 }, (_, i) =>
-      innerProductLayer(`fc${i}`, { inputChannels: 2, outputChannels: 2 }, lengthDelimited(F.weights.floatValue, weights), floatValueRecords([0.5, -0.5])));
+      innerProductLayer(`fc${i}`, { inputChannels: 2, outputChannels: 2 }, lengthDelimited(F.weights.floatValue, weights), floatValueRecords([0.5, -0.5])),
+    );
     const original = decodeModel(networkModel(layers));
 
     // Act

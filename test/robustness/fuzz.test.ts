@@ -29,7 +29,10 @@ const TIME_LIMIT_MS = 4_000;
 const SLOWEST_INPUT_MS = 5_000;
 
 const params = (numRuns: number): fc.Parameters<unknown> => ({
-  seed: SEED, numRuns, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false,
+  seed: SEED,
+  numRuns,
+  interruptAfterTimeLimit: TIME_LIMIT_MS,
+  markInterruptAsFailure: false,
 });
 
 const GOLDEN: readonly (readonly [string, Uint8Array])[] = readdirSync(GOLDEN_MODELS)
@@ -153,12 +156,37 @@ type Mutation =
 
 const position = fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true });
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("flip" as const), at: position, bit: fc.integer({ min: 0, max: 7 }) }).map((m) => m as unknown as Mutation) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("set" as const), at: position, value: fc.oneof(fc.constantFrom(0x00, 0x7f, 0x80, 0xff, 0x0a, 0x12), fc.integer({ min: 0, max: 255 })) }).map((m) => m as unknown as Mutation) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("flip" as const), at: position, bit: fc.integer({ min: 0, max: 7 }) }).map((m) => m as unknown as Mutation),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({
+        kind: fc.constant("set" as const),
+        at: position,
+        value: fc.oneof(fc.constantFrom(0x00, 0x7f, 0x80, 0xff, 0x0a, 0x12), fc.integer({ min: 0, max: 255 })),
+      })
+      .map((m) => m as unknown as Mutation),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("truncate" as const), at: position }).map((m) => m as unknown as Mutation) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("insert" as const), at: position, bytes: fc.uint8Array({ minLength: 1, maxLength: 12 }) }).map((m) => m as unknown as Mutation) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("delete" as const), at: position, length: fc.integer({ min: 1, max: 16 }) }).map((m) => m as unknown as Mutation) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("duplicate" as const), at: position, length: fc.integer({ min: 1, max: 64 }), to: position }).map((m) => m as unknown as Mutation) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ kind: fc.constant("insert" as const), at: position, bytes: fc.uint8Array({ minLength: 1, maxLength: 12 }) })
+      .map((m) => m as unknown as Mutation),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("delete" as const), at: position, length: fc.integer({ min: 1, max: 16 }) }).map((m) => m as unknown as Mutation),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ kind: fc.constant("duplicate" as const), at: position, length: fc.integer({ min: 1, max: 64 }), to: position })
+      .map((m) => m as unknown as Mutation),
+  },
 );
 
 /** Applies the edits in turn; positions are fractions of the current length. */
@@ -209,7 +237,9 @@ const FIELD_NUMBERS = [1, 2, 3, 10, 20, 21, 30, 31, 40, 50, 90, 91, 100, 101, 10
 const record: fc.Memo<Uint8Array> = fc.memo((depth) => {
   const field = fc.constantFrom(...FIELD_NUMBERS);
   const leaf = fc.oneof(
-    fc.tuple(field, fc.oneof(fc.integer({ min: 0, max: 300 }), fc.constantFrom(2 ** 31, 2 ** 32 - 1, 2 ** 53 - 1))).map(([f, v]) => concat(tag(f, WIRE.varint), varint(v))),
+    fc
+      .tuple(field, fc.oneof(fc.integer({ min: 0, max: 300 }), fc.constantFrom(2 ** 31, 2 ** 32 - 1, 2 ** 53 - 1)))
+      .map(([f, v]) => concat(tag(f, WIRE.varint), varint(v))),
     fc.tuple(field, fc.array(fc.float(), { maxLength: 40 })).map(([f, values]) => lengthDelimited(f, float32Bytes(values))),
     fc.tuple(field, fc.float()).map(([f, v]) => concat(tag(f, WIRE.fixed32), float32Bytes([v]))),
     fc.tuple(field, fc.uint8Array({ maxLength: 24 })).map(([f, bytes]) => lengthDelimited(f, bytes)),
@@ -229,27 +259,44 @@ const protobufNoise = fc.array(record(5), { minLength: 1, maxLength: 6 }).map((r
 
 describe("only QuantizeError escapes; whatever is returned is valid", () => {
   test("random byte strings", () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 2048 }), operation, (bytes, op) => exercise("random bytes", bytes, op)), params(1500));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2048 }), operation, (bytes, op) => exercise("random bytes", bytes, op)),
+      params(1500),
+    );
   }, 60_000);
 
   test("protobuf-shaped noise with Core ML field numbers", () => {
-    fc.assert(fc.property(protobufNoise, operation, (bytes, op) => exercise("protobuf noise", bytes, op)), params(1500));
+    fc.assert(
+      fc.property(protobufNoise, operation, (bytes, op) => exercise("protobuf noise", bytes, op)),
+      params(1500),
+    );
   }, 60_000);
 
   test("mutated golden models (bit flips, byte edits, truncation, insertion, deletion, duplication)", () => {
-    fc.assert(fc.property(goldenModel, edits, operation, (name, e, op) => exercise(`mutated golden (${name})`, mutate(goldenBytes(name), e), op)), params(800));
+    fc.assert(
+      fc.property(goldenModel, edits, operation, (name, e, op) => exercise(`mutated golden (${name})`, mutate(goldenBytes(name), e), op)),
+      params(800),
+    );
   }, 60_000);
 
   test("two golden models spliced together", () => {
-    fc.assert(fc.property(goldenModel, goldenModel, position, position, operation, (a, b, cutA, cutB, op) => {
-      const [x, y] = [goldenBytes(a), goldenBytes(b)];
-      exercise("spliced golden", concat(x.subarray(0, Math.floor(cutA * x.length)), y.subarray(Math.floor(cutB * y.length))), op);
-    }), params(400));
+    fc.assert(
+      fc.property(goldenModel, goldenModel, position, position, operation, (a, b, cutA, cutB, op) => {
+        const [x, y] = [goldenBytes(a), goldenBytes(b)];
+        exercise("spliced golden", concat(x.subarray(0, Math.floor(cutA * x.length)), y.subarray(Math.floor(cutB * y.length))), op);
+      }),
+      params(400),
+    );
   }, 60_000);
 
   test("mutated encodings of generated models (every layer kind the testing kit makes)", () => {
     const generated = modelArbitrary({ network: { maxLayers: 4, edgeValues: true } }).map((m) => encodeModel(m));
-    fc.assert(fc.property(generated, fc.array(mutation, { minLength: 0, maxLength: 4 }), operation, (bytes, e, op) => exercise("mutated generated", mutate(bytes, e), op)), params(400));
+    fc.assert(
+      fc.property(generated, fc.array(mutation, { minLength: 0, maxLength: 4 }), operation, (bytes, e, op) =>
+        exercise("mutated generated", mutate(bytes, e), op),
+      ),
+      params(400),
+    );
   }, 60_000);
 });
 
@@ -261,7 +308,14 @@ describe("only QuantizeError escapes; whatever is returned is valid", () => {
 type ModelEdit =
   | { readonly kind: "floats"; readonly target: number; readonly values: readonly number[] }
   | { readonly kind: "float16"; readonly target: number; readonly bytes: Uint8Array }
-  | { readonly kind: "raw"; readonly target: number; readonly bytes: Uint8Array; readonly nbits: number; readonly lut: boolean; readonly table: readonly number[] }
+  | {
+      readonly kind: "raw";
+      readonly target: number;
+      readonly bytes: Uint8Array;
+      readonly nbits: number;
+      readonly lut: boolean;
+      readonly table: readonly number[];
+    }
   | { readonly kind: "int8"; readonly target: number; readonly bytes: Uint8Array; readonly scale: readonly number[] }
   | { readonly kind: "dimension"; readonly target: number; readonly field: number; readonly value: bigint };
 
@@ -270,12 +324,18 @@ const modelEdit: fc.Arbitrary<ModelEdit> = fc.oneof(
   fc.record({ kind: fc.constant("floats" as const), target: fc.nat(), values: fc.array(specialFloat, { maxLength: 80 }) }),
   fc.record({ kind: fc.constant("float16" as const), target: fc.nat(), bytes: fc.uint8Array({ maxLength: 80 }) }),
   fc.record({
-    kind: fc.constant("raw" as const), target: fc.nat(), bytes: fc.uint8Array({ maxLength: 80 }), nbits: fc.integer({ min: 0, max: 12 }),
-    lut: fc.boolean(), table: fc.array(specialFloat, { maxLength: 20 }),
+    kind: fc.constant("raw" as const),
+    target: fc.nat(),
+    bytes: fc.uint8Array({ maxLength: 80 }),
+    nbits: fc.integer({ min: 0, max: 12 }),
+    lut: fc.boolean(),
+    table: fc.array(specialFloat, { maxLength: 20 }),
   }),
   fc.record({ kind: fc.constant("int8" as const), target: fc.nat(), bytes: fc.uint8Array({ maxLength: 80 }), scale: fc.array(specialFloat, { maxLength: 3 }) }),
   fc.record({
-    kind: fc.constant("dimension" as const), target: fc.nat(), field: fc.nat(),
+    kind: fc.constant("dimension" as const),
+    target: fc.nat(),
+    field: fc.nat(),
     value: fc.oneof(fc.bigInt({ min: 0n, max: 64n }), fc.constantFrom(0n, 2n ** 31n, 2n ** 32n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n)),
   }),
 ) as fc.Arbitrary<ModelEdit>;
@@ -319,7 +379,10 @@ function applyEdit(model: Model, edit: ModelEdit): void {
         numberOfBits: BigInt(edit.nbits),
         QuantizationType: edit.lut
           ? { case: "lookupTableQuantization", value: { $typeName: "CoreML.Specification.LookUpTableQuantizationParams", floatValue: [...edit.table] } }
-          : { case: "linearQuantization", value: { $typeName: "CoreML.Specification.LinearQuantizationParams", scale: [...edit.table], bias: [...edit.table] } },
+          : {
+              case: "linearQuantization",
+              value: { $typeName: "CoreML.Specification.LinearQuantizationParams", scale: [...edit.table], bias: [...edit.table] },
+            },
       } as WeightParams["quantization"];
       break;
     case "int8":
@@ -327,7 +390,10 @@ function applyEdit(model: Model, edit: ModelEdit): void {
       wp.quantization = {
         $typeName: "CoreML.Specification.QuantizationParams",
         numberOfBits: 8n,
-        QuantizationType: { case: "linearQuantization", value: { $typeName: "CoreML.Specification.LinearQuantizationParams", scale: [...edit.scale], bias: [] } },
+        QuantizationType: {
+          case: "linearQuantization",
+          value: { $typeName: "CoreML.Specification.LinearQuantizationParams", scale: [...edit.scale], bias: [] },
+        },
       } as WeightParams["quantization"];
       break;
   }
@@ -348,18 +414,24 @@ describe("decoded golden models made inconsistent (wrong sizes, two storages, ba
   const modelEdits = fc.array(modelEdit, { minLength: 1, maxLength: 3 });
 
   test("in the CLI's order (validate, operate, validate) only QuantizeError escapes and the result validates", () => {
-    fc.assert(fc.property(goldenModel, modelEdits, operation, (name, e, op) => {
-      const bytes = edited(name, e);
-      if (bytes !== undefined) exercise(`edited golden (${name})`, bytes, op, false);
-    }), params(1000));
+    fc.assert(
+      fc.property(goldenModel, modelEdits, operation, (name, e, op) => {
+        const bytes = edited(name, e);
+        if (bytes !== undefined) exercise(`edited golden (${name})`, bytes, op, false);
+      }),
+      params(1000),
+    );
   }, 60_000);
 
   // Fails today: quantizeWeights does not check the input's sizes against the declared
   // shapes and returns a model validateWeights refuses (library-refusals.test.ts pins it).
   test("quantizeWeights called directly refuses them or returns a model that validates", () => {
-    fc.assert(fc.property(goldenModel, modelEdits, operation, (name, e, op) => {
-      const bytes = edited(name, e);
-      if (bytes !== undefined) exercise(`edited golden, direct (${name})`, bytes, op, true);
-    }), params(1000));
+    fc.assert(
+      fc.property(goldenModel, modelEdits, operation, (name, e, op) => {
+        const bytes = edited(name, e);
+        if (bytes !== undefined) exercise(`edited golden, direct (${name})`, bytes, op, true);
+      }),
+      params(1000),
+    );
   }, 60_000);
 });

@@ -124,8 +124,7 @@ export const fcModel = (weights: Uint8Array): Uint8Array =>
   networkModel([innerProductLayer("fc", { inputChannels: 4, outputChannels: 4 }, weights, floatValueRecords([0.1, -0.2, 0.3, -0.4]))]);
 
 /** 16 small weights for {@link fcModel}; the sixth is `special` when given. */
-export const sixteen = (special?: number): number[] =>
-  Array.from({ length: 16 }, (_, i) => (i === 5 && special !== undefined ? special : (i - 7.5) / 8));
+export const sixteen = (special?: number): number[] => Array.from({ length: 16 }, (_, i) => (i === 5 && special !== undefined ? special : (i - 7.5) / 8));
 
 /**
  * Model.neuralNetwork > layers > NeuralNetworkLayer.branch > BranchLayerParams.ifBranch
@@ -257,7 +256,11 @@ export async function runInProcess(argv: readonly string[], debug = false): Prom
 export function runBinary(argv: readonly string[], timeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): CliResult {
   const started = Date.now();
   const r = spawnSync(process.execPath, [MAIN, ...argv], {
-    cwd: REPO, encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 64 << 20,
+    cwd: REPO,
+    encoding: "utf8",
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
+    maxBuffer: 64 << 20,
     env: { ...process.env, COREML_QUANTIZE_DEBUG: "", ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal, ms: Date.now() - started };
@@ -268,7 +271,9 @@ export function runBinaryAsync(argv: readonly string[], timeoutMs = 20_000): Pro
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, ...argv], {
-      cwd: REPO, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, COREML_QUANTIZE_DEBUG: "" },
+      cwd: REPO,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, COREML_QUANTIZE_DEBUG: "" },
     });
     let stdout = "";
     let stderr = "";

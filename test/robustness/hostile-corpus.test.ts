@@ -22,9 +22,35 @@ import { assertHasNetwork, validateWeights } from "../../src/validate-model.js";
 import { allLayers } from "../../src/walker/networks.js";
 import { layerWeights } from "../../src/walker/weights.js";
 import {
-  ascii, concat, ensureBuiltCli, F, fcModel, float32Bytes, float64Bytes, floatValueRecords, GOLDEN_MODELS, innerProductLayer,
-  lengthDelimited, listing, nestedBranches, networkModel, ONE_LINE_REFUSAL, pool, prng, runBinary, runBinaryAsync, runInProcess, sha256, sixteen, tag,
-  topLevelBoundaries, varint, varintField, WIRE, type CliResult, type FloatEncoding,
+  ascii,
+  concat,
+  ensureBuiltCli,
+  F,
+  fcModel,
+  float32Bytes,
+  float64Bytes,
+  floatValueRecords,
+  GOLDEN_MODELS,
+  innerProductLayer,
+  lengthDelimited,
+  listing,
+  nestedBranches,
+  networkModel,
+  ONE_LINE_REFUSAL,
+  pool,
+  prng,
+  runBinary,
+  runBinaryAsync,
+  runInProcess,
+  sha256,
+  sixteen,
+  tag,
+  topLevelBoundaries,
+  varint,
+  varintField,
+  WIRE,
+  type CliResult,
+  type FloatEncoding,
 } from "./helpers.js";
 
 // ---------------------------------------------------------------------------
@@ -53,14 +79,19 @@ interface HostileCase {
 
 const refuse = (message: RegExp, code?: ErrorCode): Expectation => (code === undefined ? { kind: "refuse", message } : { kind: "refuse", message, code });
 const ok = (stdout?: RegExp): Expectation => (stdout === undefined ? { kind: "ok" } : { kind: "ok", stdout });
-const allRefuse = (message: RegExp, code?: ErrorCode): Pick<HostileCase, "inspect" | "q8" | "q16"> =>
-  ({ inspect: refuse(message, code), q8: refuse(message, code), q16: refuse(message, code) });
+const allRefuse = (message: RegExp, code?: ErrorCode): Pick<HostileCase, "inspect" | "q8" | "q16"> => ({
+  inspect: refuse(message, code),
+  q8: refuse(message, code),
+  q16: refuse(message, code),
+});
 
-const file = (name: string, bytes: Uint8Array | string) => (dir: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, bytes);
-  return path;
-};
+const file =
+  (name: string, bytes: Uint8Array | string) =>
+  (dir: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, bytes);
+    return path;
+  };
 
 const golden = (name: string): Uint8Array => new Uint8Array(readFileSync(join(GOLDEN_MODELS, `${name}.mlmodel`)));
 
@@ -95,25 +126,31 @@ const MLP_NETWORK_AT = topLevelBoundaries(mlp).at(-2) ?? 0;
 
 const MLPACKAGE_MANIFEST = JSON.stringify({
   fileFormatVersion: "1.0.0",
-  itemInfoEntries: { x: { author: "com.apple.CoreML", description: "CoreML Model Specification", name: "model.mlmodel", path: "com.apple.CoreML/model.mlmodel" } },
+  itemInfoEntries: {
+    x: { author: "com.apple.CoreML", description: "CoreML Model Specification", name: "model.mlmodel", path: "com.apple.CoreML/model.mlmodel" },
+  },
   rootModelIdentifier: "x",
 });
 const ML_PROGRAM_MODEL = concat(varintField(F.model.specificationVersion, 7), lengthDelimited(F.model.mlProgram));
 
 const CASES: readonly HostileCase[] = [
   { name: "an empty file", make: file("empty.mlmodel", new Uint8Array(0)), ...allRefuse(/empty \(0 bytes\)/, "invalid-protobuf") },
-  ...cutsInside(mlp, [0.001, 0.01, 0.25, 0.5, 0.9, 0.999]).map((cut, i): HostileCase => ({
-    name: `mlp.mlmodel truncated to ${cut} of ${mlp.length} bytes`,
-    binary: i === 0 || i === 5,
-    make: file("truncated.mlmodel", mlp.subarray(0, cut)),
-    ...allRefuse(NOT_A_MODEL, "invalid-protobuf"),
-  })),
-  ...cutsInside(cnn, [0.5, 0.999]).map((cut): HostileCase => ({
-    name: `cnn.mlmodel truncated to ${cut} of ${cnn.length} bytes`,
-    binary: false,
-    make: file("truncated.mlmodel", cnn.subarray(0, cut)),
-    ...allRefuse(NOT_A_MODEL, "invalid-protobuf"),
-  })),
+  ...cutsInside(mlp, [0.001, 0.01, 0.25, 0.5, 0.9, 0.999]).map(
+    (cut, i): HostileCase => ({
+      name: `mlp.mlmodel truncated to ${cut} of ${mlp.length} bytes`,
+      binary: i === 0 || i === 5,
+      make: file("truncated.mlmodel", mlp.subarray(0, cut)),
+      ...allRefuse(NOT_A_MODEL, "invalid-protobuf"),
+    }),
+  ),
+  ...cutsInside(cnn, [0.5, 0.999]).map(
+    (cut): HostileCase => ({
+      name: `cnn.mlmodel truncated to ${cut} of ${cnn.length} bytes`,
+      binary: false,
+      make: file("truncated.mlmodel", cnn.subarray(0, cut)),
+      ...allRefuse(NOT_A_MODEL, "invalid-protobuf"),
+    }),
+  ),
   {
     // A cut between two top-level records leaves a well-formed model without its network.
     name: "mlp.mlmodel truncated right before its network record",
@@ -122,39 +159,75 @@ const CASES: readonly HostileCase[] = [
     q8: refuse(/no model type is set/, "unsupported-model"),
     q16: refuse(/no model type is set/, "unsupported-model"),
   },
-  ...[1, 2, 3].map((seed): HostileCase => ({
-    name: `4 KiB of random bytes (seed ${seed})`,
-    binary: seed === 1,
-    make: file("random.mlmodel", prng(seed).bytes(4096)),
-    ...allRefuse(NOT_A_MODEL, "invalid-protobuf"),
-  })),
+  ...[1, 2, 3].map(
+    (seed): HostileCase => ({
+      name: `4 KiB of random bytes (seed ${seed})`,
+      binary: seed === 1,
+      make: file("random.mlmodel", prng(seed).bytes(4096)),
+      ...allRefuse(NOT_A_MODEL, "invalid-protobuf"),
+    }),
+  ),
   {
     name: "mlp.mlmodel with its network record's length bit-flipped past the end",
-    make: file("flipped-length.mlmodel", (() => {
-      const b = mlp.slice();
-      // Two tag bytes, then a two-byte length varint: flipping bit 6 of its high byte adds 8192.
-      b[MLP_NETWORK_AT + 3] = (b[MLP_NETWORK_AT + 3] as number) ^ 0x40;
-      return b;
-    })()),
+    make: file(
+      "flipped-length.mlmodel",
+      (() => {
+        const b = mlp.slice();
+        // Two tag bytes, then a two-byte length varint: flipping bit 6 of its high byte adds 8192.
+        b[MLP_NETWORK_AT + 3] = (b[MLP_NETWORK_AT + 3] as number) ^ 0x40;
+        return b;
+      })(),
+    ),
     ...allRefuse(NOT_A_MODEL, "invalid-protobuf"),
   },
-  ...[[mlp, "mlp"], [cnn, "cnn"], [controlFlow, "control_flow"]].flatMap(([bytes, name]) => [11, 12, 13].map((seed): HostileCase => ({
-    name: `${String(name)}.mlmodel with 16 random bits flipped (seed ${seed})`,
-    binary: false,
-    make: file("flipped.mlmodel", flipBits(bytes as Uint8Array, seed, 16)),
-    inspect: { kind: "either" }, q8: { kind: "either" }, q16: { kind: "either" },
-  }))),
-  { name: "a text file", make: file("README.mlmodel", "# My model\n\nThis is not a Core ML model, just some notes.\n"), ...allRefuse(NOT_A_MODEL, "invalid-protobuf") },
-  { name: "a JSON file", make: file("model.json.mlmodel", JSON.stringify({ format: "onnx", layers: [1, 2, 3] })), ...allRefuse(NOT_A_MODEL, "invalid-protobuf") },
-  ...[2n ** 31n, 2n ** 32n - 1n, 2n ** 35n, 2n ** 64n - 1n].map((length): HostileCase => ({
-    name: `a neuralNetwork record declaring a length of ${length}`,
-    make: file("huge-length.mlmodel", concat(varintField(F.model.specificationVersion, 4), tag(F.model.neuralNetwork, WIRE.lengthDelimited), varint(length), Uint8Array.from([0x0a, 0x00]))),
+  ...[
+    [mlp, "mlp"],
+    [cnn, "cnn"],
+    [controlFlow, "control_flow"],
+  ].flatMap(([bytes, name]) =>
+    [11, 12, 13].map(
+      (seed): HostileCase => ({
+        name: `${String(name)}.mlmodel with 16 random bits flipped (seed ${seed})`,
+        binary: false,
+        make: file("flipped.mlmodel", flipBits(bytes as Uint8Array, seed, 16)),
+        inspect: { kind: "either" },
+        q8: { kind: "either" },
+        q16: { kind: "either" },
+      }),
+    ),
+  ),
+  {
+    name: "a text file",
+    make: file("README.mlmodel", "# My model\n\nThis is not a Core ML model, just some notes.\n"),
     ...allRefuse(NOT_A_MODEL, "invalid-protobuf"),
-  })),
+  },
+  {
+    name: "a JSON file",
+    make: file("model.json.mlmodel", JSON.stringify({ format: "onnx", layers: [1, 2, 3] })),
+    ...allRefuse(NOT_A_MODEL, "invalid-protobuf"),
+  },
+  ...[2n ** 31n, 2n ** 32n - 1n, 2n ** 35n, 2n ** 64n - 1n].map(
+    (length): HostileCase => ({
+      name: `a neuralNetwork record declaring a length of ${length}`,
+      make: file(
+        "huge-length.mlmodel",
+        concat(varintField(F.model.specificationVersion, 4), tag(F.model.neuralNetwork, WIRE.lengthDelimited), varint(length), Uint8Array.from([0x0a, 0x00])),
+      ),
+      ...allRefuse(NOT_A_MODEL, "invalid-protobuf"),
+    }),
+  ),
   {
     name: "a floatValue record declaring 2^31 bytes inside a good layer",
-    make: file("huge-floats.mlmodel", networkModel([innerProductLayer("fc", { inputChannels: 4, outputChannels: 4 },
-      concat(tag(F.weights.floatValue, WIRE.lengthDelimited), varint(2n ** 31n), float32Bytes(sixteen())))])),
+    make: file(
+      "huge-floats.mlmodel",
+      networkModel([
+        innerProductLayer(
+          "fc",
+          { inputChannels: 4, outputChannels: 4 },
+          concat(tag(F.weights.floatValue, WIRE.lengthDelimited), varint(2n ** 31n), float32Bytes(sixteen())),
+        ),
+      ]),
+    ),
     ...allRefuse(NOT_A_MODEL, "invalid-protobuf"),
   },
   {
@@ -171,7 +244,9 @@ const CASES: readonly HostileCase[] = [
     // Real models nest a few levels: the depth limit must not refuse them.
     name: "10 nested branch layers (not hostile: well under the nesting limit)",
     make: file("nested.mlmodel", nestedBranches(10)),
-    inspect: ok(/network model\/neuralNetwork: 1 layers/), q8: ok(), q16: ok(),
+    inspect: ok(/network model\/neuralNetwork: 1 layers/),
+    q8: ok(),
+    q16: ok(),
   },
   {
     name: "20,000 nested branch layers",
@@ -186,13 +261,23 @@ const CASES: readonly HostileCase[] = [
   {
     // The layer table divides outputChannels by nGroups: 16 / 3 gives a shape [4, 5.33, 2, 2].
     name: "a deconvolution whose outputChannels (16) is not a multiple of nGroups (3)",
-    make: file("deconv-groups.mlmodel", networkModel([concat(
-      lengthDelimited(F.layer.name, ascii("deconv")),
-      lengthDelimited(F.layer.convolution,
-        varintField(F.convolution.outputChannels, 16), varintField(F.convolution.kernelChannels, 4), varintField(F.convolution.nGroups, 3),
-        lengthDelimited(F.convolution.kernelSize, varint(2), varint(2)), varintField(F.convolution.isDeconvolution, 1),
-        lengthDelimited(F.convolution.weights, floatValueRecords(Array.from({ length: 64 }, (_, i) => i / 64)))),
-    )])),
+    make: file(
+      "deconv-groups.mlmodel",
+      networkModel([
+        concat(
+          lengthDelimited(F.layer.name, ascii("deconv")),
+          lengthDelimited(
+            F.layer.convolution,
+            varintField(F.convolution.outputChannels, 16),
+            varintField(F.convolution.kernelChannels, 4),
+            varintField(F.convolution.nGroups, 3),
+            lengthDelimited(F.convolution.kernelSize, varint(2), varint(2)),
+            varintField(F.convolution.isDeconvolution, 1),
+            lengthDelimited(F.convolution.weights, floatValueRecords(Array.from({ length: 64 }, (_, i) => i / 64))),
+          ),
+        ),
+      ]),
+    ),
     ...allRefuse(/layers\[0\] "deconv"\/weights: (?=.*outputChannels)(?=.*nGroups)(?!.*\d\.\d)/, "invalid-weights"),
   },
   {
@@ -203,13 +288,15 @@ const CASES: readonly HostileCase[] = [
     // docs/modes/half-precision.md: NaN has a half-precision form and is kept.
     q16: ok(),
   },
-  ...[Infinity, -Infinity].map((v): HostileCase => ({
-    name: `a weight of ${v}`,
-    make: file("inf.mlmodel", fcModel(floatValueRecords(sixteen(v)))),
-    inspect: ok(/fc/),
-    q8: refuse(new RegExp(`layers\\[0\\] "fc"/weights.*${v < 0 ? "-" : "[^-]"}Infinity`), "non-finite-weight"),
-    q16: refuse(new RegExp(`layers\\[0\\] "fc"/weights.*${v < 0 ? "-" : "[^-]"}Infinity.*half-precision`), "float16-overflow"),
-  })),
+  ...[Infinity, -Infinity].map(
+    (v): HostileCase => ({
+      name: `a weight of ${v}`,
+      make: file("inf.mlmodel", fcModel(floatValueRecords(sixteen(v)))),
+      inspect: ok(/fc/),
+      q8: refuse(new RegExp(`layers\\[0\\] "fc"/weights.*${v < 0 ? "-" : "[^-]"}Infinity`), "non-finite-weight"),
+      q16: refuse(new RegExp(`layers\\[0\\] "fc"/weights.*${v < 0 ? "-" : "[^-]"}Infinity.*half-precision`), "float16-overflow"),
+    }),
+  ),
   {
     name: "a WeightParams with floatValue and float16Value both set",
     make: file("two-storages.mlmodel", fcModel(concat(floatValueRecords(sixteen()), lengthDelimited(F.weights.float16Value, new Uint8Array(32))))),
@@ -224,9 +311,17 @@ const CASES: readonly HostileCase[] = [
   },
   {
     name: "a GLM regressor (no network)",
-    make: file("glm.mlmodel", concat(varintField(F.model.specificationVersion, 1), lengthDelimited(F.model.glmRegressor,
-      lengthDelimited(F.glm.weights, lengthDelimited(F.doubleArray.value, float64Bytes([1, 2]))),
-      lengthDelimited(F.glm.offset, float64Bytes([0.5]))))),
+    make: file(
+      "glm.mlmodel",
+      concat(
+        varintField(F.model.specificationVersion, 1),
+        lengthDelimited(
+          F.model.glmRegressor,
+          lengthDelimited(F.glm.weights, lengthDelimited(F.doubleArray.value, float64Bytes([1, 2]))),
+          lengthDelimited(F.glm.offset, float64Bytes([0.5])),
+        ),
+      ),
+    ),
     inspect: ok(/glmRegressor[\s\S]*no neural network/),
     q8: refuse(/glmRegressor.*no neural network/, "unsupported-model"),
     q16: refuse(/glmRegressor.*no neural network/, "unsupported-model"),
@@ -370,7 +465,10 @@ const results = new Map<string, { p: Prepared; r: CliResult }>();
 describe("hostile corpus through the binary (node dist/bin/coreml-quantize.js)", () => {
   beforeAll(async () => {
     const prepared = BINARY_ROWS.map(([, command, c]) => prepare(c, command));
-    const ran = await pool(prepared.map((p) => () => runBinaryAsync(p.argv)), Math.max(2, Math.min(8, availableParallelism())));
+    const ran = await pool(
+      prepared.map((p) => () => runBinaryAsync(p.argv)),
+      Math.max(2, Math.min(8, availableParallelism())),
+    );
     prepared.forEach((p, i) => results.set(`${p.c.name}/${p.command}`, { p, r: ran[i] as CliResult }));
   }, 200_000);
 
@@ -382,13 +480,17 @@ describe("hostile corpus through the binary (node dist/bin/coreml-quantize.js)",
 });
 
 describe("hostile corpus through run(argv, io)", () => {
-  test.each(ROWS)("%s: %s", async (name, command, c) => {
-    // q16 has no binary run: a hang of the binary on q8 stands for it.
-    const binary = results.get(`${name}/${command}`) ?? results.get(`${name}/q8`);
-    if ((binary?.r.signal ?? null) !== null) throw new Error("the binary hung on this input: not run in-process");
-    const p = prepare(c, command);
-    verify(p, await runInProcess(p.argv), "run");
-  }, 10_000);
+  test.each(ROWS)(
+    "%s: %s",
+    async (name, command, c) => {
+      // q16 has no binary run: a hang of the binary on q8 stands for it.
+      const binary = results.get(`${name}/${command}`) ?? results.get(`${name}/q8`);
+      if ((binary?.r.signal ?? null) !== null) throw new Error("the binary hung on this input: not run in-process");
+      const p = prepare(c, command);
+      verify(p, await runInProcess(p.argv), "run");
+    },
+    10_000,
+  );
 });
 
 describe("the binary's exit codes and --debug", () => {
@@ -404,7 +506,10 @@ describe("the binary's exit codes and --debug", () => {
   test("--debug (or COREML_QUANTIZE_DEBUG=1) adds the stack after the one line; still exit 1", () => {
     const dir = mkdtempSync(join(root, "debug-"));
     const input = file("text.mlmodel", "not a model\n")(dir);
-    for (const [argv, env] of [[["inspect", input, "--debug"], {}], [["inspect", input], { COREML_QUANTIZE_DEBUG: "1" }]] as const) {
+    for (const [argv, env] of [
+      [["inspect", input, "--debug"], {}],
+      [["inspect", input], { COREML_QUANTIZE_DEBUG: "1" }],
+    ] as const) {
       const r = runBinary(argv, 20_000, env);
       expect(r.code).toBe(1);
       const [first, ...rest] = r.stderr.split("\n");
@@ -441,21 +546,26 @@ function twoLayers(encoding: FloatEncoding, order: "canonical" | "shuffled" = "c
     ]);
   }
   // Every message's fields in reverse number order.
-  const layer = (name: string, inputChannels: number, outputChannels: number, w: number[], b: number[]): Uint8Array => concat(
-    lengthDelimited(F.layer.innerProduct,
-      lengthDelimited(F.innerProduct.bias, floatValueRecords(b, encoding)),
-      lengthDelimited(F.innerProduct.weights, floatValueRecords(w, encoding)),
-      varintField(F.innerProduct.hasBias, 1),
-      varintField(F.innerProduct.outputChannels, outputChannels),
-      varintField(F.innerProduct.inputChannels, inputChannels)),
-    lengthDelimited(F.layer.output, ascii(`${name}_out`)),
-    lengthDelimited(F.layer.input, ascii(`${name}_in`)),
-    lengthDelimited(F.layer.name, ascii(name)),
-  );
+  const layer = (name: string, inputChannels: number, outputChannels: number, w: number[], b: number[]): Uint8Array =>
+    concat(
+      lengthDelimited(
+        F.layer.innerProduct,
+        lengthDelimited(F.innerProduct.bias, floatValueRecords(b, encoding)),
+        lengthDelimited(F.innerProduct.weights, floatValueRecords(w, encoding)),
+        varintField(F.innerProduct.hasBias, 1),
+        varintField(F.innerProduct.outputChannels, outputChannels),
+        varintField(F.innerProduct.inputChannels, inputChannels),
+      ),
+      lengthDelimited(F.layer.output, ascii(`${name}_out`)),
+      lengthDelimited(F.layer.input, ascii(`${name}_in`)),
+      lengthDelimited(F.layer.name, ascii(name)),
+    );
   return concat(
-    lengthDelimited(F.model.neuralNetwork,
+    lengthDelimited(
+      F.model.neuralNetwork,
       lengthDelimited(F.network.layers, layer("fc1", 4, 8, w1, b1)),
-      lengthDelimited(F.network.layers, layer("fc2", 8, 4, w2, b2))),
+      lengthDelimited(F.network.layers, layer("fc2", 8, 4, w2, b2)),
+    ),
     varintField(F.model.specificationVersion, 4),
   );
 }
@@ -473,9 +583,14 @@ function reencodeGolden(name: string, style: "unpacked" | "split"): Uint8Array {
       const wp = ref.weightParams as WeightParams & { $unknown?: { no: number; wireType: number; data: Uint8Array }[] };
       const values = Array.from(wp.floatValue);
       if (values.length === 0) continue;
-      const records = style === "unpacked"
-        ? values.map((v) => ({ no: F.weights.floatValue, wireType: WIRE.fixed32, data: float32Bytes([v]) }))
-        : chunksOf(values, 3).map((chunk) => ({ no: F.weights.floatValue, wireType: WIRE.lengthDelimited, data: concat(varint(chunk.length * 4), float32Bytes(chunk)) }));
+      const records =
+        style === "unpacked"
+          ? values.map((v) => ({ no: F.weights.floatValue, wireType: WIRE.fixed32, data: float32Bytes([v]) }))
+          : chunksOf(values, 3).map((chunk) => ({
+              no: F.weights.floatValue,
+              wireType: WIRE.lengthDelimited,
+              data: concat(varint(chunk.length * 4), float32Bytes(chunk)),
+            }));
       wp.floatValue = new Float32Array(0);
       wp.$unknown = [...(wp.$unknown ?? []), ...records];
     }
@@ -504,11 +619,16 @@ const FAMILIES: readonly EncodingFamily[] = [
       ["unpacked and in reverse order", twoLayers({ kind: "unpacked" }, "shuffled")],
     ],
   },
-  ...["mlp", "cnn", "control_flow", "pipeline_classifier"].map((name): EncodingFamily => ({
-    name: `golden ${name}.mlmodel`,
-    canonical: golden(name),
-    variants: [["unpacked (fixed32 per value)", reencodeGolden(name, "unpacked")], ["packed, split every 3 values", reencodeGolden(name, "split")]],
-  })),
+  ...["mlp", "cnn", "control_flow", "pipeline_classifier"].map(
+    (name): EncodingFamily => ({
+      name: `golden ${name}.mlmodel`,
+      canonical: golden(name),
+      variants: [
+        ["unpacked (fixed32 per value)", reencodeGolden(name, "unpacked")],
+        ["packed, split every 3 values", reencodeGolden(name, "split")],
+      ],
+    }),
+  ),
 ];
 
 describe("valid but unusual encodings give the canonical encoding's output", () => {
@@ -527,34 +647,43 @@ describe("valid but unusual encodings give the canonical encoding's output", () 
     return { q8: quantized[0] as Buffer, q16: quantized[1] as Buffer, inspect: r.stdout };
   }
 
-  test.each(FAMILIES.map((f, i) => [f.name, f, i < 2] as const))("%s", async (_name, family, throughBinary) => {
-    // Arrange
-    const dir = mkdtempSync(join(root, "enc-"));
-    const canonicalIn = join(dir, "canonical.mlmodel");
-    writeFileSync(canonicalIn, family.canonical);
-    const want = await outputsOf(canonicalIn, join(dir, "canonical"), false);
+  test.each(FAMILIES.map((f, i) => [f.name, f, i < 2] as const))(
+    "%s",
+    async (_name, family, throughBinary) => {
+      // Arrange
+      const dir = mkdtempSync(join(root, "enc-"));
+      const canonicalIn = join(dir, "canonical.mlmodel");
+      writeFileSync(canonicalIn, family.canonical);
+      const want = await outputsOf(canonicalIn, join(dir, "canonical"), false);
 
-    for (const [variantName, bytes] of family.variants) {
-      // The variant really is another byte string for the same model.
-      expect(Buffer.from(bytes).equals(Buffer.from(family.canonical))).toBe(false);
-      expect(decodeModel(bytes)).toEqual(decodeModel(family.canonical));
-      const stem = variantName.replace(/\W+/g, "-");
-      const input = join(dir, `${stem}.mlmodel`);
-      writeFileSync(input, bytes);
-      const hash = sha256(input);
+      for (const [variantName, bytes] of family.variants) {
+        // The variant really is another byte string for the same model.
+        expect(Buffer.from(bytes).equals(Buffer.from(family.canonical))).toBe(false);
+        expect(decodeModel(bytes)).toEqual(decodeModel(family.canonical));
+        const stem = variantName.replace(/\W+/g, "-");
+        const input = join(dir, `${stem}.mlmodel`);
+        writeFileSync(input, bytes);
+        const hash = sha256(input);
 
-      for (const binary of throughBinary ? [false, true] : [false]) {
-        // Act
-        const got = await outputsOf(input, join(dir, `${stem}.${binary ? "bin" : "run"}`), binary);
+        for (const binary of throughBinary ? [false, true] : [false]) {
+          // Act
+          const got = await outputsOf(input, join(dir, `${stem}.${binary ? "bin" : "run"}`), binary);
 
-        // Assert
-        expect({ variantName, binary, same8: got.q8.equals(want.q8), same16: got.q16.equals(want.q16), inspect: got.inspect })
-          .toEqual({ variantName, binary, same8: true, same16: true, inspect: want.inspect });
+          // Assert
+          expect({ variantName, binary, same8: got.q8.equals(want.q8), same16: got.q16.equals(want.q16), inspect: got.inspect }).toEqual({
+            variantName,
+            binary,
+            same8: true,
+            same16: true,
+            inspect: want.inspect,
+          });
+        }
+        expect(sha256(input)).toBe(hash);
       }
-      expect(sha256(input)).toBe(hash);
-    }
-    expect(listing(dir).filter((f) => f.startsWith("."))).toEqual([]);
-  }, 60_000);
+      expect(listing(dir).filter((f) => f.startsWith("."))).toEqual([]);
+    },
+    60_000,
+  );
 
   test("the golden re-encodings match the reference's expected outputs", async () => {
     const dir = mkdtempSync(join(root, "enc-golden-"));

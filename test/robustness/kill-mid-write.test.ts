@@ -18,8 +18,19 @@ import { join } from "node:path";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import { validateWeights } from "../../src/validate-model.js";
 import {
-  concat, ensureBuiltCli, float32Bytes, floatValueRecords, innerProductLayer, listing, MAIN, networkModel, prng, REPO, runBinary,
-  sha256, TEMP_NAME,
+  concat,
+  ensureBuiltCli,
+  float32Bytes,
+  floatValueRecords,
+  innerProductLayer,
+  listing,
+  MAIN,
+  networkModel,
+  prng,
+  REPO,
+  runBinary,
+  sha256,
+  TEMP_NAME,
 } from "./helpers.js";
 
 const LAYERS = 16;
@@ -45,8 +56,14 @@ function bigModel(): Uint8Array {
     const weights = new Float32Array(WIDTH * WIDTH);
     for (let k = 0; k < weights.length; k++) weights[k] = r.float() * 0.2;
     const bias = Array.from({ length: WIDTH }, () => r.float());
-    layers.push(innerProductLayer(`fc${i}`, { inputChannels: WIDTH, outputChannels: WIDTH },
-      concat(Uint8Array.of(0x0a), varint32(weights.byteLength), float32Bytes(weights)), floatValueRecords(bias)));
+    layers.push(
+      innerProductLayer(
+        `fc${i}`,
+        { inputChannels: WIDTH, outputChannels: WIDTH },
+        concat(Uint8Array.of(0x0a), varint32(weights.byteLength), float32Bytes(weights)),
+        floatValueRecords(bias),
+      ),
+    );
   }
   return networkModel(layers);
 }
@@ -75,13 +92,15 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** Temporary files in `dir` with their sizes. */
 function temporaries(dir: string): { name: string; size: number }[] {
-  return listing(dir).filter((n) => n !== OUT_NAME).map((name) => {
-    try {
-      return { name, size: statSync(join(dir, name)).size };
-    } catch {
-      return { name, size: -1 }; // renamed meanwhile
-    }
-  });
+  return listing(dir)
+    .filter((n) => n !== OUT_NAME)
+    .map((name) => {
+      try {
+        return { name, size: statSync(join(dir, name)).size };
+      } catch {
+        return { name, size: -1 }; // renamed meanwhile
+      }
+    });
 }
 
 /**
@@ -134,20 +153,33 @@ const CASES: readonly KillCase[] = [
   { name: "immediately", moment: { kind: "delay", ms: () => 0 }, want: "sentinel" },
   { name: "after 5 ms", moment: { kind: "delay", ms: () => 5 }, want: "sentinel" },
   { name: "after 30 ms", moment: { kind: "delay", ms: () => 30 }, want: "sentinel" },
-  ...[0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 1.0].map((f): KillCase => ({
-    name: `at ${Math.round(f * 100)}% of an uninterrupted run's time`, moment: { kind: "delay", ms: () => Math.round(f * timing.total) }, want: "either",
-  })),
+  ...[0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 1.0].map(
+    (f): KillCase => ({
+      name: `at ${Math.round(f * 100)}% of an uninterrupted run's time`,
+      moment: { kind: "delay", ms: () => Math.round(f * timing.total) },
+      want: "either",
+    }),
+  ),
   { name: "when the temporary file appears", moment: { kind: "temp-appears" }, want: "sentinel" },
-  ...[0.1, 0.25, 0.5, 0.75, 0.9].map((f): KillCase => ({
-    name: `when the temporary file is ${Math.round(f * 100)}% written`, moment: { kind: "temp-fraction", fraction: f }, want: "sentinel",
-  })),
+  ...[0.1, 0.25, 0.5, 0.75, 0.9].map(
+    (f): KillCase => ({
+      name: `when the temporary file is ${Math.round(f * 100)}% written`,
+      moment: { kind: "temp-fraction", fraction: f },
+      want: "sentinel",
+    }),
+  ),
   { name: "when the temporary file is fully written (fsync, rename pending)", moment: { kind: "temp-fraction", fraction: 1 }, want: "either" },
   { name: "right after the rename", moment: { kind: "renamed" }, want: "new" },
   { name: "after completion", moment: { kind: "after-exit" }, want: "new" },
   { name: "the temporary file half written", moment: { kind: "temp-fraction", fraction: 0.5 }, want: "sentinel", signal: "SIGTERM" },
   { name: "the temporary file half written", moment: { kind: "temp-fraction", fraction: 0.5 }, want: "sentinel", signal: "SIGINT" },
   { name: "without a previous OUT, the temporary file half written", moment: { kind: "temp-fraction", fraction: 0.5 }, want: "sentinel", noPrevious: true },
-  { name: "without a previous OUT, at 50% of an uninterrupted run's time", moment: { kind: "delay", ms: () => Math.round(0.5 * timing.total) }, want: "either", noPrevious: true },
+  {
+    name: "without a previous OUT, at 50% of an uninterrupted run's time",
+    moment: { kind: "delay", ms: () => Math.round(0.5 * timing.total) },
+    want: "either",
+    noPrevious: true,
+  },
 ];
 
 beforeAll(async () => {
@@ -182,8 +214,10 @@ beforeAll(async () => {
   const plain = runBinary(["quantize", big, "-o", join(again, OUT_NAME), "--nbits", "8"], 60_000);
   expect(plain.code).toBe(0);
   expect(readFileSync(join(again, OUT_NAME)).equals(reference)).toBe(true);
-  summary.push(`input ${bytes.length} bytes, output ${reference.length} bytes; watched run: temporary file seen at `
-    + `${timing.tempSeen} ms, renamed by ${timing.renamed} ms, exit at ${timing.total} ms; unwatched run ${plain.ms} ms`);
+  summary.push(
+    `input ${bytes.length} bytes, output ${reference.length} bytes; watched run: temporary file seen at ` +
+      `${timing.tempSeen} ms, renamed by ${timing.renamed} ms, exit at ${timing.total} ms; unwatched run ${plain.ms} ms`,
+  );
   timing = { ...timing, total: plain.ms };
 }, 240_000);
 
@@ -198,82 +232,88 @@ describe("a killed quantize run leaves OUT whole: the previous file or the compl
     expect(timing.renamed).toBeGreaterThan(timing.tempSeen);
   });
 
-  test.each(CASES.map((c) => [`${c.signal ?? "SIGKILL"} ${c.name}`, c] as const))("%s", async (_name, c) => {
-    // The moment to kill at is watched from this process; on a busy machine it can be
-    // descheduled past a short moment (the file going from under half written to
-    // renamed). Missing the moment says nothing about the tool: try again, up to 3 runs.
-    let dir = "";
-    let out = "";
-    let previousInode = -1;
-    const signal = c.signal ?? "SIGKILL";
-    let started = 0;
-    let killedAt = 0;
-    let reached = false;
-    let code: number | null = null;
-    let died: NodeJS.Signals | null = null;
-    for (let attempt = 0; attempt < 3 && !reached; attempt++) {
-      // Arrange
-      dir = mkdtempSync(join(root, "kill-"));
-      out = join(dir, OUT_NAME);
-      if (c.noPrevious !== true) writeFileSync(out, SENTINEL);
-      previousInode = inode(out);
+  test.each(CASES.map((c) => [`${c.signal ?? "SIGKILL"} ${c.name}`, c] as const))(
+    "%s",
+    async (_name, c) => {
+      // The moment to kill at is watched from this process; on a busy machine it can be
+      // descheduled past a short moment (the file going from under half written to
+      // renamed). Missing the moment says nothing about the tool: try again, up to 3 runs.
+      let dir = "";
+      let out = "";
+      let previousInode = -1;
+      const signal = c.signal ?? "SIGKILL";
+      let started = 0;
+      let killedAt = 0;
+      let reached = false;
+      let code: number | null = null;
+      let died: NodeJS.Signals | null = null;
+      for (let attempt = 0; attempt < 3 && !reached; attempt++) {
+        // Arrange
+        dir = mkdtempSync(join(root, "kill-"));
+        out = join(dir, OUT_NAME);
+        if (c.noPrevious !== true) writeFileSync(out, SENTINEL);
+        previousInode = inode(out);
 
-      // Act
-      started = Date.now();
-      const child = start(dir);
-      reached = true;
-      switch (c.moment.kind) {
-        case "delay": {
-          const ms = c.moment.ms();
-          if (ms > 0) await sleep(ms);
-          break;
+        // Act
+        started = Date.now();
+        const child = start(dir);
+        reached = true;
+        switch (c.moment.kind) {
+          case "delay": {
+            const ms = c.moment.ms();
+            if (ms > 0) await sleep(ms);
+            break;
+          }
+          case "temp-appears":
+            reached = spinUntilSeenOrRenamed(() => temporaries(dir).length > 0, out, previousInode);
+            break;
+          case "temp-fraction": {
+            const want = c.moment.fraction * reference.length;
+            reached = spinUntilSeenOrRenamed(() => temporaries(dir).some((t) => t.size >= want), out, previousInode);
+            break;
+          }
+          case "renamed":
+            reached = spinUntil(() => inode(out) !== previousInode, 60_000);
+            break;
+          case "after-exit":
+            await exited(child);
+            break;
         }
-        case "temp-appears":
-          reached = spinUntilSeenOrRenamed(() => temporaries(dir).length > 0, out, previousInode);
-          break;
-        case "temp-fraction": {
-          const want = c.moment.fraction * reference.length;
-          reached = spinUntilSeenOrRenamed(() => temporaries(dir).some((t) => t.size >= want), out, previousInode);
-          break;
-        }
-        case "renamed":
-          reached = spinUntil(() => inode(out) !== previousInode, 60_000);
-          break;
-        case "after-exit":
-          await exited(child);
-          break;
+        killedAt = Date.now() - started;
+        child.kill(signal);
+        ({ code, signal: died } = await exited(child));
       }
-      killedAt = Date.now() - started;
-      child.kill(signal);
-      ({ code, signal: died } = await exited(child));
-    }
 
-    // Assert
-    const left = temporaries(dir);
-    let state: string;
-    if (c.noPrevious === true && inode(out) === -1) state = "no OUT (as before)";
-    else {
-      const now = readFileSync(out);
-      state = now.equals(SENTINEL) ? "previous OUT" : now.equals(reference) ? "complete new OUT" : `PARTIAL OUT (${now.length} bytes)`;
-    }
-    summary.push(`${signal} ${c.name} (sent at ${killedAt} ms${reached ? "" : ", moment not seen"}): ${died ?? `exit ${String(code)}`}; `
-      + `${state}; temporary files left: ${left.length === 0 ? "none" : left.map((t) => `${t.name} (${t.size} bytes)`).join(", ")}`);
+      // Assert
+      const left = temporaries(dir);
+      let state: string;
+      if (c.noPrevious === true && inode(out) === -1) state = "no OUT (as before)";
+      else {
+        const now = readFileSync(out);
+        state = now.equals(SENTINEL) ? "previous OUT" : now.equals(reference) ? "complete new OUT" : `PARTIAL OUT (${now.length} bytes)`;
+      }
+      summary.push(
+        `${signal} ${c.name} (sent at ${killedAt} ms${reached ? "" : ", moment not seen"}): ${died ?? `exit ${String(code)}`}; ` +
+          `${state}; temporary files left: ${left.length === 0 ? "none" : left.map((t) => `${t.name} (${t.size} bytes)`).join(", ")}`,
+      );
 
-    expect(state).not.toMatch(/PARTIAL/);
-    expect(reached).toBe(true);
-    if (c.want === "sentinel") expect(state).toBe(c.noPrevious === true ? "no OUT (as before)" : "previous OUT");
-    if (c.want === "new") expect(state).toBe("complete new OUT");
-    // A leftover can only be the hidden temporary file, never something named like OUT.
-    for (const t of left) {
-      expect(t.name).toMatch(TEMP);
-      expect(t.name.startsWith(".")).toBe(true);
-      expect(t.name.endsWith(".mlmodel")).toBe(false);
-    }
-    // The process got the signal (except when it had already finished).
-    if (c.moment.kind === "after-exit" || c.moment.kind === "renamed") expect([0, null]).toContain(code);
-    else if (state !== "complete new OUT") expect(died).toBe(signal);
-    expect(sha256(big)).toBe(bigHash);
-  }, 120_000);
+      expect(state).not.toMatch(/PARTIAL/);
+      expect(reached).toBe(true);
+      if (c.want === "sentinel") expect(state).toBe(c.noPrevious === true ? "no OUT (as before)" : "previous OUT");
+      if (c.want === "new") expect(state).toBe("complete new OUT");
+      // A leftover can only be the hidden temporary file, never something named like OUT.
+      for (const t of left) {
+        expect(t.name).toMatch(TEMP);
+        expect(t.name.startsWith(".")).toBe(true);
+        expect(t.name.endsWith(".mlmodel")).toBe(false);
+      }
+      // The process got the signal (except when it had already finished).
+      if (c.moment.kind === "after-exit" || c.moment.kind === "renamed") expect([0, null]).toContain(code);
+      else if (state !== "complete new OUT") expect(died).toBe(signal);
+      expect(sha256(big)).toBe(bigHash);
+    },
+    120_000,
+  );
 
   test("a later run beside a killed run's leftover succeeds, and leaves the leftover alone", async () => {
     // Arrange: a run killed with its temporary file half written

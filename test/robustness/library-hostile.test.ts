@@ -19,14 +19,29 @@ import { describeValue } from "../../src/describe-value.js";
 import { isQuantizeError, type ErrorCode } from "../../src/errors.js";
 import { readParallelOptions, resolveThreadCount } from "../../src/node/parallel-options.js";
 import {
-  activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type QuantizeOptions, type TensorDecision,
+  activateInt8Int8MatrixMultiplications,
+  dequantizeWeights,
+  quantizeWeights,
+  type QuantizeOptions,
+  type TensorDecision,
 } from "../../src/quantize-weights.js";
 import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector, QuantizedLayerSelector } from "../../src/selectors.js";
 import { assertHasNetwork, validateWeights } from "../../src/validate-model.js";
 import { allLayers } from "../../src/walker/networks.js";
 import {
-  concat, ensureBuiltCli, F, fcModel, floatValueRecords, innerProductLayer, lengthDelimited, nestedBranches, networkModel, REPO, runInProcess,
-  sixteen, varintField,
+  concat,
+  ensureBuiltCli,
+  F,
+  fcModel,
+  floatValueRecords,
+  innerProductLayer,
+  lengthDelimited,
+  nestedBranches,
+  networkModel,
+  REPO,
+  runInProcess,
+  sixteen,
+  varintField,
 } from "./helpers.js";
 
 // ---------------------------------------------------------------------------
@@ -49,8 +64,11 @@ function thrownBy(act: () => unknown): unknown {
  */
 function expectRefusal(error: unknown, code: ErrorCode, ...fragments: readonly string[]): void {
   const message = error instanceof Error ? error.message : `nothing thrown, or not an Error: ${describeValue(error)}`;
-  expect({ quantizeError: isQuantizeError(error), code: isQuantizeError(error) ? error.code : undefined, message })
-    .toEqual({ quantizeError: true, code, message: expect.stringContaining(fragments[0] ?? "") as string });
+  expect({ quantizeError: isQuantizeError(error), code: isQuantizeError(error) ? error.code : undefined, message }).toEqual({
+    quantizeError: true,
+    code,
+    message: expect.stringContaining(fragments[0] ?? "") as string,
+  });
   for (const fragment of fragments) expect(message).toContain(fragment);
 }
 
@@ -86,7 +104,7 @@ const FLT_MAX = 3.4028234663852886e38;
 
 describe("describeValue quotes anything, with its type, without throwing", () => {
   const cyclic: Record<string, unknown> = { a: 1 };
-  cyclic["self"] = cyclic;
+  cyclic.self = cyclic;
   const revoked = Proxy.revocable({}, {});
   revoked.revoke();
   const trap = (): never => {
@@ -147,7 +165,7 @@ describe("options that are not an options object", () => {
     expectRefusal(error, "invalid-option", "options of dequantizeWeights must be an object", "got null");
   });
 
-  test("activateInt8Int8MatrixMultiplications(model, \"fast\")", () => {
+  test('activateInt8Int8MatrixMultiplications(model, "fast")', () => {
     const model = fc();
     const error = thrownBy(() => activateInt8Int8MatrixMultiplications(model, "fast" as unknown as object));
     expectRefusal(error, "invalid-option", "options of activateInt8Int8MatrixMultiplications must be an object", 'got "fast" (a string)');
@@ -156,11 +174,15 @@ describe("options that are not an options object", () => {
 
 describe("options of the wrong type name the option, the value and its type", () => {
   const symbol = Symbol("eight");
-  const throwingToString = { toString: (): string => { throw new Error("no"); } };
+  const throwingToString = {
+    toString: (): string => {
+      throw new Error("no");
+    },
+  };
   const cyclic: Record<string, unknown> = {};
-  cyclic["self"] = cyclic;
+  cyclic.self = cyclic;
   test.each([
-    ["nbits \"8\"", { nbits: "8" }, "nbits", 'got "8" (a string)'],
+    ['nbits "8"', { nbits: "8" }, "nbits", 'got "8" (a string)'],
     ["nbits 8n", { nbits: 8n }, "nbits", "got 8n (a bigint)"],
     ["nbits Symbol", { nbits: symbol }, "nbits", "got Symbol(eight) (a symbol)"],
     ["nbits a cyclic object", { nbits: cyclic }, "nbits", "got { self } (an object)"],
@@ -169,12 +191,12 @@ describe("options of the wrong type name the option, the value and its type", ()
     ["mode whose toString throws", { nbits: 8, mode: throwingToString }, "mode", "got { toString } (an object)"],
     ["mode 8n", { nbits: 8, mode: 8n }, "mode", "got 8n (a bigint)"],
     ["float16Overflow Symbol", { nbits: 16, float16Overflow: symbol }, "float16Overflow", "got Symbol(eight) (a symbol)"],
-    ["targetSnrDb \"40\"", { nbits: "auto", targetSnrDb: "40" }, "targetSnrDb", 'got "40" (a string)'],
+    ['targetSnrDb "40"', { nbits: "auto", targetSnrDb: "40" }, "targetSnrDb", 'got "40" (a string)'],
     ["targetSnrDb 40n", { nbits: "auto", targetSnrDb: 40n }, "targetSnrDb", "got 40n (a bigint)"],
-    ["fuse \"no\"", { nbits: 8, fuse: "no" }, "fuse", 'got "no" (a string)'],
+    ['fuse "no"', { nbits: 8, fuse: "no" }, "fuse", 'got "no" (a string)'],
     ["onProgress 5", { nbits: 8, onProgress: 5 }, "onProgress", "got 5 (a number)"],
     ["onTensor {}", { nbits: 8, onTensor: {} }, "onTensor", "got {} (an object)"],
-    ["lutFunction \"even\"", { nbits: 4, mode: "custom_lut", lutFunction: "even" }, "lutFunction", 'got "even" (a string)'],
+    ['lutFunction "even"', { nbits: 4, mode: "custom_lut", lutFunction: "even" }, "lutFunction", 'got "even" (a string)'],
     ["selector null", { nbits: 8, selector: null }, "selector", "got null"],
     ["selector {}", { nbits: 8, selector: {} }, "selector", "got {} (an object)"],
   ])("%s", (_name, options, option, got) => {
@@ -232,7 +254,11 @@ describe("the caller's code throwing is wrapped as a callback error, with the ca
   test("a getter on the options object", () => {
     // Arrange
     const boom = new Error("getter boom");
-    const options = { get nbits(): number { throw boom; } };
+    const options = {
+      get nbits(): number {
+        throw boom;
+      },
+    };
 
     // Act
     const error = thrownBy(() => quantizeWeights(fc(), options));
@@ -260,13 +286,21 @@ describe("the caller's code throwing is wrapped as a callback error, with the ca
   });
 
   test("a selector that throws a non-Error (a symbol)", () => {
-    const selector = { doQuantize: (): boolean => { throw Symbol("odd"); } };
+    const selector = {
+      doQuantize: (): boolean => {
+        throw Symbol("odd");
+      },
+    };
     const error = thrownBy(() => dequantizeWeights(fc(), { selector }));
     expectRefusal(error, "callback", "doQuantize threw: Symbol(odd) (a symbol)");
   });
 
   test("a selector's doQuantize getter that throws", () => {
-    const selector = { get doQuantize(): () => boolean { throw new Error("no method"); } };
+    const selector = {
+      get doQuantize(): () => boolean {
+        throw new Error("no method");
+      },
+    };
     const error = thrownBy(() => quantizeWeights(fc(), { nbits: 8, selector }));
     expectRefusal(error, "callback", "checking option selector of quantizeWeights threw: no method");
   });
@@ -276,7 +310,14 @@ describe("the caller's code throwing is wrapped as a callback error, with the ca
     const boom = new Error("progress boom");
 
     // Act
-    const error = thrownBy(() => quantizeWeights(fc(), { nbits: 8, onProgress: () => { throw boom; } }));
+    const error = thrownBy(() =>
+      quantizeWeights(fc(), {
+        nbits: 8,
+        onProgress: () => {
+          throw boom;
+        },
+      }),
+    );
 
     // Assert
     expectRefusal(error, "callback", FC_WEIGHTS, "onProgress threw: progress boom");
@@ -288,7 +329,14 @@ describe("the caller's code throwing is wrapped as a callback error, with the ca
     const boom = new Error("tensor boom");
 
     // Act
-    const error = thrownBy(() => quantizeWeights(fc(), { nbits: 16, onTensor: (_d: TensorDecision) => { throw boom; } }));
+    const error = thrownBy(() =>
+      quantizeWeights(fc(), {
+        nbits: 16,
+        onTensor: (_d: TensorDecision) => {
+          throw boom;
+        },
+      }),
+    );
 
     // Assert
     expectRefusal(error, "callback", FC_WEIGHTS, "onTensor threw: tensor boom");
@@ -296,7 +344,13 @@ describe("the caller's code throwing is wrapped as a callback error, with the ca
   });
 
   test("onProgress of activateInt8Int8MatrixMultiplications", () => {
-    const error = thrownBy(() => activateInt8Int8MatrixMultiplications(fc(), { onProgress: () => { throw new Error("int8 boom"); } }));
+    const error = thrownBy(() =>
+      activateInt8Int8MatrixMultiplications(fc(), {
+        onProgress: () => {
+          throw new Error("int8 boom");
+        },
+      }),
+    );
     expectRefusal(error, "callback", FC_WEIGHTS, "onProgress threw: int8 boom");
   });
 });
@@ -315,11 +369,23 @@ describe("quantizeWeightsParallel's options", () => {
   });
 
   test("the thread count never exceeds the cores, and defaults to at most 4", () => {
-    expect([resolveThreadCount(Infinity, 2), resolveThreadCount(64, 8), resolveThreadCount(undefined, 16), resolveThreadCount(undefined, 2), resolveThreadCount(3, 0)])
-      .toEqual([2, 8, 4, 2, 1]);
+    expect([
+      resolveThreadCount(Infinity, 2),
+      resolveThreadCount(64, 8),
+      resolveThreadCount(undefined, 16),
+      resolveThreadCount(undefined, 2),
+      resolveThreadCount(3, 0),
+    ]).toEqual([2, 8, 4, 2, 1]);
   });
 
-  test.each([["NaN", NaN], ["negative", -2], ["not an integer", 1.5], ["zero", 0], ["a string", "4"], ["a bigint", 4n]])("threads %s is refused", (_name, threads) => {
+  test.each([
+    ["NaN", NaN],
+    ["negative", -2],
+    ["not an integer", 1.5],
+    ["zero", 0],
+    ["a string", "4"],
+    ["a bigint", 4n],
+  ])("threads %s is refused", (_name, threads) => {
     // Act
     const error = thrownBy(() => readParallelOptions({ nbits: 8, threads }, 4));
 
@@ -327,15 +393,50 @@ describe("quantizeWeightsParallel's options", () => {
     expectRefusal(error, "invalid-option", "quantizeWeightsParallel option threads must be a positive integer", `got ${describeValue(threads)}`);
   });
 
-  test("options null, and nbits \"8\", are refused as quantizeWeights refuses them", () => {
-    expectRefusal(thrownBy(() => readParallelOptions(null, 4)), "invalid-option", "got null");
-    expectRefusal(thrownBy(() => readParallelOptions({ nbits: "8" }, 4)), "invalid-option", 'option nbits must be 16 (half precision), 1..8 or "auto", got "8" (a string)');
+  test('options null, and nbits "8", are refused as quantizeWeights refuses them', () => {
+    expectRefusal(
+      thrownBy(() => readParallelOptions(null, 4)),
+      "invalid-option",
+      "got null",
+    );
+    expectRefusal(
+      thrownBy(() => readParallelOptions({ nbits: "8" }, 4)),
+      "invalid-option",
+      'option nbits must be 16 (half precision), 1..8 or "auto", got "8" (a string)',
+    );
   });
 
   test("a throwing getter, and a throwing onProgress", () => {
-    expectRefusal(thrownBy(() => readParallelOptions({ nbits: 8, get threads(): number { throw new Error("t"); } }, 4)), "callback", "reading option threads");
-    const { onProgress } = readParallelOptions({ nbits: 8, onProgress: () => { throw new Error("p"); } }, 4);
-    expectRefusal(thrownBy(() => onProgress?.({ path: "model/x", done: 1, total: 1 })), "callback", "model/x", "onProgress threw: p");
+    expectRefusal(
+      thrownBy(() =>
+        readParallelOptions(
+          {
+            nbits: 8,
+            get threads(): number {
+              throw new Error("t");
+            },
+          },
+          4,
+        ),
+      ),
+      "callback",
+      "reading option threads",
+    );
+    const { onProgress } = readParallelOptions(
+      {
+        nbits: 8,
+        onProgress: () => {
+          throw new Error("p");
+        },
+      },
+      4,
+    );
+    expectRefusal(
+      thrownBy(() => onProgress?.({ path: "model/x", done: 1, total: 1 })),
+      "callback",
+      "model/x",
+      "onProgress threw: p",
+    );
   });
 });
 
@@ -359,26 +460,62 @@ describe("objects that are not a model are refused at the entry, naming the fiel
     ["no Type", () => ({ specificationVersion: 4, isUpdatable: false }), "unsupported-model", ["Type must be { case, value }", "got undefined"]],
     ["Type null", () => ({ ...fc(), Type: null }), "unsupported-model", ["Type must be { case, value }", "got null"]],
     ["an unknown Type case", () => ({ ...fc(), Type: { case: "bogus", value: {} } }), "unsupported-model", ['got case "bogus" (a string)']],
-    ["Type neuralNetwork without a value", () => ({ ...fc(), Type: { case: "neuralNetwork" } }), "unsupported-model",
-      ['model: the value of Type case "neuralNetwork" must be a NeuralNetwork message (an object), got undefined']],
-    ["layers null", () => network({ ...(fc().Type.value as object), layers: null }), "unsupported-model", ["model/neuralNetwork: layers must be an array", "got null"]],
-    ["a layer that is null", () => network({ ...(fc().Type.value as object), layers: [null] }), "unsupported-model", ["layers[0] must be a NeuralNetworkLayer message (an object), got null"]],
+    [
+      "Type neuralNetwork without a value",
+      () => ({ ...fc(), Type: { case: "neuralNetwork" } }),
+      "unsupported-model",
+      ['model: the value of Type case "neuralNetwork" must be a NeuralNetwork message (an object), got undefined'],
+    ],
+    [
+      "layers null",
+      () => network({ ...(fc().Type.value as object), layers: null }),
+      "unsupported-model",
+      ["model/neuralNetwork: layers must be an array", "got null"],
+    ],
+    [
+      "a layer that is null",
+      () => network({ ...(fc().Type.value as object), layers: [null] }),
+      "unsupported-model",
+      ["layers[0] must be a NeuralNetworkLayer message (an object), got null"],
+    ],
     ["a layer oneof that is null", () => layerWith(null), "unsupported-model", ['layers[0] "fc": layer must be { case, value }', "got null"]],
-    ["a layer oneof without a value", () => layerWith({ case: "innerProduct" }), "unsupported-model",
-      ['layers[0] "fc": the value of layer case "innerProduct" must be a InnerProductLayerParams message (an object), got undefined']],
-    ["a layer oneof with an unknown case", () => layerWith({ case: "dense", value: {} }), "unsupported-model", ['layers[0] "fc": layer must be', 'got case "dense" (a string)']],
+    [
+      "a layer oneof without a value",
+      () => layerWith({ case: "innerProduct" }),
+      "unsupported-model",
+      ['layers[0] "fc": the value of layer case "innerProduct" must be a InnerProductLayerParams message (an object), got undefined'],
+    ],
+    [
+      "a layer oneof with an unknown case",
+      () => layerWith({ case: "dense", value: {} }),
+      "unsupported-model",
+      ['layers[0] "fc": layer must be', 'got case "dense" (a string)'],
+    ],
     ["a layer oneof whose case is a number", () => layerWith({ case: 7, value: {} }), "unsupported-model", ["got case 7 (a number)"]],
-    ["a channel count that is a Symbol", () => withInnerProduct(fc(), (p) => ({ ...p, inputChannels: Symbol("four") })), "unsupported-model",
-      ['layers[0] "fc": inputChannels must be a non-negative bigint, got Symbol(four) (a symbol)']],
-    ["a layer name that is a bigint", () => {
-      const model = fc();
-      if (model.Type.case !== "neuralNetwork") throw new Error("unreachable");
-      return network({ ...model.Type.value, layers: [{ ...model.Type.value.layers[0], name: 1n }] });
-    }, "unsupported-model", ["layers[0]: name must be a string, got 1n (a bigint)"]],
+    [
+      "a channel count that is a Symbol",
+      () => withInnerProduct(fc(), (p) => ({ ...p, inputChannels: Symbol("four") })),
+      "unsupported-model",
+      ['layers[0] "fc": inputChannels must be a non-negative bigint, got Symbol(four) (a symbol)'],
+    ],
+    [
+      "a layer name that is a bigint",
+      () => {
+        const model = fc();
+        if (model.Type.case !== "neuralNetwork") throw new Error("unreachable");
+        return network({ ...model.Type.value, layers: [{ ...model.Type.value.layers[0], name: 1n }] });
+      },
+      "unsupported-model",
+      ["layers[0]: name must be a string, got 1n (a bigint)"],
+    ],
     ["weights {}", () => withWeights(fc(), {}), "invalid-weights", [`${FC_WEIGHTS}: floatValue must be a Float32Array`, "got undefined"]],
     ["weights 5", () => withWeights(fc(), 5), "invalid-weights", ['layers[0] "fc": weights must be a WeightParams message (an object), got 5 (a number)']],
-    ["floatValue a plain array of numbers", () => withWeights(fc(), { ...(firstLayer(fc()).layer.value as { weights: WeightParams }).weights, floatValue: [1, 2] }), "invalid-weights",
-      [`${FC_WEIGHTS}: floatValue must be a Float32Array`, "got [1, 2] (an array)"]],
+    [
+      "floatValue a plain array of numbers",
+      () => withWeights(fc(), { ...(firstLayer(fc()).layer.value as { weights: WeightParams }).weights, floatValue: [1, 2] }),
+      "invalid-weights",
+      [`${FC_WEIGHTS}: floatValue must be a Float32Array`, "got [1, 2] (an array)"],
+    ],
   ];
   test.each(rows)("%s", (_name, make, code, fragments) => {
     // Arrange
@@ -411,7 +548,10 @@ describe("a model that contains itself is refused, not walked until the stack ov
     return { ...model };
   }
 
-  test.each([["ifBranch", false], ["ifBranch and elseBranch", true]])("a branch whose %s holds the branch", (_name, both) => {
+  test.each([
+    ["ifBranch", false],
+    ["ifBranch and elseBranch", true],
+  ])("a branch whose %s holds the branch", (_name, both) => {
     // Arrange
     const model = cyclicBranch(both);
 
@@ -480,14 +620,22 @@ describe("int8 weights need numberOfBits 8, exactly one scale and no bias", () =
   function int8Model(edit: (q: { numberOfBits: bigint; scale: number[]; bias: number[] }) => void): Model {
     const model = fc();
     const weights = (firstLayer(model).layer.value as { weights: WeightParams }).weights;
-    const int8 = withInt8(weights, Int8Array.from({ length: 16 }, (_, i) => i - 8), 0.01);
+    const int8 = withInt8(
+      weights,
+      Int8Array.from({ length: 16 }, (_, i) => i - 8),
+      0.01,
+    );
     const q = int8.quantization;
     if (q?.QuantizationType.case !== "linearQuantization") throw new Error("unreachable");
     const params = { numberOfBits: q.numberOfBits, scale: [...q.QuantizationType.value.scale], bias: [...q.QuantizationType.value.bias] };
     edit(params);
     return withWeights(model, {
       ...int8,
-      quantization: { ...q, numberOfBits: params.numberOfBits, QuantizationType: { case: "linearQuantization", value: { ...q.QuantizationType.value, scale: params.scale, bias: params.bias } } },
+      quantization: {
+        ...q,
+        numberOfBits: params.numberOfBits,
+        QuantizationType: { case: "linearQuantization", value: { ...q.QuantizationType.value, scale: params.scale, bias: params.bias } },
+      },
     });
   }
 
@@ -496,11 +644,41 @@ describe("int8 weights need numberOfBits 8, exactly one scale and no bias", () =
   });
 
   test.each([
-    ["no scale", (q: { scale: number[] }) => { q.scale = []; }, "0 scales"],
-    ["two scales", (q: { scale: number[] }) => { q.scale = [0.01, 0.02]; }, "2 scales"],
-    ["a bias", (q: { bias: number[] }) => { q.bias = [0.5]; }, "1 biases"],
-    ["numberOfBits 0", (q: { numberOfBits: bigint }) => { q.numberOfBits = 0n; }, "numberOfBits 0"],
-    ["numberOfBits 4", (q: { numberOfBits: bigint }) => { q.numberOfBits = 4n; }, "numberOfBits 4"],
+    [
+      "no scale",
+      (q: { scale: number[] }) => {
+        q.scale = [];
+      },
+      "0 scales",
+    ],
+    [
+      "two scales",
+      (q: { scale: number[] }) => {
+        q.scale = [0.01, 0.02];
+      },
+      "2 scales",
+    ],
+    [
+      "a bias",
+      (q: { bias: number[] }) => {
+        q.bias = [0.5];
+      },
+      "1 biases",
+    ],
+    [
+      "numberOfBits 0",
+      (q: { numberOfBits: bigint }) => {
+        q.numberOfBits = 0n;
+      },
+      "numberOfBits 0",
+    ],
+    [
+      "numberOfBits 4",
+      (q: { numberOfBits: bigint }) => {
+        q.numberOfBits = 4n;
+      },
+      "numberOfBits 4",
+    ],
   ])("%s is refused", (_name, edit, found) => {
     // Arrange
     const model = int8Model(edit as (q: { numberOfBits: bigint; scale: number[]; bias: number[] }) => void);
@@ -515,10 +693,17 @@ describe("int8 weights need numberOfBits 8, exactly one scale and no bias", () =
 
 describe("a zero-sized linearly quantized tensor is refused up front", () => {
   /** An innerProduct 0x5 whose weights are 4-bit linear with 0 scales (one padding byte). */
-  const zeroByFive = (): Uint8Array => networkModel([innerProductLayer("fc", { inputChannels: 5, outputChannels: 0 }, concat(
-    lengthDelimited(F.weights.rawValue, Uint8Array.of(0)),
-    lengthDelimited(F.weights.quantization, varintField(1, 4), lengthDelimited(101, new Uint8Array(0))),
-  ))]);
+  const zeroByFive = (): Uint8Array =>
+    networkModel([
+      innerProductLayer(
+        "fc",
+        { inputChannels: 5, outputChannels: 0 },
+        concat(
+          lengthDelimited(F.weights.rawValue, Uint8Array.of(0)),
+          lengthDelimited(F.weights.quantization, varintField(1, 4), lengthDelimited(101, new Uint8Array(0))),
+        ),
+      ),
+    ]);
 
   test("by the library", () => {
     // Arrange
@@ -580,7 +765,7 @@ describe("nbits auto on values at the edge of float32", () => {
 
   test("quantizeWeights nbits auto on a layer holding ±FLT_MAX", () => {
     // Arrange
-    const model = decodeModel(fcModel(floatValueRecords(sixteen().map((v, i) => (i < 2 ? [FLT_MAX, -FLT_MAX][i] as number : v)))));
+    const model = decodeModel(fcModel(floatValueRecords(sixteen().map((v, i) => (i < 2 ? ([FLT_MAX, -FLT_MAX][i] as number) : v)))));
     const decisions: TensorDecision[] = [];
 
     // Act
@@ -595,13 +780,18 @@ describe("nbits auto on values at the edge of float32", () => {
     expect(out === undefined ? "none" : weightStorage((firstLayer(out).layer.value as { weights: WeightParams }).weights).kind).toBeDefined();
   });
 
-  test.each([["NaN", NaN], ["a string", "40"]])("chooseTensorStorage with a target of %s is refused", (_name, target) => {
+  test.each([
+    ["NaN", NaN],
+    ["a string", "40"],
+  ])("chooseTensorStorage with a target of %s is refused", (_name, target) => {
     const error = thrownBy(() => chooseTensorStorage(new Float32Array([1, 2, 3, 4]), { shape: [4], axis: 0, path: "t" }, target as number, ["linear"]));
     expectRefusal(error, "invalid-option", "targetSnrDb must be a number of dB", `got ${describeValue(target)}`);
   });
 
   test("chooseTensorStorage with modes as a string is refused", () => {
-    const error = thrownBy(() => chooseTensorStorage(new Float32Array([1, 2, 3, 4]), { shape: [4], axis: 0, path: "t" }, 40, "linear" as unknown as ["linear"]));
+    const error = thrownBy(() =>
+      chooseTensorStorage(new Float32Array([1, 2, 3, 4]), { shape: [4], axis: 0, path: "t" }, 40, "linear" as unknown as ["linear"]),
+    );
     expectRefusal(error, "invalid-option", "modes must be a non-empty array", 'got "linear" (a string)');
   });
 });
@@ -627,12 +817,21 @@ describe("bit packing refuses what it cannot represent", () => {
     const caughtAt = Array.from({ length: 8 }, (_, at) => {
       const indices = new Uint8Array(8);
       indices[at] = 2;
-      return isQuantizeError(thrownBy(() => packIndices(indices, 1)), "invalid-option");
+      return isQuantizeError(
+        thrownBy(() => packIndices(indices, 1)),
+        "invalid-option",
+      );
     });
     expect(caughtAt).toEqual(Array(8).fill(true));
   });
 
-  test.each([["9", 9], ["0", 0], ["2.5", 2.5], ["NaN", NaN], ["\"4\"", "4"]])("unpackIndices with nbits %s", (_name, nbits) => {
+  test.each([
+    ["9", 9],
+    ["0", 0],
+    ["2.5", 2.5],
+    ["NaN", NaN],
+    ['"4"', "4"],
+  ])("unpackIndices with nbits %s", (_name, nbits) => {
     const error = thrownBy(() => unpackIndices(new Uint8Array(4), nbits as number, 2));
     expectRefusal(error, "invalid-option", "unpackIndices: nbits must be an integer from 1 to 8", `got ${describeValue(nbits)}`);
   });
@@ -658,7 +857,13 @@ describe("selector options", () => {
     const error = thrownBy(() => new MatrixMultiplyLayerSelector({ includeLayersWithNames: "fc1" as unknown as string[] }));
 
     // Assert
-    expectRefusal(error, "invalid-option", "MatrixMultiplyLayerSelector option includeLayersWithNames must be an array of strings", 'got "fc1" (a string)', 'write ["fc1"]');
+    expectRefusal(
+      error,
+      "invalid-option",
+      "MatrixMultiplyLayerSelector option includeLayersWithNames must be an array of strings",
+      'got "fc1" (a string)',
+      'write ["fc1"]',
+    );
   });
 
   test("includeLayersWithNames matches names exactly", () => {
@@ -674,11 +879,36 @@ describe("selector options", () => {
   });
 
   test.each([
-    ["skipLayerTypes \"bias\"", () => new AdvancedQuantizedLayerSelector({ skipLayerTypes: "bias" as unknown as string[] }), "skipLayerTypes must be an array of strings", 'got "bias" (a string)'],
-    ["skipLayerTypes a Set", () => new AdvancedQuantizedLayerSelector({ skipLayerTypes: new Set(["bias"]) as unknown as string[] }), "skipLayerTypes must be an array of strings", "got a Set of 1"],
-    ["minimumConvWeightCount \"4\"", () => new AdvancedQuantizedLayerSelector({ minimumConvWeightCount: "4" as unknown as number }), "minimumConvWeightCount must be a non-negative number", 'got "4" (a string)'],
-    ["minimumWeightCount 4n", () => new MatrixMultiplyLayerSelector({ minimumWeightCount: 4n as unknown as number }), "minimumWeightCount must be a non-negative number", "got 4n (a bigint)"],
-    ["maximumInputChannels Symbol", () => new MatrixMultiplyLayerSelector({ maximumInputChannels: Symbol("x") as unknown as number }), "maximumInputChannels must be a non-negative number", "got Symbol(x) (a symbol)"],
+    [
+      'skipLayerTypes "bias"',
+      () => new AdvancedQuantizedLayerSelector({ skipLayerTypes: "bias" as unknown as string[] }),
+      "skipLayerTypes must be an array of strings",
+      'got "bias" (a string)',
+    ],
+    [
+      "skipLayerTypes a Set",
+      () => new AdvancedQuantizedLayerSelector({ skipLayerTypes: new Set(["bias"]) as unknown as string[] }),
+      "skipLayerTypes must be an array of strings",
+      "got a Set of 1",
+    ],
+    [
+      'minimumConvWeightCount "4"',
+      () => new AdvancedQuantizedLayerSelector({ minimumConvWeightCount: "4" as unknown as number }),
+      "minimumConvWeightCount must be a non-negative number",
+      'got "4" (a string)',
+    ],
+    [
+      "minimumWeightCount 4n",
+      () => new MatrixMultiplyLayerSelector({ minimumWeightCount: 4n as unknown as number }),
+      "minimumWeightCount must be a non-negative number",
+      "got 4n (a bigint)",
+    ],
+    [
+      "maximumInputChannels Symbol",
+      () => new MatrixMultiplyLayerSelector({ maximumInputChannels: Symbol("x") as unknown as number }),
+      "maximumInputChannels must be a non-negative number",
+      "got Symbol(x) (a symbol)",
+    ],
     ["options null", () => new MatrixMultiplyLayerSelector(null as unknown as object), "options of MatrixMultiplyLayerSelector must be an object", "got null"],
   ])("%s is refused", (_name, make, expected, got) => {
     const error = thrownBy(make);
@@ -686,7 +916,14 @@ describe("selector options", () => {
   });
 
   test("a throwing getter on selector options", () => {
-    const error = thrownBy(() => new AdvancedQuantizedLayerSelector({ get skipLayerTypes(): string[] { throw new Error("skip boom"); } }));
+    const error = thrownBy(
+      () =>
+        new AdvancedQuantizedLayerSelector({
+          get skipLayerTypes(): string[] {
+            throw new Error("skip boom");
+          },
+        }),
+    );
     expectRefusal(error, "callback", "reading option skipLayerTypes of AdvancedQuantizedLayerSelector threw: skip boom");
   });
 });
@@ -705,7 +942,9 @@ describe("quantizeWeightsParallel, from dist", () => {
     // (A file, not --eval: worker threads inherit the flags, and --input-type stops them.)
     const dir = mkdtempSync(join(tmpdir(), "coreml-quantize-parallel-options-"));
     const file = join(dir, "run.mjs");
-    writeFileSync(file, `
+    writeFileSync(
+      file,
+      `
       import { readFileSync } from "node:fs";
       import { decodeModel } from ${JSON.stringify(join(REPO, "dist", "index.js"))};
       import { quantizeWeightsParallel } from ${JSON.stringify(join(REPO, "dist", "node", "index.js"))};
@@ -719,7 +958,8 @@ describe("quantizeWeightsParallel, from dist", () => {
         await outcome({ nbits: 8, threads: NaN }),
         await outcome({ nbits: 4, mode: "kmeans_lut", threads: Infinity, onProgress: () => { throw new Error("progress boom"); } }),
         await outcome({ nbits: 4, mode: "kmeans_lut", threads: Infinity }),
-      ]));`);
+      ]));`,
+    );
 
     // Act
     const run = spawnSync(process.execPath, [file], { encoding: "utf8", timeout: 120_000 });

@@ -13,27 +13,36 @@ import { validateWeights } from "../../src/validate-model.js";
 import { concat, F, fcModel, floatValueRecords, sixteen, tag, varint, WIRE } from "./helpers.js";
 
 describe("decodeModel refuses lengths beyond the buffer, however they are spelled", () => {
-  test.each([2n ** 31n, 2n ** 32n, 2n ** 32n + 2n, 2n ** 35n, 2n ** 63n].map((n) => [String(n), n] as const))("a record declaring %s bytes", (_label, length) => {
-    // Arrange: a good model, then a neuralNetwork record claiming `length` bytes with 2 present
-    const bytes = concat(fcModel(floatValueRecords(sixteen())), tag(F.model.neuralNetwork, WIRE.lengthDelimited), varint(length), Uint8Array.of(0x0a, 0x00));
+  test.each([2n ** 31n, 2n ** 32n, 2n ** 32n + 2n, 2n ** 35n, 2n ** 63n].map((n) => [String(n), n] as const))(
+    "a record declaring %s bytes",
+    (_label, length) => {
+      // Arrange: a good model, then a neuralNetwork record claiming `length` bytes with 2 present
+      const bytes = concat(fcModel(floatValueRecords(sixteen())), tag(F.model.neuralNetwork, WIRE.lengthDelimited), varint(length), Uint8Array.of(0x0a, 0x00));
 
-    // Act
-    let thrown: unknown;
-    try {
-      decodeModel(bytes);
-    } catch (error) {
-      thrown = error;
-    }
+      // Act
+      let thrown: unknown;
+      try {
+        decodeModel(bytes);
+      } catch (error) {
+        thrown = error;
+      }
 
-    // Assert
-    expect({ length: String(length), invalidProtobuf: isQuantizeError(thrown, "invalid-protobuf") }).toEqual({ length: String(length), invalidProtobuf: true });
-  });
+      // Assert
+      expect({ length: String(length), invalidProtobuf: isQuantizeError(thrown, "invalid-protobuf") }).toEqual({
+        length: String(length),
+        invalidProtobuf: true,
+      });
+    },
+  );
 });
 
 describe("quantizeWeights refuses weights whose count does not match the declared shape (the CLI checks first; API users rely on this)", () => {
   const modes = [
-    ["linear 8", { nbits: 8 }], ["half precision", { nbits: 16 }], ["linear_lut 3", { nbits: 3, mode: "linear_lut" }],
-    ["kmeans_lut 4", { nbits: 4, mode: "kmeans_lut" }], ["linear_symmetric 8", { nbits: 8, mode: "linear_symmetric" }],
+    ["linear 8", { nbits: 8 }],
+    ["half precision", { nbits: 16 }],
+    ["linear_lut 3", { nbits: 3, mode: "linear_lut" }],
+    ["kmeans_lut 4", { nbits: 4, mode: "kmeans_lut" }],
+    ["linear_symmetric 8", { nbits: 8, mode: "linear_symmetric" }],
   ] as const;
   // 12 values split evenly into the 4 output channels; 15 do not.
   const rows = modes.flatMap(([name, options]) => [12, 15].map((count) => [name, count, options] as const));

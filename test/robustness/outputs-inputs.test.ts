@@ -20,14 +20,42 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import {
-  chmodSync, closeSync, copyFileSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
-  readlinkSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync,
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  concat, ensureBuiltCli, float32Bytes, GOLDEN_MODELS, innerProductLayer, MAIN, networkModel, ONE_LINE_REFUSAL,
-  prng, REPO, runBinary, runBinaryAsync, sha256, TEMP_NAME, varint, type CliResult,
+  concat,
+  ensureBuiltCli,
+  float32Bytes,
+  GOLDEN_MODELS,
+  innerProductLayer,
+  MAIN,
+  networkModel,
+  ONE_LINE_REFUSAL,
+  prng,
+  REPO,
+  runBinary,
+  runBinaryAsync,
+  sha256,
+  TEMP_NAME,
+  varint,
+  type CliResult,
 } from "./helpers.js";
 
 const MODEL = join(GOLDEN_MODELS, "cnn.mlmodel");
@@ -92,16 +120,18 @@ function fifo(dir: string, name: string): string {
  * Compared before and after a run: "nothing changed".
  */
 function state(dir: string): string[] {
-  return readdirSync(dir).sort().map((name) => {
-    const path = join(dir, name);
-    const s = lstatSync(path);
-    if (s.isSymbolicLink()) return `${name} -> ${readlinkSync(path)}`;
-    if (s.isFile()) return `${name} file ${(s.mode & 0o7777).toString(8)} ${sha256(path)}`;
-    if (s.isFIFO()) return `${name} fifo`;
-    if (s.isCharacterDevice()) return `${name} char ${s.rdev}`;
-    if (s.isBlockDevice()) return `${name} block ${s.rdev}`;
-    return `${name} directory`;
-  });
+  return readdirSync(dir)
+    .sort()
+    .map((name) => {
+      const path = join(dir, name);
+      const s = lstatSync(path);
+      if (s.isSymbolicLink()) return `${name} -> ${readlinkSync(path)}`;
+      if (s.isFile()) return `${name} file ${(s.mode & 0o7777).toString(8)} ${sha256(path)}`;
+      if (s.isFIFO()) return `${name} fifo`;
+      if (s.isCharacterDevice()) return `${name} char ${s.rdev}`;
+      if (s.isBlockDevice()) return `${name} block ${s.rdev}`;
+      return `${name} directory`;
+    });
 }
 
 /** Exit 1, one line on stderr matching `pattern`, nothing claimed written. */
@@ -158,7 +188,7 @@ describe("-o and --report never name the input, and --report never names -o", ()
     },
     {
       name: "--report a symbolic link to the input",
-      argv: (dir, input) => {
+      argv: (dir) => {
         symlinkSync("in.mlmodel", join(dir, "link.json"));
         return ["-o", join(dir, "out.mlmodel"), "--report", join(dir, "link.json")];
       },
@@ -204,7 +234,7 @@ describe("-o and --report never name the input, and --report never names -o", ()
     },
     {
       name: "--report naming the input, with --force",
-      argv: (dir, input) => ["-o", input, "--report", input, "--force"],
+      argv: (_dir, input) => ["-o", input, "--report", input, "--force"],
       message: /--report \S+ is the input file/,
     },
   ];
@@ -284,9 +314,15 @@ describe("only a regular file or a new name is replaced; a FIFO, a device or a /
     symlinkSync("/proc/self/fd/1", link);
 
     // Through `| cat`: a child's stdout from Node is a socket, which cannot be opened by path.
-    const r = spawnSync("bash", ["-c", '"$@" | cat', "bash", process.execPath, MAIN, "quantize", input, "-o", join(dir, "out.mlmodel"), "--nbits", "8", "--report", link], {
-      cwd: REPO, encoding: "utf8", timeout: HANG_MS,
-    });
+    const r = spawnSync(
+      "bash",
+      ["-c", '"$@" | cat', "bash", process.execPath, MAIN, "quantize", input, "-o", join(dir, "out.mlmodel"), "--nbits", "8", "--report", link],
+      {
+        cwd: REPO,
+        encoding: "utf8",
+        timeout: HANG_MS,
+      },
+    );
 
     expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
     const json = r.stdout.slice(r.stdout.indexOf("{"), r.stdout.lastIndexOf("}") + 1);
@@ -343,7 +379,11 @@ describe("only a regular file or a new name is replaced; a FIFO, a device or a /
 describe("an output that cannot be written: one line saying what and where, nothing written", () => {
   type Unwritable = { name: string; out: (dir: string) => string | undefined; message: RegExp; rootOnly?: boolean; notRoot?: boolean };
   const cases: Unwritable[] = [
-    { name: "a full device (ENOSPC)", out: (dir) => deviceNode(dir, "full", "c", 1, 7, "-o a full device"), message: /cannot write \S+full: ENOSPC \(no space left on device\)/ },
+    {
+      name: "a full device (ENOSPC)",
+      out: (dir) => deviceNode(dir, "full", "c", 1, 7, "-o a full device"),
+      message: /cannot write \S+full: ENOSPC \(no space left on device\)/,
+    },
     {
       name: "a path through a regular file (ENOTDIR)",
       out: (dir) => {
@@ -363,7 +403,11 @@ describe("an output that cannot be written: one line saying what and where, noth
     },
     { name: "a 300-byte name (ENAMETOOLONG)", out: (dir) => join(dir, "n".repeat(300)), message: /: ENAMETOOLONG \(the name is too long\)/ },
     { name: "a directory (EISDIR)", out: (dir) => dir, message: /: EISDIR \(it is a directory\)/ },
-    { name: "a missing directory (ENOENT)", out: (dir) => join(dir, "missing", "out.mlmodel"), message: /cannot write \S+missing\/out\.mlmodel: ENOENT.*create the directory/ },
+    {
+      name: "a missing directory (ENOENT)",
+      out: (dir) => join(dir, "missing", "out.mlmodel"),
+      message: /cannot write \S+missing\/out\.mlmodel: ENOENT.*create the directory/,
+    },
     {
       name: "a symbolic link to a missing file",
       out: (dir) => {
@@ -440,7 +484,10 @@ describe("inputs: FIFOs never block start-up and are read once; endless and over
     const { dir } = fresh();
     const pipe = fifo(dir, "in.fifo");
 
-    const r = runBinary(argv.map((a) => (a === "@" ? pipe : a)), HANG_MS);
+    const r = runBinary(
+      argv.map((a) => (a === "@" ? pipe : a)),
+      HANG_MS,
+    );
 
     expect({ code: r.code, signal: r.signal }).toEqual({ code, signal: null });
     expect(r.ms).toBeLessThan(HANG_MS);
@@ -474,8 +521,16 @@ describe("inputs: FIFOs never block start-up and are read once; endless and over
     const { dir } = fresh();
     const pipe = fifo(dir, "zeros.fifo");
     // Writes zeros until the reader goes away (Node ignores SIGPIPE: the write fails with EPIPE).
-    const writer = spawn(process.execPath, ["-e", `const fs = require("fs"); const fd = fs.openSync(process.argv[1], "w");
-      const zeros = Buffer.alloc(1 << 16); try { for (;;) fs.writeSync(fd, zeros); } catch { process.exit(0); }`, pipe], { stdio: "ignore" });
+    const writer = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const fs = require("fs"); const fd = fs.openSync(process.argv[1], "w");
+      const zeros = Buffer.alloc(1 << 16); try { for (;;) fs.writeSync(fd, zeros); } catch { process.exit(0); }`,
+        pipe,
+      ],
+      { stdio: "ignore" },
+    );
     const writerDone = exited(writer);
 
     const r = await runBinaryAsync(["inspect", pipe], HANG_MS);
@@ -505,7 +560,11 @@ describe("inputs: FIFOs never block start-up and are read once; endless and over
     writeFileSync(big, "");
     truncateSync(big, size);
 
-    for (const argv of [["inspect", big], ["quantize", big, "-o", join(dir, "out.mlmodel"), "--nbits", "8"], ["report", big, big]]) {
+    for (const argv of [
+      ["inspect", big],
+      ["quantize", big, "-o", join(dir, "out.mlmodel"), "--nbits", "8"],
+      ["report", big, big],
+    ]) {
       const r = runBinary(argv, HANG_MS);
       expectRefusal(r, new RegExp(`cannot read \\S+big\\.mlmodel: it is \\d+\\.\\d GiB \\(${size} bytes\\); a Core ML model is at most 2147483647 bytes`));
       expect(r.ms).toBeLessThan(HANG_MS);
@@ -538,7 +597,9 @@ describe("standard output", () => {
     const errors = join(dir, "stderr.txt");
     const quoted = [MAIN, ...argv].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
     const r = spawnSync("bash", ["-c", `"$0" ${quoted} 2>'${errors}' | true; echo "\${PIPESTATUS[0]}"`, process.execPath], {
-      cwd: REPO, encoding: "utf8", timeout: HANG_MS,
+      cwd: REPO,
+      encoding: "utf8",
+      timeout: HANG_MS,
     });
     return { status: r.stdout.trim(), stderr: readFileSync(errors, "utf8") };
   }
@@ -580,35 +641,44 @@ function bigModel(): Uint8Array {
   for (let i = 0; i < 8; i++) {
     const weights = new Float32Array(1024 * 1024);
     for (let k = 0; k < weights.length; k++) weights[k] = r.float();
-    layers.push(innerProductLayer(`fc${i}`, { inputChannels: 1024, outputChannels: 1024 },
-      concat(Uint8Array.of(0x0a), varint(weights.byteLength), float32Bytes(weights))));
+    layers.push(
+      innerProductLayer(
+        `fc${i}`,
+        { inputChannels: 1024, outputChannels: 1024 },
+        concat(Uint8Array.of(0x0a), varint(weights.byteLength), float32Bytes(weights)),
+      ),
+    );
   }
   return networkModel(layers);
 }
 
 describe("a signal while the output is being written", () => {
-  test.each(["SIGINT", "SIGTERM"] as const)("%s removes the temporary file and leaves the previous output whole", async (signal) => {
-    // Arrange: a model whose output takes a while to write (and its report, to build)
-    const { dir } = fresh();
-    const big = join(dir, "big.mlmodel");
-    writeFileSync(big, bigModel());
-    const out = join(dir, "out.mlmodel");
-    writeFileSync(out, "previous");
-    const temp = TEMP_NAME("out.mlmodel");
-    const child = spawn(process.execPath, [MAIN, "quantize", big, "-o", out, "--nbits", "8"], { cwd: REPO, stdio: "ignore" });
-    const ended = exited(child);
+  test.each(["SIGINT", "SIGTERM"] as const)(
+    "%s removes the temporary file and leaves the previous output whole",
+    async (signal) => {
+      // Arrange: a model whose output takes a while to write (and its report, to build)
+      const { dir } = fresh();
+      const big = join(dir, "big.mlmodel");
+      writeFileSync(big, bigModel());
+      const out = join(dir, "out.mlmodel");
+      writeFileSync(out, "previous");
+      const temp = TEMP_NAME("out.mlmodel");
+      const child = spawn(process.execPath, [MAIN, "quantize", big, "-o", out, "--nbits", "8"], { cwd: REPO, stdio: "ignore" });
+      const ended = exited(child);
 
-    // Act: the signal as soon as the temporary file appears
-    const deadline = Date.now() + 30_000;
-    let seen = false;
-    while (!seen && Date.now() < deadline && child.exitCode === null) seen = readdirSync(dir).some((name) => temp.test(name));
-    child.kill(signal);
-    const result = await ended;
+      // Act: the signal as soon as the temporary file appears
+      const deadline = Date.now() + 30_000;
+      let seen = false;
+      while (!seen && Date.now() < deadline && child.exitCode === null) seen = readdirSync(dir).some((name) => temp.test(name));
+      child.kill(signal);
+      const result = await ended;
 
-    // Assert
-    expect(seen).toBe(true);
-    expect(result).toEqual({ code: null, signal });
-    expect(readdirSync(dir).sort()).toEqual(["big.mlmodel", "in.mlmodel", "out.mlmodel"]);
-    expect(readFileSync(out, "utf8")).toBe("previous");
-  }, 120_000);
+      // Assert
+      expect(seen).toBe(true);
+      expect(result).toEqual({ code: null, signal });
+      expect(readdirSync(dir).sort()).toEqual(["big.mlmodel", "in.mlmodel", "out.mlmodel"]);
+      expect(readFileSync(out, "utf8")).toBe("previous");
+    },
+    120_000,
+  );
 });

@@ -15,13 +15,39 @@ import { propertySeed } from "../support/property-seed.js";
 
 /** Every character a terminal may act on, one of each class the issue names, and the edges of each range. */
 const HOSTILE = [
-  "\u0000", "\u0007", "\b", "\t", "\n", "\r", "\u001b", "\u001f", "\u007f", "\u0080", "\u009b", "\u009f",
-  "\u061c", "\u200e", "\u200f", "\u2028", "\u2029", "\u202a", "\u202e", "\u2066", "\u2069",
+  "\u0000",
+  "\u0007",
+  "\b",
+  "\t",
+  "\n",
+  "\r",
+  "\u001b",
+  "\u001f",
+  "\u007f",
+  "\u0080",
+  "\u009b",
+  "\u009f",
+  "\u061c",
+  "\u200e",
+  "\u200f",
+  "\u2028",
+  "\u2029",
+  "\u202a",
+  "\u202e",
+  "\u2066",
+  "\u2069",
 ];
 /** The same set, written independently of the code under test: by code point ranges. */
 const isHostile = (c: number): boolean =>
-  c <= 0x1f || (c >= 0x7f && c <= 0x9f) || c === 0x61c || c === 0x200e || c === 0x200f || c === 0x2028 || c === 0x2029 ||
-  (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+  c <= 0x1f ||
+  (c >= 0x7f && c <= 0x9f) ||
+  c === 0x61c ||
+  c === 0x200e ||
+  c === 0x200f ||
+  c === 0x2028 ||
+  c === 0x2029 ||
+  (c >= 0x202a && c <= 0x202e) ||
+  (c >= 0x2066 && c <= 0x2069);
 const hostileIn = (text: string): string[] => [...text].filter((ch) => isHostile(ch.codePointAt(0) ?? 0));
 
 describe("escapeForTerminal", () => {
@@ -35,20 +61,26 @@ describe("escapeForTerminal", () => {
   });
 
   test("any text: nothing hostile is left, and text without hostile characters is unchanged", () => {
-    fc.assert(fc.property(fc.string({ unit: "binary" }), (text) => {
-      const shown = escapeForTerminal(text);
-      expect(hostileIn(shown)).toEqual([]);
-      if (hostileIn(text).length === 0) expect(shown).toBe(text);
-    }), { seed: propertySeed(), numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (text) => {
+        const shown = escapeForTerminal(text);
+        expect(hostileIn(shown)).toEqual([]);
+        if (hostileIn(text).length === 0) expect(shown).toBe(text);
+      }),
+      { seed: propertySeed(), numRuns: 2000 },
+    );
   });
 
   test("escapeJsonForTerminal keeps the JSON value and leaves nothing hostile", () => {
-    fc.assert(fc.property(fc.jsonValue(), fc.string({ unit: "binary" }), (value, name) => {
-      const json = JSON.stringify({ value, name }, null, 2);
-      const safe = escapeJsonForTerminal(json);
-      expect(hostileIn(safe.replace(/\n/g, ""))).toEqual([]);
-      expect(JSON.parse(safe)).toEqual(JSON.parse(json));
-    }), { seed: propertySeed(), numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ unit: "binary" }), (value, name) => {
+        const json = JSON.stringify({ value, name }, null, 2);
+        const safe = escapeJsonForTerminal(json);
+        expect(hostileIn(safe.replace(/\n/g, ""))).toEqual([]);
+        expect(JSON.parse(safe)).toEqual(JSON.parse(json));
+      }),
+      { seed: propertySeed(), numRuns: 1000 },
+    );
   });
 });
 
@@ -60,8 +92,10 @@ describe("the CLI prints hostile layer and file names escaped", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const names = HOSTILE.map((c, i) => `layer${i}${c}[31m${c === "\n" ? "forged line" : ""}`);
-  const model = (weights: (i: number) => number[]): Uint8Array => networkModel(names.map((name, i) =>
-    innerProductLayer(name, { inputChannels: 4, outputChannels: 4 }, floatValueRecords(weights(i)), floatValueRecords([0, 0, 0, 0]))));
+  const model = (weights: (i: number) => number[]): Uint8Array =>
+    networkModel(
+      names.map((name, i) => innerProductLayer(name, { inputChannels: 4, outputChannels: 4 }, floatValueRecords(weights(i)), floatValueRecords([0, 0, 0, 0]))),
+    );
   const good = (): number[] => Array.from({ length: 16 }, (_, k) => k / 16 - 0.5);
 
   test("inspect: no raw hostile character, one table row per tensor; --json gives the names back exactly", async () => {
@@ -79,7 +113,9 @@ describe("the CLI prints hostile layer and file names escaped", () => {
     expect(table.stdout.split("\n").filter((line) => /^neuralNetwork\/layers\[\d+\] "layer/.test(line))).toHaveLength(names.length * 2);
     expect(hostileIn(json.stdout.replace(/\n/g, ""))).toEqual([]);
     const summary = JSON.parse(json.stdout) as { weights: { layerPath: string }[] };
-    expect(summary.weights.map((w) => w.layerPath)).toEqual(names.flatMap((name, i) => [0, 1].map(() => `model/neuralNetwork/layers[${i}] ${JSON.stringify(name)}`)));
+    expect(summary.weights.map((w) => w.layerPath)).toEqual(
+      names.flatMap((name, i) => [0, 1].map(() => `model/neuralNetwork/layers[${i}] ${JSON.stringify(name)}`)),
+    );
   });
 
   test("quantize and report: tables and JSON carry no raw hostile character", async () => {
@@ -102,7 +138,10 @@ describe("the CLI prints hostile layer and file names escaped", () => {
   test.each(HOSTILE.map((c, i) => [i, c] as const))("a refusal naming hostile layer %i stays one line", async (i) => {
     // Arrange: layer i has 15 weights where its shape declares 16
     const path = join(dir, `bad-${i}.mlmodel`);
-    writeFileSync(path, model((k) => (k === i ? good().slice(1) : good())));
+    writeFileSync(
+      path,
+      model((k) => (k === i ? good().slice(1) : good())),
+    );
 
     // Act
     const r = await cli(["inspect", path]);

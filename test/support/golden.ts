@@ -43,7 +43,10 @@ export function goldenCases(): readonly GoldenCase[] {
   return cases;
 }
 
-const mlmodels = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith(".mlmodel")).sort();
+const mlmodels = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".mlmodel"))
+    .sort();
 /** File names of the golden inputs, sorted. */
 export const goldenInputs = (): string[] => mlmodels(GOLDEN_MODELS_DIR);
 /** File names of the reference's outputs, sorted. */

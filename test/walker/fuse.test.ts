@@ -25,12 +25,17 @@ const f32 = (values: readonly number[]): { floatValue: number[] } => ({ floatVal
 /** innerProduct `name`: input -> output, weights row-major [oc, ic]. */
 function innerProduct(name: string, input: string, output: string, oc: number, weights: number[], bias?: number[]): LayerInit {
   return {
-    name, input: [input], output: [output],
+    name,
+    input: [input],
+    output: [output],
     layer: {
       case: "innerProduct",
       value: {
-        inputChannels: BigInt(weights.length / oc), outputChannels: BigInt(oc),
-        weights: f32(weights), hasBias: bias !== undefined, ...(bias === undefined ? {} : { bias: f32(bias) }),
+        inputChannels: BigInt(weights.length / oc),
+        outputChannels: BigInt(oc),
+        weights: f32(weights),
+        hasBias: bias !== undefined,
+        ...(bias === undefined ? {} : { bias: f32(bias) }),
       },
     },
   };
@@ -39,12 +44,20 @@ function innerProduct(name: string, input: string, output: string, oc: number, w
 /** 1x1 convolution `name` with one kernel channel: weights [oc, 1, 1, 1]. */
 function conv(name: string, input: string, output: string, weights: number[], bias?: number[]): LayerInit {
   return {
-    name, input: [input], output: [output],
+    name,
+    input: [input],
+    output: [output],
     layer: {
       case: "convolution",
       value: {
-        outputChannels: BigInt(weights.length), kernelChannels: 1n, nGroups: 1n, kernelSize: [1n, 1n], stride: [1n, 1n],
-        dilationFactor: [1n, 1n], weights: f32(weights), hasBias: bias !== undefined,
+        outputChannels: BigInt(weights.length),
+        kernelChannels: 1n,
+        nGroups: 1n,
+        kernelSize: [1n, 1n],
+        stride: [1n, 1n],
+        dilationFactor: [1n, 1n],
+        weights: f32(weights),
+        hasBias: bias !== undefined,
         ...(bias === undefined ? {} : { bias: f32(bias) }),
       },
     },
@@ -53,11 +66,15 @@ function conv(name: string, input: string, output: string, weights: number[], bi
 
 function scale(name: string, input: string, output: string, shape: number[], s: number[], bias?: { shape: number[]; values: number[] }): LayerInit {
   return {
-    name, input: [input], output: [output],
+    name,
+    input: [input],
+    output: [output],
     layer: {
       case: "scale",
       value: {
-        shapeScale: shape.map(BigInt), scale: f32(s), hasBias: bias !== undefined,
+        shapeScale: shape.map(BigInt),
+        scale: f32(s),
+        hasBias: bias !== undefined,
         ...(bias === undefined ? {} : { shapeBias: bias.shape.map(BigInt), bias: f32(bias.values) }),
       },
     },
@@ -79,19 +96,30 @@ interface BatchnormInit {
 
 function batchnorm(name: string, input: string, output: string, p: BatchnormInit): LayerInit {
   return {
-    name, input: [input], output: [output],
+    name,
+    input: [input],
+    output: [output],
     layer: {
       case: "batchnorm",
       value: {
-        channels: BigInt(p.gamma.length), epsilon: p.epsilon, computeMeanVar: p.computeMeanVar ?? false,
-        gamma: f32(p.gamma), beta: f32(p.beta), mean: f32(p.mean), variance: f32(p.variance),
+        channels: BigInt(p.gamma.length),
+        epsilon: p.epsilon,
+        computeMeanVar: p.computeMeanVar ?? false,
+        gamma: f32(p.gamma),
+        beta: f32(p.beta),
+        mean: f32(p.mean),
+        variance: f32(p.variance),
       },
     },
   };
 }
 
-const relu = (name: string, input: string, output: string): LayerInit =>
-  ({ name, input: [input], output: [output], layer: { case: "activation", value: { NonlinearityType: { case: "ReLU", value: {} } } } });
+const relu = (name: string, input: string, output: string): LayerInit => ({
+  name,
+  input: [input],
+  output: [output],
+  layer: { case: "activation", value: { NonlinearityType: { case: "ReLU", value: {} } } },
+});
 
 /** Each layer through the real codec, as a decoded model holds it. */
 const layers = (...inits: LayerInit[]): NeuralNetworkLayer[] => inits.map(buildLayer);
@@ -118,10 +146,7 @@ const stored = (xs: readonly number[]): number[] => xs.map(Math.fround);
 
 describe("(a) scale without a bias", () => {
   test("innerProduct -> scale: W' = s·W per row and b' = s·b (the bias is scaled too)", () => {
-    const [fused, ...rest] = fuseLayers(layers(
-      innerProduct("fc", "x", "f", 2, [1, 2, 3, 4], [0.5, -1]),
-      scale("s", "f", "y", [2], [2, 0.25]),
-    ));
+    const [fused, ...rest] = fuseLayers(layers(innerProduct("fc", "x", "f", 2, [1, 2, 3, 4], [0.5, -1]), scale("s", "f", "y", [2], [2, 0.25])));
     expect(rest).toEqual([]);
     expect(fused?.output).toEqual(["y"]);
     // s·(Wx + b) = (sW)x + s·b
@@ -139,20 +164,16 @@ describe("(a) scale without a bias", () => {
   });
 
   test("with a scale bias and no bias of its own, the layer takes the scale bias as it is (-0 included)", () => {
-    const [fused] = fuseLayers(layers(
-      conv("c", "x", "c0", [3, -2]),
-      scale("s", "c0", "y", [2], [2, 0.5], { shape: [2], values: [-0, 0.75] }),
-    ));
+    const [fused] = fuseLayers(layers(conv("c", "x", "c0", [3, -2]), scale("s", "c0", "y", [2], [2, 0.5], { shape: [2], values: [-0, 0.75] })));
     const { bias: b } = affine(fused);
     expect(Object.is(b[0], -0)).toBe(true);
     expect(b[1]).toBe(0.75);
   });
 
   test("with both biases: b' = s·b + sb", () => {
-    const [fused] = fuseLayers(layers(
-      innerProduct("fc", "x", "f", 2, [1, 2, 3, 4], [0.5, -1]),
-      scale("s", "f", "y", [2], [2, 0.25], { shape: [2], values: [0.125, 4] }),
-    ));
+    const [fused] = fuseLayers(
+      layers(innerProduct("fc", "x", "f", 2, [1, 2, 3, 4], [0.5, -1]), scale("s", "f", "y", [2], [2, 0.25], { shape: [2], values: [0.125, 4] })),
+    );
     expect(affine(fused).bias).toEqual([2 * 0.5 + 0.125, 0.25 * -1 + 4]);
   });
 });
@@ -174,10 +195,9 @@ describe("(b) computeMeanVar", () => {
   });
 
   test("a computeMeanVar batchnorm still absorbs a per-channel scale: gamma' = s·gamma, beta' = s·beta + sb", () => {
-    const [fused, ...rest] = fuseLayers(layers(
-      batchnorm("bn", "x", "b0", { ...stats, computeMeanVar: true }),
-      scale("s", "b0", "y", [2], [0.5, 4], { shape: [2], values: [1, 2] }),
-    ));
+    const [fused, ...rest] = fuseLayers(
+      layers(batchnorm("bn", "x", "b0", { ...stats, computeMeanVar: true }), scale("s", "b0", "y", [2], [0.5, 4], { shape: [2], values: [1, 2] })),
+    );
     expect(rest).toEqual([]);
     if (fused?.layer.case !== "batchnorm") throw new Error("not a batchnorm");
     expect(values(fused.layer.value.gamma)).toEqual([1, 12]);
@@ -197,7 +217,11 @@ describe("(c) per channel only", () => {
     ["convolution -> scale [C] with a scalar bias [1]", conv("c", "x", "f", [3, -2], [1, 1]), scale("s", "f", "y", [2], [2, 3], { shape: [1], values: [1] })],
     ["convolution -> bias [1,1,C] (C values, but along the width)", conv("c", "x", "f", [3, -2], [1, 1]), bias("b", "f", "y", [1, 1, 2], [5, 6])],
     ["convolution -> spatial bias [C,2,2]", conv("c", "x", "f", [3, -2], [1, 1]), bias("b", "f", "y", [2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8])],
-    ["batchnorm -> scalar scale [1]", batchnorm("bn", "x", "f", { gamma: [1, 1], beta: [0, 0], mean: [0, 0], variance: [1, 1], epsilon: 1e-3 }), scale("s", "f", "y", [1], [2])],
+    [
+      "batchnorm -> scalar scale [1]",
+      batchnorm("bn", "x", "f", { gamma: [1, 1], beta: [0, 0], mean: [0, 0], variance: [1, 1], epsilon: 1e-3 }),
+      scale("s", "f", "y", [1], [2]),
+    ],
   ])("%s stays two layers", (_name, first, second) => {
     const input = layers(first, second);
     expect(fuseLayers(input)).toEqual(input);
@@ -225,11 +249,13 @@ describe("(d) epsilon 0", () => {
     const root = bn.variance.map((v) => Math.sqrt(v + epsilon));
     return {
       weights: stored(w.map((x, c) => ((bn.gamma[c] as number) / (root[c] as number)) * x)),
-      bias: stored(b.map((x, c) => {
-        const g = bn.gamma[c] as number;
-        const r = root[c] as number;
-        return (g * x) / r - (g * (bn.mean[c] as number)) / r + (bn.beta[c] as number);
-      })),
+      bias: stored(
+        b.map((x, c) => {
+          const g = bn.gamma[c] as number;
+          const r = root[c] as number;
+          return (g * x) / r - (g * (bn.mean[c] as number)) / r + (bn.beta[c] as number);
+        }),
+      ),
     };
   }
 
@@ -284,7 +310,9 @@ describe("blobs read outside the network", () => {
         value: {
           layers: [],
           labelProbabilityLayerName: "softmax_out",
-          updateParams: { lossLayers: [{ name: "loss", LossLayerType: { case: "categoricalCrossEntropyLossLayer", value: { input: "probs_in", target: "t" } } }] },
+          updateParams: {
+            lossLayers: [{ name: "loss", LossLayerType: { case: "categoricalCrossEntropyLossLayer", value: { input: "probs_in", target: "t" } } }],
+          },
         },
       },
     });
@@ -317,8 +345,13 @@ describe("blobs read outside the network", () => {
             innerProduct("fc", "x", "f", 2, [1, 2, 3, 4], [0.5, -1]),
             bias("b", "f", "y", [2], [1, 1]),
             {
-              name: "branch", input: ["c"], output: [],
-              layer: { case: "branch", value: { ifBranch: { layers: [innerProduct("bfc", "x", "bf", 2, [1, 2, 3, 4]), bias("bb", "bf", "by", [2], [1, 1])] } } },
+              name: "branch",
+              input: ["c"],
+              output: [],
+              layer: {
+                case: "branch",
+                value: { ifBranch: { layers: [innerProduct("bfc", "x", "bf", 2, [1, 2, 3, 4]), bias("bb", "bf", "by", [2], [1, 1])] } },
+              },
             },
             relu("after", "bf", "out"),
           ],
@@ -326,8 +359,14 @@ describe("blobs read outside the network", () => {
       },
     });
     const quantized = quantizeWeights(model, { nbits: 8 });
-    expect(walkLayers(quantized).map(({ layer }) => `${layer.name}:${layer.output.join(",")}`))
-      .toEqual(["fc:f", "b:y", "branch:", "bfc:bf", "bb:by", "after:out"]);
+    expect(walkLayers(quantized).map(({ layer }) => `${layer.name}:${layer.output.join(",")}`)).toEqual([
+      "fc:f",
+      "b:y",
+      "branch:",
+      "bfc:bf",
+      "bb:by",
+      "after:out",
+    ]);
     // The report fuses the original the same way, so the networks still correspond.
     expect(weightReport(model, quantized).tensors.length).toBeGreaterThan(0);
   });
@@ -343,8 +382,13 @@ describe("blobs read outside the network", () => {
             innerProduct("fc", "x", "f", 2, [1, 2, 3, 4], [0.5, -1]),
             bias("b", "f", "y", [2], [1, 1]),
             {
-              name: "branch", input: ["c"], output: [],
-              layer: { case: "branch", value: { ifBranch: { layers: [innerProduct("bfc", "x", "bf", 2, [1, 2, 3, 4]), bias("bb", "bf", "by", [2], [1, 1])] } } },
+              name: "branch",
+              input: ["c"],
+              output: [],
+              layer: {
+                case: "branch",
+                value: { ifBranch: { layers: [innerProduct("bfc", "x", "bf", 2, [1, 2, 3, 4]), bias("bb", "bf", "by", [2], [1, 1])] } },
+              },
             },
           ],
         },

@@ -3,15 +3,7 @@
  * (recursively), and inside branch and loop layers; and mapNetworkModels' copying.
  */
 import type { Model, NeuralNetworkLayer } from "../../src/codec/model-types.js";
-import {
-  allLayers,
-  isNetworkModel,
-  layerPath,
-  mapNetworkModels,
-  nestedNetworks,
-  pipelineModels,
-  withNestedNetwork,
-} from "../../src/walker/networks.js";
+import { allLayers, isNetworkModel, layerPath, mapNetworkModels, nestedNetworks, pipelineModels, withNestedNetwork } from "../../src/walker/networks.js";
 import { buildLayer, buildModel, floats, snapshot, walkLayers } from "./helpers.js";
 import { goldenInputs, loadGolden } from "../support/golden.js";
 
@@ -28,10 +20,11 @@ function networkModels(model: Model): [string, string | undefined][] {
 /** The distinct networks holding layers, in file order, from allLayers. */
 const networkPathsOf = (model: Model): string[] => [...new Set(allLayers(model).map((l) => l.networkPath))];
 
-const fc = (name: string, n = 2): NeuralNetworkLayer => buildLayer({
-  name,
-  layer: { case: "innerProduct", value: { inputChannels: BigInt(n), outputChannels: BigInt(n), hasBias: false, weights: floats(n * n) } },
-});
+const fc = (name: string, n = 2): NeuralNetworkLayer =>
+  buildLayer({
+    name,
+    layer: { case: "innerProduct", value: { inputChannels: BigInt(n), outputChannels: BigInt(n), hasBias: false, weights: floats(n * n) } },
+  });
 const fcInit = (name: string) => ({
   name,
   layer: { case: "innerProduct" as const, value: { inputChannels: 2n, outputChannels: 2n, hasBias: false, weights: floats(4) } },
@@ -46,11 +39,20 @@ describe("networks in the golden models", () => {
     ["cnn", [["model", "neuralNetwork"]]],
     ["classifier", [["model", "neuralNetworkClassifier"]]],
     ["regressor", [["model", "neuralNetworkRegressor"]]],
-    ["pipeline", [["model/pipeline.models[0]", "neuralNetwork"], ["model/pipeline.models[1]", "neuralNetwork"]]],
-    ["pipeline_classifier", [
-      ["model/pipelineClassifier.pipeline.models[0]", "neuralNetwork"],
-      ["model/pipelineClassifier.pipeline.models[1]", "neuralNetworkClassifier"],
-    ]],
+    [
+      "pipeline",
+      [
+        ["model/pipeline.models[0]", "neuralNetwork"],
+        ["model/pipeline.models[1]", "neuralNetwork"],
+      ],
+    ],
+    [
+      "pipeline_classifier",
+      [
+        ["model/pipelineClassifier.pipeline.models[0]", "neuralNetwork"],
+        ["model/pipelineClassifier.pipeline.models[1]", "neuralNetworkClassifier"],
+      ],
+    ],
     ["real_updatable_drawing_pipeline_nn_knn", [["model/pipelineClassifier.pipeline.models[0]", "neuralNetwork"]]],
     ["control_flow", [["model", "neuralNetwork"]]],
   ] as const)("%s", (name, expected) => {
@@ -140,7 +142,12 @@ describe("networks in built models", () => {
                   value: {
                     models: [
                       { Type: { case: "neuralNetworkRegressor", value: { layers: [fcInit("deep")] } } },
-                      { Type: { case: "pipelineClassifier", value: { pipeline: { models: [{ Type: { case: "neuralNetworkClassifier", value: { layers: [fcInit("deeper")] } } }] } } } },
+                      {
+                        Type: {
+                          case: "pipelineClassifier",
+                          value: { pipeline: { models: [{ Type: { case: "neuralNetworkClassifier", value: { layers: [fcInit("deeper")] } } }] } },
+                        },
+                      },
                     ],
                   },
                 },
@@ -231,7 +238,11 @@ describe("models with no network", () => {
 
   test("isNetworkModel is true for the three network kinds only", () => {
     expect(["cnn", "classifier", "regressor", "pipeline", "pipeline_classifier"].map((n) => isNetworkModel(loadGolden(n)))).toEqual([
-      true, true, true, false, false,
+      true,
+      true,
+      true,
+      false,
+      false,
     ]);
   });
 });
@@ -339,10 +350,14 @@ describe("mapNetworkModels", () => {
 
   test("paths passed to fn start at the given path", () => {
     const seen: string[] = [];
-    mapNetworkModels(loadGolden("pipeline"), (sub, path) => {
-      seen.push(path);
-      return sub;
-    }, "root");
+    mapNetworkModels(
+      loadGolden("pipeline"),
+      (sub, path) => {
+        seen.push(path);
+        return sub;
+      },
+      "root",
+    );
     expect(seen).toEqual(["root/pipeline.models[0]", "root/pipeline.models[1]"]);
   });
 });

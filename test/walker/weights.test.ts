@@ -151,9 +151,10 @@ function expectedWeights(layer: NeuralNetworkLayer): Expected[] {
       const i = N(p.inputVectorSize);
       const o = N(p.outputVectorSize);
       const peepholes = p.params?.hasPeepholeVectors === true;
-      const sets = l.case === "uniDirectionalLSTM"
-        ? [{ prefix: "weightParams.", set: l.value.weightParams }]
-        : l.value.weightParams.map((set, k) => ({ prefix: `weightParams[${k}].`, set }));
+      const sets =
+        l.case === "uniDirectionalLSTM"
+          ? [{ prefix: "weightParams.", set: l.value.weightParams }]
+          : l.value.weightParams.map((set, k) => ({ prefix: `weightParams[${k}].`, set }));
       for (const { prefix, set } of sets) {
         if (set === undefined) continue;
         add(`${prefix}inputGateWeightMatrix`, set.inputGateWeightMatrix, [o, i]);
@@ -349,8 +350,7 @@ describe("golden specifics", () => {
     if (found === undefined) throw new Error(`no layer ${name} in ${model}`);
     return found.layer;
   };
-  const shapes = (layer: NeuralNetworkLayer): [string, readonly number[], 0 | 1][] =>
-    layerWeights(layer).map((r) => [r.field, r.shape, r.axis]);
+  const shapes = (layer: NeuralNetworkLayer): [string, readonly number[], 0 | 1][] => layerWeights(layer).map((r) => [r.field, r.shape, r.axis]);
 
   test("deconvolution: [kernelChannels, outputChannels / nGroups, kh, kw] on axis 1, bias [outputChannels]", () => {
     const deconv = layerNamed("cnn", "deconv4");
@@ -358,13 +358,25 @@ describe("golden specifics", () => {
     if (deconv.layer.case !== "convolution" || grouped.layer.case !== "convolution") throw new Error("not convolutions");
     expect(deconv.layer.value).toMatchObject({ isDeconvolution: true, kernelChannels: 16n, outputChannels: 8n, kernelSize: [2n, 2n] });
     expect(grouped.layer.value).toMatchObject({ isDeconvolution: true, kernelChannels: 4n, outputChannels: 16n, nGroups: 2n, kernelSize: [2n, 2n] });
-    expect(shapes(deconv)).toEqual([["weights", [16, 8, 2, 2], 1], ["bias", [8], 0]]);
-    expect(shapes(grouped)).toEqual([["weights", [4, 8, 2, 2], 1], ["bias", [16], 0]]);
+    expect(shapes(deconv)).toEqual([
+      ["weights", [16, 8, 2, 2], 1],
+      ["bias", [8], 0],
+    ]);
+    expect(shapes(grouped)).toEqual([
+      ["weights", [4, 8, 2, 2], 1],
+      ["bias", [16], 0],
+    ]);
   });
 
   test("convolution: [outputChannels, kernelChannels, kh, kw] on axis 0 (depthwise too)", () => {
-    expect(shapes(layerNamed("cnn", "conv1"))).toEqual([["weights", [8, 3, 3, 3], 0], ["bias", [8], 0]]);
-    expect(shapes(layerNamed("cnn", "dw3"))).toEqual([["weights", [16, 1, 3, 3], 0], ["bias", [16], 0]]);
+    expect(shapes(layerNamed("cnn", "conv1"))).toEqual([
+      ["weights", [8, 3, 3, 3], 0],
+      ["bias", [8], 0],
+    ]);
+    expect(shapes(layerNamed("cnn", "dw3"))).toEqual([
+      ["weights", [16, 1, 3, 3], 0],
+      ["bias", [16], 0],
+    ]);
   });
 
   test("hasBias = false leaves the bias out", () => {
@@ -387,7 +399,10 @@ describe("golden specifics", () => {
     if (bmm.layer.case !== "batchedMatmul") throw new Error("not batchedMatmul");
     const { weightMatrixFirstDimension: first, weightMatrixSecondDimension: second } = bmm.layer.value;
     expect([first, second]).toEqual([3n, 10n]);
-    expect(shapes(bmm)).toEqual([["weights", [10, 3], 0], ["bias", [10], 0]]);
+    expect(shapes(bmm)).toEqual([
+      ["weights", [10, 3], 0],
+      ["bias", [10], 0],
+    ]);
     expect(layerWeights(bmm).map((r) => r.selectorParam)).toEqual([undefined, "bias"]);
   });
 
@@ -445,11 +460,29 @@ describe("golden specifics", () => {
 describe("presence flags on built layers", () => {
   test("hasBias = false leaves a set bias out, for every kind with an optional bias", () => {
     const layers = [
-      buildLayer({ name: "c", layer: { case: "convolution", value: { outputChannels: 2n, kernelChannels: 1n, kernelSize: [1n, 1n], hasBias: false, weights: floats(2), bias: floats(2) } } }),
-      buildLayer({ name: "ip", layer: { case: "innerProduct", value: { outputChannels: 2n, inputChannels: 3n, hasBias: false, weights: floats(6), bias: floats(2) } } }),
-      buildLayer({ name: "bm", layer: { case: "batchedMatmul", value: { weightMatrixFirstDimension: 3n, weightMatrixSecondDimension: 2n, hasBias: false, weights: floats(6), bias: floats(2) } } }),
+      buildLayer({
+        name: "c",
+        layer: {
+          case: "convolution",
+          value: { outputChannels: 2n, kernelChannels: 1n, kernelSize: [1n, 1n], hasBias: false, weights: floats(2), bias: floats(2) },
+        },
+      }),
+      buildLayer({
+        name: "ip",
+        layer: { case: "innerProduct", value: { outputChannels: 2n, inputChannels: 3n, hasBias: false, weights: floats(6), bias: floats(2) } },
+      }),
+      buildLayer({
+        name: "bm",
+        layer: {
+          case: "batchedMatmul",
+          value: { weightMatrixFirstDimension: 3n, weightMatrixSecondDimension: 2n, hasBias: false, weights: floats(6), bias: floats(2) },
+        },
+      }),
       buildLayer({ name: "e", layer: { case: "embedding", value: { outputChannels: 2n, inputDim: 3n, hasBias: false, weights: floats(6), bias: floats(2) } } }),
-      buildLayer({ name: "end", layer: { case: "embeddingND", value: { embeddingSize: 2n, vocabSize: 3n, hasBias: false, weights: floats(6), bias: floats(2) } } }),
+      buildLayer({
+        name: "end",
+        layer: { case: "embeddingND", value: { embeddingSize: 2n, vocabSize: 3n, hasBias: false, weights: floats(6), bias: floats(2) } },
+      }),
       buildLayer({ name: "s", layer: { case: "scale", value: { shapeScale: [2n], shapeBias: [2n], hasBias: false, scale: floats(2), bias: floats(2) } } }),
     ];
     for (const layer of layers) {
@@ -459,12 +492,30 @@ describe("presence flags on built layers", () => {
   });
 
   test("hasBias = true with a bias lists it with the declared shape", () => {
-    const e = buildLayer({ name: "e", layer: { case: "embedding", value: { outputChannels: 2n, inputDim: 3n, hasBias: true, weights: floats(6), bias: floats(2) } } });
-    const end = buildLayer({ name: "end", layer: { case: "embeddingND", value: { embeddingSize: 2n, vocabSize: 3n, hasBias: true, weights: floats(6), bias: floats(2) } } });
-    const s = buildLayer({ name: "s", layer: { case: "scale", value: { shapeScale: [2n, 1n, 1n], shapeBias: [1n, 2n], hasBias: true, scale: floats(2), bias: floats(2) } } });
-    expect(layerWeights(e).map((r) => [r.field, r.shape, r.selectorParam])).toEqual([["weights", [2, 3], undefined], ["bias", [2], undefined]]);
-    expect(layerWeights(end).map((r) => [r.field, r.shape, r.selectorParam])).toEqual([["weights", [2, 3], undefined], ["bias", [2], undefined]]);
-    expect(layerWeights(s).map((r) => [r.field, r.shape])).toEqual([["scale", [2]], ["bias", [2]]]);
+    const e = buildLayer({
+      name: "e",
+      layer: { case: "embedding", value: { outputChannels: 2n, inputDim: 3n, hasBias: true, weights: floats(6), bias: floats(2) } },
+    });
+    const end = buildLayer({
+      name: "end",
+      layer: { case: "embeddingND", value: { embeddingSize: 2n, vocabSize: 3n, hasBias: true, weights: floats(6), bias: floats(2) } },
+    });
+    const s = buildLayer({
+      name: "s",
+      layer: { case: "scale", value: { shapeScale: [2n, 1n, 1n], shapeBias: [1n, 2n], hasBias: true, scale: floats(2), bias: floats(2) } },
+    });
+    expect(layerWeights(e).map((r) => [r.field, r.shape, r.selectorParam])).toEqual([
+      ["weights", [2, 3], undefined],
+      ["bias", [2], undefined],
+    ]);
+    expect(layerWeights(end).map((r) => [r.field, r.shape, r.selectorParam])).toEqual([
+      ["weights", [2, 3], undefined],
+      ["bias", [2], undefined],
+    ]);
+    expect(layerWeights(s).map((r) => [r.field, r.shape])).toEqual([
+      ["scale", [2]],
+      ["bias", [2]],
+    ]);
   });
 
   test("hasBias = true with the bias message unset lists no bias", () => {
@@ -473,23 +524,40 @@ describe("presence flags on built layers", () => {
   });
 
   test("simpleRecurrent and gru: bias vectors only with their flag", () => {
-    const rnn = (has: boolean): NeuralNetworkLayer => buildLayer({
-      name: "rnn",
-      layer: { case: "simpleRecurrent", value: { inputVectorSize: 3n, outputVectorSize: 2n, hasBiasVector: has, weightMatrix: floats(6), recursionMatrix: floats(4), biasVector: floats(2) } },
-    });
-    const gru = (has: boolean): NeuralNetworkLayer => buildLayer({
-      name: "gru",
-      layer: {
-        case: "gru",
-        value: {
-          inputVectorSize: 3n, outputVectorSize: 2n, hasBiasVectors: has,
-          updateGateWeightMatrix: floats(6), resetGateWeightMatrix: floats(6), outputGateWeightMatrix: floats(6),
-          updateGateRecursionMatrix: floats(4), resetGateRecursionMatrix: floats(4), outputGateRecursionMatrix: floats(4),
-          updateGateBiasVector: floats(2), resetGateBiasVector: floats(2), outputGateBiasVector: floats(2),
+    const rnn = (has: boolean): NeuralNetworkLayer =>
+      buildLayer({
+        name: "rnn",
+        layer: {
+          case: "simpleRecurrent",
+          value: { inputVectorSize: 3n, outputVectorSize: 2n, hasBiasVector: has, weightMatrix: floats(6), recursionMatrix: floats(4), biasVector: floats(2) },
         },
-      },
-    });
-    expect(layerWeights(rnn(true)).map((r) => [r.field, r.shape])).toEqual([["weightMatrix", [2, 3]], ["recursionMatrix", [2, 2]], ["biasVector", [2]]]);
+      });
+    const gru = (has: boolean): NeuralNetworkLayer =>
+      buildLayer({
+        name: "gru",
+        layer: {
+          case: "gru",
+          value: {
+            inputVectorSize: 3n,
+            outputVectorSize: 2n,
+            hasBiasVectors: has,
+            updateGateWeightMatrix: floats(6),
+            resetGateWeightMatrix: floats(6),
+            outputGateWeightMatrix: floats(6),
+            updateGateRecursionMatrix: floats(4),
+            resetGateRecursionMatrix: floats(4),
+            outputGateRecursionMatrix: floats(4),
+            updateGateBiasVector: floats(2),
+            resetGateBiasVector: floats(2),
+            outputGateBiasVector: floats(2),
+          },
+        },
+      });
+    expect(layerWeights(rnn(true)).map((r) => [r.field, r.shape])).toEqual([
+      ["weightMatrix", [2, 3]],
+      ["recursionMatrix", [2, 2]],
+      ["biasVector", [2]],
+    ]);
     expect(fieldsOf(rnn(false))).toEqual(["weightMatrix", "recursionMatrix"]);
     expect(fieldsOf(gru(true))).toEqual(expectedWeights(gru(true)).map((e) => e.field));
     expect(fieldsOf(gru(true))).toHaveLength(9);
@@ -509,10 +577,14 @@ describe("presence flags on built layers", () => {
   };
 
   test("LSTM peepholes only with params.hasPeepholeVectors; the four bias vectors always", () => {
-    const uni = (peep: boolean, bias: boolean): NeuralNetworkLayer => buildLayer({
-      name: "lstm",
-      layer: { case: "uniDirectionalLSTM", value: { inputVectorSize: 3n, outputVectorSize: 2n, params: { hasPeepholeVectors: peep, hasBiasVectors: bias }, weightParams: lstmSet(3, 2) } },
-    });
+    const uni = (peep: boolean, bias: boolean): NeuralNetworkLayer =>
+      buildLayer({
+        name: "lstm",
+        layer: {
+          case: "uniDirectionalLSTM",
+          value: { inputVectorSize: 3n, outputVectorSize: 2n, params: { hasPeepholeVectors: peep, hasBiasVectors: bias }, weightParams: lstmSet(3, 2) },
+        },
+      });
     const withPeep = fieldsOf(uni(true, true));
     const withoutPeep = fieldsOf(uni(false, true));
     expect(withPeep).toHaveLength(15);
@@ -524,19 +596,30 @@ describe("presence flags on built layers", () => {
       expect(fieldsOf(layer)).toEqual(expectedWeights(layer).map((e) => e.field));
       for (const ref of layerWeights(layer)) expect(floatCount(ref.weightParams)).toBe(product(ref.shape));
     }
-    const noParams = buildLayer({ name: "lstm", layer: { case: "uniDirectionalLSTM", value: { inputVectorSize: 3n, outputVectorSize: 2n, weightParams: lstmSet(3, 2) } } });
+    const noParams = buildLayer({
+      name: "lstm",
+      layer: { case: "uniDirectionalLSTM", value: { inputVectorSize: 3n, outputVectorSize: 2n, weightParams: lstmSet(3, 2) } },
+    });
     expect(fieldsOf(noParams)).toHaveLength(12);
   });
 
   test("biDirectionalLSTM: both weight sets, peepholes by the shared params flag", () => {
-    const bi = (peep: boolean): NeuralNetworkLayer => buildLayer({
-      name: "bi",
-      layer: { case: "biDirectionalLSTM", value: { inputVectorSize: 3n, outputVectorSize: 2n, params: { hasPeepholeVectors: peep }, weightParams: [lstmSet(3, 2), lstmSet(3, 2)] } },
-    });
+    const bi = (peep: boolean): NeuralNetworkLayer =>
+      buildLayer({
+        name: "bi",
+        layer: {
+          case: "biDirectionalLSTM",
+          value: { inputVectorSize: 3n, outputVectorSize: 2n, params: { hasPeepholeVectors: peep }, weightParams: [lstmSet(3, 2), lstmSet(3, 2)] },
+        },
+      });
     expect(fieldsOf(bi(true))).toHaveLength(30);
     expect(fieldsOf(bi(false))).toHaveLength(24);
     for (const layer of [bi(true), bi(false)]) {
-      expect([...fieldsOf(layer)].sort()).toEqual(expectedWeights(layer).map((e) => e.field).sort());
+      expect([...fieldsOf(layer)].sort()).toEqual(
+        expectedWeights(layer)
+          .map((e) => e.field)
+          .sort(),
+      );
       for (const ref of layerWeights(layer)) expect(floatCount(ref.weightParams)).toBe(product(ref.shape));
     }
   });
@@ -551,16 +634,41 @@ describe("presence flags on built layers", () => {
   });
 
   test("a deconvolution with nGroups unset divides by 1", () => {
-    const deconv = buildLayer({ name: "d", layer: { case: "convolution", value: { isDeconvolution: true, outputChannels: 4n, kernelChannels: 3n, kernelSize: [2n, 2n], weights: floats(3 * 4 * 4) } } });
+    const deconv = buildLayer({
+      name: "d",
+      layer: {
+        case: "convolution",
+        value: { isDeconvolution: true, outputChannels: 4n, kernelChannels: 3n, kernelSize: [2n, 2n], weights: floats(3 * 4 * 4) },
+      },
+    });
     expect(layerWeights(deconv).map((r) => [r.field, r.shape, r.axis])).toEqual([["weights", [3, 4, 2, 2], 1]]);
   });
 
   test("kinds the reference leaves alone are listed with quantized = false", () => {
     const prelu = buildLayer({ name: "p", layer: { case: "activation", value: { NonlinearityType: { case: "PReLU", value: { alpha: floats(5) } } } } });
-    const softplus = buildLayer({ name: "sp", layer: { case: "activation", value: { NonlinearityType: { case: "parametricSoftplus", value: { alpha: floats(3), beta: floats(3) } } } } });
+    const softplus = buildLayer({
+      name: "sp",
+      layer: { case: "activation", value: { NonlinearityType: { case: "parametricSoftplus", value: { alpha: floats(3), beta: floats(3) } } } },
+    });
     const relu = buildLayer({ name: "r", layer: { case: "activation", value: { NonlinearityType: { case: "ReLU", value: {} } } } });
     const norm = buildLayer({ name: "ln", layer: { case: "layerNormalization", value: { normalizedShape: [2n, 3n], gamma: floats(6), beta: floats(6) } } });
-    const conv3d = buildLayer({ name: "c3", layer: { case: "convolution3d", value: { outputChannels: 4, inputChannels: 6, nGroups: 2, kernelDepth: 1, kernelHeight: 2, kernelWidth: 2, hasBias: true, weights: floats(4 * 3 * 4), bias: floats(4) } } });
+    const conv3d = buildLayer({
+      name: "c3",
+      layer: {
+        case: "convolution3d",
+        value: {
+          outputChannels: 4,
+          inputChannels: 6,
+          nGroups: 2,
+          kernelDepth: 1,
+          kernelHeight: 2,
+          kernelWidth: 2,
+          hasBias: true,
+          weights: floats(4 * 3 * 4),
+          bias: floats(4),
+        },
+      },
+    });
     const custom = buildLayer({ name: "cu", layer: { case: "custom", value: { className: "X", weights: [floats(7), floats(2)] } } });
     for (const layer of [prelu, softplus, norm, conv3d, custom]) {
       const refs = layerWeights(layer);
@@ -629,7 +737,10 @@ describe("withLayerWeight on nested steps", () => {
     if (fc === undefined) throw new Error("no fc2");
     const out = withLayerWeight(fc, ["bias"], newWeights(16));
     expect({ name: out.name, input: out.input, output: out.output, kind: out.layer.case }).toEqual({
-      name: fc.name, input: fc.input, output: fc.output, kind: fc.layer.case,
+      name: fc.name,
+      input: fc.input,
+      output: fc.output,
+      kind: fc.layer.case,
     });
   });
 });

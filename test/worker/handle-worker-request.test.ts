@@ -53,10 +53,20 @@ async function cliQuantize(file: string, flags: readonly string[]): Promise<{ mo
 describe.each<[string, WorkerQuantizeOptions, readonly string[], string]>([
   ["cnn.mlmodel", { nbits: 8, mode: "linear" }, ["--nbits", "8"], "cnn.linear8.mlmodel"],
   ["cnn.mlmodel", { nbits: 4, mode: "kmeans" }, ["--nbits", "4", "--mode", "kmeans"], "cnn.kmeans_lut4.mlmodel"],
-  ["fusion_edges.mlmodel", { nbits: 6, mode: "linear_lut", fuse: false }, ["--nbits", "6", "--mode", "linear_lut", "--no-fuse"], "fusion_edges.linear_lut6.mlmodel"],
+  [
+    "fusion_edges.mlmodel",
+    { nbits: 6, mode: "linear_lut", fuse: false },
+    ["--nbits", "6", "--mode", "linear_lut", "--no-fuse"],
+    "fusion_edges.linear_lut6.mlmodel",
+  ],
   ["mlp.mlmodel", { nbits: 16 }, ["--nbits", "16"], "mlp.float16.mlmodel"],
   ["fp16_overflow.mlmodel", { nbits: 16, float16Overflow: "clamp" }, ["--nbits", "16", "--fp16-overflow", "clamp"], "fp16_overflow.float16.mlmodel"],
-  ["mlp.mlmodel", { nbits: "auto", targetSnrDb: 30, modes: ["kmeans_lut"] }, ["--nbits", "auto", "--target-snr", "30", "--modes", "kmeans_lut"], "mlp.auto30db.mlmodel"],
+  [
+    "mlp.mlmodel",
+    { nbits: "auto", targetSnrDb: 30, modes: ["kmeans_lut"] },
+    ["--nbits", "auto", "--target-snr", "30", "--modes", "kmeans_lut"],
+    "mlp.auto30db.mlmodel",
+  ],
   [
     "cnn.mlmodel",
     { nbits: 8, selector: { kind: "advanced", skipLayerTypes: ["bias"], minimumConvKernelChannels: 1, minimumConvWeightCount: 10 } },
@@ -119,9 +129,8 @@ describe.each<[string, Uint8Array]>([
 
   test.each(["inspect", "quantize"] as const)("%s fails as the CLI does, with its one-line message", async (type) => {
     const r = await cli(type === "inspect" ? ["inspect", file] : ["quantize", file, "-o", join(dir, "never.mlmodel"), "--nbits", "8"]);
-    const request: WorkerRequest = type === "inspect"
-      ? { type, id: 2, name: file, bytes: bytes.slice() }
-      : { type, id: 2, name: file, bytes: bytes.slice(), options: { nbits: 8 } };
+    const request: WorkerRequest =
+      type === "inspect" ? { type, id: 2, name: file, bytes: bytes.slice() } : { type, id: 2, name: file, bytes: bytes.slice(), options: { nbits: 8 } };
     const posted = answer(request);
     expect(posted).toHaveLength(1);
     const { reply } = finalReply(posted);
@@ -153,5 +162,5 @@ test("refused options fail with the library's message, naming the option", () =>
 
 test("an unknown request type fails, it does not throw", () => {
   const { reply } = finalReply(answer({ type: "predict", id: 5 } as unknown as WorkerRequest));
-  expect(reply).toEqual({ type: "failed", id: 5, error: { code: "invalid-option", message: expect.stringContaining("unknown request type \"predict\"") } });
+  expect(reply).toEqual({ type: "failed", id: 5, error: { code: "invalid-option", message: expect.stringContaining('unknown request type "predict"') } });
 });

@@ -29,11 +29,15 @@ class StandInWorker {
     const received = structuredClone(message, { transfer: transfer as ArrayBuffer[] });
     this.transferred.push(...(transfer as ArrayBuffer[]));
     if (this.hold) return;
-    setTimeout(() => handleWorkerRequest(received, (reply, moved) => {
-      if (this.terminated) return;
-      const data = structuredClone(reply, { transfer: moved as ArrayBuffer[] });
-      for (const l of this.listeners.message) l({ data });
-    }), 0);
+    setTimeout(
+      () =>
+        handleWorkerRequest(received, (reply, moved) => {
+          if (this.terminated) return;
+          const data = structuredClone(reply, { transfer: moved as ArrayBuffer[] });
+          for (const l of this.listeners.message) l({ data });
+        }),
+      0,
+    );
   }
   addEventListener(type: "message" | "error", listener: Listener): void {
     this.listeners[type].add(listener);

@@ -14,17 +14,14 @@ import { quantizeWeights, type QuantizeOptions } from "../../src/quantize-weight
 import { weightReport } from "../../src/report/weight-report.js";
 import { AdvancedQuantizedLayerSelector } from "../../src/selectors.js";
 import { handleWorkerRequest } from "../../src/worker/handle-worker-request.js";
-import {
-  SIZE_SNR_SETTINGS, sizeSnrChart, type SizeSnrChartOptions, type SizeSnrProgress, type SizeSnrSetting,
-} from "../../src/worker/size-snr-chart.js";
+import { SIZE_SNR_SETTINGS, sizeSnrChart, type SizeSnrChartOptions, type SizeSnrProgress, type SizeSnrSetting } from "../../src/worker/size-snr-chart.js";
 import type { WorkerReply } from "../../src/worker/worker-messages.js";
 import { GOLDEN_MODELS_DIR } from "../support/golden.js";
 
 const golden = (file: string): Uint8Array => new Uint8Array(readFileSync(join(GOLDEN_MODELS_DIR, file)));
 
 /** The quantizeWeights options of one setting. */
-const optionsAt = (setting: SizeSnrSetting): QuantizeOptions =>
-  setting.series === "float16" ? { nbits: 16 } : { nbits: setting.nbits, mode: setting.series };
+const optionsAt = (setting: SizeSnrSetting): QuantizeOptions => (setting.series === "float16" ? { nbits: 16 } : { nbits: setting.nbits, mode: setting.series });
 
 /** One point measured by calling the library directly. */
 function measuredDirectly(file: string, setting: SizeSnrSetting, shared: Omit<SizeSnrChartOptions, "onProgress">): unknown {
@@ -32,8 +29,11 @@ function measuredDirectly(file: string, setting: SizeSnrSetting, shared: Omit<Si
   const quantized = quantizeWeights(model, { ...shared, ...optionsAt(setting) });
   const { totals } = weightReport(model, quantized);
   return {
-    ...setting, fileBytes: encodeModel(quantized).byteLength, weightBytes: totals.bytesAfter,
-    meanSnrDb: totals.meanSnrDb, minSnrDb: totals.minSnrDb,
+    ...setting,
+    fileBytes: encodeModel(quantized).byteLength,
+    weightBytes: totals.bytesAfter,
+    meanSnrDb: totals.meanSnrDb,
+    minSnrDb: totals.minSnrDb,
   };
 }
 
@@ -45,9 +45,14 @@ test("the settings: float16, then linear, linear_lut and kmeans_lut at 1..8 bits
 
 describe.each<[string, string, Omit<SizeSnrChartOptions, "onProgress">]>([
   ["cnn.mlmodel", "default options", {}],
-  ["fusion_edges.mlmodel", "an advanced selector, no fusion", {
-    fuse: false, selector: new AdvancedQuantizedLayerSelector({ skipLayerTypes: ["innerProduct"], minimumConvWeightCount: 1 }),
-  }],
+  [
+    "fusion_edges.mlmodel",
+    "an advanced selector, no fusion",
+    {
+      fuse: false,
+      selector: new AdvancedQuantizedLayerSelector({ skipLayerTypes: ["innerProduct"], minimumConvWeightCount: 1 }),
+    },
+  ],
 ])("%s with %s", (file, _what, shared) => {
   const chart = sizeSnrChart(decodeModel(golden(file)), shared);
 
@@ -66,7 +71,9 @@ describe.each<[string, string, Omit<SizeSnrChartOptions, "onProgress">]>([
 
 test("the options change the points (an advanced selector skipping every layer type leaves the model exact)", () => {
   const skipAll = sizeSnrChart(decodeModel(golden("cnn.mlmodel")), {
-    selector: new AdvancedQuantizedLayerSelector({ skipLayerTypes: ["convolution", "innerProduct", "batchnorm", "bias", "scale", "embedding", "embeddingND", "loadConstant", "loadConstantND"] }),
+    selector: new AdvancedQuantizedLayerSelector({
+      skipLayerTypes: ["convolution", "innerProduct", "batchnorm", "bias", "scale", "embedding", "embeddingND", "loadConstant", "loadConstantND"],
+    }),
   });
   expect(skipAll.points.every((p) => p.meanSnrDb === null)).toBe(true);
 });
@@ -111,14 +118,18 @@ describe("the worker's chart request", () => {
 
   test("replies chart-progress, then charted with the library's chart; the posted options apply", () => {
     const replies = answer({
-      type: "chart", id: 9, name: "cnn.mlmodel", bytes: golden("cnn.mlmodel"),
+      type: "chart",
+      id: 9,
+      name: "cnn.mlmodel",
+      bytes: golden("cnn.mlmodel"),
       options: { fuse: false, selector: { kind: "advanced", skipLayerTypes: ["bias"] } },
     });
     const last = replies.at(-1);
     expect(last?.type).toBe("charted");
     expect(replies.slice(0, -1).every((r) => r.type === "chart-progress" && r.id === 9)).toBe(true);
     const expected = sizeSnrChart(decodeModel(golden("cnn.mlmodel")), {
-      fuse: false, selector: new AdvancedQuantizedLayerSelector({ skipLayerTypes: ["bias"] }),
+      fuse: false,
+      selector: new AdvancedQuantizedLayerSelector({ skipLayerTypes: ["bias"] }),
     });
     expect(last).toEqual({ type: "charted", id: 9, chart: expected });
     // Not the default options' chart.
@@ -133,9 +144,14 @@ describe("the worker's chart request", () => {
 
   test("refused options fail with the selector's message", () => {
     const replies = answer({
-      type: "chart", id: 3, name: "cnn.mlmodel", bytes: golden("cnn.mlmodel"),
+      type: "chart",
+      id: 3,
+      name: "cnn.mlmodel",
+      bytes: golden("cnn.mlmodel"),
       options: { selector: { kind: "advanced", skipLayerTypes: ["conv"] } },
     });
-    expect(replies).toEqual([{ type: "failed", id: 3, error: { code: "invalid-option", message: expect.stringMatching(/unknown layer type to skip: "conv"/) } }]);
+    expect(replies).toEqual([
+      { type: "failed", id: 3, error: { code: "invalid-option", message: expect.stringMatching(/unknown layer type to skip: "conv"/) } },
+    ]);
   });
 });

@@ -133,9 +133,7 @@ export function forEachBroadcastPair(
  * @returns a new tensor of the broadcast shape
  * @throws {@link QuantizeError} `invalid-input` when the shapes do not broadcast
  */
-export function broadcastBinary(
-  context: LayerContext, kind: string, a: Tensor, b: Tensor, op: (x: number, y: number) => number,
-): Tensor {
+export function broadcastBinary(context: LayerContext, kind: string, a: Tensor, b: Tensor, op: (x: number, y: number) => number): Tensor {
   const shape = broadcastShape(a.shape, b.shape);
   if (shape === undefined) {
     throw inputShapeError(context, `${kind}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} do not broadcast`);

@@ -93,14 +93,7 @@ export function formatShape(shape: readonly number[]): string {
  * @param what - `input` or `output` @defaultValue "input"
  * @throws {@link QuantizeError} `invalid-option`
  */
-export function checkCount(
-  context: LayerContext,
-  kind: string,
-  names: readonly string[],
-  min: number,
-  max = min,
-  what: "input" | "output" = "input",
-): void {
+export function checkCount(context: LayerContext, kind: string, names: readonly string[], min: number, max = min, what: "input" | "output" = "input"): void {
   if (names.length >= min && names.length <= max) return;
   const allowed = min === max ? `${min}` : max === Infinity ? `${min} or more` : `${min} to ${max}`;
   throw invalidParameter(context, `${kind} takes ${allowed} ${what}s, the layer has ${names.length}`);

@@ -18,12 +18,7 @@ import { sizeOf, stridesOf } from "../tensor.js";
  * @param offset - where the walk starts in `source` @defaultValue 0
  * @returns the gathered values
  */
-export function stridedCopy(
-  source: Float32Array,
-  outShape: readonly number[],
-  strides: readonly number[],
-  offset = 0,
-): Float32Array {
+export function stridedCopy(source: Float32Array, outShape: readonly number[], strides: readonly number[], offset = 0): Float32Array {
   const out = new Float32Array(sizeOf(outShape));
   if (out.length === 0) return out;
   const rank = outShape.length;
@@ -62,12 +57,15 @@ export function stridedCopy(
  * @param perm - a permutation of the axes of `shape`
  * @returns the transposed values and their shape
  */
-export function transposeData(
-  data: Float32Array,
-  shape: readonly number[],
-  perm: readonly number[],
-): { shape: number[]; data: Float32Array } {
+export function transposeData(data: Float32Array, shape: readonly number[], perm: readonly number[]): { shape: number[]; data: Float32Array } {
   const inStrides = stridesOf(shape);
   const outShape = perm.map((p) => shape[p] as number);
-  return { shape: outShape, data: stridedCopy(data, outShape, perm.map((p) => inStrides[p] as number)) };
+  return {
+    shape: outShape,
+    data: stridedCopy(
+      data,
+      outShape,
+      perm.map((p) => inStrides[p] as number),
+    ),
+  };
 }

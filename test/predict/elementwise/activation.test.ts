@@ -8,8 +8,7 @@ import { LAYER_PATH, type LayerInit, expectClose, fromFunction, at, randomTensor
 const SHAPE5 = [2, 1, 3, 2, 4];
 const x = randomTensor(SHAPE5, 7, -4, 4);
 /** An activation layer; the nonlinearity's name is dynamic, hence the assertion. */
-const activation = (fn: { case: string; value: object }): LayerInit =>
-  ({ case: "activation", value: { NonlinearityType: fn } }) as LayerInit;
+const activation = (fn: { case: string; value: object }): LayerInit => ({ case: "activation", value: { NonlinearityType: fn } }) as LayerInit;
 
 const plain: [string, object, (v: number) => number][] = [
   ["linear", { alpha: -0.75, beta: 0.3 }, (v) => -0.75 * v + 0.3],
@@ -58,14 +57,20 @@ describe("activation", () => {
   test("PReLU with one alpha applies it to every channel, at any rank (exact layout)", () => {
     const x2 = randomTensor([4, 5], 3);
     const y = runOne(activation({ case: "PReLU", value: { alpha: weights([0.125]) } }), [x2], "exact");
-    expectClose(y, fromFunction([4, 5], (i) => Math.min(at(x2, i), 0) * 0.125 + Math.max(at(x2, i), 0)));
+    expectClose(
+      y,
+      fromFunction([4, 5], (i) => Math.min(at(x2, i), 0) * 0.125 + Math.max(at(x2, i), 0)),
+    );
   });
 
   test("PReLU per channel on a rank-4 blob of an exact network uses axis -3", () => {
     const x4 = randomTensor([2, 3, 2, 2], 5);
     const alpha = [0.5, 0.25, 0.125];
     const y = runOne(activation({ case: "PReLU", value: { alpha: weights(alpha) } }), [x4], "exact");
-    expectClose(y, fromFunction([2, 3, 2, 2], (i) => (at(x4, i) >= 0 ? at(x4, i) : (alpha[i[1] as number] as number) * at(x4, i))));
+    expectClose(
+      y,
+      fromFunction([2, 3, 2, 2], (i) => (at(x4, i) >= 0 ? at(x4, i) : (alpha[i[1] as number] as number) * at(x4, i))),
+    );
   });
 
   test("parametricSoftplus takes alpha and beta per channel or single", () => {

@@ -67,7 +67,11 @@ describe("split", () => {
     const outs = runLayer({ case: "split", value: { nOutputs: 3n } }, [x], { outputs: ["a", "b", "c"] });
     expect(outs).toHaveLength(3);
     outs.forEach((y, k) => {
-      expectClose(y, fromFunction([2, 1, 2, 2, 3], ([s, n, ch, h, w]) => at(x, [s, n, (ch as number) + 2 * k, h, w] as number[])), 0);
+      expectClose(
+        y,
+        fromFunction([2, 1, 2, 2, 3], ([s, n, ch, h, w]) => at(x, [s, n, (ch as number) + 2 * k, h, w] as number[])),
+        0,
+      );
     });
   });
 
@@ -95,7 +99,12 @@ describe("slice", () => {
     const picked: number[] = [];
     for (let i = from; i < to; i += stride) picked.push(i);
     const shape = x.shape.map((d, k) => (k === a ? picked.length : d));
-    return fromFunction(shape, (i) => at(x, i.map((v, k) => (k === a ? (picked[v] as number) : v))));
+    return fromFunction(shape, (i) =>
+      at(
+        x,
+        i.map((v, k) => (k === a ? (picked[v] as number) : v)),
+      ),
+    );
   }
 
   const CASES: [string, SliceAxis, number, number, number][] = [
@@ -133,13 +142,25 @@ describe("flatten", () => {
 
   test("CHANNEL_FIRST keeps the C, H, W order", () => {
     const y = runOne({ case: "flatten", value: { mode: FlattenOrder.CHANNEL_FIRST } }, [x]);
-    expectClose(y, fromFunction([2, 1, 24, 1, 1], ([s, n, k]) => at(x, [s as number, n as number, Math.floor((k as number) / 8), Math.floor((k as number) / 4) % 2, (k as number) % 4])), 0);
+    expectClose(
+      y,
+      fromFunction([2, 1, 24, 1, 1], ([s, n, k]) =>
+        at(x, [s as number, n as number, Math.floor((k as number) / 8), Math.floor((k as number) / 4) % 2, (k as number) % 4]),
+      ),
+      0,
+    );
   });
 
   test("CHANNEL_LAST reads in H, W, C order", () => {
     const y = runOne({ case: "flatten", value: { mode: FlattenOrder.CHANNEL_LAST } }, [x]);
     // k = (h * W + w) * C + c
-    expectClose(y, fromFunction([2, 1, 24, 1, 1], ([s, n, k]) => at(x, [s as number, n as number, (k as number) % 3, Math.floor((k as number) / 12), Math.floor((k as number) / 3) % 4])), 0);
+    expectClose(
+      y,
+      fromFunction([2, 1, 24, 1, 1], ([s, n, k]) =>
+        at(x, [s as number, n as number, (k as number) % 3, Math.floor((k as number) / 12), Math.floor((k as number) / 3) % 4]),
+      ),
+      0,
+    );
   });
 });
 
@@ -157,7 +178,11 @@ describe("reshape", () => {
     const flat: number[] = [];
     for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) flat.push(at(x, [0, 0, c, h, w]));
     const y = runOne({ case: "reshape", value: { targetShape: [BigInt(Co), BigInt(Ho), BigInt(Wo)], mode: ReshapeOrder.CHANNEL_LAST } }, [x]);
-    expectClose(y, fromFunction([1, 1, Co, Ho, Wo], ([, , c, h, w]) => flat[((h as number) * Wo + (w as number)) * Co + (c as number)] as number), 0);
+    expectClose(
+      y,
+      fromFunction([1, 1, Co, Ho, Wo], ([, , c, h, w]) => flat[((h as number) * Wo + (w as number)) * Co + (c as number)] as number),
+      0,
+    );
   });
 
   test("four sizes set the sequence length", () => {
@@ -172,7 +197,11 @@ describe("reshape", () => {
     for (let t = 0; t < 2; t++) for (let w = 0; w < 3; w++) for (let c = 0; c < 2; c++) flat.push(at(s, [t, 0, c, 0, w]));
     // Output step t is [H_out = 1, W_out = 2, C_out = 2] in H, W, C order, then permuted.
     const y = runOne({ case: "reshape", value: { targetShape: [3n, 2n, 1n, 2n], mode: ReshapeOrder.CHANNEL_LAST } }, [s]);
-    expectClose(y, fromFunction([3, 1, 2, 1, 2], ([t, , c, , w]) => flat[(t as number) * 4 + (w as number) * 2 + (c as number)] as number), 0);
+    expectClose(
+      y,
+      fromFunction([3, 1, 2, 1, 2], ([t, , c, , w]) => flat[(t as number) * 4 + (w as number) * 2 + (c as number)] as number),
+      0,
+    );
   });
 
   test("a size mismatch is refused", () => {
@@ -190,11 +219,15 @@ describe("permute", () => {
     const perm = [blobAxis[axis[0] as number], 1, ...axis.slice(1).map((a) => blobAxis[a])] as number[];
     const shape = perm.map((p) => x.shape[p] as number);
     // Output index o reads the input at i[perm[k]] = o[k].
-    expectClose(y, fromFunction(shape, (o) => {
-      const i = new Array<number>(5);
-      perm.forEach((p, k) => (i[p] = o[k] as number));
-      return at(x, i);
-    }), 0);
+    expectClose(
+      y,
+      fromFunction(shape, (o) => {
+        const i = new Array<number>(5);
+        perm.forEach((p, k) => (i[p] = o[k] as number));
+        return at(x, i);
+      }),
+      0,
+    );
   });
 
   test("an axis list that is not a permutation is refused", () => {
@@ -207,7 +240,11 @@ describe("sequenceRepeat", () => {
   test("repeats the whole sequence", () => {
     const x = randomTensor([2, 1, 3, 1, 1], 77);
     const y = runOne({ case: "sequenceRepeat", value: { nRepetitions: 3n } }, [x]);
-    expectClose(y, fromFunction([6, 1, 3, 1, 1], ([s, ...rest]) => at(x, [(s as number) % 2, ...rest])), 0);
+    expectClose(
+      y,
+      fromFunction([6, 1, 3, 1, 1], ([s, ...rest]) => at(x, [(s as number) % 2, ...rest])),
+      0,
+    );
   });
 
   test("nRepetitions unset means 1", () => {
@@ -268,8 +305,7 @@ describe("reorganizeData", () => {
 describe("dot", () => {
   const a = randomTensor([2, 1, 5, 1, 1], 79);
   const b = randomTensor([2, 1, 5, 1, 1], 80);
-  const sums = (f: (i: number, s: number) => number): number[] =>
-    [0, 1].map((s) => Array.from({ length: 5 }, (_, i) => f(i, s)).reduce((p, q) => p + q, 0));
+  const sums = (f: (i: number, s: number) => number): number[] => [0, 1].map((s) => Array.from({ length: 5 }, (_, i) => f(i, s)).reduce((p, q) => p + q, 0));
 
   test("the dot product over C", () => {
     const y = runOne({ case: "dot", value: {} }, [a, b]);

@@ -19,14 +19,15 @@ const REDUCERS: Record<Kind, (values: number[]) => number> = {
 /** The value of `t` seen from output index `index`, trailing axes aligned. */
 function broadcastAt(t: Tensor, index: readonly number[]): number {
   const offset = index.length - t.shape.length;
-  return at(t, t.shape.map((d, a) => (d === 1 ? 0 : (index[a + offset] as number))));
+  return at(
+    t,
+    t.shape.map((d, a) => (d === 1 ? 0 : (index[a + offset] as number))),
+  );
 }
 
 function oracle(kind: Kind, inputs: readonly Tensor[]): Tensor {
   const rank = Math.max(...inputs.map((t) => t.shape.length));
-  const shape = Array.from({ length: rank }, (_, a) =>
-    Math.max(...inputs.map((t) => t.shape[a - (rank - t.shape.length)] ?? 1)),
-  );
+  const shape = Array.from({ length: rank }, (_, a) => Math.max(...inputs.map((t) => t.shape[a - (rank - t.shape.length)] ?? 1)));
   return fromFunction(shape, (i) => REDUCERS[kind](inputs.map((t) => broadcastAt(t, i))));
 }
 
@@ -89,12 +90,18 @@ describe.each(Object.keys(layers) as Kind[])("%s", (kind) => {
 describe("a single input", () => {
   test("add adds alpha", () => {
     const y = runOne({ case: "add", value: { alpha: 0.625 } }, [full]);
-    expectClose(y, fromFunction(full.shape, (i) => at(full, i) + 0.625));
+    expectClose(
+      y,
+      fromFunction(full.shape, (i) => at(full, i) + 0.625),
+    );
   });
 
   test("multiply multiplies by alpha", () => {
     const y = runOne({ case: "multiply", value: { alpha: -1.75 } }, [full]);
-    expectClose(y, fromFunction(full.shape, (i) => at(full, i) * -1.75));
+    expectClose(
+      y,
+      fromFunction(full.shape, (i) => at(full, i) * -1.75),
+    );
   });
 
   test.each(["average", "max", "min"] as const)("%s passes it through", (kind) => {

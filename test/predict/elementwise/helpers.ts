@@ -22,8 +22,7 @@ export const buildLayer = (layer: LayerInit, inputs = ["x"], outputs = ["y"]): N
 export const contextOf = (layout: BlobLayout = "rank5"): LayerContext => layerContext(LAYER_PATH, layout);
 
 /** Prepares a built layer with the elementwise implementation of its kind. */
-export const prepare = (layer: NeuralNetworkLayer, layout: BlobLayout = "rank5"): PreparedLayer =>
-  prepareLayer(ELEMENTWISE_LAYERS, layer, contextOf(layout));
+export const prepare = (layer: NeuralNetworkLayer, layout: BlobLayout = "rank5"): PreparedLayer => prepareLayer(ELEMENTWISE_LAYERS, layer, contextOf(layout));
 
 /** Builds, prepares and runs one layer. */
 export function runLayer(layer: LayerInit, inputs: readonly Tensor[], options: { outputs?: string[]; layout?: BlobLayout } = {}): readonly Tensor[] {

@@ -3,10 +3,7 @@
  * computed by naive loops over the reduced index set.
  */
 import { isQuantizeError } from "../../../src/errors.js";
-import {
-  ReduceLayerParams_ReduceAxis as Axis,
-  ReduceLayerParams_ReduceOperation as Mode,
-} from "../../../src/gen/NeuralNetwork_pb.js";
+import { ReduceLayerParams_ReduceAxis as Axis, ReduceLayerParams_ReduceOperation as Mode } from "../../../src/gen/NeuralNetwork_pb.js";
 import type { Tensor } from "../../../src/predict/layer-runner.js";
 import { at, expectClose, fromFunction, indices, randomTensor, runOne } from "./helpers.js";
 
@@ -40,7 +37,13 @@ function oracle(x: Tensor, mode: Mode, axis: Axis, eps: number): Tensor {
   return fromFunction(outShape, (o) => {
     const values: number[] = [];
     // In row-major order over the reduced axes: ARGMAX's index along its one axis.
-    for (const k of indices(window)) values.push(at(x, o.map((v, a) => (reduced.includes(a) ? (k[a] as number) : v))));
+    for (const k of indices(window))
+      values.push(
+        at(
+          x,
+          o.map((v, a) => (reduced.includes(a) ? (k[a] as number) : v)),
+        ),
+      );
     return MODES[mode](values, eps);
   });
 }
@@ -88,8 +91,6 @@ describe("reduce", () => {
   });
 
   test("ARGMAX over HW is refused when prepared", () => {
-    expect(() => runOne({ case: "reduce", value: { mode: Mode.ARGMAX, axis: Axis.HW } }, [x])).toThrow(
-      "reduce ARGMAX takes axis C, H or W, not HW",
-    );
+    expect(() => runOne({ case: "reduce", value: { mode: Mode.ARGMAX, axis: Axis.HW } }, [x])).toThrow("reduce ARGMAX takes axis C, H or W, not HW");
   });
 });

@@ -41,37 +41,40 @@ describe("scale", () => {
   test.each(SHAPES)("scale %s, no bias", (_name, shape) => {
     const s = parameter(shape, 1);
     const y = runOne({ case: "scale", value: { shapeScale: shape.map(BigInt), scale: weights(s.values) } }, [x]);
-    expectClose(y, fromFunction(x.shape, (i) => at(x, i) * s.read(...chw(i))));
+    expectClose(
+      y,
+      fromFunction(x.shape, (i) => at(x, i) * s.read(...chw(i))),
+    );
   });
 
-  test.each(SHAPES.flatMap(([sn, ss]) => SHAPES.map(([bn, bs]) => [sn, ss, bn, bs] as const)))(
-    "scale %s with bias %s",
-    (_sn, scaleShape, _bn, biasShape) => {
-      const s = parameter(scaleShape, 2);
-      const b = parameter(biasShape, 3);
-      const y = runOne(
-        {
-          case: "scale",
-          value: {
-            shapeScale: scaleShape.map(BigInt),
-            scale: weights(s.values),
-            hasBias: true,
-            shapeBias: biasShape.map(BigInt),
-            bias: weights(b.values),
-          },
-        },
-        [x],
-      );
-      expectClose(y, fromFunction(x.shape, (i) => at(x, i) * s.read(...chw(i)) + b.read(...chw(i))));
-    },
-  );
-
-  test("a bias present but hasBias false is ignored", () => {
+  test.each(SHAPES.flatMap(([sn, ss]) => SHAPES.map(([bn, bs]) => [sn, ss, bn, bs] as const)))("scale %s with bias %s", (_sn, scaleShape, _bn, biasShape) => {
+    const s = parameter(scaleShape, 2);
+    const b = parameter(biasShape, 3);
     const y = runOne(
-      { case: "scale", value: { shapeScale: [1n], scale: weights([2]), shapeBias: [1n], bias: weights([100]) } },
+      {
+        case: "scale",
+        value: {
+          shapeScale: scaleShape.map(BigInt),
+          scale: weights(s.values),
+          hasBias: true,
+          shapeBias: biasShape.map(BigInt),
+          bias: weights(b.values),
+        },
+      },
       [x],
     );
-    expectClose(y, fromFunction(x.shape, (i) => 2 * at(x, i)));
+    expectClose(
+      y,
+      fromFunction(x.shape, (i) => at(x, i) * s.read(...chw(i)) + b.read(...chw(i))),
+    );
+  });
+
+  test("a bias present but hasBias false is ignored", () => {
+    const y = runOne({ case: "scale", value: { shapeScale: [1n], scale: weights([2]), shapeBias: [1n], bias: weights([100]) } }, [x]);
+    expectClose(
+      y,
+      fromFunction(x.shape, (i) => 2 * at(x, i)),
+    );
   });
 
   test("a scale count that does not match shapeScale is refused as invalid weights", () => {
@@ -107,13 +110,19 @@ describe("bias", () => {
   test.each(SHAPES)("bias %s", (_name, shape) => {
     const b = parameter(shape, 4);
     const y = runOne({ case: "bias", value: { shape: shape.map(BigInt), bias: weights(b.values) } }, [x]);
-    expectClose(y, fromFunction(x.shape, (i) => at(x, i) + b.read(...chw(i))));
+    expectClose(
+      y,
+      fromFunction(x.shape, (i) => at(x, i) + b.read(...chw(i))),
+    );
   });
 
   test("works on the trailing [C, H, W] of a rank-4 blob in an exact network", () => {
     const x4 = randomTensor([2, C, H, W], 22);
     const b = parameter([C], 5);
     const y = runOne({ case: "bias", value: { shape: [BigInt(C)], bias: weights(b.values) } }, [x4], "exact");
-    expectClose(y, fromFunction(x4.shape, (i) => at(x4, i) + b.read(i[1] as number, i[2] as number, i[3] as number)));
+    expectClose(
+      y,
+      fromFunction(x4.shape, (i) => at(x4, i) + b.read(i[1] as number, i[2] as number, i[3] as number)),
+    );
   });
 });

@@ -13,7 +13,13 @@ function oracle(x: Tensor): Tensor {
   const c = x.shape[r - 3] as number;
   return fromFunction(x.shape, (i) => {
     let sum = 0;
-    for (let k = 0; k < c; k++) sum += Math.exp(at(x, i.map((v, a) => (a === r - 3 ? k : v))));
+    for (let k = 0; k < c; k++)
+      sum += Math.exp(
+        at(
+          x,
+          i.map((v, a) => (a === r - 3 ? k : v)),
+        ),
+      );
     return Math.exp(at(x, i)) / sum;
   });
 }

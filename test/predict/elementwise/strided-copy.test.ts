@@ -25,9 +25,9 @@ describe("transposeData", () => {
   test("property: a permutation then its inverse gives the input back", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 5 }).chain((shape) =>
-          fc.tuple(fc.constant(shape), fc.shuffledSubarray([...shape.keys()], { minLength: shape.length, maxLength: shape.length })),
-        ),
+        fc
+          .array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 5 })
+          .chain((shape) => fc.tuple(fc.constant(shape), fc.shuffledSubarray([...shape.keys()], { minLength: shape.length, maxLength: shape.length }))),
         ([shape, perm]) => {
           const x = randomTensor(shape, shape.length * 7 + (perm[0] as number));
           const y = transposeData(x.data, x.shape, perm);

@@ -28,13 +28,20 @@ describe("unary", () => {
   test.each(CASES)("%s", (name, value, f) => {
     for (const input of [x, mixed]) {
       if (input === mixed && ["SQRT", "RSQRT", "LOG", "POWER"].some((n) => name.startsWith(n))) continue;
-      expectClose(runOne(unary(value), [input]), fromFunction(input.shape, (i) => f(at(input, i))), 2e-6);
+      expectClose(
+        runOne(unary(value), [input]),
+        fromFunction(input.shape, (i) => f(at(input, i))),
+        2e-6,
+      );
     }
   });
 
   test("works on a blob of any rank (exact layout)", () => {
     const v = randomTensor([7], 33);
-    expectClose(runOne(unary({ type: Op.ABS }), [v], "exact"), fromFunction([7], (i) => Math.abs(at(v, i))));
+    expectClose(
+      runOne(unary({ type: Op.ABS }), [v], "exact"),
+      fromFunction([7], (i) => Math.abs(at(v, i))),
+    );
   });
 
   test("an unknown operation is refused when prepared", () => {

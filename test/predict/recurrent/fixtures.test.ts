@@ -44,7 +44,8 @@ function npyBlob(file: string): Tensor {
 function steps(t: Tensor): Steps {
   const [seq = 0, batch = 0, c = 0] = t.shape;
   return Array.from({ length: seq }, (_, s) =>
-    Array.from({ length: batch }, (_, b) => Array.from(t.data.subarray((s * batch + b) * c, (s * batch + b + 1) * c))));
+    Array.from({ length: batch }, (_, b) => Array.from(t.data.subarray((s * batch + b) * c, (s * batch + b + 1) * c))),
+  );
 }
 
 /** The layer's inputs present in a sample, in layer order, up to the first absent one (the fixtures only omit trailing states). */
@@ -59,13 +60,21 @@ function sampleInputs(model: string, sample: string, layer: NeuralNetworkLayer):
 }
 
 /** The state inputs as oracle vectors (one per batch sequence). */
-const oracleStates = (blobs: readonly Tensor[]): (Vec[] | undefined)[] =>
-  blobs.slice(1).map((b) => [Array.from(b.data)]);
+const oracleStates = (blobs: readonly Tensor[]): (Vec[] | undefined)[] => blobs.slice(1).map((b) => [Array.from(b.data)]);
 
 const SEQUENCE_MODELS = [
-  "simple_rnn_seq", "simple_rnn_reverse_last", "gru_seq_state", "gru_last_nobias", "lstm_peephole_seq_state",
-  "lstm_last_nostate", "lstm_coupled_input_forget", "lstm_reverse_input", "lstm_nobias", "bilstm_seq_state",
-  "bilstm_last", "gru_tagger",
+  "simple_rnn_seq",
+  "simple_rnn_reverse_last",
+  "gru_seq_state",
+  "gru_last_nobias",
+  "lstm_peephole_seq_state",
+  "lstm_last_nostate",
+  "lstm_coupled_input_forget",
+  "lstm_reverse_input",
+  "lstm_nobias",
+  "bilstm_seq_state",
+  "bilstm_last",
+  "gru_tagger",
 ];
 
 describe.each(SEQUENCE_MODELS)("%s", (model) => {
@@ -122,7 +131,9 @@ describe("text_lstm_sentiment", () => {
     const [h] = run(prepared, [{ shape: [tokens.data.length, 1, dims, 1, 1], data: embedded }]);
     const w = ip.weights?.floatValue ?? new Float32Array();
     let logit = ip.hasBias ? (ip.bias?.floatValue[0] ?? 0) : 0;
-    (h as Tensor).data.forEach((v, k) => { logit += (w[k] as number) * v; });
+    (h as Tensor).data.forEach((v, k) => {
+      logit += (w[k] as number) * v;
+    });
     const score = 1 / (1 + Math.exp(-logit));
     const expected = parseNpy(readFileSync(join(ROOT, "expected", "text_lstm_sentiment", sample, "score.npy")));
     expect(snrDb([score], expected.data as Float32Array)).toBeGreaterThanOrEqual(SNR_MIN_DB);

@@ -16,19 +16,16 @@ export { buildLayer, mulberry32 as prng, snrDb, type LayerInit } from "../suppor
 export const TEST_PATH = 'model/neuralNetwork/layers[0] "rnn"';
 
 /** Prepares a recurrent layer the way the framework does. */
-export const prepare = (layer: NeuralNetworkLayer, path = TEST_PATH): PreparedLayer =>
-  prepareLayer(RECURRENT_LAYERS, layer, layerContext(path));
+export const prepare = (layer: NeuralNetworkLayer, path = TEST_PATH): PreparedLayer => prepareLayer(RECURRENT_LAYERS, layer, layerContext(path));
 
 /** Runs a prepared layer on blobs (no blob map needed). */
 export const run = (prepared: PreparedLayer, inputs: readonly Tensor[]): readonly Tensor[] => prepared(inputs, new Map());
 
 /** float32 values uniform in [-scale, scale). */
-export const randomVec = (rand: () => number, n: number, scale = 1): Vec =>
-  Array.from({ length: n }, () => Math.fround((rand() * 2 - 1) * scale));
+export const randomVec = (rand: () => number, n: number, scale = 1): Vec => Array.from({ length: n }, () => Math.fround((rand() * 2 - 1) * scale));
 
 /** A rows x cols matrix of float32 values. */
-export const randomMat = (rand: () => number, rows: number, cols: number, scale = 1): Mat =>
-  Array.from({ length: rows }, () => randomVec(rand, cols, scale));
+export const randomMat = (rand: () => number, rows: number, cols: number, scale = 1): Mat => Array.from({ length: rows }, () => randomVec(rand, cols, scale));
 
 /** WeightParams init of a matrix (row-major) or vector. */
 export const wp = (values: Mat | Vec): { floatValue: number[] } => ({ floatValue: (values as (number | number[])[]).flat() });
@@ -36,12 +33,18 @@ export const wp = (values: Mat | Vec): { floatValue: number[] } => ({ floatValue
 /** ActivationParams init of a recurrent activation (an empty message, as coremltools writes it). */
 export function activationInit(name: ActName): MessageInitShape<typeof ActivationParamsSchema> {
   switch (name) {
-    case "linear": return { NonlinearityType: { case: "linear", value: {} } };
-    case "sigmoid": return { NonlinearityType: { case: "sigmoid", value: {} } };
-    case "tanh": return { NonlinearityType: { case: "tanh", value: {} } };
-    case "relu": return { NonlinearityType: { case: "ReLU", value: {} } };
-    case "scaledTanh": return { NonlinearityType: { case: "scaledTanh", value: {} } };
-    case "sigmoidHard": return { NonlinearityType: { case: "sigmoidHard", value: {} } };
+    case "linear":
+      return { NonlinearityType: { case: "linear", value: {} } };
+    case "sigmoid":
+      return { NonlinearityType: { case: "sigmoid", value: {} } };
+    case "tanh":
+      return { NonlinearityType: { case: "tanh", value: {} } };
+    case "relu":
+      return { NonlinearityType: { case: "ReLU", value: {} } };
+    case "scaledTanh":
+      return { NonlinearityType: { case: "scaledTanh", value: {} } };
+    case "sigmoidHard":
+      return { NonlinearityType: { case: "sigmoidHard", value: {} } };
   }
 }
 
@@ -53,8 +56,7 @@ export function sequenceBlob(xs: Vec[][], c: number): Tensor {
 }
 
 /** A `[1, batch, c, 1, 1]` state blob from one vector per sequence of the batch. */
-export const stateBlob = (states: Vec[], c: number): Tensor =>
-  ({ shape: [1, states.length, c, 1, 1], data: Float32Array.from(states.flat()) });
+export const stateBlob = (states: Vec[], c: number): Tensor => ({ shape: [1, states.length, c, 1, 1], data: Float32Array.from(states.flat()) });
 
 /** Largest |a - e| / max(1, |e|) over two equally long arrays (Infinity when the lengths differ). */
 export function maxRelErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {

@@ -5,10 +5,7 @@
  * y, then the final states, each flattened `[step][batch][channel]`.
  */
 import type { NeuralNetworkLayer, WeightParams } from "../../../src/codec/model-types.js";
-import {
-  gruOracle, lstmOracle, simpleRecurrentOracle,
-  type ActName, type LstmConfig, type LstmWeights, type Mat, type Vec,
-} from "./oracle.js";
+import { gruOracle, lstmOracle, simpleRecurrentOracle, type ActName, type LstmConfig, type LstmWeights, type Mat, type Vec } from "./oracle.js";
 
 /** `[step][batch]` vectors. */
 export type Steps = Vec[][];
@@ -32,9 +29,15 @@ function actName(a: { NonlinearityType: { case: string | undefined; value?: unkn
       if (v.alpha !== 0 || v.beta !== 0) throw new Error("oracle: only the unset linear (identity)");
       return "linear";
     }
-    case "sigmoid": case "tanh": case "scaledTanh": case "sigmoidHard": return c;
-    case "ReLU": return "relu";
-    default: throw new Error(`oracle: activation ${String(c)}`);
+    case "sigmoid":
+    case "tanh":
+    case "scaledTanh":
+    case "sigmoidHard":
+      return c;
+    case "ReLU":
+      return "relu";
+    default:
+      throw new Error(`oracle: activation ${String(c)}`);
   }
 }
 
@@ -42,8 +45,7 @@ function actName(a: { NonlinearityType: { case: string | undefined; value?: unkn
 function perBatch(x: Steps, b: number): Vec[] {
   return x.map((step) => step[b] as Vec);
 }
-const stateOf = (states: readonly (Vec[] | undefined)[], k: number, b: number, o: number): Vec =>
-  states[k]?.[b] ?? new Array<number>(o).fill(0);
+const stateOf = (states: readonly (Vec[] | undefined)[], k: number, b: number, o: number): Vec => states[k]?.[b] ?? new Array<number>(o).fill(0);
 
 /**
  * The oracle's outputs for `layer` on `x` with initial `states` (per state input,
@@ -57,7 +59,9 @@ export function oracleOutputs(layer: NeuralNetworkLayer, x: Steps, states: reado
   const l = layer.layer;
   const ysAll: Vec[][] = []; // [batch][position] -> output vector
   const finals: Vec[][] = []; // [state][batch]
-  const push = (k: number, b: number, v: Vec): void => { ((finals[k] ??= [])[b] = v); };
+  const push = (k: number, b: number, v: Vec): void => {
+    (finals[k] ??= [])[b] = v;
+  };
 
   switch (l.case) {
     case "simpleRecurrent":
@@ -77,11 +81,23 @@ export function oracleOutputs(layer: NeuralNetworkLayer, x: Steps, states: reado
         } else {
           const q = l.value;
           const bias = (w: WeightParams | undefined): Vec => (q.hasBiasVectors ? values(w, o) : values(undefined, o));
-          ys = gruOracle({
-            Wz: matrix(q.updateGateWeightMatrix, o, i), Wr: matrix(q.resetGateWeightMatrix, o, i), Wo: matrix(q.outputGateWeightMatrix, o, i),
-            Rz: matrix(q.updateGateRecursionMatrix, o, o), Rr: matrix(q.resetGateRecursionMatrix, o, o), Ro: matrix(q.outputGateRecursionMatrix, o, o),
-            bz: bias(q.updateGateBiasVector), br: bias(q.resetGateBiasVector), bo: bias(q.outputGateBiasVector),
-          }, actName(q.activations[0]), actName(q.activations[1]), ordered, h0);
+          ys = gruOracle(
+            {
+              Wz: matrix(q.updateGateWeightMatrix, o, i),
+              Wr: matrix(q.resetGateWeightMatrix, o, i),
+              Wo: matrix(q.outputGateWeightMatrix, o, i),
+              Rz: matrix(q.updateGateRecursionMatrix, o, o),
+              Rr: matrix(q.resetGateRecursionMatrix, o, o),
+              Ro: matrix(q.outputGateRecursionMatrix, o, o),
+              bz: bias(q.updateGateBiasVector),
+              br: bias(q.resetGateBiasVector),
+              bo: bias(q.outputGateBiasVector),
+            },
+            actName(q.activations[0]),
+            actName(q.activations[1]),
+            ordered,
+            h0,
+          );
         }
         if (p.reverseInput && p.sequenceOutput) throw new Error("oracle: reverse + sequence output is not specified");
         const last = ys[ys.length - 1] ?? h0;
@@ -112,16 +128,18 @@ export function oracleOutputs(layer: NeuralNetworkLayer, x: Steps, states: reado
       const { weightsOf, cfgOf, sequenceOutput, o } = lstmParts(q);
       for (let b = 0; b < batch; b++) {
         const xs = perBatch(x, b);
-        const fw = lstmOracle(weightsOf(q.weightParams[0]), cfgOf(q.activationsForwardLSTM), xs,
-          stateOf(states, 0, b, o), stateOf(states, 1, b, o));
-        const bw = lstmOracle(weightsOf(q.weightParams[1]), cfgOf(q.activationsBackwardLSTM), [...xs].reverse(),
-          stateOf(states, 2, b, o), stateOf(states, 3, b, o));
+        const fw = lstmOracle(weightsOf(q.weightParams[0]), cfgOf(q.activationsForwardLSTM), xs, stateOf(states, 0, b, o), stateOf(states, 1, b, o));
+        const bw = lstmOracle(
+          weightsOf(q.weightParams[1]),
+          cfgOf(q.activationsBackwardLSTM),
+          [...xs].reverse(),
+          stateOf(states, 2, b, o),
+          stateOf(states, 3, b, o),
+        );
         const fLast = fw.ys[seq - 1] ?? stateOf(states, 0, b, o);
         const bLast = bw.ys[seq - 1] ?? stateOf(states, 2, b, o);
         // Position t: forward after x_0..x_t, backward after x_{S-1}..x_t (its step S-1-t).
-        ysAll[b] = sequenceOutput
-          ? xs.map((_, t) => [...(fw.ys[t] as Vec), ...(bw.ys[seq - 1 - t] as Vec)])
-          : [[...fLast, ...bLast]];
+        ysAll[b] = sequenceOutput ? xs.map((_, t) => [...(fw.ys[t] as Vec), ...(bw.ys[seq - 1 - t] as Vec)]) : [[...fLast, ...bLast]];
         push(0, b, fLast);
         push(1, b, fw.cs[seq - 1] ?? stateOf(states, 1, b, o));
         push(2, b, bLast);
@@ -134,7 +152,7 @@ export function oracleOutputs(layer: NeuralNetworkLayer, x: Steps, states: reado
   }
   const positions = ysAll[0]?.length ?? 0;
   const y: number[] = [];
-  for (let t = 0; t < positions; t++) for (let b = 0; b < batch; b++) y.push(...(ysAll[b]?.[t] as Vec));
+  for (let t = 0; t < positions; t++) for (let b = 0; b < batch; b++) y.push(...((ysAll[b] as Vec[])[t] as Vec));
   return [y, ...finals.map((perB) => perB.flat())];
 }
 
@@ -144,14 +162,18 @@ type Activations = Extract<NeuralNetworkLayer["layer"], { case: "uniDirectionalL
 
 /** What both LSTM kinds read from their LSTMParams. */
 function lstmParts(p: LstmLayerParams): {
-  o: number; sequenceOutput: boolean;
-  weightsOf: (w: LstmWeightParams | undefined) => LstmWeights; cfgOf: (acts: Activations) => LstmConfig;
+  o: number;
+  sequenceOutput: boolean;
+  weightsOf: (w: LstmWeightParams | undefined) => LstmWeights;
+  cfgOf: (acts: Activations) => LstmConfig;
 } {
   const i = Number(p.inputVectorSize);
   const o = Number(p.outputVectorSize);
   const lp = p.params;
   const cfgOf = (acts: Activations): LstmConfig => ({
-    f: actName(acts[0]), g: actName(acts[1]), h: actName(acts[2]),
+    f: actName(acts[0]),
+    g: actName(acts[1]),
+    h: actName(acts[2]),
     coupled: lp?.coupledInputAndForgetGate === true,
     cellClip: lp === undefined || lp.cellClipThreshold === 0 ? 50 : lp.cellClipThreshold,
   });
@@ -159,13 +181,21 @@ function lstmParts(p: LstmLayerParams): {
     const bias = (v: WeightParams | undefined): Vec => (lp?.hasBiasVectors === true ? values(v, o) : values(undefined, o));
     const peep = (v: WeightParams | undefined): Vec => (lp?.hasPeepholeVectors === true ? values(v, o) : values(undefined, o));
     return {
-      Wi: matrix(w?.inputGateWeightMatrix, o, i), Wf: matrix(w?.forgetGateWeightMatrix, o, i),
-      Wz: matrix(w?.blockInputWeightMatrix, o, i), Wo: matrix(w?.outputGateWeightMatrix, o, i),
-      Ri: matrix(w?.inputGateRecursionMatrix, o, o), Rf: matrix(w?.forgetGateRecursionMatrix, o, o),
-      Rz: matrix(w?.blockInputRecursionMatrix, o, o), Ro: matrix(w?.outputGateRecursionMatrix, o, o),
-      bi: bias(w?.inputGateBiasVector), bf: bias(w?.forgetGateBiasVector),
-      bz: bias(w?.blockInputBiasVector), bo: bias(w?.outputGateBiasVector),
-      pi: peep(w?.inputGatePeepholeVector), pf: peep(w?.forgetGatePeepholeVector), po: peep(w?.outputGatePeepholeVector),
+      Wi: matrix(w?.inputGateWeightMatrix, o, i),
+      Wf: matrix(w?.forgetGateWeightMatrix, o, i),
+      Wz: matrix(w?.blockInputWeightMatrix, o, i),
+      Wo: matrix(w?.outputGateWeightMatrix, o, i),
+      Ri: matrix(w?.inputGateRecursionMatrix, o, o),
+      Rf: matrix(w?.forgetGateRecursionMatrix, o, o),
+      Rz: matrix(w?.blockInputRecursionMatrix, o, o),
+      Ro: matrix(w?.outputGateRecursionMatrix, o, o),
+      bi: bias(w?.inputGateBiasVector),
+      bf: bias(w?.forgetGateBiasVector),
+      bz: bias(w?.blockInputBiasVector),
+      bo: bias(w?.outputGateBiasVector),
+      pi: peep(w?.inputGatePeepholeVector),
+      pf: peep(w?.forgetGatePeepholeVector),
+      po: peep(w?.outputGatePeepholeVector),
     };
   };
   return { o, sequenceOutput: lp?.sequenceOutput === true, weightsOf, cfgOf };

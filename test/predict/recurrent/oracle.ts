@@ -17,12 +17,18 @@ export type ActName = "linear" | "sigmoid" | "tanh" | "relu" | "scaledTanh" | "s
 
 export function act(name: ActName, x: number): number {
   switch (name) {
-    case "linear": return x;
-    case "sigmoid": return 1 / (1 + Math.exp(-x));
-    case "tanh": return Math.tanh(x);
-    case "relu": return x > 0 ? x : 0;
-    case "scaledTanh": return 1.7159 * Math.tanh((2 / 3) * x);
-    case "sigmoidHard": return Math.min(Math.max(0.2 * x + 0.5, 0), 1);
+    case "linear":
+      return x;
+    case "sigmoid":
+      return 1 / (1 + Math.exp(-x));
+    case "tanh":
+      return Math.tanh(x);
+    case "relu":
+      return x > 0 ? x : 0;
+    case "scaledTanh":
+      return 1.7159 * Math.tanh((2 / 3) * x);
+    case "sigmoidHard":
+      return Math.min(Math.max(0.2 * x + 0.5, 0), 1);
   }
 }
 
@@ -47,7 +53,11 @@ function add(...vs: Vec[]): Vec {
   return first.map((_, k) => vs.reduce((s, v) => s + (v[k] as number), 0));
 }
 
-export interface SimpleWeights { W: Mat; R: Mat; b: Vec }
+export interface SimpleWeights {
+  W: Mat;
+  R: Mat;
+  b: Vec;
+}
 
 /** y_t = f(clip(W x_t + R y_{t-1} + b)). */
 export function simpleRecurrentOracle(w: SimpleWeights, f: ActName, xs: Vec[], h0: Vec): Vec[] {
@@ -60,7 +70,17 @@ export function simpleRecurrentOracle(w: SimpleWeights, f: ActName, xs: Vec[], h
   return ys;
 }
 
-export interface GruWeights { Wz: Mat; Wr: Mat; Wo: Mat; Rz: Mat; Rr: Mat; Ro: Mat; bz: Vec; br: Vec; bo: Vec }
+export interface GruWeights {
+  Wz: Mat;
+  Wr: Mat;
+  Wo: Mat;
+  Rz: Mat;
+  Rr: Mat;
+  Ro: Mat;
+  bz: Vec;
+  br: Vec;
+  bo: Vec;
+}
 
 /** The proto's GRU: z, r with f; c = y ⊙ r; o = g(clip(W_o x + R_o c + b_o)); y = (1-z) o + z y. */
 export function gruOracle(w: GruWeights, f: ActName, g: ActName, xs: Vec[], h0: Vec): Vec[] {
@@ -78,14 +98,31 @@ export function gruOracle(w: GruWeights, f: ActName, g: ActName, xs: Vec[], h0: 
 }
 
 export interface LstmWeights {
-  Wi: Mat; Wf: Mat; Wz: Mat; Wo: Mat;
-  Ri: Mat; Rf: Mat; Rz: Mat; Ro: Mat;
-  bi: Vec; bf: Vec; bz: Vec; bo: Vec;
+  Wi: Mat;
+  Wf: Mat;
+  Wz: Mat;
+  Wo: Mat;
+  Ri: Mat;
+  Rf: Mat;
+  Rz: Mat;
+  Ro: Mat;
+  bi: Vec;
+  bf: Vec;
+  bz: Vec;
+  bo: Vec;
   /** Peepholes; zeros when the layer has none. */
-  pi: Vec; pf: Vec; po: Vec;
+  pi: Vec;
+  pf: Vec;
+  po: Vec;
 }
 
-export interface LstmConfig { f: ActName; g: ActName; h: ActName; coupled: boolean; cellClip: number }
+export interface LstmConfig {
+  f: ActName;
+  g: ActName;
+  h: ActName;
+  coupled: boolean;
+  cellClip: number;
+}
 
 /** The proto's LSTM, one direction. Returns y and c after every step. */
 export function lstmOracle(w: LstmWeights, cfg: LstmConfig, xs: Vec[], h0: Vec, c0: Vec): { ys: Vec[]; cs: Vec[] } {

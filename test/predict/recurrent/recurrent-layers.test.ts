@@ -7,10 +7,7 @@
 import fc from "fast-check";
 import { isQuantizeError, type ErrorCode } from "../../../src/errors.js";
 import type { Tensor } from "../../../src/predict/layer-runner.js";
-import {
-  activationInit, buildLayer, maxRelErr, prepare, prng, randomMat, randomVec, run, sequenceBlob, stateBlob, wp,
-  type LayerInit,
-} from "./helpers.js";
+import { activationInit, buildLayer, maxRelErr, prepare, prng, randomMat, randomVec, run, sequenceBlob, stateBlob, wp, type LayerInit } from "./helpers.js";
 import { oracleOutputs } from "./oracle-layer.js";
 import type { ActName, Vec } from "./oracle.js";
 import { propertySeed } from "../../support/property-seed.js";
@@ -47,27 +44,30 @@ interface Spec {
   readonly outputs: number;
 }
 
-const specArb: fc.Arbitrary<Spec> = fc.constantFrom<Kind>("simpleRecurrent", "gru", "uniDirectionalLSTM", "biDirectionalLSTM")
-  .chain((kind) => fc.record({
-    kind: fc.constant(kind),
-    inputSize: fc.integer({ min: 1, max: 5 }),
-    outputSize: fc.integer({ min: 1, max: 5 }),
-    seq: fc.integer({ min: 0, max: 5 }),
-    batch: fc.integer({ min: 1, max: 3 }),
-    seed: fc.integer({ min: 0, max: 0x7fffffff }),
-    scale: fc.constantFrom(0.5, 2, 40),
-    acts: fc.array(fc.constantFrom(...ACTS), { minLength: 3, maxLength: 3 }),
-    backwardActs: fc.array(fc.constantFrom(...ACTS), { minLength: 3, maxLength: 3 }),
-    sequenceOutput: fc.boolean(),
-    reverseInput: fc.boolean(),
-    hasBias: fc.boolean(),
-    peepholes: fc.boolean(),
-    coupled: fc.boolean(),
-    forgetBias: fc.boolean(),
-    cellClipThreshold: fc.constantFrom(0, 0.75, 4),
-    statesGiven: fc.integer({ min: 0, max: ARITY[kind].inputs - 1 }),
-    outputs: fc.integer({ min: 1, max: ARITY[kind].outputs }),
-  }))
+const specArb: fc.Arbitrary<Spec> = fc
+  .constantFrom<Kind>("simpleRecurrent", "gru", "uniDirectionalLSTM", "biDirectionalLSTM")
+  .chain((kind) =>
+    fc.record({
+      kind: fc.constant(kind),
+      inputSize: fc.integer({ min: 1, max: 5 }),
+      outputSize: fc.integer({ min: 1, max: 5 }),
+      seq: fc.integer({ min: 0, max: 5 }),
+      batch: fc.integer({ min: 1, max: 3 }),
+      seed: fc.integer({ min: 0, max: 0x7fffffff }),
+      scale: fc.constantFrom(0.5, 2, 40),
+      acts: fc.array(fc.constantFrom(...ACTS), { minLength: 3, maxLength: 3 }),
+      backwardActs: fc.array(fc.constantFrom(...ACTS), { minLength: 3, maxLength: 3 }),
+      sequenceOutput: fc.boolean(),
+      reverseInput: fc.boolean(),
+      hasBias: fc.boolean(),
+      peepholes: fc.boolean(),
+      coupled: fc.boolean(),
+      forgetBias: fc.boolean(),
+      cellClipThreshold: fc.constantFrom(0, 0.75, 4),
+      statesGiven: fc.integer({ min: 0, max: ARITY[kind].inputs - 1 }),
+      outputs: fc.integer({ min: 1, max: ARITY[kind].outputs }),
+    }),
+  )
   // reverseInput with sequenceOutput is refused (tested below).
   .map((s) => ({ ...s, reverseInput: s.reverseInput && !s.sequenceOutput }));
 
@@ -83,17 +83,29 @@ function layerInit(s: Spec): LayerInit {
   const v = (): number[] => wp(randomVec(rand, o, s.scale / 2)).floatValue;
   const f = (values: number[]): { floatValue: number[] } => ({ floatValue: values });
   const sizes = { inputVectorSize: BigInt(i), outputVectorSize: BigInt(o) };
-  const acts = (names: readonly ActName[]): ReturnType<typeof activationInit>[] =>
-    names.slice(0, ARITY[s.kind].activations).map(activationInit);
+  const acts = (names: readonly ActName[]): ReturnType<typeof activationInit>[] => names.slice(0, ARITY[s.kind].activations).map(activationInit);
   const lstmWeights = () => ({
-    inputGateWeightMatrix: f(m(i)), forgetGateWeightMatrix: f(m(i)), blockInputWeightMatrix: f(m(i)), outputGateWeightMatrix: f(m(i)),
-    inputGateRecursionMatrix: f(m(o)), forgetGateRecursionMatrix: f(m(o)), blockInputRecursionMatrix: f(m(o)), outputGateRecursionMatrix: f(m(o)),
-    inputGateBiasVector: f(v()), forgetGateBiasVector: f(v()), blockInputBiasVector: f(v()), outputGateBiasVector: f(v()),
+    inputGateWeightMatrix: f(m(i)),
+    forgetGateWeightMatrix: f(m(i)),
+    blockInputWeightMatrix: f(m(i)),
+    outputGateWeightMatrix: f(m(i)),
+    inputGateRecursionMatrix: f(m(o)),
+    forgetGateRecursionMatrix: f(m(o)),
+    blockInputRecursionMatrix: f(m(o)),
+    outputGateRecursionMatrix: f(m(o)),
+    inputGateBiasVector: f(v()),
+    forgetGateBiasVector: f(v()),
+    blockInputBiasVector: f(v()),
+    outputGateBiasVector: f(v()),
     ...(s.peepholes ? { inputGatePeepholeVector: f(v()), forgetGatePeepholeVector: f(v()), outputGatePeepholeVector: f(v()) } : {}),
   });
   const lstmParams = {
-    sequenceOutput: s.sequenceOutput, hasBiasVectors: s.hasBias, forgetBias: s.forgetBias, hasPeepholeVectors: s.peepholes,
-    coupledInputAndForgetGate: s.coupled, cellClipThreshold: s.cellClipThreshold,
+    sequenceOutput: s.sequenceOutput,
+    hasBiasVectors: s.hasBias,
+    forgetBias: s.forgetBias,
+    hasPeepholeVectors: s.peepholes,
+    coupledInputAndForgetGate: s.coupled,
+    cellClipThreshold: s.cellClipThreshold,
   };
   const wiring = {
     name: "rnn",
@@ -102,26 +114,71 @@ function layerInit(s: Spec): LayerInit {
   };
   switch (s.kind) {
     case "simpleRecurrent":
-      return { ...wiring, layer: { case: "simpleRecurrent", value: {
-        ...sizes, activation: activationInit(s.acts[0] as ActName), sequenceOutput: s.sequenceOutput, reverseInput: s.reverseInput,
-        hasBiasVector: s.hasBias, weightMatrix: f(m(i)), recursionMatrix: f(m(o)), ...(s.hasBias ? { biasVector: f(v()) } : {}),
-      } } };
+      return {
+        ...wiring,
+        layer: {
+          case: "simpleRecurrent",
+          value: {
+            ...sizes,
+            activation: activationInit(s.acts[0] as ActName),
+            sequenceOutput: s.sequenceOutput,
+            reverseInput: s.reverseInput,
+            hasBiasVector: s.hasBias,
+            weightMatrix: f(m(i)),
+            recursionMatrix: f(m(o)),
+            ...(s.hasBias ? { biasVector: f(v()) } : {}),
+          },
+        },
+      };
     case "gru":
-      return { ...wiring, layer: { case: "gru", value: {
-        ...sizes, activations: acts(s.acts), sequenceOutput: s.sequenceOutput, reverseInput: s.reverseInput, hasBiasVectors: s.hasBias,
-        updateGateWeightMatrix: f(m(i)), resetGateWeightMatrix: f(m(i)), outputGateWeightMatrix: f(m(i)),
-        updateGateRecursionMatrix: f(m(o)), resetGateRecursionMatrix: f(m(o)), outputGateRecursionMatrix: f(m(o)),
-        ...(s.hasBias ? { updateGateBiasVector: f(v()), resetGateBiasVector: f(v()), outputGateBiasVector: f(v()) } : {}),
-      } } };
+      return {
+        ...wiring,
+        layer: {
+          case: "gru",
+          value: {
+            ...sizes,
+            activations: acts(s.acts),
+            sequenceOutput: s.sequenceOutput,
+            reverseInput: s.reverseInput,
+            hasBiasVectors: s.hasBias,
+            updateGateWeightMatrix: f(m(i)),
+            resetGateWeightMatrix: f(m(i)),
+            outputGateWeightMatrix: f(m(i)),
+            updateGateRecursionMatrix: f(m(o)),
+            resetGateRecursionMatrix: f(m(o)),
+            outputGateRecursionMatrix: f(m(o)),
+            ...(s.hasBias ? { updateGateBiasVector: f(v()), resetGateBiasVector: f(v()), outputGateBiasVector: f(v()) } : {}),
+          },
+        },
+      };
     case "uniDirectionalLSTM":
-      return { ...wiring, layer: { case: "uniDirectionalLSTM", value: {
-        ...sizes, activations: acts(s.acts), params: lstmParams, weightParams: lstmWeights(), reverseInput: s.reverseInput,
-      } } };
+      return {
+        ...wiring,
+        layer: {
+          case: "uniDirectionalLSTM",
+          value: {
+            ...sizes,
+            activations: acts(s.acts),
+            params: lstmParams,
+            weightParams: lstmWeights(),
+            reverseInput: s.reverseInput,
+          },
+        },
+      };
     case "biDirectionalLSTM":
-      return { ...wiring, layer: { case: "biDirectionalLSTM", value: {
-        ...sizes, activationsForwardLSTM: acts(s.acts), activationsBackwardLSTM: acts(s.backwardActs), params: lstmParams,
-        weightParams: [lstmWeights(), lstmWeights()],
-      } } };
+      return {
+        ...wiring,
+        layer: {
+          case: "biDirectionalLSTM",
+          value: {
+            ...sizes,
+            activationsForwardLSTM: acts(s.acts),
+            activationsBackwardLSTM: acts(s.backwardActs),
+            params: lstmParams,
+            weightParams: [lstmWeights(), lstmWeights()],
+          },
+        },
+      };
   }
 }
 
@@ -144,37 +201,53 @@ function errorCode(f: () => unknown): ErrorCode | "none" | "other" {
 
 describe("recurrent layers against the naive oracle", () => {
   test("every kind, flag and activation, with batches, absent states and short output lists", () => {
-    fc.assert(fc.property(specArb, (s) => {
-      const layer = buildLayer(layerInit(s));
-      const { xs, states } = sampleData(s);
-      const x: Tensor = s.seq === 0
-        ? { shape: [0, s.batch, s.inputSize, 1, 1], data: new Float32Array(0) }
-        : sequenceBlob(xs, s.inputSize);
-      const inputs = [x, ...states.map((st) => stateBlob(st, s.outputSize))];
-      const before = inputs.map((t) => Float32Array.from(t.data));
-      const outputs = run(prepare(layer), inputs);
-      const expected = oracleOutputs(layer, xs.length === 0 ? [] : xs, states);
-      if (s.seq === 0) {
-        // The oracle cannot see the batch size of an empty sequence: rebuild it from the states.
-        expected.splice(0, expected.length, ...zeroSeqExpected(s, states));
-      }
-      expect(outputs).toHaveLength(s.outputs);
-      const width = s.kind === "biDirectionalLSTM" ? 2 * s.outputSize : s.outputSize;
-      outputs.forEach((out, k) => {
-        const yShape = k === 0 && s.sequenceOutput ? [s.seq, s.batch, width, 1, 1] : [1, s.batch, k === 0 ? width : s.outputSize, 1, 1];
-        expect(out.shape).toEqual(yShape);
-        expect(out.data).toBeInstanceOf(Float32Array);
-        expect(maxRelErr(out.data, expected[k] as number[])).toBeLessThanOrEqual(1e-6);
-      });
-      inputs.forEach((t, k) => expect(t.data).toEqual(before[k]));
-    }), { seed: propertySeed(), numRuns: 400 });
+    fc.assert(
+      fc.property(specArb, (s) => {
+        const layer = buildLayer(layerInit(s));
+        const { xs, states } = sampleData(s);
+        const x: Tensor = s.seq === 0 ? { shape: [0, s.batch, s.inputSize, 1, 1], data: new Float32Array(0) } : sequenceBlob(xs, s.inputSize);
+        const inputs = [x, ...states.map((st) => stateBlob(st, s.outputSize))];
+        const before = inputs.map((t) => Float32Array.from(t.data));
+        const outputs = run(prepare(layer), inputs);
+        const expected = oracleOutputs(layer, xs.length === 0 ? [] : xs, states);
+        if (s.seq === 0) {
+          // The oracle cannot see the batch size of an empty sequence: rebuild it from the states.
+          expected.splice(0, expected.length, ...zeroSeqExpected(s, states));
+        }
+        expect(outputs).toHaveLength(s.outputs);
+        const width = s.kind === "biDirectionalLSTM" ? 2 * s.outputSize : s.outputSize;
+        outputs.forEach((out, k) => {
+          const yShape = k === 0 && s.sequenceOutput ? [s.seq, s.batch, width, 1, 1] : [1, s.batch, k === 0 ? width : s.outputSize, 1, 1];
+          expect(out.shape).toEqual(yShape);
+          expect(out.data).toBeInstanceOf(Float32Array);
+          expect(maxRelErr(out.data, expected[k] as number[])).toBeLessThanOrEqual(1e-6);
+        });
+        inputs.forEach((t, k) => expect(t.data).toEqual(before[k]));
+      }),
+      { seed: propertySeed(), numRuns: 400 },
+    );
   });
 
   test("a state of one vector is shared by every sequence of the batch", () => {
     const s: Spec = {
-      kind: "uniDirectionalLSTM", inputSize: 3, outputSize: 2, seq: 3, batch: 2, seed: 7, scale: 1, acts: ["sigmoid", "tanh", "tanh"],
-      backwardActs: [], sequenceOutput: true, reverseInput: false, hasBias: true, peepholes: true, coupled: false, forgetBias: false,
-      cellClipThreshold: 0, statesGiven: 2, outputs: 3,
+      kind: "uniDirectionalLSTM",
+      inputSize: 3,
+      outputSize: 2,
+      seq: 3,
+      batch: 2,
+      seed: 7,
+      scale: 1,
+      acts: ["sigmoid", "tanh", "tanh"],
+      backwardActs: [],
+      sequenceOutput: true,
+      reverseInput: false,
+      hasBias: true,
+      peepholes: true,
+      coupled: false,
+      forgetBias: false,
+      cellClipThreshold: 0,
+      statesGiven: 2,
+      outputs: 3,
     };
     const prepared = prepare(buildLayer(layerInit(s)));
     const { xs } = sampleData(s);
@@ -191,8 +264,7 @@ function zeroSeqExpected(s: Spec, states: Vec[][]): number[][] {
   const zeros = new Array<number>(s.outputSize).fill(0);
   const state = (k: number): number[] => Array.from({ length: s.batch }, (_, b) => states[k]?.[b] ?? zeros).flat();
   if (s.kind === "biDirectionalLSTM") {
-    const y = s.sequenceOutput ? [] : Array.from({ length: s.batch }, (_, b) => [
-      ...(states[0]?.[b] ?? zeros), ...(states[2]?.[b] ?? zeros)]).flat();
+    const y = s.sequenceOutput ? [] : Array.from({ length: s.batch }, (_, b) => [...(states[0]?.[b] ?? zeros), ...(states[2]?.[b] ?? zeros)]).flat();
     return [y, state(0), state(1), state(2), state(3)];
   }
   const finals = s.kind === "uniDirectionalLSTM" ? [state(0), state(1)] : [state(0)];
@@ -201,9 +273,24 @@ function zeroSeqExpected(s: Spec, states: Vec[][]): number[][] {
 
 describe("choices where the proto is open", () => {
   const base: Spec = {
-    kind: "uniDirectionalLSTM", inputSize: 2, outputSize: 3, seq: 4, batch: 1, seed: 11, scale: 1, acts: ["sigmoid", "tanh", "tanh"],
-    backwardActs: ["sigmoid", "tanh", "tanh"], sequenceOutput: true, reverseInput: false, hasBias: true, peepholes: false,
-    coupled: false, forgetBias: false, cellClipThreshold: 0, statesGiven: 0, outputs: 3,
+    kind: "uniDirectionalLSTM",
+    inputSize: 2,
+    outputSize: 3,
+    seq: 4,
+    batch: 1,
+    seed: 11,
+    scale: 1,
+    acts: ["sigmoid", "tanh", "tanh"],
+    backwardActs: ["sigmoid", "tanh", "tanh"],
+    sequenceOutput: true,
+    reverseInput: false,
+    hasBias: true,
+    peepholes: false,
+    coupled: false,
+    forgetBias: false,
+    cellClipThreshold: 0,
+    statesGiven: 0,
+    outputs: 3,
   };
   const outputsOf = (s: Spec, withStates: readonly Tensor[] = []): readonly Tensor[] =>
     run(prepare(buildLayer(layerInit(s))), [sequenceBlob(sampleData(s).xs, s.inputSize), ...withStates]);
@@ -227,10 +314,17 @@ describe("choices where the proto is open", () => {
       if (init.layer?.case !== "simpleRecurrent") throw new Error("unreachable");
       const zeros = (n: number): { floatValue: number[] } => ({ floatValue: new Array<number>(n).fill(0) });
       const o = base.outputSize;
-      const layer = buildLayer({ ...init, layer: { case: "simpleRecurrent", value: {
-        ...init.layer.value, activation,
-        ...(zeroWeights ? { weightMatrix: zeros(o * base.inputSize), recursionMatrix: zeros(o * o) } : {}),
-      } } } as LayerInit);
+      const layer = buildLayer({
+        ...init,
+        layer: {
+          case: "simpleRecurrent",
+          value: {
+            ...init.layer.value,
+            activation,
+            ...(zeroWeights ? { weightMatrix: zeros(o * base.inputSize), recursionMatrix: zeros(o * o) } : {}),
+          },
+        },
+      } as LayerInit);
       const [y] = run(prepare(layer), [sequenceBlob(sampleData(base).xs, base.inputSize)]);
       return (y as Tensor).data;
     };
@@ -247,9 +341,24 @@ describe("choices where the proto is open", () => {
 describe("refusals", () => {
   const lstm = (patch: (v: Record<string, unknown>) => Record<string, unknown>, wiring: Partial<LayerInit> = {}): LayerInit => {
     const init = layerInit({
-      kind: "uniDirectionalLSTM", inputSize: 2, outputSize: 2, seq: 2, batch: 1, seed: 3, scale: 1, acts: ["sigmoid", "tanh", "tanh"],
-      backwardActs: [], sequenceOutput: false, reverseInput: false, hasBias: true, peepholes: false, coupled: false,
-      forgetBias: false, cellClipThreshold: 0, statesGiven: 0, outputs: 3,
+      kind: "uniDirectionalLSTM",
+      inputSize: 2,
+      outputSize: 2,
+      seq: 2,
+      batch: 1,
+      seed: 3,
+      scale: 1,
+      acts: ["sigmoid", "tanh", "tanh"],
+      backwardActs: [],
+      sequenceOutput: false,
+      reverseInput: false,
+      hasBias: true,
+      peepholes: false,
+      coupled: false,
+      forgetBias: false,
+      cellClipThreshold: 0,
+      statesGiven: 0,
+      outputs: 3,
     });
     if (init.layer?.case !== "uniDirectionalLSTM") throw new Error("unreachable");
     return { ...init, ...wiring, layer: { case: "uniDirectionalLSTM", value: patch({ ...init.layer.value }) } } as LayerInit;
@@ -258,9 +367,24 @@ describe("refusals", () => {
 
   test.each(["simpleRecurrent", "gru", "uniDirectionalLSTM"] as const)("%s: reverseInput with sequenceOutput is unsupported-layer", (kind) => {
     const init = layerInit({
-      kind, inputSize: 2, outputSize: 2, seq: 2, batch: 1, seed: 5, scale: 1, acts: ["sigmoid", "tanh", "tanh"], backwardActs: [],
-      sequenceOutput: true, reverseInput: true, hasBias: true, peepholes: false, coupled: false, forgetBias: false,
-      cellClipThreshold: 0, statesGiven: 0, outputs: 1,
+      kind,
+      inputSize: 2,
+      outputSize: 2,
+      seq: 2,
+      batch: 1,
+      seed: 5,
+      scale: 1,
+      acts: ["sigmoid", "tanh", "tanh"],
+      backwardActs: [],
+      sequenceOutput: true,
+      reverseInput: true,
+      hasBias: true,
+      peepholes: false,
+      coupled: false,
+      forgetBias: false,
+      cellClipThreshold: 0,
+      statesGiven: 0,
+      outputs: 1,
     });
     let message = "";
     try {
@@ -275,9 +399,11 @@ describe("refusals", () => {
   });
 
   test("scaledTanh / sigmoidHard with other parameters, and activations recurrent layers do not take, are unsupported-layer", () => {
-    const withAct = (act: object): LayerInit => lstm((v) => ({
-      ...v, activations: [act, activationInit("tanh"), activationInit("tanh")],
-    }));
+    const withAct = (act: object): LayerInit =>
+      lstm((v) => ({
+        ...v,
+        activations: [act, activationInit("tanh"), activationInit("tanh")],
+      }));
     expect(prepareCode(withAct({ NonlinearityType: { case: "scaledTanh", value: { alpha: 2, beta: 1 } } }))).toBe("unsupported-layer");
     expect(prepareCode(withAct({ NonlinearityType: { case: "sigmoidHard", value: { alpha: 0.3, beta: 0.5 } } }))).toBe("unsupported-layer");
     expect(prepareCode(withAct({ NonlinearityType: { case: "leakyReLU", value: { alpha: 0.1 } } }))).toBe("unsupported-layer");
@@ -291,19 +417,35 @@ describe("refusals", () => {
     expect(prepareCode(lstm((v) => v, { output: [] }))).toBe("unsupported-layer");
     expect(prepareCode(lstm((v) => ({ ...v, inputVectorSize: 0n })))).not.toBe("none");
     const bi = layerInit({
-      kind: "biDirectionalLSTM", inputSize: 2, outputSize: 2, seq: 2, batch: 1, seed: 9, scale: 1, acts: ["sigmoid", "tanh", "tanh"],
-      backwardActs: ["sigmoid", "tanh", "tanh"], sequenceOutput: false, reverseInput: false, hasBias: true, peepholes: false,
-      coupled: false, forgetBias: false, cellClipThreshold: 0, statesGiven: 0, outputs: 1,
+      kind: "biDirectionalLSTM",
+      inputSize: 2,
+      outputSize: 2,
+      seq: 2,
+      batch: 1,
+      seed: 9,
+      scale: 1,
+      acts: ["sigmoid", "tanh", "tanh"],
+      backwardActs: ["sigmoid", "tanh", "tanh"],
+      sequenceOutput: false,
+      reverseInput: false,
+      hasBias: true,
+      peepholes: false,
+      coupled: false,
+      forgetBias: false,
+      cellClipThreshold: 0,
+      statesGiven: 0,
+      outputs: 1,
     });
     if (bi.layer?.case !== "biDirectionalLSTM") throw new Error("unreachable");
     const [first] = bi.layer.value.weightParams ?? [];
-    expect(prepareCode({ ...bi, layer: { case: "biDirectionalLSTM", value: { ...bi.layer.value, weightParams: [first ?? {}] } } } as LayerInit))
-      .toBe("unsupported-layer");
-    expect(prepareCode(lstm((v) => ({ ...v, params: { ...(v["params"] as object), cellClipThreshold: -1 } })))).toBe("unsupported-layer");
+    expect(prepareCode({ ...bi, layer: { case: "biDirectionalLSTM", value: { ...bi.layer.value, weightParams: [first ?? {}] } } } as LayerInit)).toBe(
+      "unsupported-layer",
+    );
+    expect(prepareCode(lstm((v) => ({ ...v, params: { ...(v.params as object), cellClipThreshold: -1 } })))).toBe("unsupported-layer");
   });
 
   test("a missing weight field is refused when the layer is prepared", () => {
-    const code = prepareCode(lstm((v) => ({ ...v, weightParams: { ...(v["weightParams"] as object), inputGateBiasVector: undefined } })));
+    const code = prepareCode(lstm((v) => ({ ...v, weightParams: { ...(v.weightParams as object), inputGateBiasVector: undefined } })));
     expect(["invalid-weights", "unsupported-layer"]).toContain(code);
   });
 

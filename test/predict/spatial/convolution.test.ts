@@ -7,8 +7,18 @@ import { isQuantizeError } from "../../../src/errors.js";
 import { at4, borderAmounts, expectTensor, int, prepare, randomTensor, rng, values, weights } from "./helpers.js";
 
 interface ConvCase {
-  N: number; Cin: number; H: number; W: number;
-  Cout: number; groups: number; kh: number; kw: number; sy: number; sx: number; dy: number; dx: number;
+  N: number;
+  Cin: number;
+  H: number;
+  W: number;
+  Cout: number;
+  groups: number;
+  kh: number;
+  kw: number;
+  sy: number;
+  sx: number;
+  dy: number;
+  dx: number;
   padding: { kind: "valid"; t: number; b: number; l: number; r: number } | { kind: "same"; topLeftHeavy: boolean };
   hasBias: boolean;
 }
@@ -66,11 +76,16 @@ function convInit(c: ConvCase, w: readonly number[], bias: readonly number[] | u
     layer: {
       case: "convolution" as const,
       value: {
-        outputChannels: BigInt(c.Cout), kernelChannels: BigInt(c.Cin / c.groups), nGroups: BigInt(c.groups),
-        kernelSize: [BigInt(c.kh), BigInt(c.kw)], stride: [BigInt(c.sy), BigInt(c.sx)], dilationFactor: [BigInt(c.dy), BigInt(c.dx)],
-        ConvolutionPaddingType: c.padding.kind === "same"
-          ? { case: "same" as const, value: { asymmetryMode: c.padding.topLeftHeavy ? 1 : 0 } }
-          : { case: "valid" as const, value: { paddingAmounts: borderAmounts(c.padding.t, c.padding.b, c.padding.l, c.padding.r) } },
+        outputChannels: BigInt(c.Cout),
+        kernelChannels: BigInt(c.Cin / c.groups),
+        nGroups: BigInt(c.groups),
+        kernelSize: [BigInt(c.kh), BigInt(c.kw)],
+        stride: [BigInt(c.sy), BigInt(c.sx)],
+        dilationFactor: [BigInt(c.dy), BigInt(c.dx)],
+        ConvolutionPaddingType:
+          c.padding.kind === "same"
+            ? { case: "same" as const, value: { asymmetryMode: c.padding.topLeftHeavy ? 1 : 0 } }
+            : { case: "valid" as const, value: { paddingAmounts: borderAmounts(c.padding.t, c.padding.b, c.padding.l, c.padding.r) } },
         hasBias: bias !== undefined,
         weights: weights(w),
         ...(bias === undefined ? {} : { bias: weights(bias) }),
@@ -83,13 +98,27 @@ function randomConvCase(r: () => number): ConvCase {
   const groups = int(r, 1, 3);
   const Cin = groups * int(r, 1, 3);
   const Cout = groups * int(r, 1, 6);
-  const kh = int(r, 1, 4), kw = int(r, 1, 4), dy = int(r, 1, 2), dx = int(r, 1, 2);
-  const padding: ConvCase["padding"] = r() < 0.5
-    ? { kind: "valid", t: int(r, 0, 2), b: int(r, 0, 2), l: int(r, 0, 2), r: int(r, 0, 2) }
-    : { kind: "same", topLeftHeavy: r() < 0.5 };
+  const kh = int(r, 1, 4),
+    kw = int(r, 1, 4),
+    dy = int(r, 1, 2),
+    dx = int(r, 1, 2);
+  const padding: ConvCase["padding"] =
+    r() < 0.5 ? { kind: "valid", t: int(r, 0, 2), b: int(r, 0, 2), l: int(r, 0, 2), r: int(r, 0, 2) } : { kind: "same", topLeftHeavy: r() < 0.5 };
   return {
-    N: int(r, 1, 2), Cin, Cout, groups, kh, kw, dy, dx, sy: int(r, 1, 3), sx: int(r, 1, 3), padding, hasBias: r() < 0.7,
-    H: (kh - 1) * dy + int(r, 1, 7), W: (kw - 1) * dx + int(r, 1, 9),
+    N: int(r, 1, 2),
+    Cin,
+    Cout,
+    groups,
+    kh,
+    kw,
+    dy,
+    dx,
+    sy: int(r, 1, 3),
+    sx: int(r, 1, 3),
+    padding,
+    hasBias: r() < 0.7,
+    H: (kh - 1) * dy + int(r, 1, 7),
+    W: (kw - 1) * dx + int(r, 1, 9),
   };
 }
 
@@ -112,7 +141,10 @@ describe("convolution", () => {
     const r = rng(5);
     for (let i = 0; i < 6; i++) {
       const c: ConvCase = {
-        ...randomConvCase(r), N: 1, H: int(r, 20, 45), W: int(r, 20, 70),
+        ...randomConvCase(r),
+        N: 1,
+        H: int(r, 20, 45),
+        W: int(r, 20, 70),
       };
       const w = values(r, c.Cout * (c.Cin / c.groups) * c.kh * c.kw);
       const bias = c.hasBias ? values(r, c.Cout) : undefined;
@@ -128,14 +160,44 @@ describe("convolution", () => {
     const w = values(r, 2 * 2 * 9);
     const x = randomTensor(r, [1, 1, 2, 5, 6]);
     const [y] = prepare({ layer: { case: "convolution", value: { outputChannels: 2n, kernelChannels: 2n, weights: weights(w) } } })(x);
-    const c: ConvCase = { N: 1, Cin: 2, H: 5, W: 6, Cout: 2, groups: 1, kh: 3, kw: 3, sy: 1, sx: 1, dy: 1, dx: 1, padding: { kind: "valid", t: 0, b: 0, l: 0, r: 0 }, hasBias: false };
+    const c: ConvCase = {
+      N: 1,
+      Cin: 2,
+      H: 5,
+      W: 6,
+      Cout: 2,
+      groups: 1,
+      kh: 3,
+      kw: 3,
+      sy: 1,
+      sx: 1,
+      dy: 1,
+      dx: 1,
+      padding: { kind: "valid", t: 0, b: 0, l: 0, r: 0 },
+      hasBias: false,
+    };
     const expected = convOracle(c, x.data, w, undefined);
     expectTensor(y, [1, 1, 2, 3, 4], expected.data);
   });
 
   test("exact layout: a rank-4 [B, C, H, W] and a rank-3 [C, H, W] input keep their rank", () => {
     const r = rng(11);
-    const c: ConvCase = { N: 3, Cin: 4, H: 6, W: 5, Cout: 6, groups: 2, kh: 3, kw: 2, sy: 2, sx: 1, dy: 1, dx: 2, padding: { kind: "same", topLeftHeavy: true }, hasBias: true };
+    const c: ConvCase = {
+      N: 3,
+      Cin: 4,
+      H: 6,
+      W: 5,
+      Cout: 6,
+      groups: 2,
+      kh: 3,
+      kw: 2,
+      sy: 2,
+      sx: 1,
+      dy: 1,
+      dx: 2,
+      padding: { kind: "same", topLeftHeavy: true },
+      hasBias: true,
+    };
     const w = values(r, 6 * 2 * 3 * 2);
     const bias = values(r, 6);
     const run = prepare(convInit(c, w, bias), "exact");
@@ -149,7 +211,22 @@ describe("convolution", () => {
 
   test("weights from a second input (specification 4)", () => {
     const r = rng(13);
-    const c: ConvCase = { N: 1, Cin: 3, H: 7, W: 7, Cout: 6, groups: 1, kh: 3, kw: 3, sy: 1, sx: 1, dy: 1, dx: 1, padding: { kind: "same", topLeftHeavy: false }, hasBias: true };
+    const c: ConvCase = {
+      N: 1,
+      Cin: 3,
+      H: 7,
+      W: 7,
+      Cout: 6,
+      groups: 1,
+      kh: 3,
+      kw: 3,
+      sy: 1,
+      sx: 1,
+      dy: 1,
+      dx: 1,
+      padding: { kind: "same", topLeftHeavy: false },
+      hasBias: true,
+    };
     const w = values(r, 6 * 3 * 9);
     const bias = values(r, 6);
     const init = convInit(c, [], bias);
@@ -162,7 +239,22 @@ describe("convolution", () => {
 
   test("refuses an input with the wrong channel count, and missing weights", () => {
     const r = rng(17);
-    const c: ConvCase = { N: 1, Cin: 4, H: 5, W: 5, Cout: 2, groups: 2, kh: 3, kw: 3, sy: 1, sx: 1, dy: 1, dx: 1, padding: { kind: "valid", t: 0, b: 0, l: 0, r: 0 }, hasBias: false };
+    const c: ConvCase = {
+      N: 1,
+      Cin: 4,
+      H: 5,
+      W: 5,
+      Cout: 2,
+      groups: 2,
+      kh: 3,
+      kw: 3,
+      sy: 1,
+      sx: 1,
+      dy: 1,
+      dx: 1,
+      padding: { kind: "valid", t: 0, b: 0, l: 0, r: 0 },
+      hasBias: false,
+    };
     const run = prepare(convInit(c, values(r, 2 * 2 * 9), undefined));
     expect(() => run(randomTensor(r, [1, 1, 3, 5, 5]))).toThrow(expect.objectContaining({ code: "invalid-input" }) as Error);
     expect(() => run(randomTensor(r, [1, 1, 4, 2, 5]))).toThrow(/smaller than the kernel/);
@@ -172,7 +264,15 @@ describe("convolution", () => {
 });
 
 interface DeconvCase {
-  Cin: number; H: number; W: number; Cout: number; groups: number; kh: number; kw: number; sy: number; sx: number;
+  Cin: number;
+  H: number;
+  W: number;
+  Cout: number;
+  groups: number;
+  kh: number;
+  kw: number;
+  sy: number;
+  sx: number;
 }
 
 /** The full transposed convolution: every input value spread through the kernel, `stride` apart. */
@@ -186,25 +286,38 @@ function deconvFull(c: DeconvCase, x: Float32Array, w: readonly number[]): { FH:
     const g = Math.floor(ci / kc);
     for (let col = 0; col < perGroup; col++) {
       const co = g * perGroup + col;
-      for (let iy = 0; iy < c.H; iy++) for (let ix = 0; ix < c.W; ix++) {
-        for (let ky = 0; ky < c.kh; ky++) for (let kx = 0; kx < c.kw; kx++) {
-          const wv = w[((ci * perGroup + col) * c.kh + ky) * c.kw + kx] as number;
-          full[(co * FH + iy * c.sy + ky) * FW + ix * c.sx + kx] += wv * (x[(ci * c.H + iy) * c.W + ix] as number);
+      for (let iy = 0; iy < c.H; iy++)
+        for (let ix = 0; ix < c.W; ix++) {
+          for (let ky = 0; ky < c.kh; ky++)
+            for (let kx = 0; kx < c.kw; kx++) {
+              const wv = w[((ci * perGroup + col) * c.kh + ky) * c.kw + kx] as number;
+              full[(co * FH + iy * c.sy + ky) * FW + ix * c.sx + kx] += wv * (x[(ci * c.H + iy) * c.W + ix] as number);
+            }
         }
-      }
     }
   }
   return { FH, FW, full };
 }
 
 /** Rows [top, top+OH) and columns [left, left+OW) of the full output (zeros beyond it), plus the bias. */
-function cropFull(c: DeconvCase, f: ReturnType<typeof deconvFull>, top: number, left: number, OH: number, OW: number, bias: readonly number[] | undefined): number[] {
+function cropFull(
+  c: DeconvCase,
+  f: ReturnType<typeof deconvFull>,
+  top: number,
+  left: number,
+  OH: number,
+  OW: number,
+  bias: readonly number[] | undefined,
+): number[] {
   const out: number[] = [];
-  for (let co = 0; co < c.Cout; co++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
-    const fy = oy + top, fx = ox + left;
-    const v = fy < f.FH && fx < f.FW ? (f.full[(co * f.FH + fy) * f.FW + fx] as number) : 0;
-    out.push(v + (bias?.[co] ?? 0));
-  }
+  for (let co = 0; co < c.Cout; co++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++) {
+        const fy = oy + top,
+          fx = ox + left;
+        const v = fy < f.FH && fx < f.FW ? (f.full[(co * f.FH + fy) * f.FW + fx] as number) : 0;
+        out.push(v + (bias?.[co] ?? 0));
+      }
   return out;
 }
 
@@ -213,9 +326,16 @@ function deconvInit(c: DeconvCase, w: readonly number[], bias: readonly number[]
     layer: {
       case: "convolution" as const,
       value: {
-        isDeconvolution: true, outputChannels: BigInt(c.Cout), kernelChannels: BigInt(c.Cin), nGroups: BigInt(c.groups),
-        kernelSize: [BigInt(c.kh), BigInt(c.kw)], stride: [BigInt(c.sy), BigInt(c.sx)],
-        hasBias: bias !== undefined, weights: weights(w), ...(bias === undefined ? {} : { bias: weights(bias) }), ...extra,
+        isDeconvolution: true,
+        outputChannels: BigInt(c.Cout),
+        kernelChannels: BigInt(c.Cin),
+        nGroups: BigInt(c.groups),
+        kernelSize: [BigInt(c.kh), BigInt(c.kw)],
+        stride: [BigInt(c.sy), BigInt(c.sx)],
+        hasBias: bias !== undefined,
+        weights: weights(w),
+        ...(bias === undefined ? {} : { bias: weights(bias) }),
+        ...extra,
       },
     },
   };
@@ -224,7 +344,17 @@ function deconvInit(c: DeconvCase, w: readonly number[], bias: readonly number[]
 describe("deconvolution", () => {
   const randomDeconv = (r: () => number): DeconvCase => {
     const groups = int(r, 1, 2);
-    return { groups, Cin: groups * int(r, 1, 3), Cout: groups * int(r, 1, 3), H: int(r, 1, 5), W: int(r, 1, 5), kh: int(r, 1, 4), kw: int(r, 1, 4), sy: int(r, 1, 3), sx: int(r, 1, 3) };
+    return {
+      groups,
+      Cin: groups * int(r, 1, 3),
+      Cout: groups * int(r, 1, 3),
+      H: int(r, 1, 5),
+      W: int(r, 1, 5),
+      kh: int(r, 1, 4),
+      kw: int(r, 1, 4),
+      sy: int(r, 1, 3),
+      sx: int(r, 1, 3),
+    };
   };
   const draw = (r: () => number, c: DeconvCase) => ({
     w: values(r, c.Cin * (c.Cout / c.groups) * c.kh * c.kw),
@@ -238,10 +368,13 @@ describe("deconvolution", () => {
       const c = randomDeconv(r);
       const { w, bias, x } = draw(r, c);
       const f = deconvFull(c, x.data, w);
-      const t = int(r, 0, Math.floor((f.FH - 1) / 2)), b = int(r, 0, Math.floor((f.FH - 1) / 2));
-      const le = int(r, 0, Math.floor((f.FW - 1) / 2)), ri = int(r, 0, Math.floor((f.FW - 1) / 2));
+      const t = int(r, 0, Math.floor((f.FH - 1) / 2)),
+        b = int(r, 0, Math.floor((f.FH - 1) / 2));
+      const le = int(r, 0, Math.floor((f.FW - 1) / 2)),
+        ri = int(r, 0, Math.floor((f.FW - 1) / 2));
       const [y] = prepare(deconvInit(c, w, bias, { ConvolutionPaddingType: { case: "valid", value: { paddingAmounts: borderAmounts(t, b, le, ri) } } }))(x);
-      const OH = f.FH - t - b, OW = f.FW - le - ri;
+      const OH = f.FH - t - b,
+        OW = f.FW - le - ri;
       expectTensor(y, [1, 1, c.Cout, OH, OW], cropFull(c, f, t, le, OH, OW, bias));
     }
   });
@@ -273,7 +406,8 @@ describe("deconvolution", () => {
         const { w, bias, x } = draw(r, c);
         const f = deconvFull(c, x.data, w);
         const split = (total: number): number => (topLeftHeavy ? total - Math.floor(total / 2) : Math.floor(total / 2));
-        const top = split(Math.max(0, f.FH - 6)), left = split(Math.max(0, f.FW - 8));
+        const top = split(Math.max(0, f.FH - 6)),
+          left = split(Math.max(0, f.FW - 8));
         const mode = { ConvolutionPaddingType: { case: "same", value: { asymmetryMode: topLeftHeavy ? 1 : 0 } } };
         const [y] = prepare(deconvInit(c, w, bias, mode))(x);
         // With k 1 < stride the full output is shorter: the last rows hold the bias only.

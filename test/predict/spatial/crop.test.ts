@@ -14,8 +14,12 @@ describe("crop", () => {
   test("one input: cropAmounts from each side (pinned seed)", () => {
     const r = rng(301);
     for (let i = 0; i < 20; i++) {
-      const H = int(r, 1, 8), W = int(r, 1, 8);
-      const t = int(r, 0, H - 1), b = int(r, 0, H - 1 - t), l = int(r, 0, W - 1), rr = int(r, 0, W - 1 - l);
+      const H = int(r, 1, 8),
+        W = int(r, 1, 8);
+      const t = int(r, 0, H - 1),
+        b = int(r, 0, H - 1 - t),
+        l = int(r, 0, W - 1),
+        rr = int(r, 0, W - 1 - l);
       const x = randomTensor(r, [1, 2, 3, H, W]);
       const [y] = prepare({ layer: { case: "crop", value: { cropAmounts: borderAmounts(t, b, l, rr) } } })(x);
       expectTensor(y, [1, 2, 3, H - t - b, W - l - rr], slice(x.data, 6, H, W, t, l, H - t - b, W - l - rr));
@@ -33,8 +37,6 @@ describe("crop", () => {
   test("refuses a window outside the input", () => {
     const r = rng(307);
     const run = prepare({ input: ["x", "ref"], layer: { case: "crop", value: { offset: [4n, 0n] } } });
-    expect(() => run(randomTensor(r, [1, 1, 2, 7, 8]), randomTensor(r, [1, 1, 2, 4, 5]))).toThrow(
-      expect.objectContaining({ code: "invalid-input" }) as Error,
-    );
+    expect(() => run(randomTensor(r, [1, 1, 2, 7, 8]), randomTensor(r, [1, 1, 2, 4, 5]))).toThrow(expect.objectContaining({ code: "invalid-input" }) as Error);
   });
 });

@@ -7,14 +7,21 @@ import { expectTensor, int, prepare, rng, values, weights } from "./helpers.js";
 const embInit = (inputDim: number, cout: number, w: readonly number[], bias?: readonly number[]) => ({
   layer: {
     case: "embedding" as const,
-    value: { inputDim: BigInt(inputDim), outputChannels: BigInt(cout), hasBias: bias !== undefined, weights: weights(w), ...(bias === undefined ? {} : { bias: weights(bias) }) },
+    value: {
+      inputDim: BigInt(inputDim),
+      outputChannels: BigInt(cout),
+      hasBias: bias !== undefined,
+      weights: weights(w),
+      ...(bias === undefined ? {} : { bias: weights(bias) }),
+    },
   },
 });
 
 describe("embedding", () => {
   test("a sequence of indices on the Seq axis (rank 5) and a rank-4 input", () => {
     const r = rng(801);
-    const inputDim = 10, cout = 6;
+    const inputDim = 10,
+      cout = 6;
     const w = values(r, cout * inputDim);
     const bias = values(r, cout);
     for (const withBias of [true, false]) {

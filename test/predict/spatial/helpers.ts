@@ -51,7 +51,12 @@ export function expectTensor(actual: Tensor | undefined, shape: readonly number[
 export const weights = (v: readonly number[]): { floatValue: number[] } => ({ floatValue: [...v] });
 
 /** A BorderAmounts init: `[[top, bottom], [left, right]]`. */
-export function borderAmounts(top: number, bottom: number, left: number, right: number): {
+export function borderAmounts(
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+): {
   borderAmounts: { startEdgeSize: bigint; endEdgeSize: bigint }[];
 } {
   return {
@@ -63,4 +68,7 @@ export function borderAmounts(top: number, bottom: number, left: number, right: 
 }
 
 /** Row-major flat index of `[n, c, y, x]` in a `[N, C, H, W]` array. */
-export const at4 = (C: number, H: number, W: number) => (n: number, c: number, y: number, x: number): number => ((n * C + c) * H + y) * W + x;
+export const at4 =
+  (C: number, H: number, W: number) =>
+  (n: number, c: number, y: number, x: number): number =>
+    ((n * C + c) * H + y) * W + x;

@@ -21,7 +21,13 @@ function dense(x: Float32Array, cin: number, w: readonly number[], bias: readonl
 const ipInit = (cin: number, cout: number, w: readonly number[], bias?: readonly number[]) => ({
   layer: {
     case: "innerProduct" as const,
-    value: { inputChannels: BigInt(cin), outputChannels: BigInt(cout), hasBias: bias !== undefined, weights: weights(w), ...(bias === undefined ? {} : { bias: weights(bias) }) },
+    value: {
+      inputChannels: BigInt(cin),
+      outputChannels: BigInt(cout),
+      hasBias: bias !== undefined,
+      weights: weights(w),
+      ...(bias === undefined ? {} : { bias: weights(bias) }),
+    },
   },
 });
 
@@ -30,7 +36,8 @@ describe("innerProduct", () => {
     const r = rng(601);
     for (let i = 0; i < 10; i++) {
       const [C, H, W] = [int(r, 1, 3), int(r, 1, 3), int(r, 1, 3)];
-      const cin = C * H * W, cout = int(r, 1, 6);
+      const cin = C * H * W,
+        cout = int(r, 1, 6);
       const w = values(r, cout * cin);
       const bias = r() < 0.5 ? values(r, cout) : undefined;
       const x = randomTensor(r, [2, 3, C, H, W]);
@@ -40,12 +47,29 @@ describe("innerProduct", () => {
 
   test("exact layout: ranks 1-3 use the last axis, ranks 4-5 the last three", () => {
     const r = rng(603);
-    const cin = 6, cout = 4;
+    const cin = 6,
+      cout = 4;
     const w = values(r, cout * cin);
     const bias = values(r, cout);
     const run = prepare(ipInit(cin, cout, w, bias), "exact");
     const shapes: [number[], number[]][] = [
-      [[6], [4]], [[3, 6], [3, 4]], [[2, 3, 6], [2, 3, 4]], [[2, 1, 2, 3], [2, 4, 1, 1]], [[2, 2, 3, 2, 1], [2, 2, 4, 1, 1]],
+      [[6], [4]],
+      [
+        [3, 6],
+        [3, 4],
+      ],
+      [
+        [2, 3, 6],
+        [2, 3, 4],
+      ],
+      [
+        [2, 1, 2, 3],
+        [2, 4, 1, 1],
+      ],
+      [
+        [2, 2, 3, 2, 1],
+        [2, 2, 4, 1, 1],
+      ],
     ];
     for (const [inShape, outShape] of shapes) {
       const x = randomTensor(r, inShape);

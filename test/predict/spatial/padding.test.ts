@@ -11,9 +11,12 @@ function padInit(mode: Mode, t: number, b: number, l: number, r: number, value =
     layer: {
       case: "padding" as const,
       value: {
-        PaddingType: mode === "constant"
-          ? { case: "constant" as const, value: { value } }
-          : mode === "reflection" ? { case: "reflection" as const, value: {} } : { case: "replication" as const, value: {} },
+        PaddingType:
+          mode === "constant"
+            ? { case: "constant" as const, value: { value } }
+            : mode === "reflection"
+              ? { case: "reflection" as const, value: {} }
+              : { case: "replication" as const, value: {} },
         paddingAmounts: borderAmounts(t, b, l, r),
       },
     },
@@ -45,24 +48,34 @@ describe("padding", () => {
   const example = { shape: [1, 3, 4], data: Float32Array.from({ length: 12 }, (_, i) => i + 1) };
 
   test("the proto's example (top 2, left 2) in each mode", () => {
-    expectTensor(prepare(padInit("constant", 2, 0, 2, 0), "exact")(example)[0], [1, 5, 6], [
-      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 5, 6, 7, 8, 0, 0, 9, 10, 11, 12,
-    ]);
-    expectTensor(prepare(padInit("reflection", 2, 0, 2, 0), "exact")(example)[0], [1, 5, 6], [
-      11, 10, 9, 10, 11, 12, 7, 6, 5, 6, 7, 8, 3, 2, 1, 2, 3, 4, 7, 6, 5, 6, 7, 8, 11, 10, 9, 10, 11, 12,
-    ]);
-    expectTensor(prepare(padInit("replication", 2, 0, 2, 0), "exact")(example)[0], [1, 5, 6], [
-      1, 1, 1, 2, 3, 4, 1, 1, 1, 2, 3, 4, 1, 1, 1, 2, 3, 4, 5, 5, 5, 6, 7, 8, 9, 9, 9, 10, 11, 12,
-    ]);
+    expectTensor(
+      prepare(padInit("constant", 2, 0, 2, 0), "exact")(example)[0],
+      [1, 5, 6],
+      [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 5, 6, 7, 8, 0, 0, 9, 10, 11, 12],
+    );
+    expectTensor(
+      prepare(padInit("reflection", 2, 0, 2, 0), "exact")(example)[0],
+      [1, 5, 6],
+      [11, 10, 9, 10, 11, 12, 7, 6, 5, 6, 7, 8, 3, 2, 1, 2, 3, 4, 7, 6, 5, 6, 7, 8, 11, 10, 9, 10, 11, 12],
+    );
+    expectTensor(
+      prepare(padInit("replication", 2, 0, 2, 0), "exact")(example)[0],
+      [1, 5, 6],
+      [1, 1, 1, 2, 3, 4, 1, 1, 1, 2, 3, 4, 1, 1, 1, 2, 3, 4, 5, 5, 5, 6, 7, 8, 9, 9, 9, 10, 11, 12],
+    );
   });
 
   test("random amounts in every mode (pinned seed), rank 5 and rank 2", () => {
     const r = rng(201);
     for (let i = 0; i < 40; i++) {
       const mode = (["constant", "reflection", "replication"] as const)[int(r, 0, 2)] as Mode;
-      const H = int(r, 1, 6), W = int(r, 1, 6);
+      const H = int(r, 1, 6),
+        W = int(r, 1, 6);
       const cap = (n: number): number => (mode === "reflection" ? n - 1 : 4);
-      const t = int(r, 0, cap(H)), b = int(r, 0, cap(H)), l = int(r, 0, cap(W)), rr = int(r, 0, cap(W));
+      const t = int(r, 0, cap(H)),
+        b = int(r, 0, cap(H)),
+        l = int(r, 0, cap(W)),
+        rr = int(r, 0, cap(W));
       const value = r() * 4 - 2;
       const x = randomTensor(r, [2, 1, 3, H, W]);
       const e = padOracle(x.data, 6, H, W, mode, t, b, l, rr, value);

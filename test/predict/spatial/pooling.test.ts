@@ -13,8 +13,17 @@ type PoolPadding =
   | { kind: "includeLastPixel"; ph: number; pw: number };
 
 interface PoolCase {
-  N: number; C: number; H: number; W: number; type: PoolType; kh: number; kw: number; sy: number; sx: number;
-  padding: PoolPadding; exclude: boolean;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  type: PoolType;
+  kh: number;
+  kw: number;
+  sy: number;
+  sx: number;
+  padding: PoolPadding;
+  exclude: boolean;
 }
 
 /** Output size and the padding before and after, per the proto's formulas. */
@@ -60,9 +69,7 @@ function poolOracle(c: PoolCase, x: Float32Array): { shape: number[]; data: numb
         }
         const sum = inWindow.reduce((a, b) => a + b, 0);
         out.push(
-          c.type === 0 ? Math.max(...inWindow)
-            : c.type === 1 ? sum / (c.exclude ? real : c.kh * c.kw)
-              : Math.sqrt(inWindow.reduce((a, b) => a + b * b, 0)),
+          c.type === 0 ? Math.max(...inWindow) : c.type === 1 ? sum / (c.exclude ? real : c.kh * c.kw) : Math.sqrt(inWindow.reduce((a, b) => a + b * b, 0)),
         );
       }
     }
@@ -76,13 +83,17 @@ function poolInit(c: PoolCase, globalPooling = false) {
     layer: {
       case: "pooling" as const,
       value: {
-        type: c.type, kernelSize: [BigInt(c.kh), BigInt(c.kw)], stride: [BigInt(c.sy), BigInt(c.sx)],
-        avgPoolExcludePadding: c.exclude, globalPooling,
-        PoolingPaddingType: p.kind === "valid"
-          ? { case: "valid" as const, value: { paddingAmounts: borderAmounts(p.t, p.b, p.l, p.r) } }
-          : p.kind === "same"
-            ? { case: "same" as const, value: { asymmetryMode: p.topLeftHeavy ? 1 : 0 } }
-            : { case: "includeLastPixel" as const, value: { paddingAmounts: [BigInt(p.ph), BigInt(p.pw)] } },
+        type: c.type,
+        kernelSize: [BigInt(c.kh), BigInt(c.kw)],
+        stride: [BigInt(c.sy), BigInt(c.sx)],
+        avgPoolExcludePadding: c.exclude,
+        globalPooling,
+        PoolingPaddingType:
+          p.kind === "valid"
+            ? { case: "valid" as const, value: { paddingAmounts: borderAmounts(p.t, p.b, p.l, p.r) } }
+            : p.kind === "same"
+              ? { case: "same" as const, value: { asymmetryMode: p.topLeftHeavy ? 1 : 0 } }
+              : { case: "includeLastPixel" as const, value: { paddingAmounts: [BigInt(p.ph), BigInt(p.pw)] } },
       },
     },
   };
@@ -92,13 +103,24 @@ describe("pooling", () => {
   test("random MAX / AVERAGE / L2 pools with valid (padded) and same placement match the proto (pinned seed)", () => {
     const r = rng(101);
     for (let i = 0; i < 80; i++) {
-      const kh = int(r, 1, 4), kw = int(r, 1, 4);
-      const padding: PoolPadding = r() < 0.5
-        ? { kind: "valid", t: int(r, 0, kh - 1), b: int(r, 0, kh - 1), l: int(r, 0, kw - 1), r: int(r, 0, kw - 1) }
-        : { kind: "same", topLeftHeavy: r() < 0.5 };
+      const kh = int(r, 1, 4),
+        kw = int(r, 1, 4);
+      const padding: PoolPadding =
+        r() < 0.5
+          ? { kind: "valid", t: int(r, 0, kh - 1), b: int(r, 0, kh - 1), l: int(r, 0, kw - 1), r: int(r, 0, kw - 1) }
+          : { kind: "same", topLeftHeavy: r() < 0.5 };
       const c: PoolCase = {
-        N: int(r, 1, 2), C: int(r, 1, 3), H: kh + int(r, 0, 6), W: kw + int(r, 0, 6), type: int(r, 0, 2) as PoolType,
-        kh, kw, sy: int(r, 1, 3), sx: int(r, 1, 3), padding, exclude: r() < 0.5,
+        N: int(r, 1, 2),
+        C: int(r, 1, 3),
+        H: kh + int(r, 0, 6),
+        W: kw + int(r, 0, 6),
+        type: int(r, 0, 2) as PoolType,
+        kh,
+        kw,
+        sy: int(r, 1, 3),
+        sx: int(r, 1, 3),
+        padding,
+        exclude: r() < 0.5,
       };
       // Positive inputs: max over padding reads the same whether padding is 0 or ignored.
       const x = randomTensor(r, [c.N, 1, c.C, c.H, c.W], 0.01, 2);

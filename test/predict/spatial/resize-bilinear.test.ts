@@ -26,7 +26,10 @@ describe("resizeBilinear", () => {
     const r = rng(501);
     for (const method of [0, 1, 2, 3]) {
       for (let i = 0; i < 10; i++) {
-        const H = int(r, 1, 6), W = int(r, 1, 6), OH = int(r, 1, 9), OW = int(r, 1, 9);
+        const H = int(r, 1, 6),
+          W = int(r, 1, 6),
+          OH = int(r, 1, 9),
+          OW = int(r, 1, 9);
         const x = randomTensor(r, [1, 2, 2, H, W]);
         const gy = (METHOD[method] as (X: number, N: number) => number[])(H, OH);
         const gx = (METHOD[method] as (X: number, N: number) => number[])(W, OW);
@@ -34,7 +37,10 @@ describe("resizeBilinear", () => {
         for (let p = 0; p < 4; p++) {
           for (const y of gy) {
             for (const xx of gx) {
-              const y0 = Math.floor(y), x0 = Math.floor(xx), y1 = Math.min(y0 + 1, H - 1), x1 = Math.min(x0 + 1, W - 1);
+              const y0 = Math.floor(y),
+                x0 = Math.floor(xx),
+                y1 = Math.min(y0 + 1, H - 1),
+                x1 = Math.min(x0 + 1, W - 1);
               const v = (a: number, b: number): number => x.data[(p * H + a) * W + b] as number;
               const top = v(y0, x0) + (v(y0, x1) - v(y0, x0)) * (xx - x0);
               const bottom = v(y1, x0) + (v(y1, x1) - v(y1, x0)) * (xx - x0);
@@ -51,6 +57,10 @@ describe("resizeBilinear", () => {
   test("defaults: target [1, 1], STRICT_ALIGN_ENDPOINTS (the top-left value)", () => {
     const x = randomTensor(rng(503), [3, 4, 5]);
     const [y] = prepare({ layer: { case: "resizeBilinear", value: {} } }, "exact")(x);
-    expectTensor(y, [3, 1, 1], [0, 1, 2].map((c) => x.data[c * 20] as number));
+    expectTensor(
+      y,
+      [3, 1, 1],
+      [0, 1, 2].map((c) => x.data[c * 20] as number),
+    );
   });
 });

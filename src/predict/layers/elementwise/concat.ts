@@ -35,10 +35,7 @@ function concatAlong(context: LayerContext, inputs: readonly Tensor[], back: num
   outShape[axis] = 0;
   for (const t of inputs) {
     if (t.shape.length !== first.length || t.shape.some((d, i) => i !== axis && d !== first[i])) {
-      throw inputShapeError(
-        context,
-        `concat inputs must match except on axis -${back}: ${inputs.map((x) => formatShape(x.shape)).join(", ")}`,
-      );
+      throw inputShapeError(context, `concat inputs must match except on axis -${back}: ${inputs.map((x) => formatShape(x.shape)).join(", ")}`);
     }
     outShape[axis] += t.shape[axis];
   }

@@ -19,10 +19,7 @@ export const dotLayer: LayerImpl<"dot"> = {
       const { outer, channels: c, height: h, width: w } = chwView(a.shape);
       const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
       if (!same || h !== 1 || w !== 1) {
-        throw inputShapeError(
-          context,
-          `dot needs two inputs of one shape [..., C, 1, 1], got ${formatShape(a.shape)} and ${formatShape(b.shape)}`,
-        );
+        throw inputShapeError(context, `dot needs two inputs of one shape [..., C, 1, 1], got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
       }
       const out = new Float32Array(outer);
       for (let o = 0; o < outer; o++) {

@@ -75,7 +75,11 @@ function combineLayer(context: LayerContext, kind: Combination): PreparedLayer {
  * @throws {@link QuantizeError} `invalid-input` when the shapes do not broadcast
  */
 export function combine(context: LayerContext, kind: Combination, inputs: readonly Tensor[]): Tensor {
-  const shape = broadcastInputShapes(context, kind, inputs.map((t) => t.shape));
+  const shape = broadcastInputShapes(
+    context,
+    kind,
+    inputs.map((t) => t.shape),
+  );
   const n = sizeOf(shape);
   const out = new Float32Array(n);
   out.set(broadcastTo(inputs[0].data, inputs[0].shape, shape));

@@ -6,10 +6,7 @@
  *
  * @packageDocumentation
  */
-import {
-  ReduceLayerParams_ReduceAxis as Axis,
-  ReduceLayerParams_ReduceOperation as Mode,
-} from "../../../gen/NeuralNetwork_pb.js";
+import { ReduceLayerParams_ReduceAxis as Axis, ReduceLayerParams_ReduceOperation as Mode } from "../../../gen/NeuralNetwork_pb.js";
 import type { LayerImpl } from "../../layer-runner.js";
 import { tensor } from "../../tensor.js";
 import { requireRank } from "../chw-view.js";

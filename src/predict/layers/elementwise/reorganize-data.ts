@@ -47,8 +47,7 @@ export const reorganizeDataLayer: LayerImpl<"reorganizeData"> = {
       }
       const co = c / (b * b);
       // Output walk [outer, co, h, dh, w, dw]; the strides of co, dh and dw follow the mode's channel order.
-      const [coStride, dhStride, dwStride] =
-        mode === Mode.DEPTH_TO_SPACE ? [hw, b * co * hw, co * hw] : [b * b * hw, b * hw, hw];
+      const [coStride, dhStride, dwStride] = mode === Mode.DEPTH_TO_SPACE ? [hw, b * co * hw, co * hw] : [b * b * hw, b * hw, hw];
       const data = stridedCopy(x.data, [outer, co, h, b, w, b], [chw, coStride, w, dhStride, 1, dwStride]);
       return [tensor([...lead, co, h * b, w * b], data)];
     };

@@ -25,7 +25,12 @@ export const sequenceRepeatLayer: LayerImpl<"sequenceRepeat"> = {
         const from = x.data.subarray(p * block, (p + 1) * block);
         for (let t = 0; t < times; t++) out.set(from, (p * times + t) * block);
       }
-      return [tensor(x.shape.map((d, i) => (i === axis ? d * times : d)), out)];
+      return [
+        tensor(
+          x.shape.map((d, i) => (i === axis ? d * times : d)),
+          out,
+        ),
+      ];
     };
   },
 };

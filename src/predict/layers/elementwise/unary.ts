@@ -38,7 +38,7 @@ export const unaryLayer: LayerImpl<"unary"> = {
           for (let i = 0; i < n; i++) out[i] = 1 / (scale * src[i] + shift + epsilon);
           break;
         case Op.POWER:
-          for (let i = 0; i < n; i++) out[i] = Math.pow(scale * src[i] + shift, alpha);
+          for (let i = 0; i < n; i++) out[i] = (scale * src[i] + shift) ** alpha;
           break;
         case Op.EXP:
           for (let i = 0; i < n; i++) out[i] = Math.exp(scale * src[i] + shift);

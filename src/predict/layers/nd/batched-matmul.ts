@@ -23,7 +23,8 @@ import { checkCount, formatShape, inputShapeError, unsupportedOption } from "../
 function matmulTwo(context: LayerContext, a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor {
   const as = a.shape.length === 1 ? [1, a.shape[0] as number] : [...a.shape];
   const bs = b.shape.length === 1 ? [b.shape[0] as number, 1] : [...b.shape];
-  if (as.length < 2 || bs.length < 2) throw inputShapeError(context, `batchedMatmul: operands ${formatShape(a.shape)} and ${formatShape(b.shape)} need rank 1 or more`);
+  if (as.length < 2 || bs.length < 2)
+    throw inputShapeError(context, `batchedMatmul: operands ${formatShape(a.shape)} and ${formatShape(b.shape)} need rank 1 or more`);
   const [ar, ac] = as.slice(-2) as [number, number];
   const [br, bc] = bs.slice(-2) as [number, number];
   const m = transposeA ? ac : ar;
@@ -31,7 +32,10 @@ function matmulTwo(context: LayerContext, a: Tensor, b: Tensor, transposeA: bool
   const kb = transposeB ? bc : br;
   const n = transposeB ? br : bc;
   if (k !== kb) {
-    throw inputShapeError(context, `batchedMatmul: inner dimensions differ: ${formatShape(a.shape)}${transposeA ? "ᵀ" : ""} x ${formatShape(b.shape)}${transposeB ? "ᵀ" : ""}`);
+    throw inputShapeError(
+      context,
+      `batchedMatmul: inner dimensions differ: ${formatShape(a.shape)}${transposeA ? "ᵀ" : ""} x ${formatShape(b.shape)}${transposeB ? "ᵀ" : ""}`,
+    );
   }
   const batchA = as.slice(0, -2);
   const batchB = bs.slice(0, -2);
@@ -48,8 +52,19 @@ function matmulTwo(context: LayerContext, a: Tensor, b: Tensor, transposeA: bool
   if (k > 0) {
     forEachBroadcastPair(batch, strideA, strideB, (t, offA, offB) => {
       kernels.matmul({
-        m, n, k, a: x, aOffset: offA * m * k, aStride: k, b: y, bOffset: offB * k * n, bStride: n,
-        c: out, cOffset: t * m * n, cStride: n, start: { along: "none" },
+        m,
+        n,
+        k,
+        a: x,
+        aOffset: offA * m * k,
+        aStride: k,
+        b: y,
+        bOffset: offB * k * n,
+        bStride: n,
+        c: out,
+        cOffset: t * m * n,
+        cStride: n,
+        start: { along: "none" },
       });
     });
   }
@@ -78,7 +93,8 @@ export const BATCHED_MATMUL_LAYERS: LayerImpls = {
       checkCount(context, "batchedMatmul", layer.input, 1, 2);
       if (params.int8DynamicQuantize) throw unsupportedOption(context, "batchedMatmul with int8DynamicQuantize is not supported");
       if (layer.input.length === 2) {
-        if (params.hasBias) throw unsupportedOption(context, "batchedMatmul with two inputs and hasBias is not supported (the proto allows a bias with one input only)");
+        if (params.hasBias)
+          throw unsupportedOption(context, "batchedMatmul with two inputs and hasBias is not supported (the proto allows a bias with one input only)");
         return ([a, b]) => [matmulTwo(context, a as Tensor, b as Tensor, params.transposeA, params.transposeB)];
       }
       const x1 = Number(params.weightMatrixFirstDimension);
@@ -87,7 +103,9 @@ export const BATCHED_MATMUL_LAYERS: LayerImpls = {
       // The matrix is [X1, X2] stored column-major: row j of the stored values is column j.
       const w = weights.get("weights");
       if (w === undefined || w.length !== x1 * x2 || x1 === 0 || x2 === 0) {
-        throw new QuantizeError("invalid-weights", `batchedMatmul weights hold ${w?.length ?? 0} values for [X1=${x1}, X2=${x2}]`, { path: `${context.path}/weights` });
+        throw new QuantizeError("invalid-weights", `batchedMatmul weights hold ${w?.length ?? 0} values for [X1=${x1}, X2=${x2}]`, {
+          path: `${context.path}/weights`,
+        });
       }
       const bias = params.hasBias ? weights.get("bias") : undefined;
       if (params.hasBias && bias?.length !== x2) {

@@ -23,9 +23,7 @@ function twoInputs<K extends LayerKind>(kind: K, op: Op): LayerImpl<K> {
 }
 
 /** A comparison: two broadcast inputs, or one input against the layer's `alpha`. */
-function comparison<K extends "greaterThan" | "lessThan" | "greaterEqual" | "lessEqual" | "equal" | "notEqual">(
-  kind: K, op: Op,
-): LayerImpl<K> {
+function comparison<K extends "greaterThan" | "lessThan" | "greaterEqual" | "lessEqual" | "equal" | "notEqual">(kind: K, op: Op): LayerImpl<K> {
   return {
     prepare: (params, layer, context) => {
       checkCount(context, kind, layer.input, 1, 2);

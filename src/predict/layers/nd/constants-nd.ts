@@ -17,7 +17,9 @@ export const CONSTANT_ND_LAYERS: LayerImpls = {
       if (shape.length === 0) throw invalidParameter(context, "loadConstantND: shape is empty");
       const data = decodedWeights(layer, context.path).get("data");
       if (data === undefined || data.length !== sizeOf(shape)) {
-        throw new QuantizeError("invalid-weights", `loadConstantND data holds ${data?.length ?? 0} values for shape ${formatShape(shape)}`, { path: `${context.path}/data` });
+        throw new QuantizeError("invalid-weights", `loadConstantND data holds ${data?.length ?? 0} values for shape ${formatShape(shape)}`, {
+          path: `${context.path}/data`,
+        });
       }
       // A fresh copy each run: the blob may become an output the caller owns.
       return () => [{ shape: [...shape], data: Float32Array.from(data) }];
@@ -32,11 +34,15 @@ export const CONSTANT_ND_LAYERS: LayerImpls = {
       const weights = decodedWeights(layer, context.path);
       const w = weights.get("weights");
       if (w === undefined || w.length !== vocab * size || w.length === 0) {
-        throw new QuantizeError("invalid-weights", `embeddingND weights hold ${w?.length ?? 0} values for [embeddingSize=${size}, vocabSize=${vocab}]`, { path: `${context.path}/weights` });
+        throw new QuantizeError("invalid-weights", `embeddingND weights hold ${w?.length ?? 0} values for [embeddingSize=${size}, vocabSize=${vocab}]`, {
+          path: `${context.path}/weights`,
+        });
       }
       const bias = params.hasBias ? weights.get("bias") : undefined;
       if (params.hasBias && bias?.length !== size) {
-        throw new QuantizeError("invalid-weights", `embeddingND bias holds ${bias?.length ?? 0} values, expected embeddingSize=${size}`, { path: `${context.path}/bias` });
+        throw new QuantizeError("invalid-weights", `embeddingND bias holds ${bias?.length ?? 0} values, expected embeddingSize=${size}`, {
+          path: `${context.path}/bias`,
+        });
       }
       return ([x]) => {
         const input = x as Tensor;

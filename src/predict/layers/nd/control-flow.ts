@@ -21,7 +21,10 @@ export const MAX_UNBOUNDED_LOOP_ITERATIONS = 10_000_000;
 
 /** Thrown by loopBreak / loopContinue, caught by the innermost loop running. */
 class LoopSignal extends QuantizeError {
-  constructor(readonly signal: "break" | "continue", path: string) {
+  constructor(
+    readonly signal: "break" | "continue",
+    path: string,
+  ) {
     super("unsupported-model", `${signal === "break" ? "loopBreak" : "loopContinue"} ran outside a loop body`, { path });
   }
 }
@@ -59,8 +62,8 @@ export const CONTROL_FLOW_LAYERS: LayerImpls = {
         throw invalidParameter(context, "loop: conditionNetwork and conditionVar must be given together");
       }
       const body = context.prepareNetwork(params.bodyNetwork, `${context.path}/bodyNetwork`);
-      const conditionNetwork: PreparedNetwork | undefined = params.conditionNetwork === undefined
-        ? undefined : context.prepareNetwork(params.conditionNetwork, `${context.path}/conditionNetwork`);
+      const conditionNetwork: PreparedNetwork | undefined =
+        params.conditionNetwork === undefined ? undefined : context.prepareNetwork(params.conditionNetwork, `${context.path}/conditionNetwork`);
       const fixedMax = Number(params.maxLoopIterations);
       return (inputs, blobs) => {
         const maxInput = inputs[0];

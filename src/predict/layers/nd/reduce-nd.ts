@@ -10,8 +10,16 @@ import { sizeOf, stridesOf } from "../../tensor.js";
 import { inputShapeError, checkCount, normalizeAxis } from "../layer-errors.js";
 
 type ReduceKind =
-  | "reduceSum" | "reduceMean" | "reduceMax" | "reduceMin" | "reduceProd"
-  | "reduceL1" | "reduceL2" | "reduceLogSum" | "reduceSumSquare" | "reduceLogSumExp";
+  | "reduceSum"
+  | "reduceMean"
+  | "reduceMax"
+  | "reduceMin"
+  | "reduceProd"
+  | "reduceL1"
+  | "reduceL2"
+  | "reduceLogSum"
+  | "reduceSumSquare"
+  | "reduceLogSumExp";
 
 /** How a reduction starts, folds one value in, and finishes (given the count reduced). */
 interface Fold {

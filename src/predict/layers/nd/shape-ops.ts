@@ -93,7 +93,8 @@ export const SHAPE_LAYERS: LayerImpls = {
       one(context, "transpose", layer.input);
       const axes = params.axes.map(Number);
       const sorted = [...axes].sort((a, b) => a - b);
-      if (!sorted.every((a, i) => a === i)) throw invalidParameter(context, `transpose: axes ${formatShape(axes)} is not a permutation of 0..${axes.length - 1}`);
+      if (!sorted.every((a, i) => a === i))
+        throw invalidParameter(context, `transpose: axes ${formatShape(axes)} is not a permutation of 0..${axes.length - 1}`);
       return ([x]) => {
         const input = x as Tensor;
         if (input.shape.length !== axes.length) {
@@ -150,7 +151,10 @@ export const SHAPE_LAYERS: LayerImpls = {
           const fits = t.shape.length === rank && t.shape.every((d, i) => i === axis || d === first.shape[i]);
           const equal = t.shape.every((d, i) => d === first.shape[i]);
           if (!fits || (params.interleave && !equal)) {
-            throw inputShapeError(context, `concatND: shapes ${inputs.map((s) => formatShape(s.shape)).join(", ")} do not concatenate along axis ${axis}${params.interleave ? " with interleave (equal shapes needed)" : ""}`);
+            throw inputShapeError(
+              context,
+              `concatND: shapes ${inputs.map((s) => formatShape(s.shape)).join(", ")} do not concatenate along axis ${axis}${params.interleave ? " with interleave (equal shapes needed)" : ""}`,
+            );
           }
         }
         const [outer, , inner] = around(first.shape, axis);
@@ -197,7 +201,10 @@ export const SHAPE_LAYERS: LayerImpls = {
         const [outer, n, inner] = around(input.shape, axis);
         const parts = sizes.length > 0 ? sizes : new Array<number>(count).fill(n / count);
         if (!parts.every(Number.isInteger) || parts.reduce((a, b) => a + b, 0) !== n) {
-          throw inputShapeError(context, `splitND: axis ${axis} of ${formatShape(input.shape)} does not split into ${sizes.length > 0 ? formatShape(sizes) : `${count} equal parts`}`);
+          throw inputShapeError(
+            context,
+            `splitND: axis ${axis} of ${formatShape(input.shape)} does not split into ${sizes.length > 0 ? formatShape(sizes) : `${count} equal parts`}`,
+          );
         }
         let start = 0;
         return parts.map((size) => {

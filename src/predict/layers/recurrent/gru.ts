@@ -35,10 +35,16 @@ export const gru: LayerImpl<"gru"> = {
       const field = (name: string): Float32Array => requiredWeight(weights, name, path);
       // z, r and o share one input product; z and r one recursion product (o's
       // recursion reads r ⊙ h, so it is separate).
-      const wAll = stacked(GATES.map((gate) => field(`${gate}GateWeightMatrix`)), o * inputSize);
+      const wAll = stacked(
+        GATES.map((gate) => field(`${gate}GateWeightMatrix`)),
+        o * inputSize,
+      );
       const rZr = stacked([field("updateGateRecursionMatrix"), field("resetGateRecursionMatrix")], o * o);
       const rO = field("outputGateRecursionMatrix");
-      const bias = stacked(GATES.map((gate) => (params.hasBiasVectors ? field(`${gate}GateBiasVector`) : undefined)), o);
+      const bias = stacked(
+        GATES.map((gate) => (params.hasBiasVectors ? field(`${gate}GateBiasVector`) : undefined)),
+        o,
+      );
       const pre = new Float64Array(3 * o);
       const resetH = new Float64Array(o);
       return (x, xOffset, h, hOffset) => {

@@ -16,12 +16,19 @@ import { QuantizeError } from "../../../errors.js";
 import type { LSTMParams } from "../../../gen/NeuralNetwork_pb.js";
 import type { LayerImpl, Tensor } from "../../layer-runner.js";
 import { decodedWeights, tensor } from "../../tensor.js";
+import { activateInPlace, clipInPlace, recurrentActivation, type ActivationParams, type RecurrentActivation } from "./recurrent-activation.js";
 import {
-  activateInPlace, clipInPlace, recurrentActivation, type ActivationParams, type RecurrentActivation,
-} from "./recurrent-activation.js";
-import {
-  addMatVec, checkWiring, initialState, recurrentSizes, refuseReverseSequence, requiredWeight, sequenceInput, stacked,
-  stateName, stateTensor, type SequenceInput,
+  addMatVec,
+  checkWiring,
+  initialState,
+  recurrentSizes,
+  refuseReverseSequence,
+  requiredWeight,
+  sequenceInput,
+  stacked,
+  stateName,
+  stateTensor,
+  type SequenceInput,
 } from "./sequence-blobs.js";
 
 /** cellClipThreshold when the field is 0. */
@@ -64,9 +71,7 @@ interface SequenceTarget {
   readonly offset: number;
 }
 
-function lstmOptions(
-  params: LSTMParams | undefined, sizes: { inputSize: number; outputSize: number }, kind: string, path: string,
-): LstmOptions {
+function lstmOptions(params: LSTMParams | undefined, sizes: { inputSize: number; outputSize: number }, kind: string, path: string): LstmOptions {
   const threshold = params?.cellClipThreshold ?? 0;
   if (!(threshold >= 0) || threshold === Infinity) {
     throw new QuantizeError("unsupported-layer", `${kind} with cellClipThreshold ${threshold} is not supported`, { path });
@@ -84,22 +89,48 @@ function lstmOptions(
  * or `weightParams[1].`) and its three activations.
  */
 function lstmDirection(
-  weights: ReadonlyMap<string, Float32Array>, prefix: string, params: LSTMParams | undefined,
-  activations: readonly ActivationParams[], activationsField: string, options: LstmOptions, kind: string, path: string,
+  weights: ReadonlyMap<string, Float32Array>,
+  prefix: string,
+  params: LSTMParams | undefined,
+  activations: readonly ActivationParams[],
+  activationsField: string,
+  options: LstmOptions,
+  kind: string,
+  path: string,
 ): LstmDirection {
   if (activations.length !== 3) {
     throw new QuantizeError("unsupported-layer", `${kind} takes 3 ${activationsField} [f, g, h], not ${activations.length}`, { path });
   }
-  const [f, g, h] = activations.map((a, k) => recurrentActivation(a, `${kind} ${activationsField}[${k}]`, path)) as
-    [RecurrentActivation, RecurrentActivation, RecurrentActivation];
+  const [f, g, h] = activations.map((a, k) => recurrentActivation(a, `${kind} ${activationsField}[${k}]`, path)) as [
+    RecurrentActivation,
+    RecurrentActivation,
+    RecurrentActivation,
+  ];
   const field = (name: string): Float32Array => requiredWeight(weights, `${prefix}${name}`, path);
   const { inputSize: i, outputSize: o } = options;
   return {
-    w: stacked(GATES.map((gate) => field(`${gate}WeightMatrix`)), o * i),
-    r: stacked(GATES.map((gate) => field(`${gate}RecursionMatrix`)), o * o),
-    bias: stacked(GATES.map((gate) => (params?.hasBiasVectors === true ? field(`${gate}BiasVector`) : undefined)), o),
-    peephole: params?.hasPeepholeVectors === true ? stacked(PEEPHOLES.map((gate) => field(`${gate}PeepholeVector`)), o) : undefined,
-    f, g, h,
+    w: stacked(
+      GATES.map((gate) => field(`${gate}WeightMatrix`)),
+      o * i,
+    ),
+    r: stacked(
+      GATES.map((gate) => field(`${gate}RecursionMatrix`)),
+      o * o,
+    ),
+    bias: stacked(
+      GATES.map((gate) => (params?.hasBiasVectors === true ? field(`${gate}BiasVector`) : undefined)),
+      o,
+    ),
+    peephole:
+      params?.hasPeepholeVectors === true
+        ? stacked(
+            PEEPHOLES.map((gate) => field(`${gate}PeepholeVector`)),
+            o,
+          )
+        : undefined,
+    f,
+    g,
+    h,
   };
 }
 
@@ -109,8 +140,13 @@ function lstmDirection(
  * consumed when `target` is given.
  */
 function runDirection(
-  direction: LstmDirection, options: LstmOptions, x: SequenceInput,
-  h: Float64Array, c: Float64Array, backwards: boolean, target: SequenceTarget | undefined,
+  direction: LstmDirection,
+  options: LstmOptions,
+  x: SequenceInput,
+  h: Float64Array,
+  c: Float64Array,
+  backwards: boolean,
+  target: SequenceTarget | undefined,
 ): void {
   const { w, r, bias, peephole, f, g, h: hAct } = direction;
   const { inputSize, outputSize: o, coupledInputAndForgetGate, cellClip } = options;
@@ -204,14 +240,11 @@ export const biDirectionalLSTM: LayerImpl<"biDirectionalLSTM"> = {
     checkWiring(layer, kind, 5, 5, path);
     const options = lstmOptions(params.params, recurrentSizes(params, kind, path), kind, path);
     if (params.weightParams.length !== 2) {
-      throw new QuantizeError("unsupported-layer",
-        `${kind} takes 2 weightParams (forward, backward), not ${params.weightParams.length}`, { path });
+      throw new QuantizeError("unsupported-layer", `${kind} takes 2 weightParams (forward, backward), not ${params.weightParams.length}`, { path });
     }
     const weights = decodedWeights(layer, path);
-    const forward = lstmDirection(weights, "weightParams[0].", params.params, params.activationsForwardLSTM,
-      "activationsForwardLSTM", options, kind, path);
-    const backward = lstmDirection(weights, "weightParams[1].", params.params, params.activationsBackwardLSTM,
-      "activationsBackwardLSTM", options, kind, path);
+    const forward = lstmDirection(weights, "weightParams[0].", params.params, params.activationsForwardLSTM, "activationsForwardLSTM", options, kind, path);
+    const backward = lstmDirection(weights, "weightParams[1].", params.params, params.activationsBackwardLSTM, "activationsBackwardLSTM", options, kind, path);
     const { outputSize: o, sequenceOutput } = options;
     const outputCount = layer.output.length;
     const names = [1, 2, 3, 4].map((index) => stateName(layer, index));
@@ -219,8 +252,12 @@ export const biDirectionalLSTM: LayerImpl<"biDirectionalLSTM"> = {
     return (inputs) => {
       const x = sequenceInput(inputs[0], options.inputSize, kind, path);
       const { seq, batch } = x;
-      const [hf, cf, hb, cb] = names.map((name, k) => initialState(inputs[k + 1], batch, o, name, path)) as
-        [Float64Array, Float64Array, Float64Array, Float64Array];
+      const [hf, cf, hb, cb] = names.map((name, k) => initialState(inputs[k + 1], batch, o, name, path)) as [
+        Float64Array,
+        Float64Array,
+        Float64Array,
+        Float64Array,
+      ];
       const ys = sequenceOutput ? new Float32Array(seq * batch * 2 * o) : undefined;
       runDirection(forward, options, x, hf, cf, false, ys && { data: ys, width: 2 * o, offset: 0 });
       runDirection(backward, options, x, hb, cb, true, ys && { data: ys, width: 2 * o, offset: o });

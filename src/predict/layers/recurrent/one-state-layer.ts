@@ -10,7 +10,14 @@ import type { NeuralNetworkLayer } from "../../../codec/model-types.js";
 import type { LayerContext, PreparedLayer } from "../../layer-runner.js";
 import { tensor } from "../../tensor.js";
 import {
-  checkWiring, initialState, recurrentSizes, refuseReverseSequence, sequenceInput, stateName, stateTensor, type RecurrentSizes,
+  checkWiring,
+  initialState,
+  recurrentSizes,
+  refuseReverseSequence,
+  sequenceInput,
+  stateName,
+  stateTensor,
+  type RecurrentSizes,
 } from "./sequence-blobs.js";
 
 /** The parameters the frame reads: those SimpleRecurrentLayerParams and GRULayerParams share. */

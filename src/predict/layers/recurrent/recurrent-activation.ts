@@ -33,8 +33,7 @@ export type RecurrentActivation =
 
 /** Whether a stored float32 parameter pair is unset (both 0) or the fixed pair, compared at float32 precision. */
 function unsetOrFixed(alpha: number, beta: number, fixed: { readonly alpha: number; readonly beta: number }): boolean {
-  return (alpha === 0 && beta === 0)
-    || (Math.fround(alpha) === Math.fround(fixed.alpha) && Math.fround(beta) === Math.fround(fixed.beta));
+  return (alpha === 0 && beta === 0) || (Math.fround(alpha) === Math.fround(fixed.alpha) && Math.fround(beta) === Math.fround(fixed.beta));
 }
 
 /**
@@ -60,26 +59,33 @@ export function recurrentActivation(params: ActivationParams | undefined, what: 
       const { alpha, beta } = type.value;
       return alpha === 0 && beta === 0 ? { kind: "linear", alpha: 1, beta: 0 } : { kind: "linear", alpha, beta };
     }
-    case "sigmoid": return { kind: "sigmoid" };
-    case "tanh": return { kind: "tanh" };
-    case "ReLU": return { kind: "relu" };
+    case "sigmoid":
+      return { kind: "sigmoid" };
+    case "tanh":
+      return { kind: "tanh" };
+    case "ReLU":
+      return { kind: "relu" };
     case "scaledTanh":
     case "sigmoidHard": {
       const fixed = type.case === "scaledTanh" ? SCALED_TANH : SIGMOID_HARD;
       const { alpha, beta } = type.value;
       if (!unsetOrFixed(alpha, beta, fixed)) {
-        throw new QuantizeError("unsupported-layer",
+        throw new QuantizeError(
+          "unsupported-layer",
           `${what}: ${type.case} with alpha ${alpha}, beta ${beta} is not supported in a recurrent layer (only alpha ${fixed.alpha}, beta ${fixed.beta})`,
-          { path });
+          { path },
+        );
       }
       return { kind: type.case, ...fixed };
     }
     case undefined:
       throw new QuantizeError("unsupported-layer", `${what}: the activation is missing`, { path });
     default:
-      throw new QuantizeError("unsupported-layer",
+      throw new QuantizeError(
+        "unsupported-layer",
         `${what}: activation ${type?.case ?? "(unset)"} is not supported in a recurrent layer (linear, sigmoid, tanh, ReLU, scaledTanh, sigmoidHard)`,
-        { path });
+        { path },
+      );
   }
 }
 

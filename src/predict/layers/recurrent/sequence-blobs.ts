@@ -38,12 +38,10 @@ export function checkWiring(layer: NeuralNetworkLayer, kind: string, maxInputs: 
   const inputs = layer.input.length;
   const outputs = layer.output.length;
   if (inputs < 1 || inputs > maxInputs) {
-    throw new QuantizeError("unsupported-layer",
-      `${kind} takes 1 to ${maxInputs} inputs (the sequence, then initial states), not ${inputs}`, { path });
+    throw new QuantizeError("unsupported-layer", `${kind} takes 1 to ${maxInputs} inputs (the sequence, then initial states), not ${inputs}`, { path });
   }
   if (outputs < 1 || outputs > maxOutputs) {
-    throw new QuantizeError("unsupported-layer",
-      `${kind} gives 1 to ${maxOutputs} outputs (the output, then final states), not ${outputs}`, { path });
+    throw new QuantizeError("unsupported-layer", `${kind} gives 1 to ${maxOutputs} outputs (the output, then final states), not ${outputs}`, { path });
   }
 }
 
@@ -63,8 +61,7 @@ export function sequenceInput(x: Tensor | undefined, inputSize: number, kind: st
   }
   const [seq = 0, batch = 0, c = 0, h = 0, w = 0] = x.shape;
   if (x.shape.length !== 5 || c * h * w !== inputSize) {
-    throw new QuantizeError("invalid-input",
-      `${kind}: the input has shape [${x.shape.join(", ")}]; expected [Seq, Batch, ${inputSize}, 1, 1]`, { path });
+    throw new QuantizeError("invalid-input", `${kind}: the input has shape [${x.shape.join(", ")}]; expected [Seq, Batch, ${inputSize}, 1, 1]`, { path });
   }
   return { seq, batch, data: Float64Array.from(x.data) };
 }
@@ -90,8 +87,11 @@ export function initialState(state: Tensor | undefined, batch: number, size: num
   } else if (n === size) {
     for (let b = 0; b < batch; b++) out.set(state.data, b * size);
   } else {
-    throw new QuantizeError("invalid-input",
-      `${what} has shape [${state.shape.join(", ")}] (${n} values); expected ${size} values per sequence, batch ${batch}`, { path });
+    throw new QuantizeError(
+      "invalid-input",
+      `${what} has shape [${state.shape.join(", ")}] (${n} values); expected ${size} values per sequence, batch ${batch}`,
+      { path },
+    );
   }
   return out;
 }
@@ -178,11 +178,7 @@ let product32 = new Float32Array(0);
  * @param v - the vector
  * @param vOffset - where the vector starts in `v`
  */
-export function addMatVec(
-  out: Float64Array, outOffset: number,
-  matrix: Float32Array, rows: number, cols: number,
-  v: Float64Array, vOffset: number,
-): void {
+export function addMatVec(out: Float64Array, outOffset: number, matrix: Float32Array, rows: number, cols: number, v: Float64Array, vOffset: number): void {
   if (rows * cols < KERNEL_MATRIX) {
     for (let r = 0; r < rows; r++) {
       let sum = 0;
@@ -198,8 +194,19 @@ export function addMatVec(
   const y = product32;
   for (let c = 0; c < cols; c++) x[c] = v[vOffset + c] as number;
   runKernels().matmul({
-    m: rows, n: 1, k: cols, a: matrix, aOffset: 0, aStride: cols, b: x, bOffset: 0, bStride: 1,
-    c: y, cOffset: 0, cStride: 1, start: { along: "none" },
+    m: rows,
+    n: 1,
+    k: cols,
+    a: matrix,
+    aOffset: 0,
+    aStride: cols,
+    b: x,
+    bOffset: 0,
+    bStride: 1,
+    c: y,
+    cOffset: 0,
+    cStride: 1,
+    start: { along: "none" },
   });
   for (let r = 0; r < rows; r++) out[outOffset + r] = (out[outOffset + r] as number) + (y[r] as number);
 }
@@ -224,9 +231,7 @@ export interface RecurrentSizes {
  * @returns the sizes as numbers
  * @throws QuantizeError `unsupported-layer` when a size is 0 (or beyond what an array can hold)
  */
-export function recurrentSizes(
-  params: { readonly inputVectorSize: bigint; readonly outputVectorSize: bigint }, kind: string, path: string,
-): RecurrentSizes {
+export function recurrentSizes(params: { readonly inputVectorSize: bigint; readonly outputVectorSize: bigint }, kind: string, path: string): RecurrentSizes {
   const check = (name: string, value: bigint): number => {
     if (value < 1n || value > BigInt(MAX_VECTOR_SIZE)) {
       throw new QuantizeError("unsupported-layer", `${kind} with ${name} ${value} is not supported (1 to ${MAX_VECTOR_SIZE})`, { path });
@@ -248,7 +253,10 @@ export function recurrentSizes(
  */
 export function refuseReverseSequence(kind: string, reverseInput: boolean, sequenceOutput: boolean, path: string): void {
   if (reverseInput && sequenceOutput) {
-    throw new QuantizeError("unsupported-layer",
-      `${kind} with reverseInput and sequenceOutput is not supported: the order of the output sequence is not specified`, { path });
+    throw new QuantizeError(
+      "unsupported-layer",
+      `${kind} with reverseInput and sequenceOutput is not supported: the order of the output sequence is not specified`,
+      { path },
+    );
   }
 }

@@ -20,14 +20,7 @@
  * @param gridX - the column coordinate of each output column
  * @returns the `planes` x `gridY.length` x `gridX.length` samples
  */
-export function bilinearSample(
-  input: Float32Array,
-  planes: number,
-  height: number,
-  width: number,
-  gridY: Float64Array,
-  gridX: Float64Array,
-): Float32Array {
+export function bilinearSample(input: Float32Array, planes: number, height: number, width: number, gridY: Float64Array, gridX: Float64Array): Float32Array {
   const OH = gridY.length;
   const OW = gridX.length;
   const [y0, y1, fy] = neighbours(gridY, height);

@@ -84,21 +84,45 @@ export function conv2d(
   if (cinG === 1) {
     // Depthwise (each group reads one input channel): the patch is one plane's taps, convolved in place.
     kernels.depthwiseConv2d({
-      channels: g.groups, multiplier: coutG, inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, kernelHeight: KH, kernelWidth: KW,
-      strideY: g.strideY, strideX: g.strideX, dilationY: g.dilationY, dilationX: g.dilationX, padTop: g.padTop, padLeft: g.padLeft,
-      input, inOffset, weights: packed, bias, output, outOffset,
+      channels: g.groups,
+      multiplier: coutG,
+      inHeight: H,
+      inWidth: W,
+      outHeight: OH,
+      outWidth: OW,
+      kernelHeight: KH,
+      kernelWidth: KW,
+      strideY: g.strideY,
+      strideX: g.strideX,
+      dilationY: g.dilationY,
+      dilationX: g.dilationX,
+      padTop: g.padTop,
+      padLeft: g.padLeft,
+      input,
+      inOffset,
+      weights: packed,
+      bias,
+      output,
+      outOffset,
     });
     return;
   }
-  const startOf = (group: number): MatmulStart =>
-    bias === undefined ? { along: "none" } : { along: "rows", values: bias, offset: group * coutG };
+  const startOf = (group: number): MatmulStart => (bias === undefined ? { along: "none" } : { along: "rows", values: bias, offset: group * coutG });
   if (KH === 1 && KW === 1 && g.strideY === 1 && g.strideX === 1 && g.padTop === 0 && g.padLeft === 0 && OH === H && OW === W) {
     for (let group = 0; group < g.groups; group++) {
       kernels.matmul({
-        m: coutG, n: P, k: cinG,
-        a: packed, aOffset: group * coutG * cinG, aStride: cinG,
-        b: input, bOffset: inOffset + group * cinG * P, bStride: P,
-        c: output, cOffset: outOffset + group * coutG * P, cStride: P,
+        m: coutG,
+        n: P,
+        k: cinG,
+        a: packed,
+        aOffset: group * coutG * cinG,
+        aStride: cinG,
+        b: input,
+        bOffset: inOffset + group * cinG * P,
+        bStride: P,
+        c: output,
+        cOffset: outOffset + group * coutG * P,
+        cStride: P,
         start: startOf(group),
       });
     }
@@ -113,10 +137,18 @@ export function conv2d(
       const tn = rows * OW;
       gatherPatches(input, inOffset + group * cinG * H * W, cinG, g, oy0, rows, columns, tn);
       kernels.matmul({
-        m: coutG, n: tn, k: patch,
-        a: packed, aOffset: group * coutG * patch, aStride: patch,
-        b: columns, bOffset: 0, bStride: tn,
-        c: output, cOffset: outOffset + group * coutG * P + oy0 * OW, cStride: P,
+        m: coutG,
+        n: tn,
+        k: patch,
+        a: packed,
+        aOffset: group * coutG * patch,
+        aStride: patch,
+        b: columns,
+        bOffset: 0,
+        bStride: tn,
+        c: output,
+        cOffset: outOffset + group * coutG * P + oy0 * OW,
+        cStride: P,
         start: startOf(group),
       });
     }

@@ -63,13 +63,19 @@ function readSettings(params: ConvolutionLayerParams, inputs: number, context: L
     groups,
     kernel: hwPair(params.kernelSize, [3, 3], 1, context, KIND, "kernelSize"),
     stride: hwPair(params.stride, [1, 1], 1, context, KIND, "stride"),
-    padding: padding.case === "same"
-      ? { kind: "same", topLeftHeavy: padding.value.asymmetryMode === SamePadding_SamePaddingMode.TOP_LEFT_HEAVY }
-      : { kind: "valid", amounts: padding.case === "valid" ? borders(padding.value.paddingAmounts, context, KIND, "valid.paddingAmounts") : NO_BORDERS },
+    padding:
+      padding.case === "same"
+        ? { kind: "same", topLeftHeavy: padding.value.asymmetryMode === SamePadding_SamePaddingMode.TOP_LEFT_HEAVY }
+        : { kind: "valid", amounts: padding.case === "valid" ? borders(padding.value.paddingAmounts, context, KIND, "valid.paddingAmounts") : NO_BORDERS },
   };
 }
 
-function biasOf(params: ConvolutionLayerParams, weights: ReadonlyMap<string, Float32Array>, outChannels: number, context: LayerContext): Float32Array | undefined {
+function biasOf(
+  params: ConvolutionLayerParams,
+  weights: ReadonlyMap<string, Float32Array>,
+  outChannels: number,
+  context: LayerContext,
+): Float32Array | undefined {
   return params.hasBias ? weightVector(weights, "bias", outChannels, context, KIND) : undefined;
 }
 
@@ -96,7 +102,10 @@ function prepareConvolution(
     const x = inputs[0] as Tensor;
     const view = inputChwView(x, 3, context, KIND);
     if (view.channels !== kernelChannels * groups) {
-      throw inputShapeError(context, `${KIND}: expects ${kernelChannels * groups} input channels (kernelChannels ${kernelChannels} x nGroups ${groups}), got ${formatShape(x.shape)}`);
+      throw inputShapeError(
+        context,
+        `${KIND}: expects ${kernelChannels * groups} input channels (kernelChannels ${kernelChannels} x nGroups ${groups}), got ${formatShape(x.shape)}`,
+      );
     }
     const rows = place(view.height, 0);
     const cols = place(view.width, 1);
@@ -104,16 +113,30 @@ function prepareConvolution(
       throw inputShapeError(context, `${KIND}: input ${formatShape(x.shape)} is smaller than the kernel ${effective[0]}x${effective[1]}`);
     }
     const geometry: Conv2dGeometry = {
-      inChannels: view.channels, inHeight: view.height, inWidth: view.width,
-      outChannels, outHeight: rows.size, outWidth: cols.size,
-      kernelHeight: kernel[0], kernelWidth: kernel[1], strideY: stride[0], strideX: stride[1],
-      dilationY: dilation[0], dilationX: dilation[1], padTop: rows.padBefore, padLeft: cols.padBefore, groups,
+      inChannels: view.channels,
+      inHeight: view.height,
+      inWidth: view.width,
+      outChannels,
+      outHeight: rows.size,
+      outWidth: cols.size,
+      kernelHeight: kernel[0],
+      kernelWidth: kernel[1],
+      strideY: stride[0],
+      strideX: stride[1],
+      dilationY: dilation[0],
+      dilationX: dilation[1],
+      padTop: rows.padBefore,
+      padLeft: cols.padBefore,
+      groups,
     };
     let packed = fixed;
     if (packed === undefined) {
       const w = inputs[1] as Tensor;
       if (w.data.length !== weightCount) {
-        throw inputShapeError(context, `${KIND}: weight input ${formatShape(w.shape)} should hold ${outChannels}x${kernelChannels}x${kernel[0]}x${kernel[1]} values`);
+        throw inputShapeError(
+          context,
+          `${KIND}: weight input ${formatShape(w.shape)} should hold ${outChannels}x${kernelChannels}x${kernel[0]}x${kernel[1]} values`,
+        );
       }
       packed = packConv2dWeights(w.data, sizes);
     }
@@ -182,10 +205,19 @@ function prepareDeconvolution(
       throw inputShapeError(context, `${DECONV}: padding leaves no output for input ${formatShape(x.shape)}`);
     }
     const geometry: ConvTranspose2dGeometry = {
-      inChannels: view.channels, inHeight: view.height, inWidth: view.width,
-      outChannels, outHeight: rows.size, outWidth: cols.size,
-      kernelHeight: kernel[0], kernelWidth: kernel[1], strideY: stride[0], strideX: stride[1],
-      cropTop: rows.crop, cropLeft: cols.crop, groups,
+      inChannels: view.channels,
+      inHeight: view.height,
+      inWidth: view.width,
+      outChannels,
+      outHeight: rows.size,
+      outWidth: cols.size,
+      kernelHeight: kernel[0],
+      kernelWidth: kernel[1],
+      strideY: stride[0],
+      strideX: stride[1],
+      cropTop: rows.crop,
+      cropLeft: cols.crop,
+      groups,
     };
     const out = tensor(withChw(x.shape, outChannels, rows.size, cols.size));
     const inSize = view.channels * view.height * view.width;

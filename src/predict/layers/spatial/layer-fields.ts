@@ -84,13 +84,7 @@ export function borders(amounts: BorderAmounts | undefined, context: LayerContex
  * @returns the values
  * @throws {@link QuantizeError} `invalid-weights` when absent or of another length
  */
-export function weightVector(
-  weights: ReadonlyMap<string, Float32Array>,
-  field: string,
-  length: number,
-  context: LayerContext,
-  kind: string,
-): Float32Array {
+export function weightVector(weights: ReadonlyMap<string, Float32Array>, field: string, length: number, context: LayerContext, kind: string): Float32Array {
   const values = weights.get(field);
   if (values === undefined || values.length !== length) {
     const got = values === undefined ? "none" : String(values.length);

@@ -30,7 +30,10 @@ export const padding: LayerImpl<"padding"> = {
       const W = view.width;
       // Reflection mirrors about the edge row without repeating it, so it reaches at most size - 1 rows out.
       if (mode === "reflection" && (Math.max(b.top, b.bottom) > H - 1 || Math.max(b.left, b.right) > W - 1)) {
-        throw inputShapeError(context, `${KIND}: reflection padding (${b.top}, ${b.bottom}) x (${b.left}, ${b.right}) is wider than input ${formatShape(x.shape)} allows`);
+        throw inputShapeError(
+          context,
+          `${KIND}: reflection padding (${b.top}, ${b.bottom}) x (${b.left}, ${b.right}) is wider than input ${formatShape(x.shape)} allows`,
+        );
       }
       const OH = H + b.top + b.bottom;
       const OW = W + b.left + b.right;

@@ -51,12 +51,24 @@ export const pooling: LayerImpl<"pooling"> = {
       const view = inputChwView(x, 3, context, KIND);
       const g: Pool2dGeometry = params.globalPooling
         ? {
-            inHeight: view.height, inWidth: view.width, kernelHeight: view.height, kernelWidth: view.width,
-            strideY: 1, strideX: 1, rows: { size: 1, padBefore: 0 }, cols: { size: 1, padBefore: 0 },
+            inHeight: view.height,
+            inWidth: view.width,
+            kernelHeight: view.height,
+            kernelWidth: view.width,
+            strideY: 1,
+            strideX: 1,
+            rows: { size: 1, padBefore: 0 },
+            cols: { size: 1, padBefore: 0 },
           }
         : {
-            inHeight: view.height, inWidth: view.width, kernelHeight: kernel[0], kernelWidth: kernel[1],
-            strideY: stride[0], strideX: stride[1], rows: place(view.height, 0), cols: place(view.width, 1),
+            inHeight: view.height,
+            inWidth: view.width,
+            kernelHeight: kernel[0],
+            kernelWidth: kernel[1],
+            strideY: stride[0],
+            strideX: stride[1],
+            rows: place(view.height, 0),
+            cols: place(view.width, 1),
           };
       if (g.rows.size < 1 || g.cols.size < 1) {
         throw inputShapeError(context, `${KIND}: input ${formatShape(x.shape)} is smaller than the window ${kernel[0]}x${kernel[1]}`);

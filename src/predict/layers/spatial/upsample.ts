@@ -59,10 +59,8 @@ export const upsample: LayerImpl<"upsample"> = {
  * the sampler).
  */
 const GRIDS: Readonly<Record<UpsampleLayerParams_LinearUpsampleMode, (inSize: number, outSize: number) => Float64Array>> = {
-  [UpsampleLayerParams_LinearUpsampleMode.DEFAULT]: (inSize, outSize) =>
-    spaced(outSize, outSize > 1 ? (inSize - inSize / outSize) / (outSize - 1) : 0, 0),
-  [UpsampleLayerParams_LinearUpsampleMode.ALIGN_CORNERS_TRUE]: (inSize, outSize) =>
-    spaced(outSize, outSize > 1 ? (inSize - 1) / (outSize - 1) : 0, 0),
+  [UpsampleLayerParams_LinearUpsampleMode.DEFAULT]: (inSize, outSize) => spaced(outSize, outSize > 1 ? (inSize - inSize / outSize) / (outSize - 1) : 0, 0),
+  [UpsampleLayerParams_LinearUpsampleMode.ALIGN_CORNERS_TRUE]: (inSize, outSize) => spaced(outSize, outSize > 1 ? (inSize - 1) / (outSize - 1) : 0, 0),
   [UpsampleLayerParams_LinearUpsampleMode.ALIGN_CORNERS_FALSE]: (inSize, outSize) => {
     const spacing = inSize / outSize;
     return spaced(outSize, spacing, 0.5 * spacing - 0.5);
