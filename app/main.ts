@@ -11,6 +11,7 @@ import type { SizeSnrChart, SizeSnrPoint } from "../src/worker/size-snr-chart.js
 import type { KernelsName, WorkerQuantizeResult } from "../src/worker/worker-messages.js";
 import type { WorkerChartOptions, WorkerQuantizeOptions } from "../src/worker/worker-options.js";
 import { formatBytes, storageLabel } from "../src/report/format-table.js";
+import { compareSection } from "./compare-section.js";
 import { readOptionsForm, OptionsError } from "./read-options-form.js";
 import { drawSizeSnrChart, pointLabel, settingName } from "./size-snr-svg.js";
 
@@ -199,6 +200,8 @@ async function chooseFile(chosen: File): Promise<void> {
   const mine = ++choice;
   cancelRun();
   cancelChart();
+  compare.modelChosen();
+  compare.quantized(undefined);
   file = undefined;
   result = undefined;
   ui.result.hidden = true;
@@ -284,11 +287,17 @@ async function quantizeChosen(): Promise<void> {
   const chosen = file;
   if (chosen === undefined || running !== undefined) return;
   showError(undefined);
-  const options = formOptions();
-  if (options === undefined) return;
+  const formed = formOptions();
+  if (formed === undefined) return;
+  // The layers checked in the comparison's table stay as they are, with whichever selector the form has.
+  const skipLayerNames = compare.skipped();
+  const options: WorkerQuantizeOptions =
+    skipLayerNames.length === 0 ? formed : { ...formed, selector: { ...(formed.selector ?? { kind: "default" }), skipLayerNames } };
   const controller = new AbortController();
   running = controller;
   ui.result.hidden = true;
+  result = undefined;
+  compare.quantized(undefined);
   syncControls();
   const done = await withProgress({ bar: ui.progress, text: ui.progressText, stopped: "cancelled" }, async (show) =>
     quantizeInWorker(worker, new Uint8Array(await chosen.arrayBuffer()), options, {
@@ -301,6 +310,7 @@ async function quantizeChosen(): Promise<void> {
   if (done !== undefined) {
     result = done;
     renderResult(done);
+    compare.quantized(done);
   }
   if (running === controller) running = undefined;
   syncControls();
@@ -386,6 +396,14 @@ function keepForOffline(): void {
     // Refused (private browsing, a policy): the page works online all the same.
   });
 }
+
+const compare = compareSection({
+  current: () => (file === undefined || result === undefined ? undefined : { file, result }),
+  showError,
+  withProgress,
+  requantize: () => void quantizeChosen(),
+  workerUrl: WORKER_URL,
+});
 
 keepForOffline();
 checkboxes(ui.autoModes, "auto-mode", AUTO_MODES, DEFAULT_AUTO_MODES);

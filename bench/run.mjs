@@ -1,6 +1,7 @@
 // npm run bench [-- --large] [--many-layers] [--runs N]
 // npm run bench -- --predict [--runs N] [--only NAME,...]: the executor instead (bench/predict.mjs).
 // npm run bench -- --auto [--runs N] [--targets 30,40,50]: nbits "auto" instead (bench/auto.mjs).
+// npm run bench -- --browser [--runs N] [--model NAME]: the page in Chromium against the CLI (bench/browser.mjs).
 // Builds the benchmark models (bench/build-models.mjs), runs the CLI once per job as a
 // whole process (file in, file out) under /usr/bin/time for wall time and peak RSS,
 // takes the median of N runs, and times the quantizers alone through the API.
@@ -17,6 +18,11 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 if (process.argv.includes("--auto")) {
   const args = process.argv.slice(2).filter((a) => a !== "--auto");
   const run = spawnSync(process.execPath, [join(root, "bench/auto.mjs"), ...args], { stdio: "inherit" });
+  process.exit(run.status ?? 1);
+}
+if (process.argv.includes("--browser")) {
+  const args = process.argv.slice(2).filter((a) => a !== "--browser");
+  const run = spawnSync(process.execPath, [join(root, "bench/browser.mjs"), ...args], { stdio: "inherit" });
   process.exit(run.status ?? 1);
 }
 if (process.argv.includes("--predict")) {

@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AUTO_MODES, type AutoMode } from "../auto-bits.js";
 import { QUANTIZABLE_LAYER_TYPES, type AdvancedSelectorOptions, type MatrixMultiplySelectorOptions } from "../selectors.js";
 import { FLOAT16_OVERFLOWS, type Float16Overflow } from "../tensor-plans.js";
+import { MAX_RANDOM_SAMPLES } from "../predict/random-inputs.js";
 
 /**
  * Bad command-line usage: the CLI prints the message and where to read the
@@ -27,12 +28,8 @@ export class UsageError extends Error {
   }
 }
 
-/**
- * The most samples `--random` draws: they are all drawn before the first runs and
- * held in memory (a 224x224 RGB image is 150 KB); characterising a model takes
- * tens or hundreds, so more is most likely a typo.
- */
-export const MAX_RANDOM_SAMPLES = 1000;
+/** The most samples `--random` draws (the library's limit, re-exported for the help and tests). */
+export { MAX_RANDOM_SAMPLES };
 
 /** The seed of `--random` when `--seed` is not given: the same samples every run. */
 export const DEFAULT_SEED = 0;

@@ -14,6 +14,14 @@ import { nestedNetworks } from "../walker/networks.js";
 import { arrayInputSpec, type ArrayValue, type ImageValue, type InputValue, type PredictInputs } from "./feature-io.js";
 import type { BlobLayout } from "./layer-runner.js";
 import { MAX_NETWORK_NESTING } from "./prepare-network.js";
+
+/**
+ * The most random samples one comparison draws (the CLI's `--random`, the page's
+ * random inputs): they are all drawn before the first runs and held in memory (a
+ * 224x224 RGB image is 150 KB); characterising a model takes tens or hundreds, so
+ * more is most likely a typo.
+ */
+export const MAX_RANDOM_SAMPLES = 1000;
 import { sizeOf } from "./tensor.js";
 
 /** Options of {@link randomInputs}. */

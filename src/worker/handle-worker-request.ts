@@ -10,6 +10,7 @@ import { encodeModel } from "../codec/encode-model.js";
 import type { Model } from "../codec/model-types.js";
 import { isQuantizeError, QuantizeError } from "../errors.js";
 import { inspectModel } from "../inspect-model.js";
+import { compareModels } from "../predict/compare-models.js";
 import { runKernels } from "../kernels/index.js";
 import { quantizeWeights, type TensorDecision, type TensorLeft } from "../quantize-weights.js";
 import { reportJson } from "../report/format-report.js";
@@ -20,6 +21,7 @@ import type { WorkerFailure, WorkerReply, WorkerRequest } from "./worker-message
 import { quantizedFileName } from "./quantized-file-name.js";
 import { sizeSnrChart } from "./size-snr-chart.js";
 import { toChartOptions, toQuantizeOptions } from "./worker-options.js";
+import { type DecodeImage, decodeImageInBrowser, readWorkerSamples } from "./worker-samples.js";
 
 /** Sends a reply to the page, moving the buffers in `transfer` rather than copying them. */
 export type PostReply = (reply: WorkerReply, transfer: Transferable[]) => void;
@@ -29,16 +31,22 @@ export type PostReply = (reply: WorkerReply, transfer: Transferable[]) => void;
  * `quantize` replies `progress` after each tensor (and within long ones), then
  * `quantized` with the output file's bytes (transferred) and the report; `chart`
  * replies `chart-progress` as it goes, then `charted` with every point of
- * {@link sizeSnrChart}. A failure replies `failed` with the CLI's one-line
- * message. Never throws.
+ * {@link sizeSnrChart}; `compare` reads the samples (images decoded with
+ * `decodeImage`), replies `compare-progress` after each sample, then `compared`
+ * with what {@link index!compareModels} found, layer by layer. A failure replies
+ * `failed` with the CLI's one-line message. Never throws, never rejects.
  *
  * The request's bytes are decoded in place (their buffer is the worker's once
  * posted), as the CLI decodes the file it read.
  *
  * @param request - what the page asked
  * @param post - sends a reply
+ * @param decodeImage - how `compare` turns image files into pixels; by default
+ *   the browser's decoders (createImageBitmap and OffscreenCanvas)
+ * @returns a promise settled once the last reply is posted: at once but for
+ *   `compare`, which reads images asynchronously
  */
-export function handleWorkerRequest(request: WorkerRequest, post: PostReply): void {
+export function handleWorkerRequest(request: WorkerRequest, post: PostReply, decodeImage: DecodeImage = decodeImageInBrowser): Promise<void> {
   const { id } = request;
   try {
     switch (request.type) {
@@ -46,7 +54,7 @@ export function handleWorkerRequest(request: WorkerRequest, post: PostReply): vo
         const model = readModel(request.name, request.bytes);
         validateWeights(model);
         post({ type: "inspected", id, summary: inspectModel(model) }, []);
-        return;
+        return DONE;
       }
       case "quantize": {
         const input = readModel(request.name, request.bytes);
@@ -74,7 +82,7 @@ export function handleWorkerRequest(request: WorkerRequest, post: PostReply): vo
           kernels: runKernels().name,
         };
         post({ type: "quantized", id, result }, [bytes.buffer as ArrayBuffer]);
-        return;
+        return DONE;
       }
       case "chart": {
         const model = readModel(request.name, request.bytes);
@@ -83,18 +91,35 @@ export function handleWorkerRequest(request: WorkerRequest, post: PostReply): vo
           onProgress: (progress) => post({ type: "chart-progress", id, progress }, []),
         });
         post({ type: "charted", id, chart }, []);
-        return;
+        return DONE;
+      }
+      case "compare": {
+        const original = readModel(request.name, request.original);
+        const quantized = readModel(`the quantized ${request.name}`, request.quantized);
+        return readWorkerSamples(original, request.samples, decodeImage)
+          .then((samples) => {
+            const comparison = compareModels(original, quantized, samples, {
+              perLayer: true,
+              onProgress: (progress) => post({ type: "compare-progress", id, progress }, []),
+            });
+            post({ type: "compared", id, comparison }, []);
+          })
+          .catch((error: unknown) => post({ type: "failed", id, error: failureOf(error) }, []));
       }
       default:
         throw new QuantizeError(
           "invalid-option",
-          `unknown request type ${JSON.stringify((request as { type: unknown }).type)}; valid: inspect, quantize, chart`,
+          `unknown request type ${JSON.stringify((request as { type: unknown }).type)}; valid: inspect, quantize, chart, compare`,
         );
     }
   } catch (error) {
     post({ type: "failed", id, error: failureOf(error) }, []);
   }
+  return DONE;
 }
+
+/** What a request answered at once returns. */
+const DONE: Promise<void> = Promise.resolve();
 
 /**
  * What the page is told of an error: a QuantizeError's code and message as the CLI

@@ -1,6 +1,6 @@
 /**
  * Quantizing in a Web Worker: the page's side ({@link quantizeInWorker},
- * {@link inspectInWorker}, {@link sizeSnrChartInWorker}) and the worker's ({@link handleWorkerRequest}; the
+ * {@link inspectInWorker}, {@link sizeSnrChartInWorker}, {@link compareInWorker}) and the worker's ({@link handleWorkerRequest}; the
  * worker script itself is `worker-script.js`, which binds it).
  *
  * @packageDocumentation
@@ -9,6 +9,8 @@ export {
   quantizeInWorker,
   inspectInWorker,
   sizeSnrChartInWorker,
+  compareInWorker,
+  type CompareInWorkerOptions,
   type QuantizeWorker,
   type QuantizeInWorkerOptions,
   type InspectInWorkerOptions,
@@ -30,4 +32,5 @@ export {
   type SizeSnrSetting,
 } from "./size-snr-chart.js";
 export { quantizedFileName } from "./quantized-file-name.js";
+export type { WorkerSamples, WorkerSampleFile, DecodeImage } from "./worker-samples.js";
 export type { WorkerRequest, WorkerReply, WorkerFailure, WorkerQuantizeResult, KernelsName } from "./worker-messages.js";

@@ -7,10 +7,12 @@
  */
 import { QuantizeError } from "../errors.js";
 import type { ModelSummary } from "../inspect-model.js";
+import type { ModelComparison } from "../predict/compare-models.js";
 import type { Progress } from "../quantize-weights.js";
 import type { WorkerFailure, WorkerQuantizeResult, WorkerReply, WorkerRequest } from "./worker-messages.js";
 import type { SizeSnrChart, SizeSnrProgress } from "./size-snr-chart.js";
 import type { WorkerChartOptions, WorkerQuantizeOptions } from "./worker-options.js";
+import type { WorkerSamples } from "./worker-samples.js";
 
 /**
  * What this module needs of a `Worker` (a DOM `Worker` is one), so tests can pass
@@ -156,7 +158,82 @@ export function sizeSnrChartInWorker(
   );
 }
 
+/** Options of {@link compareInWorker}. */
+export interface CompareInWorkerOptions extends InspectInWorkerOptions {
+  /** Called after each sample with the samples done and the total. @defaultValue none */
+  readonly onProgress?: (progress: { readonly done: number; readonly total: number }) => void;
+}
+
+/**
+ * Runs a model and its quantized version on the same samples in a Web Worker and
+ * compares their predictions, output by output and layer by layer (what `compare
+ * --layers` prints; see {@link index!compareModels}). Every buffer posted — both
+ * models' bytes and the sample files' — is transferred, as with
+ * {@link quantizeInWorker}: pass copies to keep them. Aborting `signal`
+ * terminates the worker.
+ *
+ * @param worker - a worker running the library's worker script
+ * @param original - the original `.mlmodel` file's bytes
+ * @param quantized - the quantized model's bytes (e.g. {@link quantizeInWorker}'s result)
+ * @param samples - seeded random inputs, or `.npy` and image files (see {@link WorkerSamples})
+ * @param control - the original file's name, a progress callback, an abort signal
+ * @returns the comparison, with one row per blob of the original model
+ * @throws {@link index!QuantizeError} (the promise rejects) as compareModels
+ *   and sample reading do: `invalid-input` naming the file and the input,
+ *   `unsupported-model` for a model the executor cannot run
+ * @example
+ * ```ts
+ * const comparison = await compareInWorker(worker, original.slice(), quantized.slice(), { kind: "random", count: 8, seed: 1 });
+ * ```
+ */
+export function compareInWorker(
+  worker: QuantizeWorker,
+  original: Uint8Array,
+  quantized: Uint8Array,
+  samples: WorkerSamples,
+  control: CompareInWorkerOptions = {},
+): Promise<ModelComparison> {
+  return request(
+    worker,
+    (id) => ({
+      type: "compare",
+      id,
+      name: control.name ?? DEFAULT_NAME,
+      original: movable(original),
+      quantized: movable(quantized),
+      samples: samples.kind === "files" ? { kind: "files", files: samples.files.map((f) => ({ name: f.name, bytes: movable(f.bytes) })) } : samples,
+    }),
+    control,
+    (reply) => {
+      if (reply.type === "compare-progress") {
+        control.onProgress?.(reply.progress);
+        return undefined;
+      }
+      return reply.type === "compared" ? { value: reply.comparison } : undefined;
+    },
+  );
+}
+
 const DEFAULT_NAME = "model.mlmodel";
+
+/** The buffers a request moves to the worker: every file's bytes in it. */
+function transferOf(message: WorkerRequest): ArrayBuffer[] {
+  switch (message.type) {
+    case "inspect":
+    case "quantize":
+    case "chart":
+      return [message.bytes.buffer as ArrayBuffer];
+    case "compare": {
+      const files = message.samples.kind === "files" ? message.samples.files.map((f) => f.bytes) : [];
+      // A buffer listed twice is refused by postMessage: the same file given twice is posted once.
+      return [...new Set([message.original, message.quantized, ...files].map((b) => b.buffer as ArrayBuffer))];
+    }
+    default: {
+      const never: never = message;
+      return never;
+    }
+  }
+}
 
 /**
  * Posts one request and settles with its final reply: `accept` turns a reply of
@@ -208,7 +285,7 @@ function request<T>(
     worker.addEventListener("message", onMessage);
     worker.addEventListener("error", onError);
     signal?.addEventListener("abort", onAbort, { once: true });
-    worker.postMessage(message, [message.bytes.buffer as ArrayBuffer]);
+    worker.postMessage(message, transferOf(message));
   });
 }
 

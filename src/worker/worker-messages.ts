@@ -6,10 +6,12 @@
  */
 import type { ErrorCode } from "../errors.js";
 import type { ModelSummary } from "../inspect-model.js";
+import type { ModelComparison } from "../predict/compare-models.js";
 import type { Progress, TensorLeft } from "../quantize-weights.js";
 import type { WeightReport } from "../report/weight-report.js";
 import type { SizeSnrChart, SizeSnrProgress } from "./size-snr-chart.js";
 import type { WorkerChartOptions, WorkerQuantizeOptions } from "./worker-options.js";
+import type { WorkerSamples } from "./worker-samples.js";
 
 /** What the page asks of the worker; `id` pairs each request with its replies. */
 export type WorkerRequest =
@@ -46,6 +48,20 @@ export type WorkerRequest =
       readonly bytes: Uint8Array;
       /** The options every point shares (layer selection, fusion, float16 overflow). */
       readonly options: WorkerChartOptions;
+    }
+  | {
+      /** Run both models on the samples and compare their predictions, output by output and layer by layer. */
+      readonly type: "compare";
+      /** Pairs the request with its replies. */
+      readonly id: number;
+      /** The original file's name, for messages. */
+      readonly name: string;
+      /** The original `.mlmodel` file's bytes; their buffer is the worker's once posted. */
+      readonly original: Uint8Array;
+      /** The quantized model's bytes; their buffer is the worker's once posted. */
+      readonly quantized: Uint8Array;
+      /** What to run them on. */
+      readonly samples: WorkerSamples;
     };
 
 /** Why a request failed: a QuantizeError's code and one-line message, or `internal` for a bug. */
@@ -85,7 +101,7 @@ export type KernelsName = "wasm-simd" | "js";
 
 /**
  * What the worker answers; every request ends with exactly one reply that is
- * not a progress reply (`progress`, `chart-progress`).
+ * not a progress reply (`progress`, `chart-progress`, `compare-progress`).
  */
 export type WorkerReply =
   | {
@@ -127,6 +143,27 @@ export type WorkerReply =
       readonly id: number;
       /** Every point measured. */
       readonly chart: SizeSnrChart;
+    }
+  | {
+      /** A comparison moved on. */
+      readonly type: "compare-progress";
+      /** The request's id. */
+      readonly id: number;
+      /** Samples run through both models, of the total. */
+      readonly progress: {
+        /** Samples done. */
+        readonly done: number;
+        /** Samples in all. */
+        readonly total: number;
+      };
+    }
+  | {
+      /** The answer to `compare`. */
+      readonly type: "compared";
+      /** The request's id. */
+      readonly id: number;
+      /** What compareModels found, with the per-layer rows. */
+      readonly comparison: ModelComparison;
     }
   | {
       /** The request failed. */

@@ -9,15 +9,17 @@ import type { AutoMode } from "../auto-bits.js";
 import { describeValue } from "../describe-value.js";
 import { QuantizeError } from "../errors.js";
 import type { QuantizationMode, QuantizeOptions, Float16Overflow } from "../quantize-weights.js";
-import { AdvancedQuantizedLayerSelector, type AdvancedSelectorOptions } from "../selectors.js";
+import type { NeuralNetworkLayer } from "../codec/model-types.js";
+import { AdvancedQuantizedLayerSelector, QuantizedLayerSelector, type AdvancedSelectorOptions, type LayerSelector } from "../selectors.js";
 import type { SizeSnrChartOptions } from "./size-snr-chart.js";
 
 /**
  * Which layers to change, as data (a selector class instance does not cross to a
  * worker): `default` is a {@link index!QuantizedLayerSelector}, `advanced` an
- * {@link index!AdvancedQuantizedLayerSelector} built from the other fields.
+ * {@link index!AdvancedQuantizedLayerSelector} built from the other fields;
+ * either one minus the layers named in `skipLayerNames`.
  */
-export type WorkerSelector =
+export type WorkerSelector = (
   | {
       /** The default selector, as quantizeWeights uses without one. */
       readonly kind: "default";
@@ -25,7 +27,15 @@ export type WorkerSelector =
   | ({
       /** An advanced selector with the options beside `kind`. */
       readonly kind: "advanced";
-    } & AdvancedSelectorOptions);
+    } & AdvancedSelectorOptions)
+) & {
+  /**
+   * Layers left as they are, by name (what compareModels' per-layer rows call
+   * `layer.name`): the page's "skip" boxes of the per-layer comparison.
+   * @defaultValue none
+   */
+  readonly skipLayerNames?: readonly string[];
+};
 
 /**
  * {@link QuantizeOptions} that can be posted to a worker: no callbacks (progress
@@ -97,14 +107,41 @@ export function toChartOptions(options: WorkerChartOptions): SizeSnrChartOptions
 }
 
 function selectorOption(selector: WorkerSelector): Pick<QuantizeOptions, "selector"> {
+  const { skipLayerNames, ...chosen } = selector;
+  const base = baseSelector(chosen);
+  if (skipLayerNames === undefined) return base === undefined ? {} : { selector: base };
+  if (!Array.isArray(skipLayerNames) || !skipLayerNames.every((n) => typeof n === "string")) {
+    throw new QuantizeError("invalid-option", `skipLayerNames must be an array of layer names (strings), got ${describeValue(skipLayerNames)}`);
+  }
+  return { selector: new LayerNameSkippingSelector(base ?? new QuantizedLayerSelector(), skipLayerNames) };
+}
+
+/** The selector of `kind`, or undefined for quantizeWeights' default. */
+function baseSelector(selector: WorkerSelector): LayerSelector | undefined {
   switch (selector.kind) {
     case "default":
-      return {};
+      return undefined;
     case "advanced": {
       const { kind: _kind, ...rest } = selector;
-      return { selector: new AdvancedQuantizedLayerSelector(rest) };
+      return new AdvancedQuantizedLayerSelector(rest);
     }
     default:
       throw new QuantizeError("invalid-option", `unknown selector kind ${describeValue((selector as { kind: unknown }).kind)}; valid: default, advanced`);
+  }
+}
+
+/** Selects as another selector does, minus the layers of some names. */
+class LayerNameSkippingSelector implements LayerSelector {
+  private readonly skipped: ReadonlySet<string>;
+
+  constructor(
+    private readonly inner: LayerSelector,
+    names: readonly string[],
+  ) {
+    this.skipped = new Set(names);
+  }
+
+  doQuantize(layer: NeuralNetworkLayer, weightParam?: string): boolean {
+    return !this.skipped.has(layer.name) && this.inner.doQuantize(layer, weightParam);
   }
 }

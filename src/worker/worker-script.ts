@@ -20,6 +20,6 @@ const scope = globalThis as unknown as Partial<WorkerScope> & { WorkerGlobalScop
 if (typeof scope.WorkerGlobalScope === "function" && scope.document === undefined && typeof scope.postMessage === "function") {
   const worker = scope as WorkerScope;
   worker.addEventListener("message", (event) => {
-    handleWorkerRequest(event.data, (reply, transfer) => worker.postMessage(reply, transfer));
+    void handleWorkerRequest(event.data, (reply, transfer) => worker.postMessage(reply, transfer));
   });
 }

@@ -14,11 +14,17 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import { encodeModel } from "../../src/codec/encode-model.js";
+import type { NeuralNetworkLayer } from "../../src/codec/model-types.js";
 import { ModelSchema } from "../../src/gen/Model_pb.js";
+import { inspectModel } from "../../src/inspect-model.js";
+import { compareModels } from "../../src/predict/compare-models.js";
+import { randomInputs } from "../../src/predict/random-inputs.js";
 import { quantizeWeights } from "../../src/quantize-weights.js";
+import { AdvancedQuantizedLayerSelector } from "../../src/selectors.js";
 import { failureOf } from "../../src/worker/handle-worker-request.js";
 import { sizeSnrChart } from "../../src/worker/size-snr-chart.js";
 import { GOLDEN_MODELS_DIR } from "../support/golden.js";
+import { fixtureModelFile } from "../predict/support.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** As the machine notes advise: no background traffic, which this network refuses. */
@@ -281,6 +287,71 @@ describeInBrowser("the page, in Chromium", () => {
     expect(bytes.equals(Buffer.from(encodeModel(quantizeWeights(decodeModel(golden("mlp.mlmodel")), { nbits: 8, mode: "kmeans_lut" }))))).toBe(true);
   });
 
+  test("compare: random inputs fill the tables; a layer checked stays float32 when quantized again; images compare", async () => {
+    const name = "mobilenet_classifier.mlmodel";
+    const bytes = readFileSync(fixtureModelFile("mobilenet_classifier"));
+    const original = decodeModel(new Uint8Array(bytes));
+    const selector = { minimumConvWeightCount: 1, minimumConvKernelChannels: 1 };
+    await upload(name, bytes);
+    await page.locator("#summary-head").filter({ hasText: name }).waitFor();
+    await page.getByLabel("Bits per weight", { exact: true }).selectOption("8");
+    await page.getByLabel("Mode", { exact: true }).selectOption("linear");
+    await page
+      .locator("details")
+      .filter({ hasText: "Layer selection" })
+      .evaluate((d) => d.setAttribute("open", ""));
+    await page.getByLabel("Minimum convolution kernel channels").fill("1");
+    await page.getByLabel("Minimum convolution weight count").fill("1");
+    await page.getByRole("button", { name: "Quantize", exact: true }).click();
+    await page.locator("#compare").waitFor({ state: "visible" });
+
+    await page.getByLabel("How many").fill("3");
+    await page.getByLabel("Seed").fill("4");
+    await page.getByRole("button", { name: "Compare", exact: true }).click();
+    await page.locator("#compare-result").waitFor({ state: "visible" });
+    const quantized = quantizeWeights(original, { nbits: 8, selector: new AdvancedQuantizedLayerSelector(selector) });
+    const expected = compareModels(original, quantized, randomInputs(original, 3, 4), { perLayer: true });
+    expect(await page.locator("#compare-head").textContent()).toMatch(/on 3 samples$/);
+    expect(await page.locator("#compare-outputs tbody tr td:first-child").allTextContents()).toEqual(expected.outputs.map((o) => o.name));
+    expect(await page.locator("#compare-layers tbody tr td:nth-child(4)").allTextContents()).toEqual(expected.layers.map((l) => l.blob));
+    await page.locator("#compare").screenshot({ path: join(ARTIFACTS, "app-compare.png") });
+
+    await page.getByLabel("Leave layer fc unquantized").check();
+    expect(await page.locator("#skip-status").textContent()).toBe("leaving as they are: fc");
+    await page.getByRole("button", { name: /^Quantize again/ }).click();
+    await page.locator("#compare").waitFor({ state: "visible" });
+    const skipped = await download(/mobilenet_classifier\.linear8\.mlmodel/);
+    const fc = inspectModel(decodeModel(new Uint8Array(skipped))).weights.filter((w) => w.layerPath.endsWith('"fc"'));
+    expect(fc.map((w) => w.storage)).toEqual(["float32", "float32"]);
+    class SkipFc extends AdvancedQuantizedLayerSelector {
+      override doQuantize(layer: NeuralNetworkLayer, weightParam?: string): boolean {
+        return layer.name !== "fc" && super.doQuantize(layer, weightParam);
+      }
+    }
+    expect(skipped.equals(Buffer.from(encodeModel(quantizeWeights(original, { nbits: 8, selector: new SkipFc(selector) }))))).toBe(true);
+
+    // Images of the input's size (32x32) are not resized: the pixels, hence the comparison, are the library's.
+    const images = [1, 2].map((seed) => Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => (i * 7 + seed * 101) % 256));
+    await page
+      .getByLabel(/Choose or drop images/)
+      .setInputFiles(images.map((rgb, i) => ({ name: `sample${i}.bmp`, mimeType: "image/bmp", buffer: bmp(32, 32, rgb) })));
+    await page.getByRole("button", { name: "Compare", exact: true }).click();
+    await page.locator("#compare-head").filter({ hasText: "on 2 samples" }).waitFor();
+    const fromImages = compareModels(
+      original,
+      decodeModel(new Uint8Array(skipped)),
+      images.map((data) => ({ image: { width: 32, height: 32, data } })),
+    );
+    const agreement = fromImages.outputs.map((o) => (o.kind === "label" ? `${(o.agreement * 100).toFixed(2)}% top-1` : undefined))[0];
+    expect(await page.locator("#compare-outputs tbody tr:first-child td:nth-child(3)").textContent()).toBe(agreement);
+    const fcRow = fromImages.layers.find((l) => l.status === "compared" && l.layer?.name === "fc");
+    const fcSnr = fcRow?.status === "compared" ? `${fcRow.snrDb.toFixed(1)} dB` : "?";
+    expect(await page.locator("#compare-layers tbody tr").filter({ hasText: "logits" }).locator("td:nth-child(5)").textContent()).toBe(fcSnr);
+
+    await page.getByLabel("Minimum convolution kernel channels").fill("");
+    await page.getByLabel("Minimum convolution weight count").fill("");
+  });
+
   test("an ML Program: its summary says so, and Quantize gives the CLI's message", async () => {
     const program = Buffer.from(toBinary(ModelSchema, create(ModelSchema, { specificationVersion: 7, Type: { case: "mlProgram", value: {} } })));
     await upload("program.mlmodel", program);
@@ -324,3 +395,28 @@ describeInBrowser("the page, in Chromium", () => {
     expect(requested).toEqual(expect.arrayContaining([`${origin}/`, `${origin}/main.js`, `${origin}/quantize-worker.js`]));
   });
 });
+
+/** A 24-bit bottom-up BMP of `rgb` (rows top first, R, G, B a pixel). */
+function bmp(width: number, height: number, rgb: Uint8Array): Buffer {
+  const stride = Math.ceil((width * 3) / 4) * 4;
+  const file = Buffer.alloc(54 + stride * height);
+  file.write("BM", 0, "latin1");
+  file.writeUInt32LE(file.length, 2);
+  file.writeUInt32LE(54, 10);
+  file.writeUInt32LE(40, 14);
+  file.writeInt32LE(width, 18);
+  file.writeInt32LE(height, 22);
+  file.writeUInt16LE(1, 26);
+  file.writeUInt16LE(24, 28);
+  file.writeUInt32LE(stride * height, 34);
+  for (let y = 0; y < height; y++) {
+    const row = 54 + (height - 1 - y) * stride;
+    for (let x = 0; x < width; x++) {
+      const at = (y * width + x) * 3;
+      file[row + x * 3] = rgb[at + 2] as number;
+      file[row + x * 3 + 1] = rgb[at + 1] as number;
+      file[row + x * 3 + 2] = rgb[at] as number;
+    }
+  }
+  return file;
+}

@@ -9,50 +9,10 @@ import { encodeModel } from "../../src/codec/encode-model.js";
 import { isQuantizeError } from "../../src/errors.js";
 import { inspectModel } from "../../src/inspect-model.js";
 import { quantizeWeights, type Progress } from "../../src/quantize-weights.js";
-import { handleWorkerRequest } from "../../src/worker/handle-worker-request.js";
 import { inspectInWorker, quantizeInWorker, sizeSnrChartInWorker, type QuantizeWorker } from "../../src/worker/quantize-in-worker.js";
 import { SIZE_SNR_SETTINGS, sizeSnrChart, type SizeSnrProgress } from "../../src/worker/size-snr-chart.js";
-import type { WorkerRequest } from "../../src/worker/worker-messages.js";
 import { GOLDEN_MODELS_DIR } from "../support/golden.js";
-
-type Listener = (event: { data?: unknown; message?: string }) => void;
-
-/** A worker in this thread: requests answered by handleWorkerRequest after a macrotask, transfers detaching buffers. */
-class StandInWorker {
-  readonly listeners = { message: new Set<Listener>(), error: new Set<Listener>() };
-  terminated = false;
-  readonly transferred: ArrayBuffer[] = [];
-  /** Hold requests instead of answering them (a long job). */
-  hold = false;
-
-  postMessage(message: WorkerRequest, transfer: Transferable[]): void {
-    const received = structuredClone(message, { transfer: transfer as ArrayBuffer[] });
-    this.transferred.push(...(transfer as ArrayBuffer[]));
-    if (this.hold) return;
-    setTimeout(
-      () =>
-        handleWorkerRequest(received, (reply, moved) => {
-          if (this.terminated) return;
-          const data = structuredClone(reply, { transfer: moved as ArrayBuffer[] });
-          for (const l of this.listeners.message) l({ data });
-        }),
-      0,
-    );
-  }
-  addEventListener(type: "message" | "error", listener: Listener): void {
-    this.listeners[type].add(listener);
-  }
-  removeEventListener(type: "message" | "error", listener: Listener): void {
-    this.listeners[type].delete(listener);
-  }
-  terminate(): void {
-    this.terminated = true;
-  }
-  /** As the DOM types want it. */
-  get asWorker(): QuantizeWorker {
-    return this as unknown as QuantizeWorker;
-  }
-}
+import { StandInWorker } from "./stand-in-worker.js";
 
 const cnn = (): Uint8Array => new Uint8Array(readFileSync(join(GOLDEN_MODELS_DIR, "cnn.mlmodel")));
 
