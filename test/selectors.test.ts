@@ -241,8 +241,10 @@ describe("a user subclass passed to quantizeWeights", () => {
         fc.integer({ min: 1, max: 8 }),
         ([m, skipped], fuse, nbits) => {
           const skip = new Set(skipped);
-          const out = quantizeWeights(m, { nbits, fuse, selector: new SkipNamed(skip) });
-          for (const [before, after, path, holders] of pairLayers(m, out, fuse)) {
+          const selector = new SkipNamed(skip);
+          const out = quantizeWeights(m, { nbits, fuse, selector });
+          // A skipped branch or loop layer's networks are not fused either.
+          for (const [before, after, path, holders] of pairLayers(m, out, fuse, (l) => selector.doQuantize(l))) {
             // A skipped branch or loop layer is skipped whole: its networks are not visited.
             if (skip.has(before.name) || holders.some((h) => skip.has(h.name))) {
               // Unselected: the same layer (the same object when fusion did not rebuild it).

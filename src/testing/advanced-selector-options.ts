@@ -35,9 +35,12 @@ export function advancedSelectorOptions(constraints: AdvancedSelectorOptionsCons
   const name = "advancedSelectorOptions";
   const maxKernelChannels = integerIn(name, "maxKernelChannels", constraints.maxKernelChannels ?? 8, 0, MAX_SIZE_CONSTRAINT);
   const maxWeightCount = integerIn(name, "maxWeightCount", constraints.maxWeightCount ?? 8192, 0, MAX_SIZE_CONSTRAINT);
-  return fc.record({
-    skipLayerTypes: fc.subarray([...QUANTIZABLE_LAYER_TYPES]),
-    minimumConvKernelChannels: fc.integer({ min: 0, max: maxKernelChannels }),
-    minimumConvWeightCount: fc.integer({ min: 0, max: maxWeightCount }),
-  }, { requiredKeys: [] });
+  return fc.record(
+    {
+      skipLayerTypes: fc.subarray([...QUANTIZABLE_LAYER_TYPES]),
+      minimumConvKernelChannels: fc.integer({ min: 0, max: maxKernelChannels }),
+      minimumConvWeightCount: fc.integer({ min: 0, max: maxWeightCount }),
+    },
+    { requiredKeys: [] },
+  );
 }

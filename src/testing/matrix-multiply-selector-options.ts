@@ -44,12 +44,15 @@ export function matrixMultiplySelectorOptions(constraints: MatrixMultiplySelecto
     throw new TypeError(`${name}: layerNames must be an array of strings`);
   }
   const bound = fc.integer({ min: 0, max: maxChannels });
-  return fc.record({
-    minimumWeightCount: fc.integer({ min: 0, max: maxChannels * maxChannels }),
-    minimumInputChannels: bound,
-    minimumOutputChannels: bound,
-    maximumInputChannels: bound,
-    maximumOutputChannels: bound,
-    includeLayersWithNames: fc.subarray([...layerNames]),
-  }, { requiredKeys: [] });
+  return fc.record(
+    {
+      minimumWeightCount: fc.integer({ min: 0, max: maxChannels * maxChannels }),
+      minimumInputChannels: bound,
+      minimumOutputChannels: bound,
+      maximumInputChannels: bound,
+      maximumOutputChannels: bound,
+      includeLayersWithNames: fc.subarray([...layerNames]),
+    },
+    { requiredKeys: [] },
+  );
 }

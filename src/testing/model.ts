@@ -17,12 +17,21 @@ import type { network, NetworkConstraints } from "./network.js";
 
 /** The model kinds {@link model} generates. */
 export type GeneratedModelKind =
-  | "neuralNetwork" | "neuralNetworkClassifier" | "neuralNetworkRegressor"
-  | "pipeline" | "pipelineClassifier" | "pipelineRegressor";
+  | "neuralNetwork"
+  | "neuralNetworkClassifier"
+  | "neuralNetworkRegressor"
+  | "pipeline"
+  | "pipelineClassifier"
+  | "pipelineRegressor";
 
 /** Every {@link GeneratedModelKind}. */
 export const GENERATED_MODEL_KINDS: readonly GeneratedModelKind[] = [
-  "neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor", "pipeline", "pipelineClassifier", "pipelineRegressor",
+  "neuralNetwork",
+  "neuralNetworkClassifier",
+  "neuralNetworkRegressor",
+  "pipeline",
+  "pipelineClassifier",
+  "pipelineRegressor",
 ];
 
 const NETWORK_KINDS: readonly GeneratedModelKind[] = ["neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor"];
@@ -77,8 +86,13 @@ export function model(constraints: ModelConstraints = {}): fc.Arbitrary<Model> {
   const options = buildOptions(name, constraints.network ?? {}, 4);
   const maxPipelineModels = integerIn(name, "maxPipelineModels", constraints.maxPipelineModels ?? 2, 1, 16);
   const minVersion = integerIn(name, "minSpecificationVersion", constraints.minSpecificationVersion ?? 1, 1, 1000);
-  const maxVersion = integerIn(name, "maxSpecificationVersion",
-    constraints.maxSpecificationVersion ?? Math.max(NEWEST_SPECIFICATION_VERSION, minVersion), 1, 1000);
+  const maxVersion = integerIn(
+    name,
+    "maxSpecificationVersion",
+    constraints.maxSpecificationVersion ?? Math.max(NEWEST_SPECIFICATION_VERSION, minVersion),
+    1,
+    1000,
+  );
   ordered(name, "minSpecificationVersion", minVersion, "maxSpecificationVersion", maxVersion);
   const isUpdatable = bool(name, "isUpdatable", constraints.isUpdatable ?? false);
   const networkConstraints = constraints.network ?? {};
@@ -89,36 +103,43 @@ export function model(constraints: ModelConstraints = {}): fc.Arbitrary<Model> {
 
   /** A network model; pipeline members' layer names are prefixed `m0.`, `m1.`, ... */
   const networkModel = (kind: GeneratedModelKind, prefix: string): fc.Arbitrary<Model> =>
-    fc.tuple(version, networkArbitrary(options, 0, `${prefix}${namePrefix}`, input, output))
+    fc
+      .tuple(version, networkArbitrary(options, 0, `${prefix}${namePrefix}`, input, output))
       .map(([specificationVersion, net]) => ({ ...modelShell(specificationVersion), Type: networkType(kind, net) }));
-  const scaler = version.map((specificationVersion): Model => ({
-    ...modelShell(specificationVersion),
-    Type: { case: "scaler", value: typed(create(ScalerSchema, { shiftValue: [0], scaleValue: [1] })) },
-  }));
+  const scaler = version.map(
+    (specificationVersion): Model => ({
+      ...modelShell(specificationVersion),
+      Type: { case: "scaler", value: typed(create(ScalerSchema, { shiftValue: [0], scaleValue: [1] })) },
+    }),
+  );
   const networkMember = (i: number): fc.Arbitrary<Model> => fc.constantFrom(...NETWORK_KINDS).chain((kind) => networkModel(kind, `m${i}.`));
   const member = (i: number): fc.Arbitrary<Model> => fc.oneof({ arbitrary: networkMember(i), weight: 4 }, { arbitrary: scaler, weight: 1 });
   // At least one member is a network (a model holding none is refused by the library), at a random position.
-  const pipeline = fc.record({ count: fc.integer({ min: 1, max: maxPipelineModels }), position: fc.nat() })
+  const pipeline = fc
+    .record({ count: fc.integer({ min: 1, max: maxPipelineModels }), position: fc.nat() })
     .chain(({ count, position }) => {
       const at = position % count;
       return fc.tuple(...Array.from({ length: count }, (_, i) => (i === at ? networkMember(i) : member(i))));
     })
     .map((models) => ({ ...typed(create(PipelineSchema)), models }));
 
-  return fc.tuple(fc.constantFrom(...kinds), version).chain(([kind, specificationVersion]) => {
-    if (NETWORK_KINDS.includes(kind)) return networkModel(kind, "");
-    return pipeline.map((p): Model => {
-      const shell = modelShell(specificationVersion);
-      switch (kind) {
-        case "pipelineClassifier":
-          return { ...shell, Type: { case: kind, value: { ...typed(create(PipelineClassifierSchema)), pipeline: p } } };
-        case "pipelineRegressor":
-          return { ...shell, Type: { case: kind, value: { ...typed(create(PipelineRegressorSchema)), pipeline: p } } };
-        default:
-          return { ...shell, Type: { case: "pipeline", value: p } };
-      }
-    });
-  }).map((m) => (isUpdatable ? { ...m, isUpdatable } : m));
+  return fc
+    .tuple(fc.constantFrom(...kinds), version)
+    .chain(([kind, specificationVersion]) => {
+      if (NETWORK_KINDS.includes(kind)) return networkModel(kind, "");
+      return pipeline.map((p): Model => {
+        const shell = modelShell(specificationVersion);
+        switch (kind) {
+          case "pipelineClassifier":
+            return { ...shell, Type: { case: kind, value: { ...typed(create(PipelineClassifierSchema)), pipeline: p } } };
+          case "pipelineRegressor":
+            return { ...shell, Type: { case: kind, value: { ...typed(create(PipelineRegressorSchema)), pipeline: p } } };
+          default:
+            return { ...shell, Type: { case: "pipeline", value: p } };
+        }
+      });
+    })
+    .map((m) => (isUpdatable ? { ...m, isUpdatable } : m));
 }
 
 function modelShell(specificationVersion: number): Model {

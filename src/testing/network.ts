@@ -51,8 +51,9 @@ export interface NetworkConstraints {
  * as many values as the shape its parameters declare, the weights are float32 or
  * float16, and layer i writes the blob layer i + 1 reads, so convolution,
  * innerProduct and batchnorm layers fuse with the batchnorm, scale and bias layers
- * after them as quantizeWeights does. Branch and loop layers hold networks of
- * their own, up to `maxDepth`.
+ * after them as quantizeWeights does; half the layers after one of those kinds are
+ * of a kind it absorbs (when `kinds` allows), so fusion is common. Branch and loop
+ * layers hold networks of their own, up to `maxDepth`.
  *
  * Kinds: convolution (plain, grouped, depthwise, deconvolution; default or explicit
  * kernel size), innerProduct, batchedMatmul, embedding, embeddingND, batchnorm

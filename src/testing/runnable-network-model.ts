@@ -14,7 +14,12 @@ import { NeuralNetworkLayerSchema, NeuralNetworkSchema } from "../gen/NeuralNetw
 import type { FloatStorage } from "./internal/messages.js";
 import { typed } from "./internal/messages.js";
 import {
-  blocksArbitrary, type BlockDraft, type ChwShape, type RunnableFollowerKind, type RunnableOptions, type RunnableProducerKind,
+  blocksArbitrary,
+  type BlockDraft,
+  type ChwShape,
+  type RunnableFollowerKind,
+  type RunnableOptions,
+  type RunnableProducerKind,
 } from "./internal/runnable-blocks.js";
 import { MAX_SIZE_CONSTRAINT, bool, integerIn, ordered, positive, subsetOf, text } from "./internal/validate.js";
 
@@ -145,7 +150,8 @@ export function runnableNetworkModel(constraints: RunnableNetworkModelConstraint
     w: fc.integer({ min: 1, max: options.maxSpatial }),
     rank1: fc.boolean(),
   });
-  return fc.tuple(dims, fc.integer({ min: minBlocks, max: maxBlocks }))
+  return fc
+    .tuple(dims, fc.integer({ min: minBlocks, max: maxBlocks }))
     .chain(([x, count]) => blocksArbitrary(options, count, x).map((blocks) => ({ x, blocks })))
     .map(({ x, blocks }) => assemble(x, x.rank1 && x.h === 1 && x.w === 1, blocks, { prefix, input, output }));
 }
@@ -167,12 +173,14 @@ function assemble(x: ChwShape, rank1: boolean, blocks: readonly BlockDraft[], na
     name,
     type: { Type: { case: "multiArrayType" as const, value: { shape: shape.map(BigInt), dataType: ArrayFeatureType_ArrayDataType.FLOAT32 } } },
   });
-  const shell = typed(create(ModelSchema, {
-    specificationVersion: 4,
-    description: {
-      input: [feature(names.input, rank1 ? [x.c] : [x.c, x.h, x.w])],
-      output: [feature(names.output, [last.c, last.h, last.w])],
-    },
-  }));
+  const shell = typed(
+    create(ModelSchema, {
+      specificationVersion: 4,
+      description: {
+        input: [feature(names.input, rank1 ? [x.c] : [x.c, x.h, x.w])],
+        output: [feature(names.output, [last.c, last.h, last.w])],
+      },
+    }),
+  );
   return { ...shell, Type: { case: "neuralNetwork", value: { ...typed(create(NeuralNetworkSchema)), layers } } };
 }

@@ -31,7 +31,7 @@ export interface GeneratedWeightParams {
   readonly shape: readonly number[];
   /** The channel axis of `shape` (per-channel linear parameters run along it); 0 for rank 1. */
   readonly axis: 0 | 1;
-  /** The float32 values the weights decode to (`readWeights(weightParams, shape, axis)`). */
+  /** The float32 values the weights decode to (`readWeights(weightParams, { shape, axis })`). */
   readonly values: Float32Array;
 }
 
@@ -89,7 +89,7 @@ export interface WeightParamsConstraints {
  * import { weightParams } from "coreml-quantize/testing";
  *
  * fc.assert(fc.property(weightParams({ storages: ["linear", "lut"] }), (g) => {
- *   const decoded = readWeights(g.weightParams, g.shape, g.axis);
+ *   const decoded = readWeights(g.weightParams, { shape: g.shape, axis: g.axis });
  *   return decoded.every((v, i) => Object.is(v, g.values[i]));
  * }));
  * ```
@@ -118,35 +118,38 @@ export function weightParams(constraints: WeightParamsConstraints = {}): fc.Arbi
     throw new RangeError(`${name}: axis 1 needs a shape of rank 2 or more, got [${fixedShape.join(", ")}]`);
   }
   const bits = fc.integer({ min: minBits, max: maxBits });
-  const shapes = fixedShape !== undefined
-    ? fc.constant(fixedShape)
-    : fc.integer({ min: minLength, max: maxLength }).chain((length) => shapeOf(length, Math.max(maxRank, fixedAxis === 1 ? 2 : 1)))
-      .filter((shape) => fixedAxis !== 1 || shape.length >= 2);
-  return fc.tuple(fc.constantFrom(...storages), shapes)
-    .chain(([storage, shape]) => {
-      const axes: (0 | 1)[] = fixedAxis !== undefined ? [fixedAxis] : shape.length >= 2 ? [0, 1] : [0];
-      const length = product(shape);
-      return fc.constantFrom(...axes).chain((axis) => {
-        const tensor = { shape, axis, length };
-        switch (storage) {
-          case "float32":
-          case "float16":
-            return floatValues(length, values).map((v) => floatStorage(storage, v, tensor));
-          case "linear":
-            return bits.chain((nbits) => linearStorage(nbits, tensor, values.maxMagnitude));
-          case "lut":
-            return bits.chain((nbits) => lutStorage(nbits, tensor, values.maxMagnitude));
-          case "int8":
-            return int8Storage(tensor, values.maxMagnitude);
-        }
-      });
+  const shapes =
+    fixedShape !== undefined
+      ? fc.constant(fixedShape)
+      : fc
+          .integer({ min: minLength, max: maxLength })
+          .chain((length) => shapeOf(length, Math.max(maxRank, fixedAxis === 1 ? 2 : 1)))
+          .filter((shape) => fixedAxis !== 1 || shape.length >= 2);
+  return fc.tuple(fc.constantFrom(...storages), shapes).chain(([storage, shape]) => {
+    const axes: (0 | 1)[] = fixedAxis !== undefined ? [fixedAxis] : shape.length >= 2 ? [0, 1] : [0];
+    const length = product(shape);
+    return fc.constantFrom(...axes).chain((axis) => {
+      const tensor = { shape, axis, length };
+      switch (storage) {
+        case "float32":
+        case "float16":
+          return floatValues(length, values).map((v) => floatStorage(storage, v, tensor));
+        case "linear":
+          return bits.chain((nbits) => linearStorage(nbits, tensor, values.maxMagnitude));
+        case "lut":
+          return bits.chain((nbits) => lutStorage(nbits, tensor, values.maxMagnitude));
+        case "int8":
+          return int8Storage(tensor, values.maxMagnitude);
+      }
     });
+  });
 }
 
 function checkShape(owner: string, shape: readonly number[]): number[] {
-  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)
-    || product(shape) > MAX_SIZE_CONSTRAINT) {
-    throw new RangeError(`${owner}: shape must be a non-empty list of positive integers with at most ${MAX_SIZE_CONSTRAINT} values in all, got [${String(shape)}]`);
+  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1) || product(shape) > MAX_SIZE_CONSTRAINT) {
+    throw new RangeError(
+      `${owner}: shape must be a non-empty list of positive integers with at most ${MAX_SIZE_CONSTRAINT} values in all, got [${String(shape)}]`,
+    );
   }
   return shape.slice();
 }
@@ -173,46 +176,64 @@ const indicesOf = (length: number, nbits: number): fc.Arbitrary<number[]> =>
 function linearStorage(nbits: number, t: Tensor, maxMagnitude: number): fc.Arbitrary<GeneratedWeightParams> {
   const half = maxMagnitude / 2;
   const channelChoices = t.shape.length >= 2 ? [1, t.shape[t.axis] as number] : [1];
-  return fc.constantFrom(...channelChoices).chain((channels) => fc.record({
-    scale: fc.array(fc.float({ min: 0, max: float32AtMost(half / (2 ** nbits - 1)), noNaN: true }), { minLength: channels, maxLength: channels }),
-    bias: fc.array(fc.float({ min: -float32AtMost(half), max: float32AtMost(half), noNaN: true }), { minLength: channels, maxLength: channels }),
-    indices: indicesOf(t.length, nbits),
-  }).map(({ scale, bias, indices }) => {
-    // Channel of value k: (k / inner) % channels, inner = product of the dims after the axis.
-    const inner = channels === 1 ? t.length : product(t.shape.slice(t.axis + 1));
-    const decoded = Float32Array.from(indices, (q, k) => {
-      const c = Math.floor(k / inner) % channels;
-      return q * (scale[c] as number) + (bias[c] as number);
-    });
-    return {
-      weightParams: withLinear(emptyWeightParams(), nbits, packIndices(Uint8Array.from(indices), nbits), scale, bias),
-      storage: "linear" as const, nbits, shape: t.shape, axis: t.axis, values: decoded,
-    };
-  }));
+  return fc.constantFrom(...channelChoices).chain((channels) =>
+    fc
+      .record({
+        scale: fc.array(fc.float({ min: 0, max: float32AtMost(half / (2 ** nbits - 1)), noNaN: true }), { minLength: channels, maxLength: channels }),
+        bias: fc.array(fc.float({ min: -float32AtMost(half), max: float32AtMost(half), noNaN: true }), { minLength: channels, maxLength: channels }),
+        indices: indicesOf(t.length, nbits),
+      })
+      .map(({ scale, bias, indices }) => {
+        // Channel of value k: (k / inner) % channels, inner = product of the dims after the axis.
+        const inner = channels === 1 ? t.length : product(t.shape.slice(t.axis + 1));
+        const decoded = Float32Array.from(indices, (q, k) => {
+          const c = Math.floor(k / inner) % channels;
+          return q * (scale[c] as number) + (bias[c] as number);
+        });
+        return {
+          weightParams: withLinear(emptyWeightParams(), nbits, packIndices(Uint8Array.from(indices), nbits), scale, bias),
+          storage: "linear" as const,
+          nbits,
+          shape: t.shape,
+          axis: t.axis,
+          values: decoded,
+        };
+      }),
+  );
 }
 
 /** Lookup-table storage: 2^n float32 entries within the magnitude bound, one index per value. */
 function lutStorage(nbits: number, t: Tensor, maxMagnitude: number): fc.Arbitrary<GeneratedWeightParams> {
   const m = float32AtMost(maxMagnitude);
   const size = 2 ** nbits;
-  return fc.record({
-    lut: fc.array(fc.float({ min: -m, max: m, noNaN: true }), { minLength: size, maxLength: size }),
-    indices: indicesOf(t.length, nbits),
-  }).map(({ lut, indices }) => ({
-    weightParams: withLut(emptyWeightParams(), nbits, packIndices(Uint8Array.from(indices), nbits), lut),
-    storage: "lut" as const, nbits, shape: t.shape, axis: t.axis,
-    values: Float32Array.from(indices, (q) => lut[q] as number),
-  }));
+  return fc
+    .record({
+      lut: fc.array(fc.float({ min: -m, max: m, noNaN: true }), { minLength: size, maxLength: size }),
+      indices: indicesOf(t.length, nbits),
+    })
+    .map(({ lut, indices }) => ({
+      weightParams: withLut(emptyWeightParams(), nbits, packIndices(Uint8Array.from(indices), nbits), lut),
+      storage: "lut" as const,
+      nbits,
+      shape: t.shape,
+      axis: t.axis,
+      values: Float32Array.from(indices, (q) => lut[q] as number),
+    }));
 }
 
 /** int8 storage: values in -128..127 and one scale in [0, m / 128]. */
 function int8Storage(t: Tensor, maxMagnitude: number): fc.Arbitrary<GeneratedWeightParams> {
-  return fc.record({
-    scale: fc.float({ min: 0, max: float32AtMost(maxMagnitude / 128), noNaN: true }),
-    q: fc.array(fc.integer({ min: -128, max: 127 }), { minLength: t.length, maxLength: t.length }),
-  }).map(({ scale, q }) => ({
-    weightParams: withInt8(emptyWeightParams(), Int8Array.from(q), scale),
-    storage: "int8" as const, nbits: 8, shape: t.shape, axis: t.axis,
-    values: Float32Array.from(q, (v) => v * scale),
-  }));
+  return fc
+    .record({
+      scale: fc.float({ min: 0, max: float32AtMost(maxMagnitude / 128), noNaN: true }),
+      q: fc.array(fc.integer({ min: -128, max: 127 }), { minLength: t.length, maxLength: t.length }),
+    })
+    .map(({ scale, q }) => ({
+      weightParams: withInt8(emptyWeightParams(), Int8Array.from(q), scale),
+      storage: "int8" as const,
+      nbits: 8,
+      shape: t.shape,
+      axis: t.axis,
+      values: Float32Array.from(q, (v) => v * scale),
+    }));
 }

@@ -69,6 +69,5 @@ export function weightTensor(constraints: WeightTensorConstraints = {}): fc.Arbi
     finite: bool(name, "finite", constraints.finite ?? true),
     maxMagnitude: positive(name, "maxMagnitude", constraints.maxMagnitude ?? FLOAT32_MAX),
   };
-  return fc.integer({ min: minLength, max: maxLength }).chain((length) =>
-    fc.record({ values: floatValues(length, values), shape: shapeOf(length, maxRank) }));
+  return fc.integer({ min: minLength, max: maxLength }).chain((length) => fc.record({ values: floatValues(length, values), shape: shapeOf(length, maxRank) }));
 }

@@ -1,15 +1,13 @@
 /**
  * Shared by the tests of the testing kit, quantizeWeights and the selectors:
- * storage inspection, network walks, fused copies of models, error assertions.
+ * storage inspection, network walks, fused copies of models.
  */
 import { create } from "@bufbuild/protobuf";
 import type { Model, NeuralNetwork, NeuralNetworkLayer, WeightParams } from "../../src/codec/model-types.js";
 import { ModelSchema } from "../../src/gen/Model_pb.js";
-import {
-  LoadConstantNDLayerParamsSchema, NeuralNetworkLayerSchema, NeuralNetworkSchema, WeightParamsSchema,
-} from "../../src/gen/NeuralNetwork_pb.js";
-import { isQuantizeError, type ErrorCode } from "../../src/errors.js";
+import { LoadConstantNDLayerParamsSchema, NeuralNetworkLayerSchema, NeuralNetworkSchema, WeightParamsSchema } from "../../src/gen/NeuralNetwork_pb.js";
 import { fuseLayers } from "../../src/walker/fuse.js";
+import { product } from "../support/product.js";
 import { walkLayers } from "../walker/helpers.js";
 
 /** The storages a WeightParams has data in. */
@@ -21,9 +19,6 @@ export function storagesUsed(wp: WeightParams): string[] {
     wp.int8RawValue.length > 0 && "int8RawValue",
   ].filter((x): x is string => x !== false);
 }
-
-/** The product of a shape. */
-export const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 type AnyNetwork = { layers: NeuralNetworkLayer[] };
 
@@ -62,8 +57,8 @@ export function networkModels(model: Model): Model[] {
 /** Every (sub)model, containers included, in file order (a container before its members). */
 export function allModels(model: Model): Model[] {
   const t = model.Type;
-  const inner = t.case === "pipeline" ? t.value.models
-    : t.case === "pipelineClassifier" || t.case === "pipelineRegressor" ? (t.value.pipeline?.models ?? []) : [];
+  const inner =
+    t.case === "pipeline" ? t.value.models : t.case === "pipelineClassifier" || t.case === "pipelineRegressor" ? (t.value.pipeline?.models ?? []) : [];
   return [model, ...inner.flatMap(allModels)];
 }
 
@@ -85,16 +80,22 @@ export function allNetworks(model: Model): AnyNetwork[] {
   return out;
 }
 
+/** Whether the selector selects a layer; quantizeWeights enters only selected branch and loop layers. */
+export type Selects = (layer: NeuralNetworkLayer) => boolean;
+
+const selectsAll: Selects = () => true;
+
 /**
  * Every network's layers fused as quantizeWeights fuses them (nested networks
- * too), for comparing an n-bit output with its input layer by layer.
+ * too, but not those of a branch or loop layer `selects` refuses: quantizeWeights
+ * leaves it whole), for comparing an n-bit output with its input layer by layer.
  */
-export function fusedLayersOf(layers: readonly NeuralNetworkLayer[]): NeuralNetworkLayer[] {
+export function fusedLayersOf(layers: readonly NeuralNetworkLayer[], selects: Selects = selectsAll): NeuralNetworkLayer[] {
   return fuseLayers(layers).map((layer) => {
     const l = layer.layer;
-    if (l.case === "branch" || l.case === "loop") {
+    if ((l.case === "branch" || l.case === "loop") && selects(layer)) {
       let value: Record<string, unknown> = { ...l.value };
-      for (const { field, network } of nestedOf(layer)) value = { ...value, [field]: { ...network, layers: fusedLayersOf(network.layers) } };
+      for (const { field, network } of nestedOf(layer)) value = { ...value, [field]: { ...network, layers: fusedLayersOf(network.layers, selects) } };
       return { ...layer, layer: { case: l.case, value } as NeuralNetworkLayer["layer"] };
     }
     return layer;
@@ -105,9 +106,15 @@ export function fusedLayersOf(layers: readonly NeuralNetworkLayer[]): NeuralNetw
  * Pairs of layers at the same place in two models of the same structure (same
  * pipelines, same layer counts per network), nested layers included, with a path
  * for messages and the branch/loop layers (of `a`) holding the pair, outermost first.
- * With `fuse`, `a`'s networks are fused first (as quantizeWeights does below 16 bits).
+ * With `fuse`, `a`'s networks are fused first (as quantizeWeights does below 16 bits),
+ * those inside branch and loop layers only where `selects` selects the layer.
  */
-export function pairLayers(a: Model, b: Model, fuse: boolean): [NeuralNetworkLayer, NeuralNetworkLayer, string, NeuralNetworkLayer[]][] {
+export function pairLayers(
+  a: Model,
+  b: Model,
+  fuse: boolean,
+  selects: Selects = selectsAll,
+): [NeuralNetworkLayer, NeuralNetworkLayer, string, NeuralNetworkLayer[]][] {
   const out: [NeuralNetworkLayer, NeuralNetworkLayer, string, NeuralNetworkLayer[]][] = [];
   const visit = (x: readonly NeuralNetworkLayer[], y: readonly NeuralNetworkLayer[], path: string, holders: NeuralNetworkLayer[]): void => {
     expect(y.length).toBe(x.length);
@@ -126,23 +133,9 @@ export function pairLayers(a: Model, b: Model, fuse: boolean): [NeuralNetworkLay
   expect(mb.length).toBe(ma.length);
   ma.forEach((m, i) => {
     const layers = networkOf(m).layers;
-    visit(fuse ? fusedLayersOf(layers) : layers, networkOf(mb[i] as Model).layers, `model${i}`, []);
+    visit(fuse ? fusedLayersOf(layers, selects) : layers, networkOf(mb[i] as Model).layers, `model${i}`, []);
   });
   return out;
-}
-
-/** Runs `fn`, expects a QuantizeError of `code` whose message contains every fragment; returns it. */
-export function expectQuantizeError(fn: () => unknown, code: ErrorCode, ...fragments: string[]): Error {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  if (!isQuantizeError(caught)) throw new Error(`expected a QuantizeError ${code}, got ${String(caught)}`);
-  expect(caught.code).toBe(code);
-  for (const fragment of fragments) expect(caught.message).toContain(fragment);
-  return caught;
 }
 
 /** Whether two byte arrays are equal. */

@@ -102,13 +102,25 @@ describe("runnableNetworkModel", () => {
       });
     }
     const expected = [
-      "folds convolution + batchnorm", "folds convolution + scale", "folds convolution + bias",
-      "folds innerProduct + scale", "folds innerProduct + bias", "folds batchnorm + scale",
-      "convolution + batchnorm (instanceNormalization)", "convolution + batchnorm (computeMeanVar)", "convolution + batchnorm (epsilon 0)",
-      "convolution + scale (scale without bias, producer with bias)", "innerProduct + scale (scale without bias, producer with bias)",
-      "convolution + scale ([1, H, W] with H * W = C)", "convolution + bias ([1, H, W] with H * W = C)",
-      "convolution + scale ([C, H, W])", "convolution + bias ([C, H, W])",
-      "deconvolution + batchnorm", "deconvolution + scale", "deconvolution + bias", "fan-out",
+      "folds convolution + batchnorm",
+      "folds convolution + scale",
+      "folds convolution + bias",
+      "folds innerProduct + scale",
+      "folds innerProduct + bias",
+      "folds batchnorm + scale",
+      "convolution + batchnorm (instanceNormalization)",
+      "convolution + batchnorm (computeMeanVar)",
+      "convolution + batchnorm (epsilon 0)",
+      "convolution + scale (scale without bias, producer with bias)",
+      "innerProduct + scale (scale without bias, producer with bias)",
+      "convolution + scale ([1, H, W] with H * W = C)",
+      "convolution + bias ([1, H, W] with H * W = C)",
+      "convolution + scale ([C, H, W])",
+      "convolution + bias ([C, H, W])",
+      "deconvolution + batchnorm",
+      "deconvolution + scale",
+      "deconvolution + bias",
+      "fan-out",
     ];
     const missing = expected.filter((key) => (seen.get(key) ?? 0) < 3);
     expect(missing).toEqual([]);
@@ -116,14 +128,29 @@ describe("runnableNetworkModel", () => {
 
   test("constraints are honoured", () => {
     const constraints: RunnableNetworkModelConstraints = {
-      producers: ["convolution"], followers: ["batchnorm"], minBlocks: 2, maxBlocks: 2, maxFollowers: 1, maxChannels: 3,
-      maxSpatial: 2, storages: ["float32"], maxMagnitude: 0.5, edgeValues: false, nonFusable: false,
-      namePrefix: "n", input: "x", output: "y",
+      producers: ["convolution"],
+      followers: ["batchnorm"],
+      minBlocks: 2,
+      maxBlocks: 2,
+      maxFollowers: 1,
+      maxChannels: 3,
+      maxSpatial: 2,
+      storages: ["float32"],
+      maxMagnitude: 0.5,
+      edgeValues: false,
+      nonFusable: false,
+      namePrefix: "n",
+      input: "x",
+      output: "y",
     };
     for (const model of fc.sample(runnableNetworkModel(constraints), { seed, numRuns: 100 })) {
       const layers = layersOf(model);
       expect(declaredShape(model, "input")[0]).toBeLessThanOrEqual(3);
-      expect(declaredShape(model, "input").slice(1).every((d) => d <= 2)).toBe(true);
+      expect(
+        declaredShape(model, "input")
+          .slice(1)
+          .every((d) => d <= 2),
+      ).toBe(true);
       expect(layers[0]?.input).toEqual(["x"]);
       expect(layers.at(-1)?.output).toEqual(["y"]);
       expect(layers.filter((l) => l.layer.case === "convolution")).toHaveLength(2);
@@ -140,7 +167,7 @@ describe("runnableNetworkModel", () => {
           expect(ref.weightParams.floatValue.every((v) => Math.abs(v) <= 0.5)).toBe(true);
         }
       }
-      expect(() => prepareModel(model).predict((randomInputs(model, 1, seed)[0]) as never)).not.toThrow();
+      expect(() => prepareModel(model).predict(randomInputs(model, 1, seed)[0] as never)).not.toThrow();
     }
     const plain = fc.sample(runnableNetworkModel({ maxFollowers: 0, nonFusable: false }), { seed, numRuns: 50 });
     for (const model of plain) {

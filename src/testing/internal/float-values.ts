@@ -27,18 +27,30 @@ export interface ValueOptions {
  * first that rounds to infinity in float16 (65520), huge values, the largest float32.
  */
 export const EDGE_VALUES: readonly number[] = [
-  0, -0,
-  2 ** -149, -(2 ** -149), // smallest float32 subnormal
-  2 ** -126, -(2 ** -126), // smallest float32 normal
-  2 ** -24, -(2 ** -24), // smallest float16 subnormal
-  2 ** -25, -(2 ** -25), // half of it: rounds to ±0 in float16 (ties to even)
-  2 ** -14, -(2 ** -14), // smallest float16 normal
-  1, -1,
-  65504, -65504, // largest float16
-  65519.99609375, -65519.99609375, // largest float32 rounding to 65504 in float16
-  65520, -65520, // rounds to infinity in float16
-  Math.fround(1e30), Math.fround(-1e30),
-  FLOAT32_MAX, -FLOAT32_MAX,
+  0,
+  -0,
+  2 ** -149,
+  -(2 ** -149), // smallest float32 subnormal
+  2 ** -126,
+  -(2 ** -126), // smallest float32 normal
+  2 ** -24,
+  -(2 ** -24), // smallest float16 subnormal
+  2 ** -25,
+  -(2 ** -25), // half of it: rounds to ±0 in float16 (ties to even)
+  2 ** -14,
+  -(2 ** -14), // smallest float16 normal
+  1,
+  -1,
+  65504,
+  -65504, // largest float16
+  65519.99609375,
+  -65519.99609375, // largest float32 rounding to 65504 in float16
+  65520,
+  -65520, // rounds to infinity in float16
+  Math.fround(1e30),
+  Math.fround(-1e30),
+  FLOAT32_MAX,
+  -FLOAT32_MAX,
 ];
 
 /**
@@ -86,7 +98,8 @@ export function floatValues(length: number, options: ValueOptions): fc.Arbitrary
   const plain = fc.array(element, { minLength: length, maxLength: length }).map((a) => Float32Array.from(a));
   if (!options.edgeValues || length < 2) return plain;
   const constant = element.map((v) => new Float32Array(length).fill(v));
-  const twoValued = fc.tuple(element, element, fc.array(fc.boolean(), { minLength: length, maxLength: length }))
+  const twoValued = fc
+    .tuple(element, element, fc.array(fc.boolean(), { minLength: length, maxLength: length }))
     .map(([a, b, pick]) => Float32Array.from(pick, (p) => (p ? a : b)));
   return fc.oneof({ arbitrary: plain, weight: 3 }, { arbitrary: constant, weight: 1 }, { arbitrary: twoValued, weight: 1 });
 }
@@ -101,19 +114,18 @@ export function floatValues(length: number, options: ValueOptions): fc.Arbitrary
  */
 export function shapeOf(length: number, maxRank: number): fc.Arbitrary<number[]> {
   if (length === 0) return fc.constant([0]);
-  return fc.tuple(fc.integer({ min: 1, max: maxRank }), fc.array(fc.nat(), { minLength: maxRank, maxLength: maxRank }))
-    .map(([rank, picks]) => {
-      const shape: number[] = [];
-      let rest = length;
-      for (let d = 0; d < rank - 1; d++) {
-        const divisors = divisorsOf(rest);
-        const dim = divisors[(picks[d] as number) % divisors.length] as number;
-        shape.push(dim);
-        rest /= dim;
-      }
-      shape.push(rest);
-      return shape;
-    });
+  return fc.tuple(fc.integer({ min: 1, max: maxRank }), fc.array(fc.nat(), { minLength: maxRank, maxLength: maxRank })).map(([rank, picks]) => {
+    const shape: number[] = [];
+    let rest = length;
+    for (let d = 0; d < rank - 1; d++) {
+      const divisors = divisorsOf(rest);
+      const dim = divisors[(picks[d] as number) % divisors.length] as number;
+      shape.push(dim);
+      rest /= dim;
+    }
+    shape.push(rest);
+    return shape;
+  });
 }
 
 function divisorsOf(n: number): number[] {

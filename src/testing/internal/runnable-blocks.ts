@@ -10,8 +10,15 @@ import * as fc from "fast-check";
 import { create } from "@bufbuild/protobuf";
 import type { NeuralNetworkLayer, WeightParams } from "../../codec/model-types.js";
 import {
-  ActivationParamsSchema, AddLayerParamsSchema, BatchnormLayerParamsSchema, BiasLayerParamsSchema, ConvolutionLayerParamsSchema,
-  InnerProductLayerParamsSchema, SamePadding_SamePaddingMode, ScaleLayerParamsSchema, type ActivationParams,
+  ActivationParamsSchema,
+  AddLayerParamsSchema,
+  BatchnormLayerParamsSchema,
+  BiasLayerParamsSchema,
+  ConvolutionLayerParamsSchema,
+  InnerProductLayerParamsSchema,
+  SamePadding_SamePaddingMode,
+  ScaleLayerParamsSchema,
+  type ActivationParams,
 } from "../../gen/NeuralNetwork_pb.js";
 import { EDGE_VALUES, float32AtMost } from "./float-values.js";
 import { floatWeightParams, product, typed, type FloatStorage } from "./messages.js";
@@ -83,16 +90,15 @@ function value(options: RunnableOptions): fc.Arbitrary<number> {
 function weights(options: RunnableOptions, count: number, nonNegative = false): fc.Arbitrary<WeightParams> {
   const element = value(options);
   const plain = fc.array(element, { minLength: count, maxLength: count }).map((a) => Float32Array.from(a));
-  const values = options.edgeValues && count > 1
-    ? fc.oneof({ arbitrary: plain, weight: 5 }, { arbitrary: element.map((v) => new Float32Array(count).fill(v)), weight: 1 })
-    : plain;
-  return fc.tuple(fc.constantFrom(...options.storages), values)
-    .map(([storage, v]) => floatWeightParams(storage, nonNegative ? v.map(Math.abs) : v));
+  const values =
+    options.edgeValues && count > 1
+      ? fc.oneof({ arbitrary: plain, weight: 5 }, { arbitrary: element.map((v) => new Float32Array(count).fill(v)), weight: 1 })
+      : plain;
+  return fc.tuple(fc.constantFrom(...options.storages), values).map(([storage, v]) => floatWeightParams(storage, nonNegative ? v.map(Math.abs) : v));
 }
 
 /** `{ [key]: value }`, or `{}` for undefined: optional message fields stay absent. */
-const field = <K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } =>
-  (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
+const field = <K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } => (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
 
 /** Divisors of `n` above 1. */
 function divisorsAbove1(n: number): number[] {
@@ -112,75 +118,97 @@ function convolved(size: number, kernel: number, stride: number, same: boolean):
  */
 function convolution(options: RunnableOptions, x: ChwShape): fc.Arbitrary<BlockDraft> {
   const variants = ["plain", "grouped", "depthwise", ...(options.nonFusable ? ["deconvolution"] : [])];
-  return fc.record({
-    variant: fc.constantFrom(...variants),
-    same: fc.boolean(),
-    kernel: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-    stride: fc.constantFrom(1, 2),
-    pick: fc.nat(),
-    perGroup: fc.integer({ min: 1, max: options.maxChannels }),
-    square: fc.boolean(),
-    hasBias: fc.boolean(),
-  }).chain((p) => {
-    const deconv = p.variant === "deconvolution";
-    const divisors = divisorsAbove1(x.c);
-    // Grouped: a divisor of the input channels (none for 1 channel: one group); a deconvolution: one group half the time.
-    const someGroups = divisors.length > 0 ? (divisors[p.pick % divisors.length] as number) : 1;
-    const groups = p.variant === "depthwise" ? x.c
-      : p.variant === "grouped" || (deconv && p.pick % 2 === 0) ? someGroups : 1;
-    const same = p.same && !deconv;
-    const stride = deconv ? 1 : p.stride;
-    const kh = same ? p.kernel[0] : Math.min(p.kernel[0], x.h);
-    const kw = same ? p.kernel[1] : Math.min(p.kernel[1], x.w);
-    const h = deconv ? x.h + kh - 1 : convolved(x.h, kh, stride, same);
-    const w = deconv ? x.w + kw - 1 : convolved(x.w, kw, stride, same);
-    let oc = groups * Math.min(p.perGroup, Math.max(1, Math.floor(options.maxChannels / groups)));
-    if (p.variant === "depthwise") oc = 2 * x.c <= options.maxChannels && p.pick % 2 === 1 ? 2 * x.c : x.c;
-    else if (p.square && h * w <= options.maxChannels && (h * w) % groups === 0) oc = h * w;
-    const kc = deconv ? x.c : x.c / groups;
-    const count = deconv ? kc * (oc / groups) * kh * kw : oc * kc * kh * kw;
-    return fc.record({ weights: weights(options, count), bias: p.hasBias ? weights(options, oc) : fc.constant(undefined) })
-      .map((wp): BlockDraft => ({
-        layers: [{
-          reads: ["previous"],
-          layer: {
-            case: "convolution",
-            value: {
-              ...typed(create(ConvolutionLayerParamsSchema, {
-                outputChannels: big(oc), kernelChannels: big(kc), nGroups: big(groups), kernelSize: [big(kh), big(kw)],
-                stride: [big(stride), big(stride)], dilationFactor: [1n, 1n], isDeconvolution: deconv, hasBias: p.hasBias,
-                ConvolutionPaddingType: same
-                  ? { case: "same", value: { asymmetryMode: p.pick % 3 === 0 ? SamePadding_SamePaddingMode.TOP_LEFT_HEAVY : SamePadding_SamePaddingMode.BOTTOM_RIGHT_HEAVY } }
-                  : { case: "valid", value: {} },
-              })),
-              weights: wp.weights,
-              ...field("bias", wp.bias),
+  return fc
+    .record({
+      variant: fc.constantFrom(...variants),
+      same: fc.boolean(),
+      kernel: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+      stride: fc.constantFrom(1, 2),
+      pick: fc.nat(),
+      perGroup: fc.integer({ min: 1, max: options.maxChannels }),
+      square: fc.boolean(),
+      hasBias: fc.boolean(),
+    })
+    .chain((p) => {
+      const deconv = p.variant === "deconvolution";
+      const divisors = divisorsAbove1(x.c);
+      // Grouped: a divisor of the input channels (none for 1 channel: one group); a deconvolution: one group half the time.
+      const someGroups = divisors.length > 0 ? (divisors[p.pick % divisors.length] as number) : 1;
+      const groups = p.variant === "depthwise" ? x.c : p.variant === "grouped" || (deconv && p.pick % 2 === 0) ? someGroups : 1;
+      const same = p.same && !deconv;
+      const stride = deconv ? 1 : p.stride;
+      const kh = same ? p.kernel[0] : Math.min(p.kernel[0], x.h);
+      const kw = same ? p.kernel[1] : Math.min(p.kernel[1], x.w);
+      const h = deconv ? x.h + kh - 1 : convolved(x.h, kh, stride, same);
+      const w = deconv ? x.w + kw - 1 : convolved(x.w, kw, stride, same);
+      let oc = groups * Math.min(p.perGroup, Math.max(1, Math.floor(options.maxChannels / groups)));
+      if (p.variant === "depthwise") oc = 2 * x.c <= options.maxChannels && p.pick % 2 === 1 ? 2 * x.c : x.c;
+      else if (p.square && h * w <= options.maxChannels && (h * w) % groups === 0) oc = h * w;
+      const kc = deconv ? x.c : x.c / groups;
+      const count = deconv ? kc * (oc / groups) * kh * kw : oc * kc * kh * kw;
+      return fc.record({ weights: weights(options, count), bias: p.hasBias ? weights(options, oc) : fc.constant(undefined) }).map(
+        (wp): BlockDraft => ({
+          layers: [
+            {
+              reads: ["previous"],
+              layer: {
+                case: "convolution",
+                value: {
+                  ...typed(
+                    create(ConvolutionLayerParamsSchema, {
+                      outputChannels: big(oc),
+                      kernelChannels: big(kc),
+                      nGroups: big(groups),
+                      kernelSize: [big(kh), big(kw)],
+                      stride: [big(stride), big(stride)],
+                      dilationFactor: [1n, 1n],
+                      isDeconvolution: deconv,
+                      hasBias: p.hasBias,
+                      ConvolutionPaddingType: same
+                        ? {
+                            case: "same",
+                            value: {
+                              asymmetryMode: p.pick % 3 === 0 ? SamePadding_SamePaddingMode.TOP_LEFT_HEAVY : SamePadding_SamePaddingMode.BOTTOM_RIGHT_HEAVY,
+                            },
+                          }
+                        : { case: "valid", value: {} },
+                    }),
+                  ),
+                  weights: wp.weights,
+                  ...field("bias", wp.bias),
+                },
+              },
             },
-          },
-        }],
-        output: { c: oc, h, w },
-      }));
-  });
+          ],
+          output: { c: oc, h, w },
+        }),
+      );
+    });
 }
 
 /** An innerProduct reading `x` (all of `C * H * W`), writing `[C', 1, 1]`. */
 function innerProduct(options: RunnableOptions, x: ChwShape): fc.Arbitrary<BlockDraft> {
   const ic = x.c * x.h * x.w;
   return fc.record({ oc: fc.integer({ min: 1, max: options.maxChannels }), hasBias: fc.boolean() }).chain(({ oc, hasBias }) =>
-    fc.record({ weights: weights(options, oc * ic), bias: hasBias ? weights(options, oc) : fc.constant(undefined) }).map((wp): BlockDraft => ({
-      layers: [{
-        reads: ["previous"],
-        layer: {
-          case: "innerProduct",
-          value: {
-            ...typed(create(InnerProductLayerParamsSchema, { inputChannels: big(ic), outputChannels: big(oc), hasBias })),
-            weights: wp.weights,
-            ...field("bias", wp.bias),
+    fc.record({ weights: weights(options, oc * ic), bias: hasBias ? weights(options, oc) : fc.constant(undefined) }).map(
+      (wp): BlockDraft => ({
+        layers: [
+          {
+            reads: ["previous"],
+            layer: {
+              case: "innerProduct",
+              value: {
+                ...typed(create(InnerProductLayerParamsSchema, { inputChannels: big(ic), outputChannels: big(oc), hasBias })),
+                weights: wp.weights,
+                ...field("bias", wp.bias),
+              },
+            },
           },
-        },
-      }],
-      output: { c: oc, h: 1, w: 1 },
-    })));
+        ],
+        output: { c: oc, h: 1, w: 1 },
+      }),
+    ),
+  );
 }
 
 /**
@@ -192,21 +220,41 @@ function batchnorm(options: RunnableOptions, x: ChwShape): fc.Arbitrary<LayerOne
   const c = x.c;
   const modes = [
     { arbitrary: fc.constant("stored"), weight: 4 },
-    ...(options.nonFusable ? [{ arbitrary: fc.constant("computed"), weight: 1 }, { arbitrary: fc.constant("instance"), weight: 1 }] : []),
+    ...(options.nonFusable
+      ? [
+          { arbitrary: fc.constant("computed"), weight: 1 },
+          { arbitrary: fc.constant("instance"), weight: 1 },
+        ]
+      : []),
   ];
-  return fc.record({
-    mode: fc.oneof(...modes),
-    epsilon: fc.constantFrom(0, Math.fround(1e-5), Math.fround(1e-3)),
-    gamma: weights(options, c), beta: weights(options, c), mean: weights(options, c), variance: weights(options, c, true),
-  }).map((p): LayerOneof => ({
-    case: "batchnorm",
-    value: {
-      ...typed(create(BatchnormLayerParamsSchema, {
-        channels: big(c), computeMeanVar: p.mode !== "stored", instanceNormalization: p.mode === "instance", epsilon: p.epsilon,
-      })),
-      gamma: p.gamma, beta: p.beta, mean: p.mean, variance: p.variance,
-    },
-  }));
+  return fc
+    .record({
+      mode: fc.oneof(...modes),
+      epsilon: fc.constantFrom(0, Math.fround(1e-5), Math.fround(1e-3)),
+      gamma: weights(options, c),
+      beta: weights(options, c),
+      mean: weights(options, c),
+      variance: weights(options, c, true),
+    })
+    .map(
+      (p): LayerOneof => ({
+        case: "batchnorm",
+        value: {
+          ...typed(
+            create(BatchnormLayerParamsSchema, {
+              channels: big(c),
+              computeMeanVar: p.mode !== "stored",
+              instanceNormalization: p.mode === "instance",
+              epsilon: p.epsilon,
+            }),
+          ),
+          gamma: p.gamma,
+          beta: p.beta,
+          mean: p.mean,
+          variance: p.variance,
+        },
+      }),
+    );
 }
 
 /** Shapes a scale or bias parameter may have on `x`: `[1]`, `[C]`, `[C, 1, 1]`; with `nonFusable` also `[1, H, W]` and `[C, H, W]`. */
@@ -217,27 +265,40 @@ function parameterShape(options: RunnableOptions, x: ChwShape): fc.Arbitrary<num
 }
 
 function scale(options: RunnableOptions, x: ChwShape): fc.Arbitrary<LayerOneof> {
-  return fc.record({ shapeScale: parameterShape(options, x), shapeBias: parameterShape(options, x), hasBias: fc.boolean() })
-    .chain((p) => fc.record({
-      scale: weights(options, product(p.shapeScale)),
-      bias: p.hasBias ? weights(options, product(p.shapeBias)) : fc.constant(undefined),
-    }).map((wp): LayerOneof => ({
-      case: "scale",
-      value: {
-        ...typed(create(ScaleLayerParamsSchema, {
-          shapeScale: p.shapeScale.map(big), hasBias: p.hasBias, shapeBias: p.hasBias ? p.shapeBias.map(big) : [],
-        })),
-        scale: wp.scale,
-        ...field("bias", wp.bias),
-      },
-    })));
+  return fc.record({ shapeScale: parameterShape(options, x), shapeBias: parameterShape(options, x), hasBias: fc.boolean() }).chain((p) =>
+    fc
+      .record({
+        scale: weights(options, product(p.shapeScale)),
+        bias: p.hasBias ? weights(options, product(p.shapeBias)) : fc.constant(undefined),
+      })
+      .map(
+        (wp): LayerOneof => ({
+          case: "scale",
+          value: {
+            ...typed(
+              create(ScaleLayerParamsSchema, {
+                shapeScale: p.shapeScale.map(big),
+                hasBias: p.hasBias,
+                shapeBias: p.hasBias ? p.shapeBias.map(big) : [],
+              }),
+            ),
+            scale: wp.scale,
+            ...field("bias", wp.bias),
+          },
+        }),
+      ),
+  );
 }
 
 function bias(options: RunnableOptions, x: ChwShape): fc.Arbitrary<LayerOneof> {
-  return parameterShape(options, x).chain((shape) => weights(options, product(shape)).map((b): LayerOneof => ({
-    case: "bias",
-    value: { ...typed(create(BiasLayerParamsSchema, { shape: shape.map(big) })), bias: b },
-  })));
+  return parameterShape(options, x).chain((shape) =>
+    weights(options, product(shape)).map(
+      (b): LayerOneof => ({
+        case: "bias",
+        value: { ...typed(create(BiasLayerParamsSchema, { shape: shape.map(big) })), bias: b },
+      }),
+    ),
+  );
 }
 
 /** Activations without weights: ReLU, leaky ReLU, tanh, sigmoid, linear. */
@@ -254,11 +315,15 @@ function activation(): fc.Arbitrary<LayerOneof> {
 }
 
 const FOLLOWERS: { readonly [K in RunnableFollowerKind]: (options: RunnableOptions, x: ChwShape) => fc.Arbitrary<LayerOneof> } = {
-  batchnorm, scale, bias, activation: () => activation(),
+  batchnorm,
+  scale,
+  bias,
+  activation: () => activation(),
 };
 
 const PRODUCERS: { readonly [K in RunnableProducerKind]: (options: RunnableOptions, x: ChwShape) => fc.Arbitrary<BlockDraft> } = {
-  convolution, innerProduct,
+  convolution,
+  innerProduct,
 };
 
 /**
@@ -272,17 +337,26 @@ const PRODUCERS: { readonly [K in RunnableProducerKind]: (options: RunnableOptio
  * @returns the arbitrary
  */
 export function blockArbitrary(options: RunnableOptions, x: ChwShape): fc.Arbitrary<BlockDraft> {
-  const follower = (y: ChwShape): fc.Arbitrary<LayerDraft> => fc.constantFrom(...options.followers)
-    .chain((kind) => FOLLOWERS[kind](options, y)).map((layer): LayerDraft => ({ layer, reads: ["previous"] }));
-  return fc.constantFrom(...options.producers).chain((kind) => PRODUCERS[kind](options, x)).chain((block) => fc.record({
-    followers: fc.array(follower(block.output), { maxLength: options.maxFollowers }),
-    fanOut: options.nonFusable ? fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }) : fc.constant(false),
-  }).map(({ followers, fanOut }): BlockDraft => {
-    const join: LayerDraft[] = fanOut && followers.length > 0
-      ? [{ layer: { case: "add", value: typed(create(AddLayerParamsSchema)) }, reads: ["previous", "producer"] }]
-      : [];
-    return { layers: [...block.layers, ...followers, ...join], output: block.output };
-  }));
+  const follower = (y: ChwShape): fc.Arbitrary<LayerDraft> =>
+    fc
+      .constantFrom(...options.followers)
+      .chain((kind) => FOLLOWERS[kind](options, y))
+      .map((layer): LayerDraft => ({ layer, reads: ["previous"] }));
+  return fc
+    .constantFrom(...options.producers)
+    .chain((kind) => PRODUCERS[kind](options, x))
+    .chain((block) =>
+      fc
+        .record({
+          followers: fc.array(follower(block.output), { maxLength: options.maxFollowers }),
+          fanOut: options.nonFusable ? fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }) : fc.constant(false),
+        })
+        .map(({ followers, fanOut }): BlockDraft => {
+          const join: LayerDraft[] =
+            fanOut && followers.length > 0 ? [{ layer: { case: "add", value: typed(create(AddLayerParamsSchema)) }, reads: ["previous", "producer"] }] : [];
+          return { layers: [...block.layers, ...followers, ...join], output: block.output };
+        }),
+    );
 }
 
 /**

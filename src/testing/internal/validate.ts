@@ -88,7 +88,9 @@ export function subsetOf<T extends string>(owner: string, name: string, values: 
   }
   const unknown = values.filter((v) => !allowed.includes(v));
   if (unknown.length > 0) {
-    throw new RangeError(`${owner}: ${name} has unknown value${unknown.length > 1 ? "s" : ""} ${unknown.map((v) => JSON.stringify(v)).join(", ")}; valid: ${allowed.join(", ")}`);
+    throw new RangeError(
+      `${owner}: ${name} has unknown value${unknown.length > 1 ? "s" : ""} ${unknown.map((v) => JSON.stringify(v)).join(", ")}; valid: ${allowed.join(", ")}`,
+    );
   }
   if (new Set(values).size !== values.length) {
     throw new RangeError(`${owner}: ${name} lists a value twice: ${values.join(", ")}`);
