@@ -2,9 +2,9 @@
  * The page: choose a model, see what it holds, quantize it in a Web Worker, see
  * what it cost, download the result. Plain DOM; every element is in index.html.
  */
-import { AUTO_MODES } from "../src/auto-bits.js";
+import { AUTO_MODES } from "../src/quantize/auto-bits.js";
 import type { ModelSummary } from "../src/inspect-model.js";
-import type { Float16Overflow } from "../src/quantize-weights.js";
+import type { Float16Overflow } from "../src/quantize/quantize-weights.js";
 import { QUANTIZABLE_LAYER_TYPES } from "../src/selectors.js";
 import { inspectInWorker, quantizeInWorker, sizeSnrChartInWorker } from "../src/worker/quantize-in-worker.js";
 import type { SizeSnrChart, SizeSnrPoint } from "../src/worker/size-snr-chart.js";

@@ -2,8 +2,8 @@
  * The options form, read into the worker's options as the CLI reads its flags
  * (the same checks, the same defaults).
  */
-import type { AutoMode } from "../src/auto-bits.js";
-import type { Float16Overflow } from "../src/quantize-weights.js";
+import type { AutoMode } from "../src/quantize/auto-bits.js";
+import type { Float16Overflow } from "../src/quantize/quantize-weights.js";
 import type { WorkerQuantizeOptions, WorkerSelector } from "../src/worker/worker-options.js";
 
 /** A value in the form the options refuse; its message says which and why. */

@@ -1,6 +1,6 @@
 // npm run bench -- --auto [--runs N] [--targets 30,40,50] [--models deep-900,...] [--dist DIR]
 // nbits "auto" against one 4-bit k-means run, the storage search as shipped (new)
-// against trying every candidate (old, dist/auto-bits-exhaustive.js), on the same
+// against trying every candidate (old, dist/quantize/auto-bits-exhaustive.js), on the same
 // tensors: each model's tensors as quantizeWeights hands them to a quantizer (after
 // fusion). Prints medians of N runs and writes bench/auto-results.json. Compare
 // ratios within one run: the machines are shared and noisy.
@@ -22,10 +22,10 @@ const names = option("--models", "deep-900,predict-resnet18-stages-56").split(",
 
 execFileSync(process.execPath, [join(root, "bench/build-models.mjs")], { stdio: "inherit" });
 const { decodeModel } = await import(join(dist, "index.js"));
-const { quantizeWeights, quantizeWeightsWith } = await import(join(dist, "quantize-weights.js"));
-const { chooseTensorStorage } = await import(join(dist, "auto-bits.js"));
-const { chooseTensorStorageExhaustive } = await import(join(dist, "auto-bits-exhaustive.js"));
-const { TENSOR_QUANTIZERS } = await import(join(dist, "quantize-tensor.js"));
+const { quantizeWeights, quantizeWeightsWith } = await import(join(dist, "quantize", "quantize-weights.js"));
+const { chooseTensorStorage } = await import(join(dist, "quantize", "auto-bits.js"));
+const { chooseTensorStorageExhaustive } = await import(join(dist, "quantize", "auto-bits-exhaustive.js"));
+const { TENSOR_QUANTIZERS } = await import(join(dist, "quantize", "quantize-tensor.js"));
 
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const timed = (fn) => {

@@ -23,7 +23,7 @@ export {
   type QuantizedParts,
   type ReadWeightsOptions,
 } from "./codec/weight-storage.js";
-export type { ChannelLayout } from "./codec/channel-layout.js";
+export type { ChannelLayout } from "./quantizer/channel-layout.js";
 export type {
   Model,
   Pipeline,
@@ -58,7 +58,7 @@ export {
   type Float32Decision,
   type TensorLeft,
   type Float16Overflow,
-} from "./quantize-weights.js";
+} from "./quantize/quantize-weights.js";
 export {
   QuantizedLayerSelector,
   AdvancedQuantizedLayerSelector,
@@ -71,7 +71,7 @@ export {
 } from "./selectors.js";
 export type { LutFunction } from "./quantizer/custom-lut.js";
 export type { QuantizedLayerKind, NestingLayerKind } from "./walker/layer-table.js";
-export type { TensorMode, TensorContext, TensorResult } from "./quantize-tensor.js";
+export type { TensorMode, TensorContext, TensorResult } from "./quantize/quantize-tensor.js";
 export { inspectModel, type ModelSummary, type NetworkSummary, type WeightSummary } from "./inspect-model.js";
 export type { LayerParams } from "./walker/layer-table.js";
 export { validateWeights } from "./validate-model.js";
@@ -83,10 +83,10 @@ export {
   type StoredTensor,
   type ReportTotals,
 } from "./report/weight-report.js";
-export { tensorError, type TensorError } from "./report/tensor-error.js";
+export { tensorError, type TensorError } from "./measure/tensor-error.js";
 export { formatReport, reportJson } from "./report/format-report.js";
 export type { FuseMatching } from "./report/pair-layers.js";
-export type { AutoMode } from "./auto-bits.js";
+export type { AutoMode } from "./quantize/auto-bits.js";
 export {
   prepareModel,
   predict,

@@ -8,7 +8,7 @@ import { encodeModel } from "../src/codec/encode-model.js";
 import type { Model } from "../src/codec/model-types.js";
 import { readWeights } from "../src/codec/weight-storage.js";
 import type { ErrorCode } from "../src/errors.js";
-import { activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type QuantizationMode } from "../src/quantize-weights.js";
+import { activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type QuantizationMode } from "../src/quantize/quantize-weights.js";
 import { AdvancedQuantizedLayerSelector } from "../src/selectors.js";
 import { allLayers } from "../src/walker/networks.js";
 import { layerWeights } from "../src/walker/weights.js";

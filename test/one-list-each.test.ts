@@ -3,15 +3,15 @@
  * float16 overflow policies) is derived from one table: these tie the derived
  * lists to their table, so a list copied by hand again fails here.
  */
-import { AUTO_MODES } from "../src/auto-bits.js";
+import { AUTO_MODES } from "../src/quantize/auto-bits.js";
 import { CLI_MODES, USAGE } from "../src/cli/args.js";
 import { QuantizeError } from "../src/errors.js";
-import { acceptsNbits, TENSOR_MODES, TENSOR_QUANTIZERS } from "../src/quantize-tensor.js";
+import { acceptsNbits, TENSOR_MODES, TENSOR_QUANTIZERS } from "../src/quantize/quantize-tensor.js";
 import { QUANTIZABLE_LAYER_TYPES, QuantizedLayerSelector } from "../src/selectors.js";
-import { FLOAT16_OVERFLOWS } from "../src/tensor-plans.js";
+import { FLOAT16_OVERFLOWS } from "../src/quantize/tensor-plans.js";
 import { LAYER_WEIGHTS, NESTED_NETWORKS } from "../src/walker/layer-table.js";
 import { expectQuantizeError } from "./support/expect-quantize-error.js";
-import { quantizeWeights } from "../src/quantize-weights.js";
+import { quantizeWeights } from "../src/quantize/quantize-weights.js";
 import type { Model } from "../src/codec/model-types.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

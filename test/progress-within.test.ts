@@ -2,7 +2,7 @@
  * Progress within a long tensor: k-means and nbits "auto" report the part of the
  * tensor under way (`fraction`) between the per-tensor reports, which stay as they were.
  */
-import { quantizeWeights, type Progress, type QuantizeOptions } from "../src/quantize-weights.js";
+import { quantizeWeights, type Progress, type QuantizeOptions } from "../src/quantize/quantize-weights.js";
 import { loadGolden } from "./support/golden.js";
 
 const cnn = loadGolden("cnn");

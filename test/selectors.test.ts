@@ -5,7 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import type { Model, NeuralNetworkLayer, WeightParams } from "../src/codec/model-types.js";
 import { weightStorage } from "../src/codec/weight-storage.js";
 import { ConvolutionLayerParamsSchema, NeuralNetworkLayerSchema } from "../src/gen/NeuralNetwork_pb.js";
-import { quantizeWeights } from "../src/quantize-weights.js";
+import { quantizeWeights } from "../src/quantize/quantize-weights.js";
 import {
   AdvancedQuantizedLayerSelector,
   MatrixMultiplyLayerSelector,

@@ -4,9 +4,9 @@
  * @packageDocumentation
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { AUTO_MODES, type AutoMode } from "../auto-bits.js";
+import { AUTO_MODES, type AutoMode } from "../quantize/auto-bits.js";
 import { QUANTIZABLE_LAYER_TYPES, type AdvancedSelectorOptions, type MatrixMultiplySelectorOptions } from "../selectors.js";
-import { FLOAT16_OVERFLOWS, type Float16Overflow } from "../tensor-plans.js";
+import { FLOAT16_OVERFLOWS, type Float16Overflow } from "../quantize/tensor-plans.js";
 import { MAX_RANDOM_SAMPLES } from "../predict/random-inputs.js";
 
 /**

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { encodeModelChunks } from "../codec/encode-model.js";
 import type { Model } from "../codec/model-types.js";
 import { isQuantizeError, QuantizeError } from "../errors.js";
-import { inspectModel, type ModelSummary } from "../inspect-model.js";
+import { inspectModel } from "../inspect-model.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";
 import { ioFailure } from "../node/io-failure.js";
 import { decodeModelFile, readModelBytes, readModelStream } from "../node/model-files.js";
@@ -27,15 +27,15 @@ import {
   type QuantizeOptions,
   type TensorDecision,
   type TensorLeft,
-} from "../quantize-weights.js";
+} from "../quantize/quantize-weights.js";
 import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector } from "../selectors.js";
 import { formatProgramSummary } from "../report/format-program-summary.js";
 import { formatReport, reportJson } from "../report/format-report.js";
 import { weightReport, type WeightReport } from "../report/weight-report.js";
 import { withDecisions } from "../report/with-decisions.js";
 import { helpText, parseCommand, STDIO, usagePointer, UsageError, type Command, type CommandName } from "./args.js";
-import { formatBytes, formatTable, storageLabel } from "../report/format-table.js";
-import { shortenLayerPath } from "../report/shorten-layer-path.js";
+import { formatChange, leftNotes, overflowNotes } from "../report/format-change.js";
+import { formatSummary } from "../report/format-summary.js";
 import { escapeForTerminal, escapeJsonForTerminal } from "../report/terminal-text.js";
 import { compareWithProgress, loadSampleData, runCompare } from "./compare-command.js";
 import { formatComparison } from "../predict/format-comparison.js";
@@ -396,90 +396,4 @@ function refuseClashingPaths(input: string, output: string, report: string | und
   if (output !== STDIO && isSameFile(report, output)) {
     throw new QuantizeError("invalid-option", `--report ${report} is the model output -o ${output}; name another file for the report`);
   }
-}
-
-function overflowNotes(decisions: ReadonlyMap<string, TensorDecision>): string {
-  const kept = [...decisions.values()].filter((d) => d.overflow === "kept-float32").map((d) => d.path);
-  const clamped = [...decisions.values()].filter((d) => d.overflow === "clamped").map((d) => d.path);
-  const lines = [
-    ...(kept.length === 0 ? [] : [`kept float32 (values beyond ±65504): ${escapeForTerminal(kept.join(", "))}`]),
-    ...(clamped.length === 0 ? [] : [`clamped to ±65504: ${escapeForTerminal(clamped.join(", "))}`]),
-  ];
-  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
-}
-
-/** The selected tensors left as they are (already quantized, …), each with why. */
-function leftNotes(left: readonly TensorLeft[]): string {
-  if (left.length === 0) return "";
-  return `left as they are: ${escapeForTerminal(left.map((l) => `${l.path} (${l.reason})`).join(", "))}\n`;
-}
-
-function formatChange(file: string, before: ModelSummary, after: ModelSummary, fileBytes: number): string {
-  let changed = 0;
-  const layers = new Set<string>();
-  // Keyed by layer name, not index: fusion removes layers and shifts the indices.
-  // The weights of a layer come together and share its path: it is stripped once per layer.
-  let lastPath = "";
-  let stripped = "";
-  const key = (w: ModelSummary["weights"][number]): string => {
-    if (w.layerPath !== lastPath) {
-      lastPath = w.layerPath;
-      stripped = w.layerPath.replace(/layers\[\d+\] /g, "");
-    }
-    return `${stripped}/${w.field}`;
-  };
-  const previous = new Map(before.weights.map((w) => [key(w), w]));
-  for (const w of after.weights) {
-    const old = previous.get(key(w));
-    if (old === undefined || old.storage !== w.storage || old.bytes !== w.bytes) {
-      changed++;
-      layers.add(w.layerPath);
-    }
-  }
-  // A newer version is a newer Core ML the model needs: said when it changed.
-  const version =
-    before.specificationVersion === after.specificationVersion ? "" : `; specification version ${before.specificationVersion} -> ${after.specificationVersion}`;
-  return `wrote ${escapeForTerminal(file)}: ${layers.size} layers (${changed} tensors) changed; weights ${formatBytes(before.totals.bytes)} -> ${formatBytes(after.totals.bytes)}; file ${formatBytes(fileBytes)}${version}\n`;
-}
-
-/** The people's view of {@link inspectModel}; its table fits 100 columns (long layer names lose their middle; `--json` has them whole). */
-export function formatSummary(file: string, summary: ModelSummary): string {
-  const lines = [
-    `${escapeForTerminal(file)}: ${summary.modelType}, specification version ${summary.specificationVersion}`,
-    ...summary.networks.map((n) => `  network ${escapeForTerminal(n.path)}: ${n.layers} layers`),
-  ];
-  if (summary.networks.length === 0) lines.push("  no neural network");
-  if (summary.weights.length > 0) {
-    lines.push("");
-    const rows = summary.weights.map((w) => [
-      w.layerPath.replace(/^model\//, ""),
-      w.kind,
-      w.field,
-      `[${w.shape.join(", ")}]`,
-      String(w.count),
-      storageLabel(w) + (w.quantizable ? "" : " *"),
-      formatBytes(w.bytes),
-    ]);
-    lines.push(
-      formatTable(
-        [
-          { header: "layer", shorten: shortenLayerPath },
-          { header: "kind" },
-          { header: "field" },
-          { header: "shape" },
-          { header: "count", align: "right" },
-          { header: "storage" },
-          { header: "bytes", align: "right" },
-        ],
-        rows,
-      ),
-    );
-    if (summary.weights.some((w) => !w.quantizable)) lines.push("* not quantized by quantize (the reference leaves it alone)");
-  }
-  const { totals } = summary;
-  const byStorage = Object.entries(totals.bytesByStorage)
-    .map(([k, v]) => `${k} ${formatBytes(v)}`)
-    .join(", ");
-  lines.push("", `total: ${totals.tensors} tensors, ${totals.values} values, ${formatBytes(totals.bytes)}${byStorage === "" ? "" : ` (${byStorage})`}`);
-  return `${lines.join("\n")}\n`;
 }

@@ -22,6 +22,7 @@
  * @packageDocumentation
  */
 import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { QuantizeError } from "../errors.js";
 import { Int64SetSchema, Int64VectorSchema, StringVectorSchema } from "../gen/DataStructures_pb.js";
 import {
@@ -33,13 +34,6 @@ import {
   TensorValue_RepeatedLongIntsSchema,
   TensorValue_RepeatedStringsSchema,
 } from "../gen/MIL_pb.js";
-
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LENGTH_DELIMITED = 2;
-const WIRE_START_GROUP = 3;
-const WIRE_END_GROUP = 4;
-const WIRE_FIXED32 = 5;
 
 /** The largest field number protobuf allows. */
 const MAX_FIELD_NUMBER = 2 ** 29 - 1;
@@ -196,16 +190,16 @@ export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: num
     }
     const field = top.fields.get(number);
     switch (wireType) {
-      case WIRE_VARINT:
+      case WireType.Varint:
         varint();
         break;
-      case WIRE_FIXED64:
+      case WireType.Bit64:
         pos += 8;
         break;
-      case WIRE_FIXED32:
+      case WireType.Bit32:
         pos += 4;
         break;
-      case WIRE_LENGTH_DELIMITED: {
+      case WireType.LengthDelimited: {
         const start = pos;
         const length = varint();
         if (length > top.end - pos) {
@@ -246,8 +240,8 @@ function assertPossibleTag(number: number, wireType: number, at: number): void {
   if (number === 0) throw refuse(`field number 0 at offset ${at}`);
   if (number > MAX_FIELD_NUMBER) throw refuse(`field number ${number} at offset ${at}, above the largest protobuf allows (2^29 - 1)`);
   switch (wireType) {
-    case WIRE_START_GROUP:
-    case WIRE_END_GROUP:
+    case WireType.StartGroup:
+    case WireType.EndGroup:
       throw refuse(`a group (wire type ${wireType}) at offset ${at}; Core ML's schema has none`);
     case 6:
     case 7:

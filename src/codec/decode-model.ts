@@ -1,4 +1,5 @@
 import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { concatUint8Arrays } from "typed-array-utils";
 import { describeValue } from "../describe-value.js";
 import { QuantizeError } from "../errors.js";
@@ -20,9 +21,7 @@ export type ModelBytes = Uint8Array | ArrayBuffer;
  */
 export const MAX_NESTING_DEPTH = 100;
 
-const WIRE_FIXED32 = 5;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const WIRE_LENGTH_DELIMITED = 2;
 
 type UnknownField = { no: number; wireType: number; data: Uint8Array };
 
@@ -143,8 +142,8 @@ function alignInPlace(record: Uint8Array, payload: Uint8Array): Float32Array | u
 }
 
 function floatPayload(field: UnknownField): Uint8Array {
-  if (field.wireType === WIRE_FIXED32) return field.data;
-  if (field.wireType !== WIRE_LENGTH_DELIMITED) {
+  if (field.wireType === WireType.Bit32) return field.data;
+  if (field.wireType !== WireType.LengthDelimited) {
     throw new QuantizeError("invalid-protobuf", `WeightParams.floatValue has wire type ${field.wireType}, expected 2 (packed) or 5 (fixed32)`);
   }
   // `data` is the record after its tag: a varint length, then the payload.

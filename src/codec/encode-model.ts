@@ -13,6 +13,7 @@
  * @packageDocumentation
  */
 import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { describeValue } from "../describe-value.js";
 import { QuantizeError } from "../errors.js";
 import { ChunkWriter } from "./chunk-writer.js";
@@ -32,10 +33,6 @@ type MessageObject = { readonly $typeName: string; [field: string]: unknown };
 type OneofValue = { readonly case: string | undefined; readonly value?: unknown };
 type UnknownField = { readonly no: number; readonly wireType: number; readonly data: Uint8Array };
 
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LENGTH_DELIMITED = 2;
-const WIRE_FIXED32 = 5;
 /** `FieldDescriptorProto`'s presence: implicit (proto3 scalars: written unless zero). */
 const IMPLICIT_PRESENCE = 2;
 
@@ -232,7 +229,7 @@ function compileField(field: DescField): FieldWriter {
       return (writer, message) => {
         const record = message[name] as Readonly<Record<string, unknown>>;
         for (const key of Object.keys(record)) {
-          writer.tag(number, WIRE_LENGTH_DELIMITED);
+          writer.tag(number, WireType.LengthDelimited);
           const prefix = writer.fork();
           const start = writer.position;
           writer.tag(1, wireTypeOf(keyType));
@@ -267,7 +264,7 @@ function singularValue(field: DescField): (writer: ChunkWriter, value: unknown) 
 
 /** A message in a length-delimited record. */
 function writeChild(writer: ChunkWriter, number: number, desc: DescMessage, value: MessageObject): void {
-  writer.tag(number, WIRE_LENGTH_DELIMITED);
+  writer.tag(number, WireType.LengthDelimited);
   const prefix = writer.fork();
   const start = writer.position;
   writeFields(writer, desc, value);
@@ -277,12 +274,12 @@ function writeChild(writer: ChunkWriter, number: number, desc: DescMessage, valu
 /** A packed repeated scalar: one record, unless empty. A Float32Array of floats goes out as its bytes, uncopied. */
 function writePacked(writer: ChunkWriter, number: number, type: ScalarType, write: ScalarWrite, items: ArrayLike<unknown>): void {
   if (items.length === 0) return;
-  writer.tag(number, WIRE_LENGTH_DELIMITED);
+  writer.tag(number, WireType.LengthDelimited);
   if (type === ScalarType.FLOAT && items instanceof Float32Array) {
     writer.bytes(float32ToBytes(items));
     return;
   }
-  const width = wireTypeOf(type) === WIRE_FIXED32 ? 4 : wireTypeOf(type) === WIRE_FIXED64 ? 8 : 0;
+  const width = wireTypeOf(type) === WireType.Bit32 ? 4 : wireTypeOf(type) === WireType.Bit64 ? 8 : 0;
   if (width > 0) {
     writer.varint(width * items.length);
     for (let i = 0; i < items.length; i++) write(writer, items[i]);
@@ -299,16 +296,16 @@ function wireTypeOf(type: ScalarType): number {
     case ScalarType.DOUBLE:
     case ScalarType.FIXED64:
     case ScalarType.SFIXED64:
-      return WIRE_FIXED64;
+      return WireType.Bit64;
     case ScalarType.FLOAT:
     case ScalarType.FIXED32:
     case ScalarType.SFIXED32:
-      return WIRE_FIXED32;
+      return WireType.Bit32;
     case ScalarType.STRING:
     case ScalarType.BYTES:
-      return WIRE_LENGTH_DELIMITED;
+      return WireType.LengthDelimited;
     default:
-      return WIRE_VARINT;
+      return WireType.Varint;
   }
 }
 

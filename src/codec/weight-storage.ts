@@ -9,8 +9,8 @@ import { create } from "@bufbuild/protobuf";
 import { LinearQuantizationParamsSchema, LookUpTableQuantizationParamsSchema, QuantizationParamsSchema } from "../gen/NeuralNetwork_pb.js";
 import { QuantizeError } from "../errors.js";
 import { packedByteLength, unpackIndices } from "./bit-pack.js";
-import { channelLayout, type ChannelLayout } from "./channel-layout.js";
-import { dequantizeLinear, dequantizeLut } from "./dequantize.js";
+import { channelLayout, type ChannelLayout } from "../quantizer/channel-layout.js";
+import { dequantizeLinear, dequantizeLut } from "../quantizer/dequantize.js";
 import { decodeFloat16, encodeFloat16 } from "./float16.js";
 import type { WeightParams } from "./model-types.js";
 

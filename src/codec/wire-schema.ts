@@ -16,8 +16,8 @@ import { file_NeuralNetwork, WeightParamsSchema } from "../gen/NeuralNetwork_pb.
 
 /** Fully qualified name of the message holding weight tensors. */
 export const WEIGHT_PARAMS_TYPE = WeightParamsSchema.typeName;
-/** Field number of `WeightParams.floatValue`. */
-export const FLOAT_VALUE_FIELD = 1;
+/** Field number of `WeightParams.floatValue`, from the generated descriptor. */
+export const FLOAT_VALUE_FIELD: number = WeightParamsSchema.field.floatValue.number;
 
 let readVariant: DescMessage | undefined;
 

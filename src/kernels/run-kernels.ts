@@ -18,7 +18,7 @@
 export const ERROR_SUM_LANES = 14;
 
 /**
- * How a tensor splits into channels, as in codec/channel-layout.ts: `outer` blocks
+ * How a tensor splits into channels, as in quantizer/channel-layout.ts: `outer` blocks
  * of `channels` runs of `inner` consecutive values, run `r` belonging to channel
  * `r % channels`.
  */

@@ -65,3 +65,9 @@ export {
   type OpLocation,
 } from "./walk-program.js";
 export { inspectProgram, type ProgramSummary, type FunctionSummary, type ConstantTotals } from "./inspect-program.js";
+export { linearQuantizeWeights, type LinearQuantizeResult, type SkippedWeight } from "./linear-quantize.js";
+export {
+  linearQuantizerConfigFromJson,
+  type CompressionConfig,
+  type LinearQuantizerConfig,
+} from "./compression-config.js";

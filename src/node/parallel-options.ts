@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { guardCallback, readOptions, type OptionRules } from "../check-options.js";
-import { QUANTIZE_OPTION_RULES, type Progress, type QuantizeOptionFields } from "../quantize-weights.js";
+import { QUANTIZE_OPTION_RULES, type Progress, type QuantizeOptionFields } from "../quantize/quantize-weights.js";
 
 /** Every field of `quantizeWeightsParallel`'s options, as read before the variant is known. */
 type ParallelOptionFields = QuantizeOptionFields & { readonly threads?: number; readonly workerUrl?: URL | string };

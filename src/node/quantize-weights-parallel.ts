@@ -11,9 +11,9 @@ import { Worker } from "node:worker_threads";
 import { mapWeightParams } from "../codec/map-weight-params.js";
 import type { Model, WeightParams } from "../codec/model-types.js";
 import { QuantizeError, type ErrorCode } from "../errors.js";
-import type { TensorContext, TensorMode } from "../quantize-tensor.js";
-import { quantizeWeightsWith, type Progress, type QuantizeOptions } from "../quantize-weights.js";
-import { runTensorInline, storeTensorResult } from "../tensor-plans.js";
+import type { TensorContext, TensorMode } from "../quantize/quantize-tensor.js";
+import { quantizeWeightsWith, type Progress, type QuantizeOptions } from "../quantize/quantize-weights.js";
+import { runTensorInline, storeTensorResult } from "../quantize/tensor-plans.js";
 import { readParallelOptions } from "./parallel-options.js";
 import type { WorkerReply, WorkerTask } from "./quantize-worker.js";
 

@@ -6,7 +6,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { isQuantizeError } from "../errors.js";
-import { TENSOR_QUANTIZERS, type TensorMode, type TensorResult } from "../quantize-tensor.js";
+import { TENSOR_QUANTIZERS, type TensorMode, type TensorResult } from "../quantize/quantize-tensor.js";
 
 /** A tensor to quantize. */
 export interface WorkerTask {

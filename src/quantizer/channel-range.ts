@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 
-import { assertLayoutFits, type ChannelLayout } from "../codec/channel-layout.js";
+import { assertLayoutFits, type ChannelLayout } from "./channel-layout.js";
 import { runKernels } from "../kernels/index.js";
 import { assertNotEmpty, nonFiniteWeightError, type QuantizerOptions } from "./quantizer-options.js";
 

@@ -4,10 +4,10 @@
  * @packageDocumentation
  */
 
-export { channelLayout, layoutSize, type ChannelLayout } from "../codec/channel-layout.js";
+export { channelLayout, layoutSize, type ChannelLayout } from "./channel-layout.js";
 export { channelRange, type ChannelRange } from "./channel-range.js";
 export { customLut, type LutFunction } from "./custom-lut.js";
-export { dequantizeLinear, dequantizeLut } from "../codec/dequantize.js";
+export { dequantizeLinear, dequantizeLut } from "./dequantize.js";
 export { quantizeInt8, type Int8Quantized } from "./int8.js";
 export {
   DEFAULT_EXACT_BUDGET,

@@ -6,7 +6,7 @@
  */
 
 import { QuantizeError } from "../errors.js";
-import type { ChannelLayout } from "../codec/channel-layout.js";
+import type { ChannelLayout } from "./channel-layout.js";
 import { runKernels } from "../kernels/index.js";
 import { channelRange } from "./channel-range.js";
 import { SCALE_EPSILON, type LinearQuantized } from "./linear.js";

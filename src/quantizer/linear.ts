@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 
-import type { ChannelLayout } from "../codec/channel-layout.js";
+import type { ChannelLayout } from "./channel-layout.js";
 import { runKernels } from "../kernels/index.js";
 import { channelRange } from "./channel-range.js";
 import { assertFloat32Finite, assertNbits, type QuantizerOptions } from "./quantizer-options.js";

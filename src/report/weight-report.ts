@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { dequantizeLut } from "../codec/dequantize.js";
+import { dequantizeLut } from "../quantizer/dequantize.js";
 import type { Model } from "../codec/model-types.js";
 import { readQuantized, readWeights, storedByteLength, weightStorage, type StorageKind } from "../codec/weight-storage.js";
 import { QuantizeError } from "../errors.js";
@@ -13,7 +13,7 @@ import { assertHasNetwork, validateWeights } from "../validate-model.js";
 import { forEachLayer, layerPath } from "../walker/networks.js";
 import { layerWeights, type WeightRef } from "../walker/weights.js";
 import { pairLayers, type FuseMatching } from "./pair-layers.js";
-import { decodedTensorError, float16TensorError, linearTensorError, tensorError, type TensorError } from "./tensor-error.js";
+import { decodedTensorError, float16TensorError, linearTensorError, tensorError, type TensorError } from "../measure/tensor-error.js";
 
 /** Options of {@link weightReport}. */
 export interface WeightReportOptions {

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { TensorDecision } from "../tensor-plans.js";
+import type { TensorDecision } from "../quantize/tensor-plans.js";
 import type { WeightReport } from "./weight-report.js";
 
 /**

@@ -12,7 +12,7 @@ import { isQuantizeError, QuantizeError } from "../errors.js";
 import { inspectModel } from "../inspect-model.js";
 import { compareModels } from "../predict/compare-models.js";
 import { runKernels } from "../kernels/index.js";
-import { quantizeWeights, type TensorDecision, type TensorLeft } from "../quantize-weights.js";
+import { quantizeWeights, type TensorDecision, type TensorLeft } from "../quantize/quantize-weights.js";
 import { reportJson } from "../report/format-report.js";
 import { weightReport } from "../report/weight-report.js";
 import { withDecisions } from "../report/with-decisions.js";

@@ -8,7 +8,7 @@
 import { QuantizeError } from "../errors.js";
 import type { ModelSummary } from "../inspect-model.js";
 import type { ModelComparison } from "../predict/compare-models.js";
-import type { Progress } from "../quantize-weights.js";
+import type { Progress } from "../quantize/quantize-weights.js";
 import type { WorkerFailure, WorkerQuantizeResult, WorkerReply, WorkerRequest } from "./worker-messages.js";
 import type { SizeSnrChart, SizeSnrProgress } from "./size-snr-chart.js";
 import type { WorkerChartOptions, WorkerQuantizeOptions } from "./worker-options.js";

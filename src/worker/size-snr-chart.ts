@@ -10,7 +10,7 @@ import { encodeModel } from "../codec/encode-model.js";
 import type { Model } from "../codec/model-types.js";
 import { isQuantizeError, type ErrorCode } from "../errors.js";
 import { inspectModel } from "../inspect-model.js";
-import { quantizeWeights, type Float16Overflow } from "../quantize-weights.js";
+import { quantizeWeights, type Float16Overflow } from "../quantize/quantize-weights.js";
 import type { LayerSelector } from "../selectors.js";
 import { weightReport } from "../report/weight-report.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";

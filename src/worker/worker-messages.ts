@@ -7,7 +7,7 @@
 import type { ErrorCode } from "../errors.js";
 import type { ModelSummary } from "../inspect-model.js";
 import type { ModelComparison } from "../predict/compare-models.js";
-import type { Progress, TensorLeft } from "../quantize-weights.js";
+import type { Progress, TensorLeft } from "../quantize/quantize-weights.js";
 import type { WeightReport } from "../report/weight-report.js";
 import type { SizeSnrChart, SizeSnrProgress } from "./size-snr-chart.js";
 import type { WorkerChartOptions, WorkerQuantizeOptions } from "./worker-options.js";

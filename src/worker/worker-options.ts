@@ -5,10 +5,10 @@
  *
  * @packageDocumentation
  */
-import type { AutoMode } from "../auto-bits.js";
+import type { AutoMode } from "../quantize/auto-bits.js";
 import { describeValue } from "../describe-value.js";
 import { QuantizeError } from "../errors.js";
-import type { QuantizationMode, QuantizeOptions, Float16Overflow } from "../quantize-weights.js";
+import type { QuantizationMode, QuantizeOptions, Float16Overflow } from "../quantize/quantize-weights.js";
 import type { NeuralNetworkLayer } from "../codec/model-types.js";
 import { AdvancedQuantizedLayerSelector, QuantizedLayerSelector, type AdvancedSelectorOptions, type LayerSelector } from "../selectors.js";
 import type { SizeSnrChartOptions } from "./size-snr-chart.js";

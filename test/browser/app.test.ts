@@ -19,7 +19,7 @@ import { ModelSchema } from "../../src/gen/Model_pb.js";
 import { inspectModel } from "../../src/inspect-model.js";
 import { compareModels } from "../../src/predict/compare-models.js";
 import { randomInputs } from "../../src/predict/random-inputs.js";
-import { quantizeWeights } from "../../src/quantize-weights.js";
+import { quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { AdvancedQuantizedLayerSelector } from "../../src/selectors.js";
 import { failureOf } from "../../src/worker/handle-worker-request.js";
 import { sizeSnrChart } from "../../src/worker/size-snr-chart.js";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT } from "../../src/cli/run.js";
 import { encodeModel } from "../../src/codec/encode-model.js";
-import { quantizeWeights, type TensorLeft } from "../../src/quantize-weights.js";
+import { quantizeWeights, type TensorLeft } from "../../src/quantize/quantize-weights.js";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import { weightStorage } from "../../src/codec/weight-storage.js";
 import { allLayers } from "../../src/walker/networks.js";

@@ -12,7 +12,7 @@ import { decodeModel } from "../../src/codec/decode-model.js";
 import { encodeModel } from "../../src/codec/encode-model.js";
 import { MAX_MODEL_BYTES } from "../../src/node/model-file-limits.js";
 import { readModelStream } from "../../src/node/model-files.js";
-import { quantizeWeights } from "../../src/quantize-weights.js";
+import { quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { FIXTURES, fixtureModelFile } from "../predict/support.js";
 import { buildModel } from "../walker/helpers.js";
 import { cli, expectUsage } from "../support/cli.js";

@@ -13,7 +13,7 @@ import { decodeModel } from "../../src/codec/decode-model.js";
 import { encodeModel } from "../../src/codec/encode-model.js";
 import type { Model } from "../../src/codec/model-types.js";
 import { inspectModel, type ModelSummary } from "../../src/inspect-model.js";
-import { activateInt8Int8MatrixMultiplications, quantizeWeights } from "../../src/quantize-weights.js";
+import { activateInt8Int8MatrixMultiplications, quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { MatrixMultiplyLayerSelector } from "../../src/selectors.js";
 import { allLayers } from "../../src/walker/networks.js";
 import { layerWeights } from "../../src/walker/weights.js";

@@ -20,7 +20,7 @@ function bundle(dir: string, withWorker: boolean): void {
     join(dir, "entry.ts"),
     [
       `export { quantizeWeightsParallel } from ${JSON.stringify(join(root, "src/node/quantize-weights-parallel.ts"))};`,
-      `export { quantizeWeights } from ${JSON.stringify(join(root, "src/quantize-weights.ts"))};`,
+      `export { quantizeWeights } from ${JSON.stringify(join(root, "src/quantize/quantize-weights.ts"))};`,
       `export { decodeModel } from ${JSON.stringify(join(root, "src/codec/decode-model.ts"))};`,
       `export { encodeModel } from ${JSON.stringify(join(root, "src/codec/encode-model.ts"))};`,
     ].join("\n"),

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import type { Model, NeuralNetworkLayer } from "../../src/codec/model-types.js";
 import { ArrayFeatureType_ArrayDataType } from "../../src/gen/FeatureTypes_pb.js";
-import { quantizeWeights } from "../../src/quantize-weights.js";
+import { quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { COREMLTOOLS_NOISE_FLOOR, errorSums, meanVariance, toPixels } from "../../src/predict/compare-metrics.js";
 import {
   compareModels,

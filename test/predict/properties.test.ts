@@ -12,7 +12,7 @@ import { readWeights, withFloat32 } from "../../src/codec/weight-storage.js";
 import { isQuantizeError } from "../../src/errors.js";
 import { ActivationLinearSchema, ScaleLayerParamsSchema, WeightParamsSchema } from "../../src/gen/NeuralNetwork_pb.js";
 import { prepareModel, randomInputs, type ArrayValue, type PredictInputs, type Tensor } from "../../src/predict/index.js";
-import { dequantizeWeights, quantizeWeights } from "../../src/quantize-weights.js";
+import { dequantizeWeights, quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { runnableNetworkModel, type RunnableFollowerKind, type RunnableNetworkModelConstraints, type RunnableProducerKind } from "../../src/testing/index.js";
 import { fuseLayers } from "../../src/walker/fuse.js";
 import { isNetworkModel, mapNetworkModels } from "../../src/walker/networks.js";

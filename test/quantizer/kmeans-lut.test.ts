@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { propertySeed } from "../support/property-seed.js";
-import { dequantizeLut } from "../../src/codec/dequantize.js";
+import { dequantizeLut } from "../../src/quantizer/dequantize.js";
 import { DEFAULT_EXACT_BUDGET, kmeansLut } from "../../src/quantizer/kmeans-lut.js";
 import { squaredError } from "../../src/quantizer/squared-error.js";
 import { expectQuantizeError } from "../support/expect-quantize-error.js";

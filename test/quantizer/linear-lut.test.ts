@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { channelLayout } from "../../src/codec/channel-layout.js";
-import { dequantizeLut } from "../../src/codec/dequantize.js";
+import { channelLayout } from "../../src/quantizer/channel-layout.js";
+import { dequantizeLut } from "../../src/quantizer/dequantize.js";
 import { quantizeLinearLut } from "../../src/quantizer/linear-lut.js";
 import { quantizeLinear } from "../../src/quantizer/linear.js";
 import { float32Values } from "./helpers.js";

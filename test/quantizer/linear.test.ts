@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { channelLayout, type ChannelLayout } from "../../src/codec/channel-layout.js";
-import { dequantizeLinear } from "../../src/codec/dequantize.js";
+import { channelLayout, type ChannelLayout } from "../../src/quantizer/channel-layout.js";
+import { dequantizeLinear } from "../../src/quantizer/dequantize.js";
 import { quantizeLinear } from "../../src/quantizer/linear.js";
 import { finiteFloat32 } from "./helpers.js";
 import { propertySeed } from "../support/property-seed.js";

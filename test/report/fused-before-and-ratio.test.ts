@@ -5,7 +5,7 @@
  */
 import type { Model } from "../../src/codec/model-types.js";
 import { storedByteLength, weightStorage } from "../../src/codec/weight-storage.js";
-import { quantizeWeights } from "../../src/quantize-weights.js";
+import { quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { formatReport } from "../../src/report/format-report.js";
 import { weightReport } from "../../src/report/weight-report.js";
 import { allLayers } from "../../src/walker/networks.js";

@@ -7,7 +7,7 @@
 import { encodeModel } from "../../src/codec/encode-model.js";
 import type { Model, NeuralNetworkLayer } from "../../src/codec/model-types.js";
 import { readWeights, storedByteLength } from "../../src/codec/weight-storage.js";
-import { quantizeWeights } from "../../src/quantize-weights.js";
+import { quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { weightReport, type TensorReport, type WeightReport } from "../../src/report/weight-report.js";
 import { layerWeights } from "../../src/walker/weights.js";
 import { buildModel, floats, walkLayers } from "../walker/helpers.js";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeModel } from "../../src/codec/decode-model.js";
-import { quantizeWeights, type TensorDecision } from "../../src/quantize-weights.js";
+import { quantizeWeights, type TensorDecision } from "../../src/quantize/quantize-weights.js";
 import { weightReport } from "../../src/report/weight-report.js";
 import { withDecisions } from "../../src/report/with-decisions.js";
 import { GOLDEN_MODELS_DIR } from "../support/golden.js";

@@ -11,7 +11,7 @@ import { encodeModel, encodeModelChunks } from "../../src/codec/encode-model.js"
 import type { Model } from "../../src/codec/model-types.js";
 import { isQuantizeError, type QuantizeError } from "../../src/errors.js";
 import { inspectModel } from "../../src/inspect-model.js";
-import { quantizeWeights } from "../../src/quantize-weights.js";
+import { quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { formatReport } from "../../src/report/format-report.js";
 import { formatTable } from "../../src/report/format-table.js";
 import { weightReport } from "../../src/report/weight-report.js";

@@ -13,7 +13,7 @@ import { encodeModel } from "../../src/codec/encode-model.js";
 import type { Model, WeightParams } from "../../src/codec/model-types.js";
 import { isQuantizeError, type ErrorCode } from "../../src/errors.js";
 import { inspectModel } from "../../src/inspect-model.js";
-import { activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights } from "../../src/quantize-weights.js";
+import { activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { model as modelArbitrary } from "../../src/testing/model.js";
 import { assertHasNetwork, validateWeights } from "../../src/validate-model.js";
 import { allLayers } from "../../src/walker/networks.js";

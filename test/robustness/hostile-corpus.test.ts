@@ -17,7 +17,7 @@ import type { Model, WeightParams } from "../../src/codec/model-types.js";
 import { isQuantizeError, type ErrorCode } from "../../src/errors.js";
 import { inspectModel } from "../../src/inspect-model.js";
 import { readModelFile } from "../../src/node/model-files.js";
-import { quantizeWeights } from "../../src/quantize-weights.js";
+import { quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { assertHasNetwork, validateWeights } from "../../src/validate-model.js";
 import { allLayers } from "../../src/walker/networks.js";
 import { layerWeights } from "../../src/walker/weights.js";

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chooseTensorStorage } from "../../src/auto-bits.js";
+import { chooseTensorStorage } from "../../src/quantize/auto-bits.js";
 import { packIndices, unpackIndices } from "../../src/codec/bit-pack.js";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import { decodeFloat16 } from "../../src/codec/float16.js";
@@ -24,7 +24,7 @@ import {
   quantizeWeights,
   type QuantizeOptions,
   type TensorDecision,
-} from "../../src/quantize-weights.js";
+} from "../../src/quantize/quantize-weights.js";
 import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector, QuantizedLayerSelector } from "../../src/selectors.js";
 import { assertHasNetwork, validateWeights } from "../../src/validate-model.js";
 import { allLayers } from "../../src/walker/networks.js";

@@ -8,7 +8,7 @@
 import { decodeModel } from "../../src/codec/decode-model.js";
 import type { Model } from "../../src/codec/model-types.js";
 import { isQuantizeError } from "../../src/errors.js";
-import { quantizeWeights } from "../../src/quantize-weights.js";
+import { quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { validateWeights } from "../../src/validate-model.js";
 import { concat, F, fcModel, floatValueRecords, sixteen, tag, varint, WIRE } from "./helpers.js";
 

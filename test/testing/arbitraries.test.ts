@@ -8,7 +8,7 @@ import { readWeights, weightStorage } from "../../src/codec/weight-storage.js";
 import { ModelSchema } from "../../src/gen/Model_pb.js";
 import { AdvancedQuantizedLayerSelector, MatrixMultiplyLayerSelector } from "../../src/selectors.js";
 import { fuseLayers } from "../../src/walker/fuse.js";
-import { activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights } from "../../src/quantize-weights.js";
+import { activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { ABSORBED_KINDS } from "../../src/testing/internal/layer-kinds.js";
 import { LAYER_WEIGHTS, type WeightedLayerKind } from "../../src/walker/layer-table.js";
 import { allLayers } from "../../src/walker/networks.js";

@@ -9,7 +9,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { encodeFloat16 } from "../../src/codec/float16.js";
 import type { NeuralNetworkLayer } from "../../src/codec/model-types.js";
 import type { NeuralNetworkLayerSchema, WeightParamsSchema } from "../../src/gen/NeuralNetwork_pb.js";
-import { dequantizeWeights, quantizeWeights } from "../../src/quantize-weights.js";
+import { dequantizeWeights, quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { fuseLayers } from "../../src/walker/fuse.js";
 import { buildLayer, buildModel, walkLayers } from "./helpers.js";
 

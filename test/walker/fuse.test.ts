@@ -9,7 +9,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Model, NeuralNetworkLayer, WeightParams } from "../../src/codec/model-types.js";
 import type { NeuralNetworkLayerSchema } from "../../src/gen/NeuralNetwork_pb.js";
-import { quantizeWeights } from "../../src/quantize-weights.js";
+import { quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { weightReport } from "../../src/report/weight-report.js";
 import { fuseLayers, modelBlobsKept, nestedBlobsKept } from "../../src/walker/fuse.js";
 import { buildLayer, buildModel, walkLayers } from "./helpers.js";

@@ -9,7 +9,7 @@ import { inspectModel } from "../../src/inspect-model.js";
 import { compareModels } from "../../src/predict/compare-models.js";
 import { encodeNpy } from "../../src/predict/npy.js";
 import { randomInputs } from "../../src/predict/random-inputs.js";
-import { quantizeWeights } from "../../src/quantize-weights.js";
+import { quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { AdvancedQuantizedLayerSelector } from "../../src/selectors.js";
 import { handleWorkerRequest } from "../../src/worker/handle-worker-request.js";
 import { compareInWorker } from "../../src/worker/quantize-in-worker.js";

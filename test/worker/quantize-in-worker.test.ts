@@ -8,7 +8,7 @@ import { decodeModel } from "../../src/codec/decode-model.js";
 import { encodeModel } from "../../src/codec/encode-model.js";
 import { isQuantizeError } from "../../src/errors.js";
 import { inspectModel } from "../../src/inspect-model.js";
-import { quantizeWeights, type Progress } from "../../src/quantize-weights.js";
+import { quantizeWeights, type Progress } from "../../src/quantize/quantize-weights.js";
 import { inspectInWorker, quantizeInWorker, sizeSnrChartInWorker, type QuantizeWorker } from "../../src/worker/quantize-in-worker.js";
 import { SIZE_SNR_SETTINGS, sizeSnrChart, type SizeSnrProgress } from "../../src/worker/size-snr-chart.js";
 import { GOLDEN_MODELS_DIR } from "../support/golden.js";

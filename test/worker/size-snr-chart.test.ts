@@ -10,7 +10,7 @@ import { encodeModel } from "../../src/codec/encode-model.js";
 import { isQuantizeError } from "../../src/errors.js";
 import { ModelSchema } from "../../src/gen/Model_pb.js";
 import { inspectModel } from "../../src/inspect-model.js";
-import { quantizeWeights, type QuantizeOptions } from "../../src/quantize-weights.js";
+import { quantizeWeights, type QuantizeOptions } from "../../src/quantize/quantize-weights.js";
 import { weightReport } from "../../src/report/weight-report.js";
 import { AdvancedQuantizedLayerSelector } from "../../src/selectors.js";
 import { handleWorkerRequest } from "../../src/worker/handle-worker-request.js";

@@ -4,15 +4,15 @@
  *
  * @packageDocumentation
  */
-import { assertModelShape } from "./assert-model-shape.js";
-import { markShapeChecked } from "./codec/shape-checked.js";
+import { assertModelShape } from "../assert-model-shape.js";
+import { markShapeChecked } from "../codec/shape-checked.js";
 import { AUTO_MODES, type AutoMode } from "./auto-bits.js";
-import { arrayHint, guardCallback, isBoolean, isFunction, readOptions, runCallerCode, type OptionRule, type OptionRules } from "./check-options.js";
-import type { Model, NeuralNetworkLayer } from "./codec/model-types.js";
-import { weightStorage } from "./codec/weight-storage.js";
-import { describeValue } from "./describe-value.js";
-import { QuantizeError } from "./errors.js";
-import type { LutFunction } from "./quantizer/custom-lut.js";
+import { arrayHint, guardCallback, isBoolean, isFunction, readOptions, runCallerCode, type OptionRule, type OptionRules } from "../check-options.js";
+import type { Model, NeuralNetworkLayer } from "../codec/model-types.js";
+import { weightStorage } from "../codec/weight-storage.js";
+import { describeValue } from "../describe-value.js";
+import { QuantizeError } from "../errors.js";
+import type { LutFunction } from "../quantizer/custom-lut.js";
 import { acceptsNbits, TENSOR_MODES, tensorQuantizerOf, type TensorMode } from "./quantize-tensor.js";
 import { HALF_PRECISION_WEIGHTS_VERSION, INT8_PRODUCTS_VERSION, QUANTIZED_WEIGHTS_VERSION } from "./specification-versions.js";
 import {
@@ -29,12 +29,12 @@ import {
   type TensorPlan,
   type TensorRunner,
 } from "./tensor-plans.js";
-import { assertHasNetwork, validateWeights } from "./validate-model.js";
-import { MatrixMultiplyLayerSelector, QuantizedLayerSelector, QUANTIZABLE_LAYER_TYPES, SELECTOR_RULE, type LayerSelector } from "./selectors.js";
-import { fuseLayers, modelBlobsKept, nestedBlobsKept } from "./walker/fuse.js";
-import { layerWeightsOf } from "./walker/layer-table.js";
-import { isNetworkModel, layerPath, pipelineModels, mapNetworkModels, nestedNetworks, withNestedNetwork } from "./walker/networks.js";
-import { layerWeights, withLayerWeight, type WeightRef } from "./walker/weights.js";
+import { assertHasNetwork, validateWeights } from "../validate-model.js";
+import { MatrixMultiplyLayerSelector, QuantizedLayerSelector, QUANTIZABLE_LAYER_TYPES, SELECTOR_RULE, type LayerSelector } from "../selectors.js";
+import { fuseLayers, modelBlobsKept, nestedBlobsKept } from "../walker/fuse.js";
+import { layerWeightsOf } from "../walker/layer-table.js";
+import { isNetworkModel, layerPath, pipelineModels, mapNetworkModels, nestedNetworks, withNestedNetwork } from "../walker/networks.js";
+import { layerWeights, withLayerWeight, type WeightRef } from "../walker/weights.js";
 
 export type {
   Float16Decision,

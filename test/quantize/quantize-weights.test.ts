@@ -4,21 +4,21 @@
 // re-quantization, refusals, fusion switch, progress.
 import * as fc from "fast-check";
 import { create } from "@bufbuild/protobuf";
-import { decodeFloat16, encodeFloat16 } from "../src/codec/float16.js";
-import { decodeModel } from "../src/codec/decode-model.js";
-import { encodeModel } from "../src/codec/encode-model.js";
-import type { Model, NeuralNetworkLayer, WeightParams } from "../src/codec/model-types.js";
-import { readWeights, weightStorage } from "../src/codec/weight-storage.js";
-import { activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress } from "../src/quantize-weights.js";
-import { layerWeights, type WeightRef } from "../src/walker/weights.js";
-import { allLayers } from "../src/walker/networks.js";
-import { isQuantizeError } from "../src/errors.js";
-import { ModelSchema } from "../src/gen/Model_pb.js";
-import { InnerProductLayerParamsSchema, NeuralNetworkLayerSchema, NeuralNetworkSchema, WeightParamsSchema } from "../src/gen/NeuralNetwork_pb.js";
-import { model, weightTensor } from "../src/testing/index.js";
-import { allModels, allNetworks, carried, carrierModel, channelOf, layerPaths, networkModels, pairLayers, sameBytes } from "./testing/helpers.js";
-import { propertySeed } from "./support/property-seed.js";
-import { expectQuantizeError } from "./support/expect-quantize-error.js";
+import { decodeFloat16, encodeFloat16 } from "../../src/codec/float16.js";
+import { decodeModel } from "../../src/codec/decode-model.js";
+import { encodeModel } from "../../src/codec/encode-model.js";
+import type { Model, NeuralNetworkLayer, WeightParams } from "../../src/codec/model-types.js";
+import { readWeights, weightStorage } from "../../src/codec/weight-storage.js";
+import { activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type Progress } from "../../src/quantize/quantize-weights.js";
+import { layerWeights, type WeightRef } from "../../src/walker/weights.js";
+import { allLayers } from "../../src/walker/networks.js";
+import { isQuantizeError } from "../../src/errors.js";
+import { ModelSchema } from "../../src/gen/Model_pb.js";
+import { InnerProductLayerParamsSchema, NeuralNetworkLayerSchema, NeuralNetworkSchema, WeightParamsSchema } from "../../src/gen/NeuralNetwork_pb.js";
+import { model, weightTensor } from "../../src/testing/index.js";
+import { allModels, allNetworks, carried, carrierModel, channelOf, layerPaths, networkModels, pairLayers, sameBytes } from "../testing/helpers.js";
+import { propertySeed } from "../support/property-seed.js";
+import { expectQuantizeError } from "../support/expect-quantize-error.js";
 
 /** Pinned for fc.sample: the tests below look at particular samples. Properties use propertySeed(). */
 const seed = 42;

@@ -5,16 +5,16 @@
  *
  * @packageDocumentation
  */
-import { packIndices, unpackIndices } from "./codec/bit-pack.js";
-import { dequantizeLinear, dequantizeLut } from "./codec/dequantize.js";
-import { decodeFloat16, encodeFloat16, FLOAT16_MAX } from "./codec/float16.js";
-import { describeValue } from "./describe-value.js";
-import { isQuantizeError, QuantizeError } from "./errors.js";
+import { packIndices, unpackIndices } from "../codec/bit-pack.js";
+import { dequantizeLinear, dequantizeLut } from "../quantizer/dequantize.js";
+import { decodeFloat16, encodeFloat16, FLOAT16_MAX } from "../codec/float16.js";
+import { describeValue } from "../describe-value.js";
+import { isQuantizeError, QuantizeError } from "../errors.js";
 import { acceptsNbits, perChannel, TENSOR_MODES, TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult } from "./quantize-tensor.js";
-import { kmeansBoundPays, kmeansErrorLowerBound, MAX_GROUPS_PER_CLUSTER } from "./quantizer/kmeans-bound.js";
-import { kmeansLutOf, prepareKmeans, type KmeansInput } from "./quantizer/kmeans-lut.js";
-import { MAX_NBITS } from "./quantizer/quantizer-options.js";
-import { tensorError } from "./report/tensor-error.js";
+import { kmeansBoundPays, kmeansErrorLowerBound, MAX_GROUPS_PER_CLUSTER } from "../quantizer/kmeans-bound.js";
+import { kmeansLutOf, prepareKmeans, type KmeansInput } from "../quantizer/kmeans-lut.js";
+import { MAX_NBITS } from "../quantizer/quantizer-options.js";
+import { tensorError } from "../measure/tensor-error.js";
 
 /**
  * Modes `nbits: "auto"` may pick from: the rows of the mode table marked

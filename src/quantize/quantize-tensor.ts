@@ -5,14 +5,14 @@
  *
  * @packageDocumentation
  */
-import { packIndices } from "./codec/bit-pack.js";
-import { channelLayout, type ChannelLayout } from "./codec/channel-layout.js";
-import { QuantizeError } from "./errors.js";
-import { customLut, type LutFunction } from "./quantizer/custom-lut.js";
-import { kmeansLut } from "./quantizer/kmeans-lut.js";
-import { quantizeLinear } from "./quantizer/linear.js";
-import { quantizeLinearLut } from "./quantizer/linear-lut.js";
-import { quantizeLinearSymmetric } from "./quantizer/linear-symmetric.js";
+import { packIndices } from "../codec/bit-pack.js";
+import { channelLayout, type ChannelLayout } from "../quantizer/channel-layout.js";
+import { QuantizeError } from "../errors.js";
+import { customLut, type LutFunction } from "../quantizer/custom-lut.js";
+import { kmeansLut } from "../quantizer/kmeans-lut.js";
+import { quantizeLinear } from "../quantizer/linear.js";
+import { quantizeLinearLut } from "../quantizer/linear-lut.js";
+import { quantizeLinearSymmetric } from "../quantizer/linear-symmetric.js";
 
 /** What a tensor quantizer needs besides the values. */
 export interface TensorContext {

@@ -7,17 +7,17 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { propertySeed } from "./support/property-seed.js";
-import { chooseTensorStorage, type AutoMode, type TensorChoice } from "../src/auto-bits.js";
-import { chooseTensorStorageExhaustive } from "../src/auto-bits-exhaustive.js";
-import { decodeModel } from "../src/codec/decode-model.js";
-import type { Model } from "../src/codec/model-types.js";
-import { quantizeWeights, quantizeWeightsWith, type TensorDecision } from "../src/quantize-weights.js";
-import type { TensorContext } from "../src/quantize-tensor.js";
+import { propertySeed } from "../support/property-seed.js";
+import { chooseTensorStorage, type AutoMode, type TensorChoice } from "../../src/quantize/auto-bits.js";
+import { chooseTensorStorageExhaustive } from "../../src/quantize/auto-bits-exhaustive.js";
+import { decodeModel } from "../../src/codec/decode-model.js";
+import type { Model } from "../../src/codec/model-types.js";
+import { quantizeWeights, quantizeWeightsWith, type TensorDecision } from "../../src/quantize/quantize-weights.js";
+import type { TensorContext } from "../../src/quantize/quantize-tensor.js";
 
 fc.configureGlobal({ seed: propertySeed(), numRuns: 300 });
 
-const GOLDEN = join(__dirname, "fixtures", "golden", "models");
+const GOLDEN = join(__dirname, "..", "fixtures", "golden", "models");
 
 /** What a choice says, comparable with toEqual (results compared by their bytes). */
 const summary = (c: TensorChoice): unknown =>

@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { channelLayout } from "../../src/codec/channel-layout.js";
-import { dequantizeLinear, dequantizeLut } from "../../src/codec/dequantize.js";
+import { channelLayout } from "../../src/quantizer/channel-layout.js";
+import { dequantizeLinear, dequantizeLut } from "../../src/quantizer/dequantize.js";
 import { propertySeed } from "../support/property-seed.js";
 import { expectQuantizeError } from "../support/expect-quantize-error.js";
 

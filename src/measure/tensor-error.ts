@@ -4,8 +4,8 @@
  *
  * @packageDocumentation
  */
-import type { ChannelLayout } from "../codec/channel-layout.js";
-import { dequantizeLinear } from "../codec/dequantize.js";
+import type { ChannelLayout } from "../quantizer/channel-layout.js";
+import { dequantizeLinear } from "../quantizer/dequantize.js";
 import { decodeFloat16, float16Halves } from "../codec/float16.js";
 import { ERROR_SUM_LANES, runKernels } from "../kernels/index.js";
 import { QuantizeError } from "../errors.js";

@@ -6,8 +6,8 @@
  * @packageDocumentation
  */
 import { chooseTensorStorage, type AutoMode } from "./auto-bits.js";
-import { encodeFloat16WithPeak, FLOAT16_MAX } from "./codec/float16.js";
-import type { WeightParams } from "./codec/model-types.js";
+import { encodeFloat16WithPeak, FLOAT16_MAX } from "../codec/float16.js";
+import type { WeightParams } from "../codec/model-types.js";
 import {
   readWeights,
   weightStorage,
@@ -18,14 +18,14 @@ import {
   withInt8,
   withLinear,
   withLut,
-} from "./codec/weight-storage.js";
-import { QuantizeError } from "./errors.js";
+} from "../codec/weight-storage.js";
+import { QuantizeError } from "../errors.js";
 import { TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult } from "./quantize-tensor.js";
-import type { LutFunction } from "./quantizer/custom-lut.js";
-import { quantizeInt8 } from "./quantizer/int8.js";
-import { assertFinite } from "./quantizer/quantizer-options.js";
-import { assertDeclaredCount } from "./validate-model.js";
-import type { WeightRef } from "./walker/weights.js";
+import type { LutFunction } from "../quantizer/custom-lut.js";
+import { quantizeInt8 } from "../quantizer/int8.js";
+import { assertFinite } from "../quantizer/quantizer-options.js";
+import { assertDeclaredCount } from "../validate-model.js";
+import type { WeightRef } from "../walker/weights.js";
 
 /**
  * What happened to one tensor, reported through {@link QuantizeCommonOptions.onTensor}:

@@ -6,20 +6,20 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { propertySeed } from "./support/property-seed.js";
-import { decodeModel } from "../src/codec/decode-model.js";
-import { encodeModel } from "../src/codec/encode-model.js";
-import type { Model } from "../src/codec/model-types.js";
-import { readWeights, storedByteLength, weightStorage } from "../src/codec/weight-storage.js";
-import { chooseTensorStorage } from "../src/auto-bits.js";
-import { isQuantizeError } from "../src/errors.js";
-import { quantizeWeights, type TensorDecision } from "../src/quantize-weights.js";
-import { model as modelArbitrary } from "../src/testing/model.js";
-import { fuseLayers } from "../src/walker/fuse.js";
-import { allLayers } from "../src/walker/networks.js";
-import { layerWeights } from "../src/walker/weights.js";
+import { propertySeed } from "../support/property-seed.js";
+import { decodeModel } from "../../src/codec/decode-model.js";
+import { encodeModel } from "../../src/codec/encode-model.js";
+import type { Model } from "../../src/codec/model-types.js";
+import { readWeights, storedByteLength, weightStorage } from "../../src/codec/weight-storage.js";
+import { chooseTensorStorage } from "../../src/quantize/auto-bits.js";
+import { isQuantizeError } from "../../src/errors.js";
+import { quantizeWeights, type TensorDecision } from "../../src/quantize/quantize-weights.js";
+import { model as modelArbitrary } from "../../src/testing/model.js";
+import { fuseLayers } from "../../src/walker/fuse.js";
+import { allLayers } from "../../src/walker/networks.js";
+import { layerWeights } from "../../src/walker/weights.js";
 
-const golden = (name: string): Model => decodeModel(readFileSync(join(__dirname, "fixtures", "golden", "models", `${name}.mlmodel`)));
+const golden = (name: string): Model => decodeModel(readFileSync(join(__dirname, "..", "fixtures", "golden", "models", `${name}.mlmodel`)));
 
 /** 10 log10(Σx² / Σ(y-x)²), +Infinity when equal: written out here on purpose. */
 function snrDb(x: Float32Array, y: Float32Array): number {

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { assertLayoutFits, channelLayout, layoutSize } from "../../src/codec/channel-layout.js";
+import { assertLayoutFits, channelLayout, layoutSize } from "../../src/quantizer/channel-layout.js";
 import { propertySeed } from "../support/property-seed.js";
 import { expectQuantizeError } from "../support/expect-quantize-error.js";
 

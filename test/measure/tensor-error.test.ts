@@ -3,12 +3,12 @@
  * non-finite table, and properties against the straightforward definitions.
  */
 import fc from "fast-check";
-import { channelLayout } from "../../src/codec/channel-layout.js";
-import { dequantizeLinear } from "../../src/codec/dequantize.js";
-import { decodedTensorError, float16TensorError, linearTensorError, tensorError } from "../../src/report/tensor-error.js";
+import { channelLayout } from "../../src/quantizer/channel-layout.js";
+import { dequantizeLinear } from "../../src/quantizer/dequantize.js";
+import { decodedTensorError, float16TensorError, linearTensorError, tensorError } from "../../src/measure/tensor-error.js";
 import { decodeFloat16, encodeFloat16 } from "../../src/codec/float16.js";
 import { float32Values } from "../quantizer/helpers.js";
-import { expectDb, straightforward } from "./helpers.js";
+import { expectDb, straightforward } from "../report/helpers.js";
 import { propertySeed } from "../support/property-seed.js";
 import { expectQuantizeError } from "../support/expect-quantize-error.js";
 
