@@ -184,6 +184,29 @@ export function toHalfPrecision(overflow: Float16Overflow, onTensor: OnTensor, o
 }
 
 /**
+ * A float32 or float16 tensor's values as float32, checked against its shape; for
+ * any other storage (already quantized, or empty) undefined, after telling
+ * `onLeft` why the tensor stays as it is. float16 weights are widened and
+ * quantized like float32 ones.
+ */
+function floatValuesOrLeft(
+  weightParams: WeightParams,
+  ref: WeightRef,
+  path: string,
+  onLeft: OnTensorLeft | undefined,
+): { values: Float32Array; kind: "float32" | "float16" } | undefined {
+  const storage = weightStorage(weightParams, path);
+  const kind = storage.kind;
+  if (kind !== "float32" && kind !== "float16") {
+    reportLeft(storage, path, onLeft);
+    return undefined;
+  }
+  const values = readWeights(weightParams, { shape: ref.shape, axis: ref.axis, path });
+  assertDeclaredCount(values.length, ref.shape, path);
+  return { values, kind };
+}
+
+/**
  * nbits "auto": each tensor gets the storage {@link chooseTensorStorage} picks.
  * Never half precision for an updatable model (`auto.updatable`) or weights
  * marked updatable: they stay trainable, n-bit or float32, as at `nbits` 1..8.
@@ -194,14 +217,9 @@ export function toAutoStorage(
   onLeft?: OnTensorLeft,
 ): TensorPlan {
   return (weightParams, ref, path, onFraction) => {
-    const storage = weightStorage(weightParams, path);
-    const kind = storage.kind;
-    if (kind !== "float32" && kind !== "float16") {
-      reportLeft(storage, path, onLeft);
-      return weightParams;
-    }
-    const values = readWeights(weightParams, { shape: ref.shape, axis: ref.axis, path });
-    assertDeclaredCount(values.length, ref.shape, path);
+    const floats = floatValuesOrLeft(weightParams, ref, path, onLeft);
+    if (floats === undefined) return weightParams;
+    const { values, kind } = floats;
     assertFinite(values, { path });
     const allowHalfPrecision = !auto.updatable && !weightParams.isUpdatable;
     const choice = chooseTensorStorage(
@@ -235,15 +253,8 @@ export function toNbits(
   onLeft?: OnTensorLeft,
 ): TensorPlan {
   return (weightParams, ref, path, onFraction) => {
-    const storage = weightStorage(weightParams, path);
-    const kind = storage.kind;
-    // float16 weights are widened and quantized like float32 ones; quantized or empty ones stay.
-    if (kind !== "float32" && kind !== "float16") {
-      reportLeft(storage, path, onLeft);
-      return weightParams;
-    }
-    const values = readWeights(weightParams, { shape: ref.shape, axis: ref.axis, path });
-    assertDeclaredCount(values.length, ref.shape, path);
+    const values = floatValuesOrLeft(weightParams, ref, path, onLeft)?.values;
+    if (values === undefined) return weightParams;
     onTensor?.({ path, storage: TENSOR_QUANTIZERS[mode].storage, nbits, mode });
     return run(mode, weightParams, values, { nbits, shape: ref.shape, axis: ref.axis, path, lutFunction, onProgress: onFraction });
   };
