@@ -115,20 +115,7 @@ const LINEAR_JSON_FIELDS = {
  * ```
  */
 export function linearQuantizerConfigFromJson(json: unknown): CompressionConfig<ResolvedLinearQuantizerConfig> {
-  if (!isRecord(json)) throw new QuantizeError("invalid-option", "the config is not a JSON object with global_config, op_type_configs, op_name_configs");
-  const known = ["global_config", "op_type_configs", "op_name_configs"];
-  const unknown = Object.keys(json).filter((key) => !known.includes(key));
-  if (unknown.length > 0) throw new QuantizeError("invalid-option", `the config has unknown fields ${unknown.join(", ")}; it takes ${known.join(", ")}`);
-  const byKey = (field: string): Record<string, ResolvedLinearQuantizerConfig | null> => {
-    const value = json[field] ?? {};
-    if (!isRecord(value)) throw new QuantizeError("invalid-option", `${field} is not an object of op configs`);
-    return Object.fromEntries(Object.entries(value).map(([key, op]) => [key, opConfigFromJson(op, `${field}.${key}`)]));
-  };
-  return {
-    global: opConfigFromJson(json.global_config ?? null, "global_config"),
-    opTypeConfigs: byKey("op_type_configs"),
-    opNameConfigs: byKey("op_name_configs"),
-  };
+  return compressionConfigFromJson(json, opConfigFromJson);
 }
 
 function opConfigFromJson(json: unknown, where: string): ResolvedLinearQuantizerConfig | null {
@@ -152,6 +139,39 @@ function opConfigFromJson(json: unknown, where: string): ResolvedLinearQuantizer
   return resolveLinearQuantizerConfig(config as LinearQuantizerConfig, where);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/**
+ * Reads the `{global_config, op_type_configs, op_name_configs}` frame coremltools
+ * writes around its op configs, each op config read by the pass's own reader.
+ *
+ * @param json - the parsed JSON
+ * @param opConfigFromJson - reads one op config (`null` to skip); `where` names it in errors
+ * @returns the config, every op config read
+ * @throws {@link QuantizeError} `invalid-option` when the frame is not an object, has
+ *   unknown fields, or a by-key field is not an object; what `opConfigFromJson` throws
+ */
+export function compressionConfigFromJson<R>(json: unknown, opConfigFromJson: (json: unknown, where: string) => R | null): Required<CompressionConfig<R>> {
+  if (!isRecord(json)) throw new QuantizeError("invalid-option", "the config is not a JSON object with global_config, op_type_configs, op_name_configs");
+  const known = ["global_config", "op_type_configs", "op_name_configs"];
+  const unknown = Object.keys(json).filter((key) => !known.includes(key));
+  if (unknown.length > 0) throw new QuantizeError("invalid-option", `the config has unknown fields ${unknown.join(", ")}; it takes ${known.join(", ")}`);
+  const byKey = (field: string): Record<string, R | null> => {
+    const value = json[field] ?? {};
+    if (!isRecord(value)) throw new QuantizeError("invalid-option", `${field} is not an object of op configs`);
+    return Object.fromEntries(Object.entries(value).map(([key, op]) => [key, opConfigFromJson(op, `${field}.${key}`)]));
+  };
+  return {
+    global: opConfigFromJson(json.global_config ?? null, "global_config"),
+    opTypeConfigs: byKey("op_type_configs"),
+    opNameConfigs: byKey("op_name_configs"),
+  };
+}
+
+/**
+ * Whether a parsed JSON value is an object (not null, not an array).
+ *
+ * @param value - the value
+ * @returns whether its fields can be read
+ */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

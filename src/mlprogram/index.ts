@@ -71,3 +71,7 @@ export {
   type CompressionConfig,
   type LinearQuantizerConfig,
 } from "./compression-config.js";
+export { pruneWeights, type PruneResult } from "./prune.js";
+export { prunerConfigFromJson, type PrunerConfig, type MagnitudePrunerConfig, type ThresholdPrunerConfig } from "./prune-config.js";
+export { palettizeWeights, type PalettizeResult } from "./palettize.js";
+export { palettizerConfigFromJson, type PalettizerConfig } from "./palettize-config.js";

@@ -40,6 +40,8 @@ export function layOutBlobs(
   const oldIndex = new Map<number, number>();
   const visitValue = (value: Value | undefined): void => {
     if (value?.value.case !== "blobFileValue") return;
+    // A new value that several ops share (the reference merges equal new constants) is one blob.
+    if (blobIndex.has(value)) return;
     const fresh = newBlobs.get(value);
     if (fresh !== undefined) {
       blobIndex.set(value, contents.push(fresh) - 1);
