@@ -31,7 +31,9 @@ export interface GoldenPass<C> {
   readonly name: string;
   /** The coremltools function whose cases are run (`prune_weights`). */
   readonly function: string;
-  /** How many non-joint cases the set has for it. */
+  /** Whether the cases run are the joint ones (`joint_compression: true`, the second step of two); default false. */
+  readonly joint?: boolean;
+  /** How many cases the set has for it (joint or not, as `joint` says). */
   readonly caseCount: number;
   /** Reads coremltools' config JSON. */
   readonly configFromJson: (json: unknown) => C;
@@ -47,9 +49,9 @@ export interface GoldenPass<C> {
 
 const CONVERSION_DATE = "com.github.apple.coremltools.conversion_date";
 
-/** The non-joint cases of one coremltools function. */
-export function goldenCases(fn: string): GoldenCase[] {
-  return (casesFile().cases as unknown as GoldenCase[]).filter((c) => c.function === fn && !c.joint_compression);
+/** The cases of one coremltools function, joint (the second step of two) or not. */
+export function goldenCases(fn: string, joint = false): GoldenCase[] {
+  return (casesFile().cases as unknown as GoldenCase[]).filter((c) => c.function === fn && c.joint_compression === joint);
 }
 
 function comparableModel(bytes: Uint8Array | undefined) {
@@ -103,9 +105,10 @@ function mismatch<C>(pass: GoldenPass<C>, c: GoldenCase, configJson: unknown): s
 
 /** Declares the golden-case tests of a pass: the set's size, then one test per case. */
 export function describeGoldenCases<C>(pass: GoldenPass<C>): void {
-  const cases = goldenCases(pass.function);
-  describe(`${pass.name} on the golden cases`, () => {
-    it(`has every non-joint ${pass.function} case of the set`, () => {
+  const joint = pass.joint ?? false;
+  const cases = goldenCases(pass.function, joint);
+  describe(`${pass.name} on the ${joint ? "joint " : ""}golden cases`, () => {
+    it(`has every ${joint ? "joint" : "non-joint"} ${pass.function} case of the set`, () => {
       expect(cases.length).toBe(pass.caseCount);
       expect(Object.keys(pass.knownFailing).filter((id) => !cases.some((c) => c.id === id))).toEqual([]);
     });
