@@ -6,12 +6,22 @@ import { AUTO_MODES } from "../src/quantize/auto-bits.js";
 import type { ModelSummary } from "../src/inspect-model.js";
 import type { Float16Overflow } from "../src/quantize/quantize-weights.js";
 import { QUANTIZABLE_LAYER_TYPES } from "../src/selectors.js";
-import { inspectInWorker, quantizeInWorker, sizeSnrChartInWorker } from "../src/worker/quantize-in-worker.js";
+import { programReportJson } from "../src/report/format-program-report.js";
+import { compressPackageInWorker, inspectInWorker, inspectPackageInWorker, quantizeInWorker, sizeSnrChartInWorker } from "../src/worker/quantize-in-worker.js";
 import type { SizeSnrChart, SizeSnrPoint } from "../src/worker/size-snr-chart.js";
-import type { KernelsName, WorkerQuantizeResult } from "../src/worker/worker-messages.js";
+import type { KernelsName, WorkerPackageResult, WorkerQuantizeResult } from "../src/worker/worker-messages.js";
 import type { WorkerChartOptions, WorkerQuantizeOptions } from "../src/worker/worker-options.js";
 import { formatBytes, storageLabel } from "../src/report/format-table.js";
 import { compareSection } from "./compare-section.js";
+import {
+  isZipFile,
+  readPackageControls,
+  releasePackageControls,
+  renderPackageResult,
+  renderPackageSummary,
+  syncPackageControls,
+  zipDroppedFolder,
+} from "./package-section.js";
 import { readOptionsForm, OptionsError } from "./read-options-form.js";
 import { drawSizeSnrChart, pointLabel, settingName } from "./size-snr-svg.js";
 
@@ -62,12 +72,31 @@ const ui = {
   chartSvg: element<HTMLDivElement>("chart-svg"),
   chartCaption: element<HTMLElement>("chart-caption"),
   chartChoice: element<HTMLParagraphElement>("chart-choice"),
+  fuse: element<HTMLInputElement>("fuse"),
+  selectionFields: element<HTMLFieldSetElement>("selection-fields"),
+  minKernelChannels: element<HTMLInputElement>("min-kernel-channels"),
+  minWeightCount: element<HTMLInputElement>("min-weight-count"),
+  packageSummary: element<HTMLDivElement>("package-summary"),
+  packageSummaryHead: element<HTMLParagraphElement>("package-summary-head"),
+  packageSummaryBody: element<HTMLTableElement>("package-summary-table").tBodies[0] as HTMLTableSectionElement,
+  packageSummaryTotals: element<HTMLParagraphElement>("package-summary-totals"),
+  packageFields: element<HTMLFieldSetElement>("package-fields"),
+  packageConfig: element<HTMLTextAreaElement>("package-config"),
+  packageConfigFile: element<HTMLInputElement>("package-config-file"),
+  resultModel: element<HTMLDivElement>("result-model"),
+  resultPackage: element<HTMLDivElement>("result-package"),
+  packageResultBody: element<HTMLTableElement>("package-result-table").tBodies[0] as HTMLTableSectionElement,
 };
 
 let worker = new Worker(WORKER_URL);
 let file: File | undefined;
 let running: AbortController | undefined;
 let result: WorkerQuantizeResult | undefined;
+/** Whether the file chosen is a zipped ML Program package rather than an `.mlmodel`. */
+let isPackage = false;
+let packageResult: WorkerPackageResult | undefined;
+/** The name of the config file read into the config box, for messages; cleared when the box is edited. */
+let configName = "config";
 /** The chart has a worker of its own, so a chart and a quantization can run at once. */
 let chartWorker: Worker | undefined;
 let charting: AbortController | undefined;
@@ -98,15 +127,22 @@ function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === "AbortError";
 }
 
-/** Which controls apply to the chosen bit width. */
+/** Which controls apply to the chosen file and bit width: a package takes bits and mode, or a config, only. */
 function syncControls(): void {
   const nbits = ui.nbits.value;
-  ui.mode.disabled = nbits === "16" || nbits === "auto";
-  ui.overflow.disabled = nbits !== "16";
-  ui.autoFields.disabled = nbits !== "auto";
+  ui.packageFields.hidden = !isPackage;
+  for (const control of [ui.fuse, ui.selectionFields, ui.minKernelChannels, ui.minWeightCount]) control.disabled = isPackage;
+  if (isPackage) syncPackageControls({ nbits: ui.nbits, mode: ui.mode, config: ui.packageConfig });
+  else {
+    releasePackageControls({ nbits: ui.nbits, mode: ui.mode, config: ui.packageConfig });
+    ui.nbits.disabled = false;
+    ui.mode.disabled = nbits === "16" || nbits === "auto";
+  }
+  ui.overflow.disabled = isPackage || nbits !== "16";
+  ui.autoFields.disabled = isPackage || nbits !== "auto";
   ui.quantize.disabled = file === undefined || running !== undefined;
   ui.cancel.disabled = running === undefined;
-  ui.chart.disabled = file === undefined || charting !== undefined;
+  ui.chart.disabled = file === undefined || isPackage || charting !== undefined;
   ui.chartCancel.disabled = charting === undefined;
 }
 
@@ -190,6 +226,16 @@ function renderResult(done: WorkerQuantizeResult): void {
   ];
   ui.resultNotes.textContent = notes.join("; ");
   ui.downloadModel.textContent = `Download the model (${done.fileName})`;
+  ui.resultModel.hidden = false;
+  ui.resultPackage.hidden = true;
+  ui.result.hidden = false;
+}
+
+function renderCompressedPackage(done: WorkerPackageResult): void {
+  renderPackageResult({ totals: ui.resultTotals, notes: ui.resultNotes, body: ui.packageResultBody }, done);
+  ui.downloadModel.textContent = `Download the package (${done.fileName})`;
+  ui.resultModel.hidden = true;
+  ui.resultPackage.hidden = false;
   ui.result.hidden = false;
 }
 
@@ -204,7 +250,10 @@ async function chooseFile(chosen: File): Promise<void> {
   compare.quantized(undefined);
   file = undefined;
   result = undefined;
+  packageResult = undefined;
+  isPackage = false;
   ui.result.hidden = true;
+  ui.packageSummary.hidden = true;
   ui.chartFigure.hidden = true;
   ui.chartSvg.replaceChildren();
   ui.chartChoice.textContent = "";
@@ -215,11 +264,21 @@ async function chooseFile(chosen: File): Promise<void> {
   ui.status.textContent = `Reading ${chosen.name}…`;
   syncControls();
   try {
-    const summary = await inspectInWorker(worker, new Uint8Array(await chosen.arrayBuffer()), { name: chosen.name });
-    if (mine !== choice) return;
-    file = chosen;
-    ui.status.textContent = `${chosen.name}: ${formatBytes(chosen.size)}`;
-    renderSummary(chosen.name, summary);
+    if (await isZipFile(chosen)) {
+      const summary = await inspectPackageInWorker(worker, new Uint8Array(await chosen.arrayBuffer()), { name: chosen.name });
+      if (mine !== choice) return;
+      file = chosen;
+      isPackage = true;
+      ui.status.textContent = `${chosen.name}: ${formatBytes(chosen.size)}, a zipped ML Program package`;
+      renderPackageSummary({ head: ui.packageSummaryHead, body: ui.packageSummaryBody, totals: ui.packageSummaryTotals }, chosen.name, summary);
+      ui.packageSummary.hidden = false;
+    } else {
+      const summary = await inspectInWorker(worker, new Uint8Array(await chosen.arrayBuffer()), { name: chosen.name });
+      if (mine !== choice) return;
+      file = chosen;
+      ui.status.textContent = `${chosen.name}: ${formatBytes(chosen.size)}`;
+      renderSummary(chosen.name, summary);
+    }
   } catch (error) {
     if (mine !== choice) return;
     ui.status.textContent = "";
@@ -283,10 +342,42 @@ async function withProgress<T>(view: ProgressView, job: (show: (part: number, te
   }
 }
 
+/** Compresses the chosen package in the worker; the passes report no progress, so the bar is indeterminate. */
+async function compressPackageChosen(chosen: File): Promise<void> {
+  let compression: ReturnType<typeof readPackageControls>;
+  try {
+    compression = readPackageControls({ nbits: ui.nbits, mode: ui.mode, config: ui.packageConfig }, configName);
+  } catch (error) {
+    if (!(error instanceof OptionsError)) throw error;
+    showError(error.message);
+    return;
+  }
+  const controller = new AbortController();
+  running = controller;
+  ui.result.hidden = true;
+  packageResult = undefined;
+  syncControls();
+  const done = await withProgress({ bar: ui.progress, text: ui.progressText, stopped: "cancelled" }, async () => {
+    ui.progress.removeAttribute("value");
+    ui.progressText.textContent = "compressing…";
+    return compressPackageInWorker(worker, new Uint8Array(await chosen.arrayBuffer()), compression, { name: chosen.name, signal: controller.signal });
+  });
+  if (done !== undefined) {
+    packageResult = done;
+    renderCompressedPackage(done);
+  }
+  if (running === controller) running = undefined;
+  syncControls();
+}
+
 async function quantizeChosen(): Promise<void> {
   const chosen = file;
   if (chosen === undefined || running !== undefined) return;
   showError(undefined);
+  if (isPackage) {
+    await compressPackageChosen(chosen);
+    return;
+  }
   const formed = formOptions();
   if (formed === undefined) return;
   // The layers checked in the comparison's table stay as they are, with whichever selector the form has.
@@ -411,6 +502,20 @@ checkboxes(ui.skipTypes, "skip-type", QUANTIZABLE_LAYER_TYPES, []);
 syncControls();
 
 ui.nbits.addEventListener("change", syncControls);
+ui.mode.addEventListener("change", syncControls);
+ui.packageConfig.addEventListener("input", () => {
+  configName = "config";
+  syncControls();
+});
+ui.packageConfigFile.addEventListener("change", () => {
+  const chosen = ui.packageConfigFile.files?.[0];
+  if (chosen === undefined) return;
+  void chosen.text().then((text) => {
+    ui.packageConfig.value = text;
+    configName = chosen.name;
+    syncControls();
+  });
+});
 ui.file.addEventListener("change", () => {
   const chosen = ui.file.files?.[0];
   if (chosen !== undefined) void chooseFile(chosen);
@@ -423,8 +528,17 @@ ui.dropZone.addEventListener("dragleave", () => ui.dropZone.classList.remove("ov
 ui.dropZone.addEventListener("drop", (event) => {
   event.preventDefault();
   ui.dropZone.classList.remove("over");
+  // A dropped .mlpackage folder is zipped here, when the browser gives its entries.
+  const entry = event.dataTransfer?.items[0]?.webkitGetAsEntry?.() ?? null;
   const dropped = event.dataTransfer?.files[0];
-  if (dropped !== undefined) void chooseFile(dropped);
+  if (entry?.isDirectory === true) {
+    void zipDroppedFolder(entry).then(
+      async (zipped) => {
+        if (zipped !== undefined) await chooseFile(zipped);
+      },
+      (error: unknown) => showError(`${entry.name}: ${messageOf(error)}`),
+    );
+  } else if (dropped !== undefined) void chooseFile(dropped);
 });
 // A file dropped outside the zone would otherwise be opened by the browser, leaving the page.
 window.addEventListener("dragover", (event) => event.preventDefault());
@@ -437,8 +551,11 @@ ui.cancel.addEventListener("click", cancelRun);
 ui.chart.addEventListener("click", () => void chartChosen());
 ui.chartCancel.addEventListener("click", cancelChart);
 ui.downloadModel.addEventListener("click", () => {
-  if (result !== undefined) download(result.bytes as Uint8Array<ArrayBuffer>, "application/octet-stream", result.fileName);
+  if (isPackage && packageResult !== undefined) download(packageResult.bytes as Uint8Array<ArrayBuffer>, "application/zip", packageResult.fileName);
+  else if (result !== undefined) download(result.bytes as Uint8Array<ArrayBuffer>, "application/octet-stream", result.fileName);
 });
 ui.downloadReport.addEventListener("click", () => {
-  if (result !== undefined) download(result.reportJson, "application/json", result.fileName.replace(/\.mlmodel$/, ".report.json"));
+  if (isPackage && packageResult !== undefined) {
+    download(programReportJson(packageResult.report), "application/json", packageResult.fileName.replace(/\.mlpackage\.zip$/, ".report.json"));
+  } else if (result !== undefined) download(result.reportJson, "application/json", result.fileName.replace(/\.mlmodel$/, ".report.json"));
 });

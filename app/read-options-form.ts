@@ -4,14 +4,14 @@
  */
 import type { AutoMode } from "../src/quantize/auto-bits.js";
 import type { Float16Overflow } from "../src/quantize/quantize-weights.js";
-import type { WorkerQuantizeOptions, WorkerSelector } from "../src/worker/worker-options.js";
+import type { WorkerNbitOptions, WorkerQuantizeOptions, WorkerSelector } from "../src/worker/worker-options.js";
 
 /** A value in the form the options refuse; its message says which and why. */
 export class OptionsError extends Error {
   override readonly name = "OptionsError";
 }
 
-type Mode = NonNullable<WorkerQuantizeOptions["mode"]>;
+type Mode = NonNullable<WorkerNbitOptions["mode"]>;
 
 function field(form: HTMLFormElement, name: string): string {
   const control = form.elements.namedItem(name);
@@ -55,8 +55,7 @@ export function readOptionsForm(form: HTMLFormElement): WorkerQuantizeOptions {
         ...(minimumConvWeightCount === undefined ? {} : { minimumConvWeightCount }),
       }
     : { kind: "default" };
-  const base = { nbits, fuse, selector };
-  if (nbits === 16) return { ...base, float16Overflow: field(form, "fp16-overflow") as Float16Overflow };
+  if (nbits === 16) return { nbits, fuse, selector, float16Overflow: field(form, "fp16-overflow") as Float16Overflow };
   if (nbits === "auto") {
     const target = field(form, "target-snr");
     if (!/^-?\d+(\.\d+)?$/.test(target) || !Number.isFinite(Number(target))) {
@@ -64,7 +63,7 @@ export function readOptionsForm(form: HTMLFormElement): WorkerQuantizeOptions {
     }
     const modes = checked(form, "auto-mode") as AutoMode[];
     if (modes.length === 0) throw new OptionsError("auto needs at least one mode to try");
-    return { ...base, targetSnrDb: Number(target), modes };
+    return { nbits, fuse, selector, targetSnrDb: Number(target), modes };
   }
-  return { ...base, mode: field(form, "mode") as Mode };
+  return { nbits, fuse, selector, mode: field(form, "mode") as Mode };
 }

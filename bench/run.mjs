@@ -2,6 +2,7 @@
 // npm run bench -- --predict [--runs N] [--only NAME,...]: the executor instead (bench/predict.mjs).
 // npm run bench -- --auto [--runs N] [--targets 30,40,50]: nbits "auto" instead (bench/auto.mjs).
 // npm run bench -- --browser [--runs N] [--model NAME]: the page in Chromium against the CLI (bench/browser.mjs).
+// npm run bench -- --mlprogram [--runs N]: ML Program passes against the network path on the same weights (bench/mlprogram.mjs).
 // Builds the benchmark models (bench/build-models.mjs), runs the CLI once per job as a
 // whole process (file in, file out) under /usr/bin/time for wall time and peak RSS,
 // takes the median of N runs, and times the quantizers alone through the API.
@@ -14,20 +15,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-// npm run bench -- --auto [--runs N]: nbits "auto" against k-means and the exhaustive search (bench/auto.mjs).
-if (process.argv.includes("--auto")) {
-  const args = process.argv.slice(2).filter((a) => a !== "--auto");
-  const run = spawnSync(process.execPath, [join(root, "bench/auto.mjs"), ...args], { stdio: "inherit" });
-  process.exit(run.status ?? 1);
-}
-if (process.argv.includes("--browser")) {
-  const args = process.argv.slice(2).filter((a) => a !== "--browser");
-  const run = spawnSync(process.execPath, [join(root, "bench/browser.mjs"), ...args], { stdio: "inherit" });
-  process.exit(run.status ?? 1);
-}
-if (process.argv.includes("--predict")) {
-  const args = process.argv.slice(2).filter((a) => a !== "--predict");
-  const run = spawnSync(process.execPath, [join(root, "bench/predict.mjs"), ...args], { stdio: "inherit" });
+// Each of these flags runs another benchmark script instead, with the other arguments.
+const OTHER_BENCHES = { "--auto": "auto.mjs", "--browser": "browser.mjs", "--predict": "predict.mjs", "--mlprogram": "mlprogram.mjs" };
+for (const [flag, script] of Object.entries(OTHER_BENCHES)) {
+  if (!process.argv.includes(flag)) continue;
+  const args = process.argv.slice(2).filter((a) => a !== flag);
+  const run = spawnSync(process.execPath, [join(root, "bench", script), ...args], { stdio: "inherit" });
   process.exit(run.status ?? 1);
 }
 const large = process.argv.includes("--large");

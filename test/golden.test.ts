@@ -6,7 +6,7 @@
 import { decodeModel } from "../src/codec/decode-model.js";
 import { encodeModel } from "../src/codec/encode-model.js";
 import type { Model } from "../src/codec/model-types.js";
-import { readWeights } from "../src/codec/weight-storage.js";
+import { readWeights } from "../src/walker/read-weights.js";
 import type { ErrorCode } from "../src/errors.js";
 import { activateInt8Int8MatrixMultiplications, dequantizeWeights, quantizeWeights, type QuantizationMode } from "../src/quantize/quantize-weights.js";
 import { AdvancedQuantizedLayerSelector } from "../src/selectors.js";

@@ -58,6 +58,35 @@ export interface InputFile {
   readonly file: string;
 }
 
+/**
+ * How `quantize` is told what to do with flags: `--nbits`, `--mode` and the rest.
+ * An ML Program package takes `--nbits` and `--mode` only (see the help).
+ */
+export interface QuantizeFlagSettings {
+  readonly nbits: number | "auto";
+  readonly mode: CliMode;
+  readonly fuse: boolean;
+  readonly targetSnrDb?: number;
+  readonly modes?: readonly CliMode[];
+  /** `--write-config FILE.json` (an ML Program with `--nbits auto`): also write the chosen configs, as `--config` reads them. */
+  readonly writeConfig?: string;
+  readonly float16Overflow?: Float16Overflow;
+  readonly report?: string;
+  readonly selector: AdvancedSelectorFlags | undefined;
+  /** `--sample-data`: compare the output with the input on these samples once written. */
+  readonly sampleData?: string;
+  /** Absent: the settings are the flags (see {@link QuantizeConfigSettings}). */
+  readonly config?: undefined;
+}
+
+/** `quantize --config FILE.json`: an ML Program package compressed as the file says (coremltools' config). */
+export interface QuantizeConfigSettings {
+  /** The config file: `{function, joint_compression, config}`, as coremltools names them. */
+  readonly config: string;
+  /** No selector: the file's op configs choose the weights. */
+  readonly selector?: undefined;
+}
+
 /** A parsed command line. */
 export type Command =
   | {
@@ -72,7 +101,7 @@ export type Command =
       readonly model: string;
       readonly json: boolean;
     }
-  | {
+  | ({
       readonly command: "quantize";
       readonly input: string;
       /** The model's destination; {@link STDIO} for standard output (so for every `output` below). */
@@ -80,17 +109,7 @@ export type Command =
       readonly force: boolean;
       /** `--quiet`: nothing printed on success but the data asked for (so for every `quiet` below). */
       readonly quiet: boolean;
-      readonly nbits: number | "auto";
-      readonly mode: CliMode;
-      readonly fuse: boolean;
-      readonly targetSnrDb?: number;
-      readonly modes?: readonly CliMode[];
-      readonly float16Overflow?: Float16Overflow;
-      readonly report?: string;
-      readonly selector: AdvancedSelectorFlags | undefined;
-      /** `--sample-data`: compare the output with the input on these samples once written. */
-      readonly sampleData?: string;
-    }
+    } & (QuantizeFlagSettings | QuantizeConfigSettings))
   | { readonly command: "dequantize"; readonly input: string; readonly output: string; readonly force: boolean; readonly quiet: boolean }
   | { readonly command: "report"; readonly original: string; readonly quantized: string; readonly json: boolean }
   | {
@@ -126,8 +145,10 @@ export const STDIO = "-";
 const options = {
   output: { type: "string", short: "o" },
   nbits: { type: "string" },
+  config: { type: "string" },
   "target-snr": { type: "string" },
   modes: { type: "string" },
+  "write-config": { type: "string" },
   "fp16-overflow": { type: "string" },
   report: { type: "string" },
   "sample-data": { type: "string" },
@@ -200,17 +221,30 @@ const COMMANDS = {
       "    [--skip-layer-types a,b] [--min-conv-kernel-channels N] [--min-conv-weight-count N]",
       `    [--fp16-overflow ${FLOAT16_OVERFLOWS.join("|")}] [--report FILE.json|-] [--sample-data PATH]`,
       "quantize IN -o OUT --nbits auto [--target-snr DB] [--modes a,b] [...]",
+      "quantize PKG.mlpackage -o OUT (--nbits N --mode MODE | --config FILE.json)",
+      "quantize PKG.mlpackage -o OUT --nbits auto [--target-snr DB] [--modes a,b]",
+      "    [--write-config FILE.json]",
     ],
     description: [
       "compress the weights: --nbits 16 for half precision (--mode is then",
       "ignored), 1..8 for n-bit storage (default mode linear), auto for",
       "the fewest bits per tensor that keep --target-snr (default 40 dB);",
-      "prints a per-layer table with the SNR each tensor kept",
+      "prints a per-layer table with the SNR each tensor kept.",
+      "An ML Program (.mlpackage folder, or a zip of one: OUT.zip writes a",
+      "zip) is compressed as coremltools.optimize.coreml does, weights over",
+      "2048 elements: --mode linear or linear_symmetric with --nbits 8 or 4",
+      "(int8, int4 per channel; int4 on iOS18 programs only), kmeans_lut or",
+      "linear_lut with --nbits 1, 2, 3, 4, 6 or 8 (palettization, one table",
+      "per tensor); or --config FILE.json for any config of",
+      "linear_quantize_weights, palettize_weights or prune_weights; or",
+      "--nbits auto: per weight the smallest of those storages (and int4",
+      "per block) that keeps --target-snr, --write-config saving the choice",
     ],
     options: [
       "output",
       "force",
       "nbits",
+      "config",
       "mode",
       "skip-layer-types",
       "min-conv-kernel-channels",
@@ -218,6 +252,7 @@ const COMMANDS = {
       "no-fuse",
       "target-snr",
       "modes",
+      "write-config",
       "fp16-overflow",
       "report",
       "sample-data",
@@ -226,7 +261,11 @@ const COMMANDS = {
   },
   dequantize: {
     synopsis: ["dequantize IN -o OUT"],
-    description: ["turn quantized and half-precision weights back into float32"],
+    description: [
+      "turn quantized and half-precision weights back into float32; an ML",
+      "Program's compressed weights back into plain consts (as",
+      "coremltools.optimize.coreml.decompress_weights)",
+    ],
     options: ["output", "force", "quiet"],
   },
   "int8-matmul": {
@@ -252,7 +291,9 @@ const COMMANDS = {
     description: [
       "compare QUANTIZED with ORIGINAL weight by weight: storage, bytes,",
       "SNR (and, with --json, PSNR, max error, cosine); fused layers are",
-      "compared against the original's fused weights",
+      "compared against the original's fused weights; for ML Programs",
+      "(packages or zips), each weight input with its op chain and, with",
+      "--json, its sum of squared errors (sse)",
     ],
     options: ["json"],
   },
@@ -335,7 +376,18 @@ const OPTION_HELP: readonly { readonly options: readonly (OptionName | "*")[]; r
   {
     options: ["mode"],
     lines: `  --mode MODE         with --nbits 1..8: ${CLI_MODES.join(", ")}
-                      (default linear; kmeans is short for kmeans_lut)`,
+                      (default linear; kmeans is short for kmeans_lut); for an
+                      ML Program: linear (int8/int4 with a zero point),
+                      linear_symmetric, kmeans_lut, linear_lut`,
+  },
+  {
+    options: ["config"],
+    lines: `  --config FILE.json  an ML Program package: compress as the file says, one object
+                      {function, joint_compression, config} in coremltools' names
+                      (function: linear_quantize_weights, palettize_weights or
+                      prune_weights; config: {global_config, op_type_configs,
+                      op_name_configs}), or a list of them run in order;
+                      instead of --nbits and --mode`,
   },
   { options: ["no-fuse"], lines: "  --no-fuse           do not fold batchnorm/scale/bias layers into the layer before" },
   {
@@ -345,13 +397,24 @@ const OPTION_HELP: readonly { readonly options: readonly (OptionName | "*")[]; r
   },
   { options: ["report"], lines: "  --report FILE       also write the per-tensor report as JSON (- for stdout)" },
   { options: ["target-snr"], lines: "  --target-snr DB     with --nbits auto: the SNR every tensor must keep (default 40)" },
-  { options: ["modes"], lines: "  --modes a,b         with --nbits auto: the modes to try (default linear,kmeans_lut)" },
+  {
+    options: ["modes"],
+    lines: `  --modes a,b         with --nbits auto: the modes to try (default linear,kmeans_lut;
+                      for an ML Program kmeans_lut,linear_symmetric)`,
+  },
+  {
+    options: ["write-config"],
+    lines: `  --write-config FILE.json
+                      with --nbits auto on an ML Program: also write the configs
+                      chosen, as --config reads them (coremltools' names)`,
+  },
   { options: ["force"], lines: "  --force             allow OUT to be the input file" },
   { options: ["json"], lines: "  --json              machine-readable output (inspect, report, predict, compare)" },
   {
     options: ["quiet"],
     lines: `  -q, --quiet         print nothing on success (no summary, no table, no list of files
-                      written); data asked for (--report -, -o -) and errors still print`,
+                      written); data asked for (--report -, -o -) and errors still print,
+                      and, for an ML Program, the count of weights left as they were`,
   },
   {
     options: ["*"],
@@ -598,15 +661,17 @@ function refuseTwoFromStdin(original: string, quantized: string): void {
   if (original === STDIO && quantized === STDIO) throw new UsageError("ORIGINAL and QUANTIZED are both - (standard input); at most one model can come from it");
 }
 
-type QuantizeFlags = Omit<Extract<Command, { command: "quantize" }>, "command" | "input" | "output" | "force" | "quiet">;
+type QuantizeFlags = QuantizeFlagSettings | QuantizeConfigSettings;
 
 function quantizeFlags(values: Values): QuantizeFlags {
+  if (values.config !== undefined) return { config: configFlag(values) };
   if (values.nbits === undefined) throw new UsageError("quantize needs --nbits (16, 1..8 or auto)");
   const nbits = values.nbits === "auto" ? "auto" : integer("nbits", values.nbits);
   if (nbits !== "auto" && nbits !== 16 && (nbits < 1 || nbits > 8)) throw new UsageError(`--nbits must be 16, 1..8 or auto, got ${nbits}`);
-  if (nbits !== "auto" && (values["target-snr"] !== undefined || values.modes !== undefined)) {
-    throw new UsageError("--target-snr and --modes go with --nbits auto");
+  if (nbits !== "auto" && (values["target-snr"] !== undefined || values.modes !== undefined || values["write-config"] !== undefined)) {
+    throw new UsageError("--target-snr, --modes and --write-config go with --nbits auto");
   }
+  if (values["write-config"] === "") throw new UsageError("--write-config needs a FILE.json");
   const overflow = values["fp16-overflow"];
   if (overflow !== undefined && !(FLOAT16_OVERFLOWS as readonly string[]).includes(overflow)) {
     throw new UsageError(`--fp16-overflow must be one of ${FLOAT16_OVERFLOWS.join(", ")}, got ${quoteLong(overflow)}`);
@@ -624,6 +689,7 @@ function quantizeFlags(values: Values): QuantizeFlags {
   const extras = {
     ...(target === undefined ? {} : { targetSnrDb: Number(target) }),
     ...(modes === undefined ? {} : { modes: modes as CliMode[] }),
+    ...(values["write-config"] === undefined ? {} : { writeConfig: values["write-config"] }),
     ...(overflow === undefined ? {} : { float16Overflow: overflow as Float16Overflow }),
     ...(values.report === undefined ? {} : { report: values.report }),
     ...(values["sample-data"] === undefined ? {} : { sampleData: values["sample-data"] }),
@@ -645,6 +711,30 @@ function quantizeFlags(values: Values): QuantizeFlags {
     selector: Object.keys(selector).length === 0 ? undefined : selector,
     ...extras,
   };
+}
+
+/** The options `--config` replaces: with it, the file says everything. */
+const CONFIG_EXCLUDES: readonly OptionName[] = [
+  "nbits",
+  "mode",
+  "skip-layer-types",
+  "min-conv-kernel-channels",
+  "min-conv-weight-count",
+  "no-fuse",
+  "target-snr",
+  "modes",
+  "write-config",
+  "fp16-overflow",
+  "report",
+  "sample-data",
+];
+
+function configFlag(values: Values): string {
+  const config = values.config ?? "";
+  if (config === "") throw new UsageError("--config needs a FILE.json");
+  const clash = CONFIG_EXCLUDES.find((option) => values[option as Exclude<OptionName, "layers">] !== undefined);
+  if (clash !== undefined) throw new UsageError(`--config FILE says how to compress; --${clash} does not go with it`);
+  return config;
 }
 
 function matmulFlags(values: Values): MatmulSelectorFlags {

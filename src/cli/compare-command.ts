@@ -9,7 +9,7 @@ import type { Model } from "../codec/model-types.js";
 import { isQuantizeError, QuantizeError } from "../errors.js";
 import { compareModels, type ModelComparison } from "../predict/compare-models.js";
 import type { PredictInputs } from "../predict/feature-io.js";
-import { comparisonJson, formatComparison } from "../predict/format-comparison.js";
+import { comparisonJson, formatComparison } from "../report/format-comparison.js";
 import { prepareModel } from "../predict/predict.js";
 import { randomInputs } from "../predict/random-inputs.js";
 import { loadSamples } from "../node/sample-data.js";

@@ -14,7 +14,7 @@ import { prepareModel } from "../predict/predict.js";
 import { decodeImage, IMAGE_EXTENSIONS } from "../node/decode-image.js";
 import { ioFailure } from "../node/io-failure.js";
 import { MAX_SAMPLE_BYTES } from "../node/sample-data.js";
-import { arrayValue, sampleInputs, type SampleInput } from "../node/sample-values.js";
+import { arrayValue, sampleInputs, type SampleInput } from "../predict/sample-values.js";
 import { commitFiles, stageFile, type StagedFile } from "../node/staged-file.js";
 import { dictionaryJson, fmtShape, formatOutputs, labelJson, type OutputKind, outputKinds, outputsJson } from "../report/format-outputs.js";
 import { escapeForTerminal } from "../report/terminal-text.js";

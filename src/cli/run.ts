@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { statSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { encodeModelChunks } from "../codec/encode-model.js";
 import type { Model } from "../codec/model-types.js";
@@ -33,12 +33,15 @@ import { formatProgramSummary } from "../report/format-program-summary.js";
 import { formatReport, reportJson } from "../report/format-report.js";
 import { weightReport, type WeightReport } from "../report/weight-report.js";
 import { withDecisions } from "../report/with-decisions.js";
-import { helpText, parseCommand, STDIO, usagePointer, UsageError, type Command, type CommandName } from "./args.js";
+import { helpText, parseCommand, STDIO, usagePointer, UsageError, type Command, type CommandName, type QuantizeConfigSettings } from "./args.js";
+import { runProgramCommand } from "./program-commands.js";
+import { programReport } from "../mlprogram/report-program.js";
+import { formatProgramReport, programReportJson } from "../report/format-program-report.js";
 import { formatChange, leftNotes, overflowNotes } from "../report/format-change.js";
 import { formatSummary } from "../report/format-summary.js";
 import { escapeForTerminal, escapeJsonForTerminal } from "../report/terminal-text.js";
 import { compareWithProgress, loadSampleData, runCompare } from "./compare-command.js";
-import { formatComparison } from "../predict/format-comparison.js";
+import { formatComparison } from "../report/format-comparison.js";
 import { runPredict } from "./predict-command.js";
 import { progressBar } from "./progress-bar.js";
 
@@ -144,6 +147,21 @@ async function execute(command: Command, io: CliIo): Promise<number> {
     case "compare":
       return runCompare(command, await readInput(command.original, io, "compare"), await readInput(command.quantized, io, "compare"), io);
     case "report": {
+      const programs = [command.original, command.quantized].map((path) => (path === STDIO ? undefined : packageKindOf(path)));
+      if (programs.some((kind) => kind !== undefined)) {
+        const notProgram = [command.original, command.quantized].find((_, i) => programs[i] === undefined);
+        if (notProgram !== undefined) {
+          throw new QuantizeError(
+            "invalid-option",
+            `${inputName(notProgram)} is not an ML Program package; report compares two packages (or zips of them), or two .mlmodel files`,
+          );
+        }
+        const original = await readPackage(command.original, await readOperand(command.original, io));
+        const quantized = await readPackage(command.quantized, await readOperand(command.quantized, io));
+        const report = programReport(original, quantized);
+        io.stdout(command.json ? programReportJson(report) : formatProgramReport(report));
+        return EXIT.ok;
+      }
       const report = weightReport(await readInput(command.original, io, "report"), await readInput(command.quantized, io, "report"));
       io.stdout(command.json ? reportJson(report) : formatReport(report));
       return EXIT.ok;
@@ -151,77 +169,103 @@ async function execute(command: Command, io: CliIo): Promise<number> {
     case "quantize":
     case "dequantize":
     case "int8-matmul": {
-      // Before the outputs are looked at: an .mlpackage given as IN is the first thing to hear about.
-      if (command.input !== STDIO && isPackageFolder(command.input)) throw packageRefusal(command.input, "package", command.command);
-      const reportFile = command.command === "quantize" && command.report !== STDIO ? command.report : undefined;
-      const toStdout = command.output === STDIO;
-      refuseClashingPaths(command.input, command.output, reportFile, command.force);
-      const stdoutWriter = toStdout ? stdoutWriterOf(io) : undefined;
-      // Refused now rather than after the work: a directory, a device that is never
-      // replaced, a missing or read-only directory. Looked at again when writing.
-      if (!toStdout) resolveOutputTarget(command.output);
-      if (reportFile !== undefined) resolveOutputTarget(reportFile);
-      const input = await readInput(command.input, io, command.command);
-      // Checking the weights against their layers is the library's first step.
-      assertHasNetwork(input);
-      // Read (and the model checked runnable) before any work, so bad samples write nothing.
-      const samples = command.command === "quantize" && command.sampleData !== undefined ? await loadSampleData(command.sampleData, input) : undefined;
-      // --quiet: no bar either (it is drawn on a terminal's stderr only).
-      const bar = progressBar(command.quiet ? { stderr: io.stderr } : io, "tensors");
-      const decisions = new Map<string, TensorDecision>();
-      const left: TensorLeft[] = [];
-      let output: Model;
-      try {
-        output = await transform(
-          command,
-          input,
-          bar.onProgress,
-          io.quantize ?? quantizeWeights,
-          (d) => decisions.set(d.path, d),
-          (l) => left.push(l),
+      // Before the outputs are looked at: an .mlpackage given as IN decides what the command does.
+      const kind = command.input === STDIO ? undefined : packageKindOf(command.input);
+      if (kind !== undefined) {
+        if (command.command === "int8-matmul") throw packageRefusal(command.input, kind, command.command);
+        return runProgramCommand(command, async () => readPackage(command.input, await readOperand(command.input, io)), io);
+      }
+      if (isConfigQuantize(command)) {
+        throw new QuantizeError(
+          "invalid-option",
+          `--config FILE.json compresses ML Program packages; ${inputName(command.input)} is not one: give --nbits (and --mode) instead`,
         );
-      } finally {
-        bar.finish();
       }
-      // Never write a model that is not self-consistent, whatever produced it.
-      validateWeights(output);
-      const encoded = encodeModelChunks(output);
-      // The model's bytes go to a temporary file now and reach the disk while the
-      // report is built. The model and the report file are renamed into place
-      // together, once both are written and flushed: a report that cannot be written
-      // leaves no model behind either. Nothing is printed before both are in place.
-      // With -o -, the model goes to standard output only after that: a refusal
-      // writes none of it (what is written there cannot be taken back).
-      const staged = toStdout ? [] : [stageFile(command.output, encoded)];
-      let report: WeightReport | undefined;
-      try {
-        if (command.command === "quantize") {
-          report = withDecisions(weightReport(input, output), decisions);
-          if (reportFile !== undefined) staged.push(stageFile(reportFile, new TextEncoder().encode(reportJson(report))));
-        }
-        await commitFiles(staged);
-      } catch (error) {
-        staged.forEach((file) => file.discard());
-        throw error;
-      }
-      if (stdoutWriter !== undefined) await writeStdout(stdoutWriter, encoded.chunks);
-      const summary = formatChange(toStdout ? STDOUT_NAME : command.output, inspectModel(input), inspectModel(output), encoded.byteLength);
-      // With -o - or --report -, stdout carries the data alone; the people's view goes to stderr.
-      const people = toStdout || (command.command === "quantize" && command.report === STDIO) ? io.stderr : io.stdout;
-      if (report === undefined) {
-        if (!command.quiet) people(summary);
-        return EXIT.ok;
-      }
-      if (!command.quiet) people(`${summary}\n${formatReport(report)}${overflowNotes(decisions)}${leftNotes(left)}`);
-      if (command.command === "quantize" && command.report === STDIO) io.stdout(reportJson(report));
-      // As coremltools' quantize_weights(sample_data=): the predictions compared once the output is written.
-      // Asked for by name, so printed even with --quiet (without the blank line that parts it from the table).
-      if (samples !== undefined)
-        people(
-          `${command.quiet ? "" : "\n"}${formatComparison(compareWithProgress(input, output, samples, false, command.quiet ? { stderr: io.stderr } : io))}`,
+      if (command.command === "quantize" && command.writeConfig !== undefined) {
+        throw new QuantizeError(
+          "invalid-option",
+          `--write-config writes the coremltools configs --nbits auto chose for an ML Program package; ${inputName(command.input)} is not one: leave it out`,
         );
+      }
+      return transformModel(command, io);
+    }
+  }
+}
+
+/** `quantize --config`: for packages only. */
+function isConfigQuantize(command: Transforming): command is Extract<Transforming, QuantizeConfigSettings> {
+  return command.command === "quantize" && command.config !== undefined;
+}
+
+/** `quantize`, `dequantize` and `int8-matmul` on a neural-network model. */
+async function transformModel(command: ModelTransforming, io: CliIo): Promise<number> {
+  {
+    const reportFile = command.command === "quantize" && command.report !== STDIO ? command.report : undefined;
+    const toStdout = command.output === STDIO;
+    refuseClashingPaths(command.input, command.output, reportFile, command.force);
+    const stdoutWriter = toStdout ? stdoutWriterOf(io) : undefined;
+    // Refused now rather than after the work: a directory, a device that is never
+    // replaced, a missing or read-only directory. Looked at again when writing.
+    if (!toStdout) resolveOutputTarget(command.output);
+    if (reportFile !== undefined) resolveOutputTarget(reportFile);
+    const input = await readInput(command.input, io, command.command);
+    // Checking the weights against their layers is the library's first step.
+    assertHasNetwork(input);
+    // Read (and the model checked runnable) before any work, so bad samples write nothing.
+    const samples = command.command === "quantize" && command.sampleData !== undefined ? await loadSampleData(command.sampleData, input) : undefined;
+    // --quiet: no bar either (it is drawn on a terminal's stderr only).
+    const bar = progressBar(command.quiet ? { stderr: io.stderr } : io, "tensors");
+    const decisions = new Map<string, TensorDecision>();
+    const left: TensorLeft[] = [];
+    let output: Model;
+    try {
+      output = await transform(
+        command,
+        input,
+        bar.onProgress,
+        io.quantize ?? quantizeWeights,
+        (d) => decisions.set(d.path, d),
+        (l) => left.push(l),
+      );
+    } finally {
+      bar.finish();
+    }
+    // Never write a model that is not self-consistent, whatever produced it.
+    validateWeights(output);
+    const encoded = encodeModelChunks(output);
+    // The model's bytes go to a temporary file now and reach the disk while the
+    // report is built. The model and the report file are renamed into place
+    // together, once both are written and flushed: a report that cannot be written
+    // leaves no model behind either. Nothing is printed before both are in place.
+    // With -o -, the model goes to standard output only after that: a refusal
+    // writes none of it (what is written there cannot be taken back).
+    const staged = toStdout ? [] : [stageFile(command.output, encoded)];
+    let report: WeightReport | undefined;
+    try {
+      if (command.command === "quantize") {
+        report = withDecisions(weightReport(input, output), decisions);
+        if (reportFile !== undefined) staged.push(stageFile(reportFile, new TextEncoder().encode(reportJson(report))));
+      }
+      await commitFiles(staged);
+    } catch (error) {
+      staged.forEach((file) => file.discard());
+      throw error;
+    }
+    if (stdoutWriter !== undefined) await writeStdout(stdoutWriter, encoded.chunks);
+    const summary = formatChange(toStdout ? STDOUT_NAME : command.output, inspectModel(input), inspectModel(output), encoded.byteLength);
+    // With -o - or --report -, stdout carries the data alone; the people's view goes to stderr.
+    const people = toStdout || (command.command === "quantize" && command.report === STDIO) ? io.stderr : io.stdout;
+    if (report === undefined) {
+      if (!command.quiet) people(summary);
       return EXIT.ok;
     }
+    if (!command.quiet) people(`${summary}\n${formatReport(report)}${overflowNotes(decisions)}${leftNotes(left)}`);
+    if (command.command === "quantize" && command.report === STDIO) io.stdout(reportJson(report));
+    // As coremltools' quantize_weights(sample_data=): the predictions compared once the output is written.
+    // Asked for by name, so printed even with --quiet (without the blank line that parts it from the table).
+    if (samples !== undefined)
+      people(`${command.quiet ? "" : "\n"}${formatComparison(compareWithProgress(input, output, samples, false, command.quiet ? { stderr: io.stderr } : io))}`);
+    return EXIT.ok;
   }
 }
 
@@ -262,7 +306,9 @@ async function readInput(path: string, io: CliIo, command: Exclude<CommandName, 
 }
 
 /** The package of a folder or zip operand; a refusal names the operand first. */
-async function readPackage(path: string, operand: Exclude<Operand, { kind: "model" }>): Promise<MlPackage> {
+async function readPackage(path: string, operand: Operand): Promise<MlPackage> {
+  if (operand.kind === "model")
+    throw new QuantizeError("unsupported-model", `${path} is no longer an ML Program package or a zip of one; it changed while being read`);
   if (operand.kind === "package") return readMlPackage(path);
   try {
     return await decodeMlPackageZip(operand.bytes);
@@ -286,6 +332,29 @@ function isPackageFolder(path: string): boolean {
   }
 }
 
+/**
+ * Whether a path names an ML Program: a package folder, or a file starting as a
+ * zip archive does (only its first bytes are read).
+ */
+function packageKindOf(path: string): "package" | "zip" | undefined {
+  if (isPackageFolder(path)) return "package";
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const head = new Uint8Array(ZIP_SIGNATURE_LENGTH);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return n === head.length && isZipArchive(head) ? "zip" : undefined;
+  } catch {
+    // Left to the model file reader, which says what is wrong.
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** How many bytes {@link ZIP_SIGNATURES} look at. */
+const ZIP_SIGNATURE_LENGTH = 4;
+
 /** A zip archive's first four bytes: a local file header, or the end record of an empty archive. No model starts so (field number 0 follows). */
 const ZIP_SIGNATURES: readonly (readonly number[])[] = [
   [0x50, 0x4b, 0x03, 0x04],
@@ -301,11 +370,12 @@ function isZipArchive(bytes: Uint8Array): boolean {
  * compression commands with where to compress one today. `inspect` reads packages.
  */
 const PACKAGE_REFUSALS: Readonly<Record<Exclude<CommandName, "inspect">, string>> = {
-  quantize:
-    "compressing ML Programs is not supported yet (inspect reads them); compress them with coremltools.optimize.coreml (linear_quantize_weights, palettize_weights)",
-  dequantize: "decompressing ML Programs is not supported yet (inspect reads them); decompress them with coremltools.optimize.coreml.decompress_weights",
-  "int8-matmul": "int8-matmul converts neuralNetwork layers; ML Program compression is not supported yet (inspect reads them)",
-  report: "reports on ML Programs are not supported yet (inspect reads them)",
+  // A package reaches these three only when it changed while being read: they read packages given as a folder or a zip file.
+  quantize: "quantize reads packages given as a folder or a zip file",
+  dequantize: "dequantize reads packages given as a folder or a zip file",
+  report: "report reads packages given as a folder or a zip file",
+  "int8-matmul":
+    "int8-matmul converts neuralNetwork layers; for an ML Program use quantize (--mode linear_symmetric --nbits 8: int8 weights, dequantized at load time)",
   predict: "running ML Programs is not supported (inspect reads them)",
   compare: "running ML Programs is not supported (inspect reads them)",
 };
@@ -340,9 +410,11 @@ async function writeStdout(write: NonNullable<CliIo["stdoutBytes"]>, chunks: rea
 }
 
 type Transforming = Extract<Command, { command: "quantize" | "dequantize" | "int8-matmul" }>;
+/** The transforming commands as they apply to neural-network models (no `--config`). */
+type ModelTransforming = Exclude<Transforming, QuantizeConfigSettings>;
 
 async function transform(
-  command: Transforming,
+  command: ModelTransforming,
   model: Model,
   onProgress: ((p: Progress) => void) | undefined,
   quantize: NonNullable<CliIo["quantize"]>,

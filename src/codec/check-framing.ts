@@ -34,6 +34,7 @@ import {
   TensorValue_RepeatedLongIntsSchema,
   TensorValue_RepeatedStringsSchema,
 } from "../gen/MIL_pb.js";
+import { type ByteCursor, readVarint, truncatedAt } from "./varint.js";
 
 /** The largest field number protobuf allows. */
 const MAX_FIELD_NUMBER = 2 ** 29 - 1;
@@ -157,55 +158,44 @@ export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: num
   let unlocated: Extract<WatchOutcome, { located: false }>["reason"] | undefined = watch === undefined ? "not-watched" : undefined;
   const stack: Frame[] = [messageFrame(root, bytes.length)];
   let messages = 1;
-  let pos = 0;
-  const varint = (): number => {
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      if (pos >= bytes.length) throw truncated(pos);
-      const byte = bytes[pos++] as number;
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) return value;
-      scale *= 0x80;
-    }
-    throw new QuantizeError("invalid-protobuf", `not a valid Core ML model: a varint at offset ${pos - 10} runs past 10 bytes`);
-  };
+  // The read position, one object for the whole walk: readVarint advances it.
+  const cursor: ByteCursor = { pos: 0 };
   while (stack.length > 0) {
     const top = stack[stack.length - 1] as Frame;
-    if (pos >= top.end) {
-      if (pos > top.end) throw truncated(top.end);
+    if (cursor.pos >= top.end) {
+      if (cursor.pos > top.end) throw truncatedAt(top.end);
       stack.pop();
       continue;
     }
-    const tagAt = pos;
-    const tag = varint();
+    const tagAt = cursor.pos;
+    const tag = readVarint(bytes, cursor);
     const number = Math.floor(tag / 8);
     const wireType = tag % 8;
     assertPossibleTag(number, wireType, tagAt);
     if (unlocated === undefined && watch !== undefined && top.desc?.typeName === watch.typeName) {
       if (number === watch.spare) unlocated = "spare-field-used";
-      else if (number === watch.field && pos - tagAt !== 1) unlocated = "wide-tag";
+      else if (number === watch.field && cursor.pos - tagAt !== 1) unlocated = "wide-tag";
       else if (number === watch.field && watched.length >= watch.limit) unlocated = "over-limit";
       else if (number === watch.field) watched.push(tagAt);
     }
     const field = top.fields.get(number);
     switch (wireType) {
       case WireType.Varint:
-        varint();
+        readVarint(bytes, cursor);
         break;
       case WireType.Bit64:
-        pos += 8;
+        cursor.pos += 8;
         break;
       case WireType.Bit32:
-        pos += 4;
+        cursor.pos += 4;
         break;
       case WireType.LengthDelimited: {
-        const start = pos;
-        const length = varint();
-        if (length > top.end - pos) {
+        const start = cursor.pos;
+        const length = readVarint(bytes, cursor);
+        if (length > top.end - cursor.pos) {
           throw new QuantizeError(
             "invalid-protobuf",
-            `not a valid Core ML model: a record at offset ${start} declares ${length} bytes, but only ${top.end - pos} remain`,
+            `not a valid Core ML model: a record at offset ${start} declares ${length} bytes, but only ${top.end - cursor.pos} remain`,
           );
         }
         const child = top.desc === undefined ? (number === 2 ? top.mapValue : undefined) : childOf(field);
@@ -217,19 +207,19 @@ export function checkFraming(root: DescMessage, bytes: Uint8Array, maxDepth: num
           );
         }
         if (child !== undefined && stack.length < maxDepth) {
-          stack.push(messageFrame(child, pos + length));
+          stack.push(messageFrame(child, cursor.pos + length));
         } else if (entries !== undefined && stack.length < maxDepth) {
-          stack.push({ desc: undefined, fields: NO_FIELDS, mapValue: entries, end: pos + length, counts: undefined });
+          stack.push({ desc: undefined, fields: NO_FIELDS, mapValue: entries, end: cursor.pos + length, counts: undefined });
         } else {
-          if (field !== undefined && isCapped(field)) count(top, field, packedEntries(field, bytes, pos, pos + length), tagAt);
-          pos += length;
+          if (field !== undefined && isCapped(field)) count(top, field, packedEntries(field, bytes, cursor.pos, cursor.pos + length), tagAt);
+          cursor.pos += length;
         }
-        if (pos > top.end) throw truncated(top.end);
+        if (cursor.pos > top.end) throw truncatedAt(top.end);
         continue;
       }
     }
     if (field !== undefined && isCapped(field)) count(top, field, 1, tagAt);
-    if (pos > top.end) throw truncated(top.end);
+    if (cursor.pos > top.end) throw truncatedAt(top.end);
   }
   return unlocated === undefined ? { located: true, tags: watched } : { located: false, reason: unlocated };
 }
@@ -305,8 +295,4 @@ function messageFrame(desc: DescMessage, end: number): Frame {
 /** The message type a length-delimited record of `field` holds, if it is a message. */
 function childOf(field: DescField | undefined): DescMessage | undefined {
   return field?.fieldKind === "message" || (field?.fieldKind === "list" && field.listKind === "message") ? field.message : undefined;
-}
-
-function truncated(at: number): QuantizeError {
-  return new QuantizeError("invalid-protobuf", `not a valid Core ML model: a record runs past byte ${at} (truncated or corrupt)`);
 }

@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 import type { EncodedChunks } from "./encode-model.js";
+import { varintLength, writeVarint } from "./varint.js";
 
 /**
  * Byte arrays shorter than this are copied into the writer's blocks; longer ones
@@ -254,25 +255,6 @@ export class ChunkWriter {
     }
     this.runs[this.runCount++] = run;
   }
-}
-
-/** Writes `value` as a varint at `at` in `into`; returns the offset after it. */
-function writeVarint(into: Uint8Array, at: number, value: number): number {
-  let pos = at;
-  let v = value;
-  while (v >= 0x80) {
-    into[pos++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  into[pos++] = v;
-  return pos;
-}
-
-/** Bytes of the varint of `value`. */
-function varintLength(value: number): number {
-  let length = 1;
-  for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) length++;
-  return length;
 }
 
 /** Bytes of `value` in UTF-8, a lone surrogate counting as U+FFFD (3 bytes). */

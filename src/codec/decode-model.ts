@@ -9,6 +9,7 @@ import { float32FromBytes } from "./float32-bytes.js";
 import { mapWeightParams } from "./map-weight-params.js";
 import type { Model } from "./model-types.js";
 import { ModelSchema } from "../gen/Model_pb.js";
+import { readVarint } from "./varint.js";
 import { FLOAT_VALUE_FIELD, readSchema, WEIGHT_PARAMS_TYPE } from "./wire-schema.js";
 
 /** Bytes a model can be decoded from. A Node `Buffer` is a `Uint8Array`. */
@@ -147,16 +148,9 @@ function floatPayload(field: UnknownField): Uint8Array {
     throw new QuantizeError("invalid-protobuf", `WeightParams.floatValue has wire type ${field.wireType}, expected 2 (packed) or 5 (fixed32)`);
   }
   // `data` is the record after its tag: a varint length, then the payload.
-  let length = 0;
-  let shift = 0;
-  let pos = 0;
-  for (;;) {
-    const byte = field.data[pos++] as number;
-    length += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) break;
-    shift += 7;
-  }
-  const payload = field.data.subarray(pos);
+  const cursor = { pos: 0 };
+  const length = readVarint(field.data, cursor);
+  const payload = field.data.subarray(cursor.pos);
   if (payload.byteLength !== length || length % 4 !== 0) {
     throw new QuantizeError("invalid-protobuf", `WeightParams.floatValue payload of ${payload.byteLength} bytes is not a whole number of floats`);
   }

@@ -13,10 +13,81 @@ import { HALF_ENCODE_LIMIT_BITS, runKernels } from "../kernels/index.js";
 
 export { float16BitsToFloat32Bits, float32BitsToFloat16Bits } from "../kernels/half-bits.js";
 
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** The largest finite half-precision value. */
 export const FLOAT16_MAX = 65504;
 
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** The half-way point between {@link FLOAT16_MAX} and 2^16: from here up, rounding to a half overflows to infinity (ties go to the even 2^16). */
+const HALF_OVERFLOW_THRESHOLD = 65520;
+/** The smallest normal half, 2^-14; below it halves are multiples of 2^-24. */
+const HALF_MIN_NORMAL = 2 ** -14;
+
+/** Scratch for reading a float64's bits without allocating. */
+const DOUBLE_SCRATCH = new Float64Array(1);
+const DOUBLE_SCRATCH_WORDS = new Uint32Array(DOUBLE_SCRATCH.buffer);
+/** The index of the 32-bit word holding a float64's sign and exponent. */
+const HIGH_WORD = littleEndian ? 1 : 0;
+
+/**
+ * The half-precision bit pattern nearest to a float64 number, rounded once, ties to
+ * even, as numpy's `astype(np.float16)` of a float64 array does. Going through
+ * float32 first (`Math.fround`, then {@link float32BitsToFloat16Bits}) rounds twice
+ * and can land on a tie the number is not on: 0.21612548828125003 is above the
+ * midpoint between the halves 0x32ea and 0x32eb but rounds to it in float32, and
+ * from there to the even 0x32ea. Subnormal halves, signed zeros and infinities
+ * kept; beyond the half range gives an infinity; NaN keeps its top payload bits.
+ *
+ * @param x - the number
+ * @returns the 16-bit pattern
+ */
+export function float64ToFloat16Bits(x: number): number {
+  DOUBLE_SCRATCH[0] = x;
+  const high = DOUBLE_SCRATCH_WORDS[HIGH_WORD] as number;
+  const sign = (high >>> 16) & 0x8000;
+  if (Number.isNaN(x)) {
+    // The top 10 of the 52 payload bits (all in the high word), never an infinity.
+    const nan = 0x7c00 | ((high >>> 10) & 0x3ff);
+    return sign | (nan === 0x7c00 ? 0x7c01 : nan);
+  }
+  const magnitude = Math.abs(x);
+  if (magnitude >= HALF_OVERFLOW_THRESHOLD) return sign | 0x7c00;
+  if (magnitude < HALF_MIN_NORMAL) {
+    // A multiple of 2^-24 from 0 to 2^-14 (1024, the smallest normal, reads as one too).
+    return sign | roundHalfEven(magnitude * 2 ** 24);
+  }
+  const exponent = ((high >>> 20) & 0x7ff) - 1023;
+  // The significand in units of the half's last place: 1024 <= scaled < 2048, exact
+  // (scaling by a power of two); a carry to 2048 moves into the exponent, as it should.
+  const scaled = magnitude * 2 ** (10 - exponent);
+  return sign | ((((exponent + 15) << 10) + roundHalfEven(scaled) - 1024) & 0xffff);
+}
+
+/**
+ * The half-precision value nearest to a float64 number, rounded once (see
+ * {@link float64ToFloat16Bits}): the value numpy's `astype(np.float16)` gives.
+ *
+ * @param x - the number
+ * @returns that half's value
+ */
+export function roundFloat64ToFloat16(x: number): number {
+  const half = float64ToFloat16Bits(x);
+  const exponent = (half >>> 10) & 0x1f;
+  const mantissa = half & 0x3ff;
+  const sign = (half & 0x8000) === 0 ? 1 : -1;
+  if (exponent === 0x1f) return mantissa === 0 ? sign * Number.POSITIVE_INFINITY : x;
+  // Exact: a product of a small integer and a power of two.
+  return exponent === 0 ? sign * mantissa * 2 ** -24 : sign * (1024 + mantissa) * 2 ** (exponent - 25);
+}
+
+/** A non-negative number below 2^53 rounded to an integer, ties to even. */
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const fraction = x - floor;
+  if (fraction > 0.5) return floor + 1;
+  if (fraction < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
 
 /**
  * Encodes float32 values as little-endian half-precision bytes (the layout of

@@ -5,6 +5,31 @@
  * @packageDocumentation
  */
 
+/**
+ * The names of the blob element types, in code order; {@link BLOB_DATA_TYPES} has
+ * an entry for each (the compiler holds the two to the same names).
+ */
+export const BLOB_DATA_TYPE_NAMES = [
+  "float16",
+  "float32",
+  "uint8",
+  "int8",
+  "bfloat16",
+  "int16",
+  "uint16",
+  "int4",
+  "uint1",
+  "uint2",
+  "uint4",
+  "uint3",
+  "uint6",
+  "int32",
+  "uint32",
+] as const;
+
+/** The name of a blob element type, e.g. `float16`, `uint4`. */
+export type BlobDataType = (typeof BLOB_DATA_TYPE_NAMES)[number];
+
 /** How a blob's elements are read: as IEEE floats, or as integers of the given signedness. */
 export type BlobElementKind = "float" | "signed" | "unsigned";
 
@@ -23,7 +48,7 @@ export interface BlobDataTypeInfo {
  * (16 and 17) are left out: the reference's compression never writes them, and a
  * blob of either is refused as an unknown type rather than guessed at.
  */
-export const BLOB_DATA_TYPES = {
+export const BLOB_DATA_TYPES: Readonly<Record<BlobDataType, BlobDataTypeInfo>> = {
   float16: { code: 1, bits: 16, kind: "float" },
   float32: { code: 2, bits: 32, kind: "float" },
   uint8: { code: 3, bits: 8, kind: "unsigned" },
@@ -39,10 +64,7 @@ export const BLOB_DATA_TYPES = {
   uint6: { code: 13, bits: 6, kind: "unsigned" },
   int32: { code: 14, bits: 32, kind: "signed" },
   uint32: { code: 15, bits: 32, kind: "unsigned" },
-} as const satisfies Record<string, BlobDataTypeInfo>;
-
-/** The name of a blob element type, e.g. `float16`, `uint4`. */
-export type BlobDataType = keyof typeof BLOB_DATA_TYPES;
+};
 
 const BY_CODE: ReadonlyMap<number, BlobDataType> = new Map((Object.keys(BLOB_DATA_TYPES) as BlobDataType[]).map((name) => [BLOB_DATA_TYPES[name].code, name]));
 

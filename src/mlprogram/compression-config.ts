@@ -7,21 +7,31 @@
  * @packageDocumentation
  */
 import { QuantizeError } from "../errors.js";
+import { configFieldValue } from "./config-json.js";
 
 /** The linear quantization modes: `linear` has a zero point, `linear_symmetric` a range symmetric around 0. */
 export const LINEAR_MODES = ["linear", "linear_symmetric"] as const;
 /** A linear quantization mode. */
 export type LinearMode = (typeof LINEAR_MODES)[number];
 
+/** The integer types linear quantization writes; {@link LINEAR_DTYPES} has an entry for each. */
+export const LINEAR_DTYPE_NAMES = ["int8", "uint8", "int4", "uint4"] as const;
+/** An integer type of quantized data. */
+export type LinearDtype = (typeof LINEAR_DTYPE_NAMES)[number];
+/** What an integer type of quantized data is. */
+export interface LinearDtypeInfo {
+  /** Bits per element. */
+  readonly bits: 8 | 4;
+  /** Whether it holds negative numbers. */
+  readonly signed: boolean;
+}
 /** The integer types linear quantization writes, with their bits and signedness. */
-export const LINEAR_DTYPES = {
+export const LINEAR_DTYPES: Readonly<Record<LinearDtype, LinearDtypeInfo>> = {
   int8: { bits: 8, signed: true },
   uint8: { bits: 8, signed: false },
   int4: { bits: 4, signed: true },
   uint4: { bits: 4, signed: false },
-} as const;
-/** An integer type of quantized data. */
-export type LinearDtype = keyof typeof LINEAR_DTYPES;
+};
 
 /** How weights are split into blocks sharing one scale. */
 export const LINEAR_GRANULARITIES = ["per_tensor", "per_channel", "per_block"] as const;
@@ -134,7 +144,9 @@ function opConfigFromJson(json: unknown, where: string): ResolvedLinearQuantizer
         "invalid-option",
         `${where}: unknown field ${key}; OpLinearQuantizerConfig takes ${Object.values(LINEAR_JSON_FIELDS).join(", ")}`,
       );
-    config[ours] = typeof value === "string" && ours !== "dtype" ? value.toLowerCase() : value;
+    // No field of OpLinearQuantizerConfig is float-only.
+    const read = configFieldValue(value, false, `${where}: ${key}`);
+    config[ours] = typeof read === "string" && ours !== "dtype" ? read.toLowerCase() : read;
   }
   return resolveLinearQuantizerConfig(config as LinearQuantizerConfig, where);
 }

@@ -59,10 +59,26 @@ export interface BlockContext {
 }
 
 /**
- * The ops replacing a const (the last one's output takes the const's place), or
- * undefined when the const stays.
+ * The ops replacing a `const` or a constexpr op (the last one's outputs take the
+ * op's outputs' places, in order), or undefined when the op stays.
  */
-export type ConstReplacer = (op: Operation, consumers: readonly ConstConsumer[], producers: ReadonlyMap<string, Operation>) => Operation[] | undefined;
+export type ConstReplacer = (
+  op: Operation,
+  consumers: readonly ConstConsumer[],
+  producers: ReadonlyMap<string, Operation>,
+  consumersOf: ReadonlyMap<string, readonly ConstConsumer[]>,
+) => Operation[] | undefined;
+
+/** How a compression pass runs, besides its op configs. */
+export interface CompressionOptions {
+  /**
+   * Compress the already compressed weights further, as coremltools'
+   * `joint_compression=True` does (iOS18 programs only): the parameters of the
+   * constexpr ops a former pass wrote become the candidates (MLPROGRAM.md section 12).
+   * @defaultValue false
+   */
+  readonly jointCompression?: boolean;
+}
 
 /**
  * Resolves every config of a {@link CompressionConfig} with the pass's own resolver.
@@ -110,7 +126,7 @@ export function compressProgram(pkg: MlPackage, replacerFor: (context: BlockCont
   return { ...pkg, model: { ...pkg.model, Type: { case: "mlProgram", value: program } }, weights: laidOut.weights };
 }
 
-/** One block (its nested blocks first): each const replaced in place, its consumers rebound to the replacement's end. */
+/** One block (its nested blocks first): each const or constexpr op offered to `replace`, replaced in place, its consumers rebound to the replacement's end. */
 function replaceConsts(block: Block, replace: ConstReplacer): Block {
   const operations = block.operations.map((op) => (op.blocks.length === 0 ? op : { ...op, blocks: op.blocks.map((nested) => replaceConsts(nested, replace)) }));
   const consumers = new Map<string, ConstConsumer[]>();
@@ -129,9 +145,13 @@ function replaceConsts(block: Block, replace: ConstReplacer): Block {
   const renamed = new Map<string, string>();
   const replaced = operations.flatMap((op) => {
     const output = op.outputs[0]?.name ?? "";
-    const chain = op.type === "const" ? replace(op, consumers.get(output) ?? [], producers) : undefined;
+    const chain = op.type === "const" || op.type.startsWith("constexpr_") ? replace(op, consumers.get(output) ?? [], producers, consumers) : undefined;
     if (chain === undefined) return [op];
-    renamed.set(output, chain.at(-1)?.outputs[0]?.name ?? "");
+    const last = chain.at(-1)?.outputs ?? [];
+    op.outputs.forEach(({ name }, i) => {
+      const now = last[i]?.name ?? "";
+      if (now !== name) renamed.set(name, now);
+    });
     return chain;
   });
   if (renamed.size === 0) return { ...block, operations: replaced };

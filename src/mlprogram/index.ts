@@ -65,7 +65,7 @@ export {
   type OpLocation,
 } from "./walk-program.js";
 export { inspectProgram, type ProgramSummary, type FunctionSummary, type ConstantTotals } from "./inspect-program.js";
-export { linearQuantizeWeights, type LinearQuantizeResult, type SkippedWeight } from "./linear-quantize.js";
+export { linearQuantizeWeights, type CompressionOptions, type LinearQuantizeResult, type SkippedWeight } from "./linear-quantize.js";
 export {
   linearQuantizerConfigFromJson,
   type CompressionConfig,
@@ -75,3 +75,45 @@ export { pruneWeights, type PruneResult } from "./prune.js";
 export { prunerConfigFromJson, type PrunerConfig, type MagnitudePrunerConfig, type ThresholdPrunerConfig } from "./prune-config.js";
 export { palettizeWeights, type PalettizeResult } from "./palettize.js";
 export { palettizerConfigFromJson, type PalettizerConfig } from "./palettize-config.js";
+export {
+  chooseProgramConfig,
+  applyProgramAutoPlan,
+  PROGRAM_AUTO_MODES,
+  DEFAULT_PROGRAM_AUTO_MODES,
+  DEFAULT_PROGRAM_TARGET_SNR_DB,
+  type ProgramAutoMode,
+  type ProgramAutoOptions,
+  type ProgramAutoPlan,
+  type ProgramAutoWeight,
+  type ProgramConfigFile,
+  type ProgramConfigJson,
+  type PalettizerOpConfigJson,
+  type LinearOpConfigJson,
+} from "./auto-config.js";
+export {
+  programReport,
+  isWeightInput,
+  type ProgramReport,
+  type ProgramWeightReport,
+  type ProgramWeightStorage,
+  type ProgramReportTotals,
+} from "./report-program.js";
+export { decompressWeights, type DecompressResult } from "./decompress.js";
+export {
+  evaluateConstexpr,
+  blockValues,
+  constantTensor,
+  isConstexprOp,
+  type TensorData,
+  type ParameterValues,
+} from "./evaluate-constexpr.js";
+export { parseConfigJson, configFieldValue } from "./config-json.js";
+export {
+  compressPackage,
+  packageCompression,
+  packageNbits,
+  type CompressionFunction,
+  type PackageMode,
+  type PackageCompressionRequest,
+  type PackageCompression,
+} from "./compress-package.js";

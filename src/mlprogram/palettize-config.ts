@@ -6,6 +6,7 @@
  */
 import { QuantizeError } from "../errors.js";
 import { compressionConfigFromJson, isRecord, type CompressionConfig } from "./compression-config.js";
+import { configFieldValue } from "./config-json.js";
 
 /** How a LUT is chosen: k-means clusters, evenly spaced values over the range, or the distinct values. */
 export const PALETTIZE_MODES = ["kmeans", "uniform", "unique"] as const;
@@ -142,7 +143,9 @@ function opConfigFromJson(json: unknown, where: string): ResolvedPalettizerConfi
     if (ours === undefined) {
       throw new QuantizeError("invalid-option", `${where}: unknown field ${key}; OpPalettizerConfig takes ${Object.values(PALETTIZER_JSON_FIELDS).join(", ")}`);
     }
-    config[ours] = typeof value === "string" ? value.toLowerCase() : value;
+    // No field of OpPalettizerConfig is float-only.
+    const read = configFieldValue(value, false, `${where}: ${key}`);
+    config[ours] = typeof read === "string" ? read.toLowerCase() : read;
   }
   return resolvePalettizerConfig(config as PalettizerConfig, where);
 }

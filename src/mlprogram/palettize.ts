@@ -6,7 +6,8 @@
  * per-channel scale; weight.bin is written again in program order. Modes `uniform`
  * and `unique` are computed as the reference does; `kmeans` by an optimal 1-D
  * k-means (the reference's own for float16 groups of 10,000 or more elements,
- * never worse than its scikit-learn one elsewhere); vector k-means is refused.
+ * never worse than its scikit-learn one elsewhere), vector k-means by a seeded
+ * k-means++ with restarts (never worse than the reference's on the golden set).
  *
  * @packageDocumentation
  */
@@ -16,35 +17,30 @@ import { DataType, OperationSchema, ValueSchema, type Operation, type Value } fr
 import { floatRounding } from "./blockwise-linear.js";
 import type { CompressionConfig } from "./compression-config.js";
 import {
-  boolParameter,
   compressProgram,
   isIos18Opset,
   selectConst,
   resolveCompressionConfig,
   type BlockContext,
+  type CompressionOptions,
   type CompressionResult,
   type ConstConsumer,
   type ResolvedCompressionConfig,
   type SkippedWeight,
 } from "./compression-pass.js";
+import { consumerChannelAxes } from "./consumer-axes.js";
+import { LUT_INDEX_TYPES } from "./lut-index-types.js";
+import { checkJointOpset, jointReplacement, type JointCompressors, type JointContext } from "./joint-compression.js";
+import { float32ConstView, type FloatElements } from "./float32-const-view.js";
 import type { MlPackage } from "./ml-package.js";
 import { resolvePalettizerConfig, type PalettizerConfig, type ResolvedPalettizerConfig } from "./palettize-config.js";
-import { palettizeTensor, type PalettizedTensor } from "./palettize-tensor.js";
+import { broadcastTensor, palettizeTensor, type PalettizedTensor } from "./palettize-tensor.js";
 import { constantValue, constElements, inlineValue, namedOutput, tensorType, type NewBlobs } from "./program-values.js";
 import { packSubByte } from "./sub-byte.js";
 
 /** What {@link palettizeWeights} gives. */
 export type PalettizeResult = CompressionResult;
 
-/** The MIL type of iOS18 indices of each width. */
-const INDEX_TYPES: Readonly<Record<number, DataType>> = {
-  1: DataType.UINT1,
-  2: DataType.UINT2,
-  3: DataType.UINT3,
-  4: DataType.UINT4,
-  6: DataType.UINT6,
-  8: DataType.UINT8,
-};
 /** The LUT sizes the iOS16 `constexpr_lut_to_dense` accepts. */
 const IOS16_LUT_SIZES: ReadonlySet<number> = new Set([2, 4, 16, 64, 256]);
 /** Equal constants of at least this many elements are merged into the first (the pipeline's `const_deduplication`). */
@@ -71,35 +67,67 @@ interface PassContext extends BlockContext {
  *
  * @param pkg - the package; not modified
  * @param config - op configs: global, by consumer op type, by op name (`null` skips)
+ * @param options - `jointCompression: true` compresses what a former pass wrote (iOS18, MLPROGRAM.md section 12)
  * @returns the new package and the weights skipped
  * @throws {@link QuantizeError} `invalid-option` for a config the reference refuses
  *   (a field out of range, a `const` op type key, ops sharing a weight with
- *   different configs) or a `kmeans` config with `clusterDim > 1` reaching a weight
- *   (not supported yet);
+ *   different configs);
  *   `unsupported-model` for grouped, vector, per-channel-scale or 3-bit LUTs reaching
- *   a weight of an iOS16/17 program, or a model that is not an ML Program
+ *   a weight of an iOS16/17 program, or a model that is not an ML Program;
+ *   `invalid-option` also for joint palettization with `clusterDim > 1` or a per-channel scale;
+ *   `unsupported-model` also for joint compression of a program older than iOS18 or of 4-bit quantized data (defect D7)
  * @example
  * ```ts
  * const { package: small } = palettizeWeights(pkg, { global: { mode: "uniform", nbits: 4 } });
  * ```
  */
-export function palettizeWeights(pkg: MlPackage, config: CompressionConfig<PalettizerConfig>): PalettizeResult {
+export function palettizeWeights(pkg: MlPackage, config: CompressionConfig<PalettizerConfig>, options: CompressionOptions = {}): PalettizeResult {
   const resolved = resolveCompressionConfig(config, resolvePalettizerConfig);
   const skipped: SkippedWeight[] = [];
   const shared = new Map<string, Value>();
+  const generatedNames = new Map<string, number>();
   const compressed = compressProgram(pkg, (block) => {
     const context: PassContext = { ...block, config: resolved, skipped, shared };
-    return (op, consumers, producers) => palettizeConst(op, consumers, producers, context);
+    if (options.jointCompression === true) checkJointOpset(block.opset, isIos18Opset(block.opset));
+    const joint: JointContext<ResolvedPalettizerConfig> = {
+      ...context,
+      generatedNames,
+      constant: (dataType, shape, values) => sharedConstant(dataType, shape, Float64Array.from(values), context),
+    };
+    return (op, consumers, producers) => {
+      if (op.type === "const") return palettizeConst(op, consumers, producers, context);
+      return options.jointCompression === true ? jointReplacement("palettize", op, consumers, producers, joint, palettizeForJoint) : undefined;
+    };
   });
   return { package: compressed, skipped };
 }
 
-/** The output axis of a weight as one consumer reads it, possibly negative (`select_input_output_channel_axis`). */
-function outputAxis({ op, input }: ConstConsumer, producers: ReadonlyMap<string, Operation>): number {
-  if (op.type === "conv_transpose") return 1;
-  if (op.type === "matmul" && input === "y") return boolParameter(op, "transpose_y", producers) ? -2 : -1;
-  if (op.type === "matmul" && input === "x") return boolParameter(op, "transpose_x", producers) ? -1 : -2;
-  return 0;
+/** The palettization of a tensor joint compression asks for: scalar LUTs without a per-channel scale; integer data in float64. */
+const palettizeForJoint: JointCompressors<ResolvedPalettizerConfig>["palettize"] = (tensor, config) => {
+  const { name, values, shape, dataType } = tensor;
+  if (config.clusterDim > 1 || config.enablePerChannelScale) {
+    throw new QuantizeError(
+      "invalid-option",
+      `${name}: joint palettization with clusterDim > 1 or enablePerChannelScale is not supported yet; use clusterDim 1 without a per-channel scale`,
+    );
+  }
+  const grouping = tensor.consumers === undefined ? { axis: 0, groupSize: shape[0] as number } : groupingOf(shape, config, tensor.consumers, tensor.producers);
+  if (typeof grouping === "string") return grouping;
+  const float = dataType === DataType.FLOAT16 ? "float16" : dataType === DataType.FLOAT32 ? "float32" : "float64";
+  const palettized = palettizeTensor(values, shape, { mode: config.mode, nbits: config.nbits ?? 0, ...grouping, vector: 1, float });
+  if (typeof palettized === "string") return palettized;
+  const lutShape = shape.map((_size, k) => (k === grouping.axis ? palettized.groups : 1)).concat([2 ** palettized.nbits, 1]);
+  return { palettized, lutShape };
+};
+
+/** The output axis of a weight as one consumer reads it, possibly negative. */
+function outputAxis(consumer: ConstConsumer, producers: ReadonlyMap<string, Operation>): number {
+  return consumerChannelAxes(consumer, producers)[0];
+}
+
+/** An axis counted from the front, for one possibly negative. */
+function normalAxis(axis: number, rank: number): number {
+  return ((axis % rank) + rank) % rank;
 }
 
 /** The grouping axis and group size (`blockwise_compress`), or a reason to skip the weight. */
@@ -110,7 +138,7 @@ function groupingOf(
   producers: ReadonlyMap<string, Operation>,
 ): { readonly axis: number; readonly groupSize: number } | string {
   const rank = shape.length;
-  const axes = consumers.map((consumer) => (((outputAxis(consumer, producers) % rank) + rank) % rank) as number);
+  const axes = consumers.map((consumer) => normalAxis(outputAxis(consumer, producers), rank));
   const [output] = axes;
   if (output === undefined || axes.some((axis) => axis !== output)) return "its consumers read it along different channel axes";
   const blockAxis = config.channelAxis === null ? output : ((config.channelAxis % rank) + rank) % rank;
@@ -148,16 +176,12 @@ function palettizeConst(
     context.skipped.push({ name, reason: grouping });
     return undefined;
   }
-  if (config.mode === "kmeans" && config.clusterDim > 1) {
-    // The refusals the reference makes after computing the LUT, made before the k-means it would need.
-    if (config.enablePerChannelScale && !iOS18) throw needs18("palettization with a per-channel scale");
-    if (!iOS18) checkIos16LutSize(name, config.nbits ?? 0, context.opset);
-    throw new QuantizeError("invalid-option", `const ${name}: kmeans palettization of vectors (clusterDim > 1) is not supported yet; use clusterDim 1`);
-  }
-  const values = constElements(op, context.blobs);
+  const values = float32ConstView(op, context.blobs) ?? constElements(op, context.blobs);
   if (values === undefined) return undefined;
   const float = dataType === DataType.FLOAT16 ? "float16" : "float32";
-  const scale = config.enablePerChannelScale ? perChannelScale(values, shape, grouping.axis, float) : undefined;
+  // Reduced over the output axis (conv_transpose: 1), whatever the grouping axis; the consumers agree on it (groupingOf).
+  const scaleAxis = normalAxis(outputAxis(consumers[0] as ConstConsumer, producers), shape.length);
+  const scale = config.enablePerChannelScale ? perChannelScale(values, shape, scaleAxis, float) : undefined;
   const palettized = palettizeTensor(scale?.scaled ?? values, shape, {
     mode: config.mode,
     nbits: config.nbits ?? 0,
@@ -195,7 +219,7 @@ function palettizeConst(
   const shiftScale = create(OperationSchema, {
     type: "constexpr_blockwise_shift_scale",
     inputs: {
-      data: valueArgument(sharedConstant(dataType, dataShape, broadcast(palettized.lut, lutShape, dataShape), context)),
+      data: valueArgument(sharedConstant(dataType, dataShape, broadcastTensor(palettized.lut, lutShape, dataShape), context)),
       scale: valueArgument(constantValue(dataType, scaleShape, scale.values, context.newBlobs)),
     },
     outputs: [namedOutput(lutName, dataType, dataShape)],
@@ -215,7 +239,7 @@ function checkIos16LutSize(name: string, nbits: number, opset: string): void {
 }
 
 /** `s = max |w|` over the grouping axis (kept as size 1), zeros replaced by 1, and `w / s` in the weight's float type. */
-function perChannelScale(values: Float64Array, shape: readonly number[], axis: number, float: "float16" | "float32") {
+function perChannelScale(values: FloatElements, shape: readonly number[], axis: number, float: "float16" | "float32") {
   const fl = floatRounding(float);
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
@@ -225,7 +249,10 @@ function perChannelScale(values: Float64Array, shape: readonly number[], axis: n
     for (let c = 0; c < length; c++)
       for (let i = 0; i < inner; i++) scale[o * inner + i] = Math.max(scale[o * inner + i] as number, Math.abs(values[(o * length + c) * inner + i] as number));
   for (let k = 0; k < scale.length; k++) if (scale[k] === 0) scale[k] = 1;
-  const scaled = values.map((v, index) => fl(v / (scale[Math.floor(index / (length * inner)) * inner + (index % inner)] as number)));
+  const scaled = new Float64Array(values.length);
+  for (let index = 0; index < values.length; index++) {
+    scaled[index] = fl((values[index] as number) / (scale[Math.floor(index / (length * inner)) * inner + (index % inner)] as number));
+  }
   return { values: scale, shape: shape.map((size, k) => (k === axis ? 1 : size)), scaled };
 }
 
@@ -242,26 +269,6 @@ function sharedConstant(dataType: DataType, shape: readonly number[], values: Fl
   const value = constantValue(dataType, shape, values, context.newBlobs);
   context.shared.set(key, value);
   return value;
-}
-
-/** A tensor repeated along every axis where `to` is larger (numpy broadcasting of size-1 axes). */
-function broadcast(values: Float64Array, from: readonly number[], to: readonly number[]): Float64Array {
-  const total = to.reduce((a, b) => a * b, 1);
-  const out = new Float64Array(total);
-  for (let index = 0; index < total; index++) {
-    let rest = index;
-    let source = 0;
-    let stride = 1;
-    for (let k = to.length - 1; k >= 0; k--) {
-      const size = to[k] as number;
-      const position = rest % size;
-      rest = Math.floor(rest / size);
-      if ((from[k] as number) > 1) source += position * stride;
-      stride *= from[k] as number;
-    }
-    out[index] = values[source] as number;
-  }
-  return out;
 }
 
 /** An op input bound to a value or to another op's output. */
@@ -283,7 +290,7 @@ function lutToDense18(
   newBlobs: NewBlobs,
 ): Operation {
   const inputs: Record<string, Argument> = {
-    indices: valueArgument(constantValue(INDEX_TYPES[p.nbits] as DataType, p.indicesShape, p.indices, newBlobs)),
+    indices: valueArgument(constantValue(LUT_INDEX_TYPES[p.nbits] as DataType, p.indicesShape, p.indices, newBlobs)),
     lut: parts.lut,
   };
   if (parts.vectorAxis !== undefined) inputs.vector_axis = valueArgument(inlineValue(DataType.INT32, [], [parts.vectorAxis]));

@@ -7,9 +7,11 @@
  */
 import { QuantizeError } from "../errors.js";
 import { compressionConfigFromJson, isRecord, type CompressionConfig } from "./compression-config.js";
+import { configFieldValue } from "./config-json.js";
 
 /** coremltools' `OpMagnitudePrunerConfig`: prune the smallest weights, elementwise, by block or n:m. */
 export interface MagnitudePrunerConfig {
+  /** Which pruner: `OpMagnitudePrunerConfig`. */
   readonly kind: "magnitude";
   /** Fraction of the weight to zero, in [0, 1]; exactly one of this and `nMRatio`. @defaultValue `null` */
   readonly targetSparsity?: number | null;
@@ -25,6 +27,7 @@ export interface MagnitudePrunerConfig {
 
 /** coremltools' `OpThresholdPrunerConfig`: zero every entry of magnitude at most `threshold`. */
 export interface ThresholdPrunerConfig {
+  /** Which pruner: `OpThresholdPrunerConfig`. */
   readonly kind: "threshold";
   /** Entries with `|w| <= threshold` go. @defaultValue 1e-12 */
   readonly threshold?: number;
@@ -39,11 +42,17 @@ export type PrunerConfig = MagnitudePrunerConfig | ThresholdPrunerConfig;
 
 /** A {@link MagnitudePrunerConfig} with its defaults filled in and `dim` resolved. */
 export interface ResolvedMagnitudePrunerConfig {
+  /** See {@link MagnitudePrunerConfig.kind}. */
   readonly kind: "magnitude";
+  /** See {@link MagnitudePrunerConfig.targetSparsity}. */
   readonly targetSparsity: number | null;
+  /** See {@link MagnitudePrunerConfig.blockSize}. */
   readonly blockSize: number | null;
+  /** See {@link MagnitudePrunerConfig.nMRatio}. */
   readonly nMRatio: readonly [number, number] | null;
+  /** See {@link MagnitudePrunerConfig.dim}: resolved, `null` for elementwise pruning. */
   readonly dim: 0 | 1 | null;
+  /** See {@link MagnitudePrunerConfig.weightThreshold}. */
   readonly weightThreshold: number;
 }
 
@@ -111,15 +120,20 @@ export function resolvePrunerConfig(config: PrunerConfig, where = "config"): Res
   return Object.freeze({ kind: "magnitude", targetSparsity, blockSize, nMRatio, dim: resolvedDim, weightThreshold });
 }
 
-/** coremltools' class names by our kinds, and their fields by ours. */
+/**
+ * coremltools' class names by our kinds, their fields by ours, and the fields it
+ * takes only as Python floats (`instance_of(float)`: an integer literal is refused).
+ */
 const PRUNER_JSON = {
   magnitude: {
     className: "OpMagnitudePrunerConfig",
     fields: { targetSparsity: "target_sparsity", blockSize: "block_size", nMRatio: "n_m_ratio", dim: "dim", weightThreshold: "weight_threshold" },
+    floatOnly: ["target_sparsity"],
   },
   threshold: {
     className: "OpThresholdPrunerConfig",
     fields: { threshold: "threshold", minimumSparsityPercentile: "minimum_sparsity_percentile", weightThreshold: "weight_threshold" },
+    floatOnly: ["threshold", "minimum_sparsity_percentile"],
   },
 } as const;
 
@@ -178,7 +192,7 @@ function opConfigFromJson(json: unknown, where: string): ResolvedPrunerConfig | 
     if (ours === undefined) {
       throw new QuantizeError("invalid-option", `${where}: unknown field ${key}; ${PRUNER_JSON[kind].className} takes ${names.map(([, t]) => t).join(", ")}`);
     }
-    config[ours] = value;
+    config[ours] = configFieldValue(value, (PRUNER_JSON[kind].floatOnly as readonly string[]).includes(key), `${where}: ${key}`);
   }
   return resolvePrunerConfig(config as unknown as PrunerConfig, where);
 }

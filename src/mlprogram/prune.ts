@@ -9,7 +9,8 @@
 import { create } from "@bufbuild/protobuf";
 import { QuantizeError } from "../errors.js";
 import { DataType, OperationSchema, TensorValue_RepeatedBytesSchema, ValueSchema, type Operation, type Value } from "../gen/MIL_pb.js";
-import { floatRounding } from "./blockwise-linear.js";
+import { floatRounding, type ArithmeticFloat } from "./blockwise-linear.js";
+import { castFloat64 } from "./cast-float64.js";
 import type { CompressionConfig } from "./compression-config.js";
 import {
   compressProgram,
@@ -17,11 +18,13 @@ import {
   selectConst,
   resolveCompressionConfig,
   type BlockContext,
+  type CompressionOptions,
   type CompressionResult,
   type ConstConsumer,
   type ResolvedCompressionConfig,
   type SkippedWeight,
 } from "./compression-pass.js";
+import { checkJointOpset, jointReplacement, type JointCompressors, type JointContext } from "./joint-compression.js";
 import type { MlPackage } from "./ml-package.js";
 import { constantValue, constElements, inlineValue, namedOutput, opNameOf, tensorType, type NewBlobs } from "./program-values.js";
 import {
@@ -57,30 +60,54 @@ interface PassContext extends BlockContext {
  *
  * @param pkg - the package; not modified
  * @param config - op configs: global, by consumer op type, by op name (`null` skips)
+ * @param options - `jointCompression: true` compresses what a former pass wrote (iOS18, MLPROGRAM.md section 12)
  * @returns the new package and the weights skipped
  * @throws {@link QuantizeError} `invalid-option` for a config the reference refuses
  *   (a field out of range, a `const` op type key, block or n:m under another op type
  *   than conv/linear, ops sharing a weight with different configs);
  *   `unsupported-model` for block or n:m pruning of a weight that an op reads among
- *   several values (the reference crashes), a model that is not an ML Program
+ *   several values (the reference crashes), a model that is not an ML Program;
+ *   `unsupported-model` also for joint compression of a program older than iOS18, or joint block or n:m pruning (defect D2)
  * @example
  * ```ts
  * const { package: sparse } = pruneWeights(pkg, { global: { kind: "magnitude", targetSparsity: 0.5 } });
  * ```
  */
-export function pruneWeights(pkg: MlPackage, config: CompressionConfig<PrunerConfig>): PruneResult {
+export function pruneWeights(pkg: MlPackage, config: CompressionConfig<PrunerConfig>, options: CompressionOptions = {}): PruneResult {
   const resolved = resolveCompressionConfig(config, resolvePrunerConfig);
   checkOpTypeConfigs(resolved.opTypeConfigs);
   const skipped: SkippedWeight[] = [];
+  const generatedNames = new Map<string, number>();
   const compressed = compressProgram(pkg, (block) => {
     const context: PassContext = { ...block, config: resolved, skipped };
-    return (op, consumers) => {
-      const replacement = pruneConst(op, consumers, context);
-      return replacement === undefined ? undefined : [replacement];
+    if (options.jointCompression !== true) {
+      return (op, consumers) => {
+        const replacement = op.type === "const" ? pruneConst(op, consumers, context) : undefined;
+        return replacement === undefined ? undefined : [replacement];
+      };
+    }
+    // Joint pruning looks only at the constexpr ops a former pass wrote, and leaves plain consts alone.
+    checkJointOpset(block.opset, isIos18Opset(block.opset));
+    const joint: JointContext<ResolvedPrunerConfig> = {
+      ...context,
+      generatedNames,
+      constant: (dataType, shape, values) => constantValue(dataType, shape, values, block.newBlobs),
     };
+    return (op, consumers, producers) => jointReplacement("prune", op, consumers, producers, joint, pruneForJoint);
   });
   return { package: compressed, skipped };
 }
+
+/** The pruning of a dense weight joint compression asks for; block and n:m pruning are refused (the reference crashes: defect D2). */
+const pruneForJoint: JointCompressors<ResolvedPrunerConfig>["prune"] = (tensor, config) => {
+  if (isStructuredPruning(config)) {
+    throw new QuantizeError(
+      "unsupported-model",
+      `${tensor.name}: block and n:m pruning of an already compressed weight fail in coremltools; prune by targetSparsity or threshold, or prune before compressing`,
+    );
+  }
+  return pruneValues(tensor.values, tensor.shape, config, tensor.dataType === DataType.FLOAT16 ? "float16" : "float32");
+};
 
 /**
  * Whether block or n:m pruning applies to a const (`_check_const_op_is_valid`): every
@@ -112,13 +139,18 @@ function pruneConst(op: Operation, consumers: readonly ConstConsumer[], context:
     return skip("block and n:m pruning apply to conv and linear weights only");
   const values = constElements(op, context.blobs);
   if (values === undefined) return undefined;
-  const round = floatRounding(dataType === DataType.FLOAT16 ? "float16" : "float32");
-  let pruned: Float64Array | string;
-  if (config.kind === "threshold") pruned = pruneByThreshold(values, round(config.threshold), config.minimumSparsityPercentile);
-  else pruned = pruneByMagnitude(values, shape, config, round);
+  const pruned = pruneValues(values, shape, config, dataType === DataType.FLOAT16 ? "float16" : "float32");
   if (typeof pruned === "string") return skip(pruned);
   const iOS18 = isIos18Opset(context.opset);
   return sparseToDenseOp(`${name}${SPARSIFIED_SUFFIX}`, dataType, shape, pruned, iOS18, context.newBlobs);
+}
+
+/** A weight pruned by a config, computed in the weight's float type; or a reason to skip it. */
+function pruneValues(values: Float64Array, shape: readonly number[], config: ResolvedPrunerConfig, float: ArithmeticFloat): Float64Array | string {
+  // float64 thresholds meet the weight's type by numpy's one-rounding cast.
+  const cast = (x: number) => castFloat64(float, x);
+  if (config.kind === "threshold") return pruneByThreshold(values, cast(config.threshold), config.minimumSparsityPercentile);
+  return pruneByMagnitude(values, shape, config, floatRounding(float), cast);
 }
 
 /** Zeroes `|w| <= threshold`; a reason to skip when too few zeros result. */
@@ -133,6 +165,7 @@ function pruneByMagnitude(
   shape: readonly number[],
   config: ResolvedMagnitudePrunerConfig,
   round: (x: number) => number,
+  cast: (x: number) => number,
 ): Float64Array | string {
   const dim = config.dim ?? 0;
   if (config.nMRatio !== null) return pruneNM(values, shape, config.nMRatio, dim);
@@ -141,7 +174,7 @@ function pruneByMagnitude(
   const sparsity = config.targetSparsity ?? 0;
   if (sparsity === 1) return new Float64Array(values.length);
   if (sparsity === 0) return values.slice();
-  const threshold = round(percentile(magnitudes, sparsity, round));
+  const threshold = cast(percentile(magnitudes, sparsity, round));
   return values.map((v, i) => ((magnitudes[i] as number) <= threshold ? 0 : v));
 }
 

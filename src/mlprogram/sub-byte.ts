@@ -20,15 +20,31 @@ import { QuantizeError } from "../errors.js";
  */
 export function packSubByte(values: ArrayLike<number>, bits: number): Uint8Array {
   const out = new Uint8Array(Math.ceil((values.length * bits) / 8));
+  if (bits === 4) return packNibbles(values, out);
   const mask = (1 << bits) - 1;
-  let bit = 0;
-  for (let i = 0; i < values.length; i++, bit += bits) {
-    const value = (values[i] as number) & mask;
-    const at = bit >>> 3;
-    const shift = bit & 7;
-    out[at] = (out[at] as number) | ((value << shift) & 0xff);
-    if (shift + bits > 8) out[at + 1] = (out[at + 1] as number) | (value >>> (8 - shift));
+  // Elements go into an accumulator above the bits still pending (fewer than 8), and
+  // every full byte is written once: no read-modify-write of the output.
+  let pending = 0;
+  let pendingBits = 0;
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    pending |= ((values[i] as number) & mask) << pendingBits;
+    pendingBits += bits;
+    if (pendingBits >= 8) {
+      out[at++] = pending & 0xff;
+      pending >>>= 8;
+      pendingBits -= 8;
+    }
   }
+  if (pendingBits > 0) out[at] = pending;
+  return out;
+}
+
+/** 4-bit elements two to a byte, low nibble first: the common case, about twice as fast as the general loop. */
+function packNibbles(values: ArrayLike<number>, out: Uint8Array): Uint8Array {
+  const pairs = values.length >>> 1;
+  for (let at = 0, i = 0; at < pairs; at++, i += 2) out[at] = ((values[i] as number) & 0xf) | (((values[i + 1] as number) & 0xf) << 4);
+  if (values.length % 2 === 1) out[pairs] = (values[values.length - 1] as number) & 0xf;
   return out;
 }
 

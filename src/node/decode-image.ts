@@ -2,11 +2,14 @@
  * Image files (PNG, JPEG, BMP) to the 8-bit pixels of a model's image input,
  * resized to the input's size. PNG and JPEG are decoded by `sharp`, an optional
  * dependency loaded only when an image is read; BMP by a small reader of ours.
+ * Resizing is ours (`resizeLanczos`, Pillow's Lanczos), shared with the
+ * page, so both give coremltools' pixels.
  *
  * @packageDocumentation
  */
 import type { ImageValue } from "../predict/feature-io.js";
 import { QuantizeError } from "../errors.js";
+import { resizeLanczos, resizeLanczosAlpha } from "../predict/resize-lanczos.js";
 import { decodeBmp } from "./decode-bmp.js";
 
 /**
@@ -62,16 +65,21 @@ function loadSharp(where: string): Promise<SharpFunction> {
 
 /**
  * Decodes an image file and resizes it to `size`, as coremltools does with PIL
- * (`Image.resize(size, LANCZOS)`): a Lanczos-3 filter, stretched to exactly
- * `size` without keeping the aspect ratio (nothing is cropped or padded). An
- * image already of that size is not resampled. Pixels are taken as stored:
- * embedded colour profiles and the EXIF orientation are ignored, as PIL does.
- * Gray images stay one channel, colour ones become RGB (palette and CMYK images
- * converted); alpha is dropped after resizing (the resize weighs colours by
- * alpha). 16-bit images are reduced to 8 bits.
+ * (`Image.resize(size, LANCZOS)`): stretched to exactly `size` without keeping
+ * the aspect ratio (nothing is cropped or padded) by `resizeLanczos`,
+ * which follows Pillow's fixed-point Lanczos-3 step for step. An image already
+ * of that size is not resampled. Pixels are taken as stored: embedded colour
+ * profiles and the EXIF orientation are ignored, as PIL does. Gray images stay
+ * one channel, colour ones become RGB (palette and CMYK images converted).
+ * Alpha is dropped after resizing, as coremltools resizes the image PIL opened
+ * (RGBA stays RGBA) and Core ML drops alpha when it reads the pixels; the
+ * resize weighs colours by alpha, as Pillow's does (`resizeLanczosAlpha`).
+ * 16-bit images are reduced to 8 bits.
  *
- * Results are close to PIL's but not bit-identical when resampling: both are
- * Lanczos-3, with different rounding and edge handling.
+ * Where PIL's pixels can still differ: palette and 1-bit images (PIL resizes
+ * those with the nearest pixel, we after expanding the palette with Lanczos),
+ * 16-bit and CMYK images (PIL resizes them in their own mode), and JPEGs if
+ * sharp's decoder rounds differently from PIL's.
  *
  * @param bytes - the file's contents: PNG, JPEG or BMP, told by its first bytes
  *   whatever the file's name says
@@ -97,30 +105,42 @@ export async function decodeImage(bytes: Uint8Array, size: ImageSize, where: str
     } catch (cause) {
       throw new QuantizeError("invalid-input", `${where}: ${(cause as Error).message}`, { cause });
     }
-    if (pixels.width === size.width && pixels.height === size.height) return pixels;
-    return resize(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 3 } }, size, where);
+    return resizeToInput(pixels.data, 3, pixels, size);
   }
-  return resize(bytes, undefined, size, where);
+  const decoded = await decodeWithSharp(bytes, where);
+  return resizeToInput(decoded.data, decoded.channels, decoded, size);
 }
 
-/** Raw pixels handed to sharp, for BMPs we decoded ourselves. */
-type RawInput = { readonly raw: { readonly width: number; readonly height: number; readonly channels: 3 } };
+/** Pixels as decoded, at the file's size: 1 to 4 bytes each (gray, gray+alpha, RGB, RGBA). */
+interface DecodedPixels {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+  readonly data: Uint8Array;
+}
 
-async function resize(input: Uint8Array, raw: RawInput | undefined, size: ImageSize, where: string): Promise<ImageValue> {
+/** Decodes a PNG or JPEG to 8-bit gray or sRGB pixels, alpha kept, not resized. */
+async function decodeWithSharp(bytes: Uint8Array, where: string): Promise<DecodedPixels> {
   const sharp = await loadSharp(where);
   try {
-    const image = sharp(input, { ...raw, limitInputPixels: MAX_IMAGE_PIXELS, failOn: "warning", ignoreIcc: true, autoOrient: false });
+    const image = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: "warning", ignoreIcc: true, autoOrient: false });
     const meta = await image.metadata();
     const gray = meta.space === "b-w" || meta.space === "grey16" || (meta.channels ?? 3) <= 2;
-    let pipeline = image.toColourspace(gray ? "b-w" : "srgb");
-    if (meta.width !== size.width || meta.height !== size.height) {
-      pipeline = pipeline.resize(size.width, size.height, { kernel: "lanczos3", fit: "fill", fastShrinkOnLoad: false });
-    }
-    const { data, info } = await pipeline.raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
-    return { width: info.width, height: info.height, data: dropAlpha(data, info.channels) };
+    const { data, info } = await image
+      .toColourspace(gray ? "b-w" : "srgb")
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, channels: info.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (cause) {
     throw new QuantizeError("invalid-input", `${where}: not a readable image: ${firstLine(cause)}`, { cause });
   }
+}
+
+/** Resizes as PIL does for the image's mode (alpha weighing the colours), then drops alpha. */
+function resizeToInput(data: Uint8Array, channels: number, from: ImageSize, size: ImageSize): ImageValue {
+  const same = from.width === size.width && from.height === size.height;
+  const resized = same ? data : channels === 2 || channels === 4 ? resizeLanczosAlpha(data, channels, from, size) : resizeLanczos(data, channels, from, size);
+  return { width: size.width, height: size.height, data: dropAlpha(resized, channels) };
 }
 
 /** The first line of an error's message: sharp's may run over several, the first says what is wrong. */

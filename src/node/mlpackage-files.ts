@@ -133,6 +133,28 @@ export function writeMlPackage(dir: string, pkg: MlPackage): void {
   flushDirectory(dirname(target));
 }
 
+/**
+ * Refuses, before any work is done, a destination {@link writeMlPackage} would
+ * refuse: something there that is not a package folder, or a parent folder that
+ * does not exist.
+ *
+ * @param dir - the destination folder
+ * @throws {@link index!QuantizeError} `io` naming `dir` and what to do
+ */
+export function checkPackageDestination(dir: string): void {
+  const target = resolve(dir);
+  if (existingPackage(dir, target)) return;
+  let parent: Stats | undefined;
+  try {
+    parent = statSync(dirname(target));
+  } catch {
+    parent = undefined;
+  }
+  if (parent === undefined || !parent.isDirectory()) {
+    throw new QuantizeError("io", `cannot write ${dir}: the folder ${dirname(dir)} does not exist; create it first`);
+  }
+}
+
 /** Writes the files into `temporary`, then renames it to `target` (an existing package renamed aside first). */
 function placePackage(dir: string, target: string, temporary: string, files: ReadonlyMap<string, Uint8Array>, existing: boolean): void {
   try {

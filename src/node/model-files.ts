@@ -128,7 +128,7 @@ function readRegular(fd: number, path: string, size: number): Uint8Array {
   // Pages of the buffer not read into cost no memory, should the first bytes be the last.
   const buffer = new Uint8Array(size);
   let done = readSync(fd, buffer, 0, Math.min(size, FIRST_READ), 0);
-  if (done > 0 && cannotStartModel(buffer[0])) return buffer.subarray(0, done);
+  if (done > 0 && cannotStartModel(buffer[0] as number)) return buffer.subarray(0, done);
   while (done < size) {
     const n = readSync(fd, buffer, done, Math.min(size - done, MAX_READ), done);
     if (n === 0) break; // shrunk since the stat: what is there is what there is
@@ -155,7 +155,7 @@ function readStream(fd: number, path: string): Uint8Array {
     const n = readSome(fd, buffer, length, buffer.length - length);
     if (n === 0) break;
     length += n;
-    if (cannotStartModel(buffer[0])) break;
+    if (cannotStartModel(buffer[0] as number)) break;
   }
   return buffer.subarray(0, length);
 }

@@ -14,7 +14,7 @@ import type { InputValue, PredictInputs } from "../predict/feature-io.js";
 import { type NpyArray, parseNpy } from "../predict/npy.js";
 import { decodeImage, IMAGE_EXTENSIONS } from "./decode-image.js";
 import { ioFailure } from "./io-failure.js";
-import { arrayValue, jsonArray, sampleInputs, type SampleInput } from "./sample-values.js";
+import { arrayValue, jsonArray, sampleInputs, type SampleInput } from "../predict/sample-values.js";
 
 /**
  * The most samples read: every sample is held in memory until the predictions

@@ -45,6 +45,5 @@ export type {
   SampleMetrics,
 } from "./compare-models.js";
 export { COREMLTOOLS_NOISE_FLOOR, MEANINGFUL_CEILING_DB } from "./compare-metrics.js";
-export { comparisonJson, formatComparison } from "./format-comparison.js";
 export { MAX_SEQUENCE_LENGTH, randomInputs } from "./random-inputs.js";
 export type { RandomInputsOptions } from "./random-inputs.js";

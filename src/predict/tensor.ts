@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { NeuralNetworkLayer } from "../codec/model-types.js";
-import { readWeights } from "../codec/weight-storage.js";
+import { readWeights } from "../walker/read-weights.js";
 import { layerWeights } from "../walker/weights.js";
 import type { Tensor } from "./layer-runner.js";
 

@@ -8,17 +8,8 @@
 import { chooseTensorStorage, type AutoMode } from "./auto-bits.js";
 import { encodeFloat16WithPeak, FLOAT16_MAX } from "../codec/float16.js";
 import type { WeightParams } from "../codec/model-types.js";
-import {
-  readWeights,
-  weightStorage,
-  type WeightStorage,
-  withFloat16,
-  withFloat16Bytes,
-  withFloat32,
-  withInt8,
-  withLinear,
-  withLut,
-} from "../codec/weight-storage.js";
+import { weightStorage, type WeightStorage, withFloat16, withFloat16Bytes, withFloat32, withInt8, withLinear, withLut } from "../codec/weight-storage.js";
+import { readWeights } from "../walker/read-weights.js";
 import { QuantizeError } from "../errors.js";
 import { TENSOR_QUANTIZERS, type TensorContext, type TensorMode, type TensorResult } from "./quantize-tensor.js";
 import type { LutFunction } from "../quantizer/custom-lut.js";

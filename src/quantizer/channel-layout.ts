@@ -44,8 +44,7 @@ export function channelLayout(shape: readonly number[], axis: 0 | 1, options: Qu
     throw new QuantizeError("invalid-option", "a tensor shape needs at least one dimension", options);
   }
   let count = 1;
-  for (let d = 0; d < shape.length; d++) {
-    const size = shape[d];
+  for (const [d, size] of shape.entries()) {
     if (!Number.isInteger(size) || size < 1) {
       throw new QuantizeError("invalid-option", `dimension ${d} of shape [${shape.join(", ")}] must be a positive integer`, options);
     }
@@ -58,8 +57,9 @@ export function channelLayout(shape: readonly number[], axis: 0 | 1, options: Qu
     throw new QuantizeError("invalid-option", `channel axis ${String(axis)} is not an axis of shape [${shape.join(", ")}]`, options);
   }
   if (shape.length === 1) return { outer: 1, channels: 1, inner: count };
-  const outer = axis === 0 ? 1 : shape[0];
-  const channels = shape[axis];
+  // Both reads are in range: the rank is at least 2 and the axis was checked above.
+  const outer = axis === 0 ? 1 : (shape[0] as number);
+  const channels = shape[axis] as number;
   return { outer, channels, inner: count / (outer * channels) };
 }
 

@@ -81,11 +81,11 @@ export function dequantizeLut(indices: Uint8Array, lut: ArrayLike<number>, optio
   const n = indices.length;
   const out = outputFor(n, options);
   for (let k = 0; k < n; k++) {
-    const q = indices[k];
+    const q = indices[k] as number;
     if (q >= size) {
       throw new QuantizeError("invalid-weights", `index ${q} at position ${k} is beyond the ${size}-entry lookup table`, options);
     }
-    out[k] = table[q];
+    out[k] = table[q] as number;
   }
   return out;
 }

@@ -37,10 +37,10 @@ export interface Int8Quantized {
 export function quantizeInt8(values: Float32Array, options: QuantizerOptions = {}): Int8Quantized {
   const n = values.length;
   const { min, max } = channelRange(values, { outer: 1, channels: 1, inner: n }, options);
-  const m = Math.max(Math.abs(min[0]), Math.abs(max[0]));
+  const m = Math.max(Math.abs(min[0] as number), Math.abs(max[0] as number));
   const out = new Int8Array(n);
   if (m === 0) return { values: out, scale: 0 };
   // 127 * w is exact in float64 (24 + 7 bits), so |127 * w / m| <= 127 always.
-  for (let k = 0; k < n; k++) out[k] = Math.trunc((127 * values[k]) / m);
+  for (let k = 0; k < n; k++) out[k] = Math.trunc((127 * (values[k] as number)) / m);
   return { values: out, scale: Math.fround(m / 127) };
 }

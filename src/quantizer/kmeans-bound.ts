@@ -77,12 +77,12 @@ export function kmeansErrorLowerBound(input: KmeansInput, k: number, groupsPerCl
   let j = 0;
   let total = 0;
   for (let g = 0; g < groups; g++) {
-    for (const end = ends[g + 1]; j < end; j++) {
-      const d = xs[j] - shift;
-      total += (count[j + 1] - count[j]) * d * d;
+    for (const end = ends[g + 1] as number; j < end; j++) {
+      const d = (xs[j] as number) - shift;
+      total += ((count[j + 1] as number) - (count[j] as number)) * d * d;
     }
-    weight[g + 1] = count[ends[g + 1]];
-    sums[g + 1] = sum[ends[g + 1]];
+    weight[g + 1] = count[ends[g + 1] as number] as number;
+    sums[g + 1] = sum[ends[g + 1] as number] as number;
     squares[g + 1] = total;
   }
   // Paths over the groups: runs (each costing its squared error) and left-out groups.
@@ -100,11 +100,11 @@ export function kmeansErrorLowerBound(input: KmeansInput, k: number, groupsPerCl
     out.fill(INFINITY);
     if (b === 0)
       out[0] = 0; // the start: a run may begin there for free
-    else for (let i = 1; i <= groups; i++) out[i] = Math.min(prevRun[i - 1], prevOut[i - 1]);
-    for (let t = 0; t < groups; t++) reach[t] = Math.min(out[t], prevRun[t]);
+    else for (let i = 1; i <= groups; i++) out[i] = Math.min(prevRun[i - 1] as number, prevOut[i - 1] as number);
+    for (let t = 0; t < groups; t++) reach[t] = Math.min(out[t] as number, prevRun[t] as number);
     run.fill(INFINITY);
     fillLayer(reach, run, weight, sums, squares, 1, groups, 0, groups - 1);
-    best = Math.min(best, run[groups], out[groups]);
+    best = Math.min(best, run[groups] as number, out[groups] as number);
     let swap = prevRun;
     prevRun = run;
     run = swap;
@@ -118,9 +118,9 @@ export function kmeansErrorLowerBound(input: KmeansInput, k: number, groupsPerCl
 
 /** Squared error of the values of groups `t..i-1` about their mean (never below 0). */
 function runCost(weight: Float64Array, sums: Float64Array, squares: Float64Array, t: number, i: number): number {
-  const w = weight[i] - weight[t];
-  const s = sums[i] - sums[t];
-  const cost = squares[i] - squares[t] - (s * s) / w;
+  const w = (weight[i] as number) - (weight[t] as number);
+  const s = (sums[i] as number) - (sums[t] as number);
+  const cost = (squares[i] as number) - (squares[t] as number) - (s * s) / w;
   return cost > 0 ? cost : 0;
 }
 
@@ -146,7 +146,7 @@ function fillLayer(
   let best = INFINITY;
   let bestT = optLo;
   for (let t = optLo; t <= last; t++) {
-    const cost = reach[t] + runCost(weight, sums, squares, t, i);
+    const cost = (reach[t] as number) + runCost(weight, sums, squares, t, i);
     if (cost < best) {
       best = cost;
       bestT = t;

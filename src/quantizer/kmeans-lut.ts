@@ -185,7 +185,7 @@ export function kmeansLutOf(input: KmeansInput, nbits: number, options: KmeansOp
     const runEnds = balancedRuns(xs, equalMassRuns(data.count, runs), runs);
     const runBounds = optimalPartition(runSums(data, runEnds), k, onLayer);
     bounds = new Int32Array(k + 1);
-    for (let c = 0; c <= k; c++) bounds[c] = runEnds[runBounds[c]];
+    for (let c = 0; c <= k; c++) bounds[c] = runEnds[runBounds[c] as number] as number;
     clusterMeans(data, bounds, centroids);
     lloydRefine(data, bounds, centroids, maxLloydIterations);
   }
@@ -235,12 +235,12 @@ function sortedDistinct(values: Float32Array): SortedDistinct {
   const sum = new Float64Array(m + 1);
   // Centre on the median: sums of x - shift stay small, so prefix differences lose
   // fewer bits to cancellation.
-  const shift = sorted[n >>> 1];
+  const shift = sorted[n >>> 1] as number;
   let d = 0;
   let last = NaN;
   let total = 0;
   for (let j = 0; j < n; j++) {
-    const v = sorted[j];
+    const v = sorted[j] as number;
     // -0 === 0: the two zeros are one distinct value, stored as +0 (-0 + 0 is +0).
     if (v !== last) {
       count[d] = j;
@@ -262,8 +262,8 @@ function distinctSums(data: SortedDistinct): PrefixSums {
   const sumSquares = new Float64Array(m + 1);
   let total = 0;
   for (let j = 0; j < m; j++) {
-    const d = xs[j] - shift;
-    total += (count[j + 1] - count[j]) * d * d;
+    const d = (xs[j] as number) - shift;
+    total += ((count[j + 1] as number) - (count[j] as number)) * d * d;
     sumSquares[j + 1] = total;
   }
   return { weight: Float64Array.from(count), sum, sumSquares };
@@ -277,16 +277,16 @@ function distinctSums(data: SortedDistinct): PrefixSums {
  */
 export function equalMassRuns(count: Uint32Array, runs: number): Int32Array {
   const m = count.length - 1;
-  const total = count[m];
+  const total = count[m] as number;
   const ends = new Int32Array(runs + 1);
   ends[runs] = m;
   let p = 0;
   for (let r = 1; r < runs; r++) {
     const target = (total * r) / runs;
-    while (p < m && count[p] < target) p++;
+    while (p < m && (count[p] as number) < target) p++;
     // A heavy value can cover several targets: keep every run non-empty and leave one
     // value at least for each later run, so there are exactly `runs` runs.
-    const lowest = ends[r - 1] + 1;
+    const lowest = (ends[r - 1] as number) + 1;
     const highest = m - (runs - r);
     ends[r] = p < lowest ? lowest : p > highest ? highest : p;
   }
@@ -304,13 +304,13 @@ export function equalMassRuns(count: Uint32Array, runs: number): Int32Array {
  */
 export function balancedRuns(xs: Float32Array, massEnds: Int32Array, runs: number): Int32Array {
   const m = xs.length;
-  const low = xs[0];
-  const width = (xs[m - 1] - low) / runs;
+  const low = xs[0] as number;
+  const width = ((xs[m - 1] as number) - low) / runs;
   const ends: number[] = [0];
   let next = 1; // next equal-mass boundary to merge in
   let bucket = 0;
   for (let j = 1; j < m; j++) {
-    const b = Math.min(runs - 1, Math.floor((xs[j] - low) / width));
+    const b = Math.min(runs - 1, Math.floor(((xs[j] as number) - low) / width));
     const massCut = massEnds[next] === j;
     if (massCut) next++;
     if (massCut || b !== bucket) ends.push(j);
@@ -330,13 +330,13 @@ function runSums(data: SortedDistinct, ends: Int32Array): PrefixSums {
   const sum = new Float64Array(runs + 1);
   const sumSquares = new Float64Array(runs + 1);
   for (let r = 0; r < runs; r++) {
-    const w = data.count[ends[r + 1]];
-    const s = data.sum[ends[r + 1]];
-    const runWeight = w - weight[r];
-    const runSum = s - sum[r];
+    const w = data.count[ends[r + 1] as number] as number;
+    const s = data.sum[ends[r + 1] as number] as number;
+    const runWeight = w - (weight[r] as number);
+    const runSum = s - (sum[r] as number);
     weight[r + 1] = w;
     sum[r + 1] = s;
-    sumSquares[r + 1] = sumSquares[r] + (runSum * runSum) / runWeight;
+    sumSquares[r + 1] = (sumSquares[r] as number) + (runSum * runSum) / runWeight;
   }
   return { weight, sum, sumSquares };
 }
@@ -351,16 +351,16 @@ function storeCentroids(data: SortedDistinct, bounds: Int32Array, centroids: Flo
   const { values: xs, count } = data;
   const k = lut.length;
   for (let c = 0; c < k; c++) {
-    const a = bounds[c];
-    const b = bounds[c + 1];
+    const a = bounds[c] as number;
+    const b = bounds[c + 1] as number;
     if (b === a) {
-      lut[c] = centroids[c];
+      lut[c] = centroids[c] as number;
       continue;
     }
-    const x0 = xs[a];
+    const x0 = xs[a] as number;
     let offset = 0;
-    for (let j = a + 1; j < b; j++) offset += (count[j + 1] - count[j]) * (xs[j] - x0);
-    lut[c] = x0 + offset / (count[b] - count[a]);
+    for (let j = a + 1; j < b; j++) offset += ((count[j + 1] as number) - (count[j] as number)) * ((xs[j] as number) - x0);
+    lut[c] = x0 + offset / ((count[b] as number) - (count[a] as number));
   }
   lut.sort();
 }
@@ -381,15 +381,15 @@ function nearestIndices(values: Float32Array, lut: Float32Array, used: number): 
   let size = 1;
   while (size < used) size *= 2;
   const mids = new Float64Array(size).fill(INFINITY);
-  for (let c = 0; c + 1 < used; c++) mids[c] = 0.5 * (lut[c] + lut[c + 1]);
+  for (let c = 0; c + 1 < used; c++) mids[c] = 0.5 * ((lut[c] as number) + (lut[c + 1] as number));
   const firstEqual = new Uint8Array(used);
-  for (let c = 1; c < used; c++) firstEqual[c] = lut[c] === lut[c - 1] ? firstEqual[c - 1] : c;
+  for (let c = 1; c < used; c++) firstEqual[c] = lut[c] === lut[c - 1] ? (firstEqual[c - 1] as number) : c;
   for (let i = 0; i < n; i++) {
-    const v = values[i];
+    const v = values[i] as number;
     // lo = how many midpoints lie below v: the index of the nearest centroid.
     let lo = 0;
-    for (let step = size >>> 1; step > 0; step >>>= 1) lo += Number(mids[lo + step - 1] < v) * step;
-    indices[i] = firstEqual[lo];
+    for (let step = size >>> 1; step > 0; step >>>= 1) lo += Number((mids[lo + step - 1] as number) < v) * step;
+    indices[i] = firstEqual[lo] as number;
   }
   return indices;
 }

@@ -30,14 +30,14 @@ export function quantizeLinearLut(values: Float32Array, nbits: number, options: 
   assertNbits(nbits, options);
   const layout = { outer: 1, channels: 1, inner: values.length };
   const { min, max } = channelRange(values, layout, options);
-  const scale64 = linearScale(min[0], max[0], nbits);
+  const scale64 = linearScale(min[0] as number, max[0] as number, nbits);
   const indices = new Uint8Array(values.length);
   linearIndicesInto(values, layout, min, Float64Array.of(linearInverse(scale64)), indices);
   // The table comes from the float64 scale, not the scale rounded to float32: the
   // reference computes `indices * scales[0] + biases[0]` on the float64 arrays its
   // linear quantizer returns (all 976 linear_lut tables of the golden files match
   // bit for bit; from the rounded scale, 765 differ). The bias is a float32 weight.
-  const bias = min[0];
+  const bias = min[0] as number;
   const size = 2 ** nbits;
   const lut = new Float32Array(size);
   for (let i = 0; i < size; i++) lut[i] = i * scale64 + bias;

@@ -47,11 +47,11 @@ export function quantizeLinearSymmetric(values: Float32Array, nbits: number, lay
   const scale64 = new Float64Array(channels);
   const bias64 = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
-    const r = Math.max(Math.abs(min[c]), Math.abs(max[c]));
+    const r = Math.max(Math.abs(min[c] as number), Math.abs(max[c] as number));
     const step = r / (half - 1);
     scale64[c] = step;
     bias64[c] = -half * step;
-    assertFloat32Finite(bias64[c], `the bias of channel ${c}`, options);
+    assertFloat32Finite(bias64[c] as number, `the bias of channel ${c}`, options);
   }
   const indices = new Uint8Array(values.length);
   // The reference's `where=` leaves index 0 where the step is at most 1e-6: dividing

@@ -57,10 +57,10 @@ export function quantizeLinear(values: Float32Array, nbits: number, layout: Chan
   const bias = new Float32Array(channels);
   const inverse = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
-    const step = linearScale(min[c], max[c], nbits);
+    const step = linearScale(min[c] as number, max[c] as number, nbits);
     assertFloat32Finite(step, `the step of channel ${c}`, options);
     scale[c] = step;
-    bias[c] = min[c];
+    bias[c] = min[c] as number;
     inverse[c] = linearInverse(step);
   }
   const indices = new Uint8Array(values.length);

@@ -49,14 +49,14 @@ export function lloydRefine(data: SortedDistinct, bounds: Int32Array, centroids:
     iteration++;
     let changed = false;
     for (let c = 1; c < k; c++) {
-      const mid = 0.5 * (centroids[c - 1] + centroids[c]);
+      const mid = 0.5 * ((centroids[c - 1] as number) + (centroids[c] as number));
       // First value above the midpoint, searched right of the previous boundary so the
       // boundaries stay ordered even if rounding disorders two centroids.
-      let lo = next[c - 1];
+      let lo = next[c - 1] as number;
       let hi = m;
       while (lo < hi) {
         const probe = (lo + hi) >>> 1;
-        if (xs[probe] <= mid) lo = probe + 1;
+        if ((xs[probe] as number) <= mid) lo = probe + 1;
         else hi = probe;
       }
       next[c] = lo;
@@ -80,9 +80,9 @@ export function lloydRefine(data: SortedDistinct, bounds: Int32Array, centroids:
 export function clusterMeans(data: SortedDistinct, bounds: Int32Array, centroids: Float64Array): void {
   const { count, sum, shift } = data;
   for (let c = 0; c < centroids.length; c++) {
-    const a = bounds[c];
-    const b = bounds[c + 1];
-    const w = count[b] - count[a];
-    if (w > 0) centroids[c] = shift + (sum[b] - sum[a]) / w;
+    const a = bounds[c] as number;
+    const b = bounds[c + 1] as number;
+    const w = (count[b] as number) - (count[a] as number);
+    if (w > 0) centroids[c] = shift + ((sum[b] as number) - (sum[a] as number)) / w;
   }
 }

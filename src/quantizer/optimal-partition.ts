@@ -60,16 +60,17 @@ export function optimalPartition(sums: PrefixSums, k: number, onLayer?: (layer: 
   let prev = new Float64Array(m + 1).fill(INFINITY);
   let cur = new Float64Array(m + 1).fill(INFINITY);
   for (let i = 1; i <= m - k + 1; i++) {
-    const w = weight[i];
-    const s = sum[i];
-    prev[i] = sumSquares[i] - (s * s) / w;
+    const w = weight[i] as number;
+    const s = sum[i] as number;
+    prev[i] = (sumSquares[i] as number) - (s * s) / w;
   }
   const stride = m + 1;
   const splits = new Int32Array((k - 2) * stride);
+  const scratch = new LayerScratch(m - k + 1);
   for (let j = 2; j < k; j++) {
     const split = splits.subarray((j - 2) * stride, (j - 1) * stride);
     const hi = m - (k - j);
-    fillLayer(prev, cur, split, weight, sum, sumSquares, j, hi, j - 1, hi - 1);
+    fillLayer(prev, cur, split, weight, sum, sumSquares, j, hi, scratch);
     const swap = prev;
     prev = cur;
     cur = swap;
@@ -77,15 +78,15 @@ export function optimalPartition(sums: PrefixSums, k: number, onLayer?: (layer: 
   }
 
   // Layer k is needed at i = m only: one scan.
-  const w0 = weight[m];
-  const s0 = sum[m];
-  const q0 = sumSquares[m];
+  const w0 = weight[m] as number;
+  const s0 = sum[m] as number;
+  const q0 = sumSquares[m] as number;
   let best = INFINITY;
   let bestT = k - 1;
   for (let t = k - 1; t < m; t++) {
-    const w = w0 - weight[t];
-    const s = s0 - sum[t];
-    const cost = prev[t] + (q0 - sumSquares[t]) - (s * s) / w;
+    const w = w0 - (weight[t] as number);
+    const s = s0 - (sum[t] as number);
+    const cost = (prev[t] as number) + (q0 - (sumSquares[t] as number)) - (s * s) / w;
     if (cost < best) {
       best = cost;
       bestT = t;
@@ -93,16 +94,30 @@ export function optimalPartition(sums: PrefixSums, k: number, onLayer?: (layer: 
   }
   bounds[k - 1] = bestT;
   for (let j = k - 1; j >= 2; j--) {
-    bounds[j - 1] = splits[(j - 2) * stride + bounds[j]];
+    bounds[j - 1] = splits[(j - 2) * stride + (bounds[j] as number)] as number;
   }
   return bounds;
 }
 
 /**
- * Fills `cur[i]` for `i` in `lo..hi` with `min over t in optLo..min(optHi, i - 1)` of
- * `prev[t] + cost(t, i)`, and `split[i]` with the first minimising `t`: the middle `i`
- * is solved by a scan, then each half recurses on its side of that `t`. Recursion depth
- * is log2 of the row length.
+ * Scratch space for {@link fillLayer}: column lists, one per recursion depth, each
+ * as long as the rows at the depth above (a reduced column list never outgrows its rows).
+ */
+class LayerScratch {
+  readonly columns: Int32Array[] = [];
+
+  constructor(rows: number) {
+    // Depth d + 1 receives depth d's reduced columns: at most depth d's row count.
+    this.columns.push(new Int32Array(rows));
+    for (let n = rows; n > 1; n = n >>> 1) this.columns.push(new Int32Array(n));
+  }
+}
+
+/**
+ * Fills `cur[i]` for `i` in `lo..hi` with `min over t in lo - 1..i - 1` of
+ * `prev[t] + cost(t, i)`, and `split[i]` with the first minimising `t`, by SMAWK:
+ * the matrix (row `i`, column `t`, +∞ where `t >= i`) is totally monotone, so its
+ * first row minima are found in O(rows) cost evaluations.
  */
 function fillLayer(
   prev: Float64Array,
@@ -113,28 +128,77 @@ function fillLayer(
   sumSquares: Float64Array,
   lo: number,
   hi: number,
-  optLo: number,
-  optHi: number,
+  scratch: LayerScratch,
 ): void {
-  if (lo > hi) return;
-  const i = (lo + hi) >>> 1;
-  const wi = weight[i];
-  const si = sum[i];
-  const qi = sumSquares[i];
-  const last = optHi < i - 1 ? optHi : i - 1;
-  let best = INFINITY;
-  let bestT = optLo;
-  for (let t = optLo; t <= last; t++) {
-    const w = wi - weight[t];
-    const s = si - sum[t];
-    const cost = prev[t] + (qi - sumSquares[t]) - (s * s) / w;
-    if (cost < best) {
-      best = cost;
-      bestT = t;
+  const rows = hi - lo + 1;
+  const top = scratch.columns[0] as Int32Array;
+  for (let c = 0; c < rows; c++) top[c] = lo - 1 + c;
+  rowMinima(prev, cur, split, weight, sum, sumSquares, lo, 1, rows, rows, scratch, 0);
+}
+
+/**
+ * SMAWK on rows `start + r * step` (`r < count`) and the `columnCount` increasing
+ * columns in `scratch.columns[depth]`: reduce the columns to at most one per row
+ * (ties keep the earlier column), solve the odd rows one level down on a copy, then
+ * scan each even row between its neighbours' minima. Depth is log2 of the row count.
+ */
+function rowMinima(
+  prev: Float64Array,
+  cur: Float64Array,
+  split: Int32Array,
+  weight: Float64Array,
+  sum: Float64Array,
+  sumSquares: Float64Array,
+  start: number,
+  step: number,
+  count: number,
+  columnCount: number,
+  scratch: LayerScratch,
+  depth: number,
+): void {
+  const cols = scratch.columns[depth] as Int32Array;
+  // Reduce, in place: the stack never grows past the column being read.
+  let size = 0;
+  for (let c = 0; c < columnCount; c++) {
+    const t = cols[c] as number;
+    while (size > 0) {
+      const row = start + (size - 1) * step;
+      if (entry(prev, weight, sum, sumSquares, row, cols[size - 1] as number) <= entry(prev, weight, sum, sumSquares, row, t)) break;
+      size--;
     }
+    if (size < count) cols[size++] = t;
   }
-  cur[i] = best;
-  split[i] = bestT;
-  fillLayer(prev, cur, split, weight, sum, sumSquares, lo, i - 1, optLo, bestT);
-  fillLayer(prev, cur, split, weight, sum, sumSquares, i + 1, hi, bestT, optHi);
+  const oddCount = count >>> 1;
+  if (oddCount > 0) {
+    const below = scratch.columns[depth + 1] as Int32Array;
+    below.set(cols.subarray(0, size));
+    rowMinima(prev, cur, split, weight, sum, sumSquares, start + step, 2 * step, oddCount, size, scratch, depth + 1);
+  }
+  // Interpolate: each even row's first minimum lies between its neighbours' ones.
+  let c = 0;
+  for (let r = 0; r < count; r += 2) {
+    const row = start + r * step;
+    const endColumn = r + 1 < count ? (split[row + step] as number) : (cols[size - 1] as number);
+    let best = entry(prev, weight, sum, sumSquares, row, cols[c] as number);
+    let bestT = cols[c] as number;
+    while ((cols[c] as number) < endColumn) {
+      c++;
+      const t = cols[c] as number;
+      const value = entry(prev, weight, sum, sumSquares, row, t);
+      if (value < best) {
+        best = value;
+        bestT = t;
+      }
+    }
+    cur[row] = best;
+    split[row] = bestT;
+  }
+}
+
+/** `prev[t] + cost(t, i)`: +∞ where `t >= i` (no points left for the last cluster). */
+function entry(prev: Float64Array, weight: Float64Array, sum: Float64Array, sumSquares: Float64Array, i: number, t: number): number {
+  if (t >= i) return INFINITY;
+  const w = (weight[i] as number) - (weight[t] as number);
+  const s = (sum[i] as number) - (sum[t] as number);
+  return (prev[t] as number) + ((sumSquares[i] as number) - (sumSquares[t] as number)) - (s * s) / w;
 }

@@ -74,7 +74,7 @@ export function nonFiniteWeightError(index: number, value: number, options: Quan
 export function assertFinite(values: Float32Array, options: QuantizerOptions): void {
   const n = values.length;
   for (let i = 0; i < n; i++) {
-    const v = values[i];
+    const v = values[i] as number;
     // v - v is 0 for finite v and NaN for NaN and ±Infinity: one test for both.
     if (v - v !== 0) throw nonFiniteWeightError(i, v, options);
   }

@@ -27,7 +27,10 @@ export function sortFloat32(values: Float32Array): Float32Array {
   const counts = new Uint32Array(2048);
   for (let shift = 0; shift < 32; shift += 11) {
     counts.fill(0);
-    for (let i = 0; i < n; i++) counts[((keys[i] as number) >>> shift) & 0x7ff]++;
+    for (let i = 0; i < n; i++) {
+      const b = ((keys[i] as number) >>> shift) & 0x7ff;
+      counts[b] = (counts[b] as number) + 1;
+    }
     let total = 0;
     for (let b = 0; b < 2048; b++) {
       const c = counts[b] as number;
@@ -36,7 +39,10 @@ export function sortFloat32(values: Float32Array): Float32Array {
     }
     for (let i = 0; i < n; i++) {
       const key = keys[i] as number;
-      scratch[counts[(key >>> shift) & 0x7ff]++] = key;
+      const b = (key >>> shift) & 0x7ff;
+      const at = counts[b] as number;
+      counts[b] = at + 1;
+      scratch[at] = key;
     }
     const swap = keys;
     keys = scratch;

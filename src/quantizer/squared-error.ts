@@ -27,11 +27,11 @@ export function squaredError(values: Float32Array, lut: ArrayLike<number>, indic
   const table = Float64Array.from(lut);
   let total = 0;
   for (let k = 0; k < n; k++) {
-    const q = indices[k];
+    const q = indices[k] as number;
     if (q >= table.length) {
       throw new QuantizeError("invalid-weights", `index ${q} at position ${k} is beyond the ${table.length}-entry lookup table`, options);
     }
-    const d = table[q] - values[k];
+    const d = (table[q] as number) - (values[k] as number);
     total += d * d;
   }
   return total;

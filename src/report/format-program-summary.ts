@@ -26,7 +26,7 @@ const OPERATION_INDEX = /operations\[\d+\] "/g;
  * The people's view of {@link inspectProgram}: a header line, one line per
  * function, then a table of the weights, one row per op input a weight feeds
  * (`"fc1".weight`, the op's type, the value's shape and element type, its storage
- * and bytes), then the totals. The table fits {@link TABLE_WIDTH} columns (long
+ * and bytes), then the totals. The table fits 100 columns (long
  * op names lose their middle; `--json` has them whole), and so do the totals.
  *
  * The storage cell says where the value's bytes are: `inline` (in model.mlmodel)
@@ -190,8 +190,16 @@ export function shortenOpPath(path: string, width: number): string {
   return nameRoom < 1 || (before.length > 1 && shownBefore === '"') ? shortenMiddle(path, width) : `${shownBefore}${shortenMiddle(name, nameRoom)}${after}`;
 }
 
-/** `prefix` then the items joined by `joint`, a new line (indented under the first item) before any item that would pass the table's width. */
-function wrapItems(prefix: string, items: readonly string[], joint: string): string {
+/**
+ * `prefix` then the items joined by `joint`, a new line (indented under the first
+ * item) before any item that would pass {@link TABLE_WIDTH} columns.
+ *
+ * @param prefix - the first line's start, e.g. `total: `
+ * @param items - the items, escaped for the terminal
+ * @param joint - what goes between two items on one line, e.g. `; `
+ * @returns the lines, without a final newline
+ */
+export function wrapItems(prefix: string, items: readonly string[], joint: string): string {
   const indent = " ".repeat(prefix.length);
   let text = prefix;
   let line = displayWidth(prefix);

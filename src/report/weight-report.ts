@@ -7,7 +7,8 @@
  */
 import { dequantizeLut } from "../quantizer/dequantize.js";
 import type { Model } from "../codec/model-types.js";
-import { readQuantized, readWeights, storedByteLength, weightStorage, type StorageKind } from "../codec/weight-storage.js";
+import { storedByteLength, weightStorage, type StorageKind } from "../codec/weight-storage.js";
+import { readQuantized, readWeights } from "../walker/read-weights.js";
 import { QuantizeError } from "../errors.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";
 import { forEachLayer, layerPath } from "../walker/networks.js";

@@ -19,7 +19,8 @@
  */
 import { MAX_NESTING_DEPTH } from "../codec/decode-model.js";
 import type { Model, NeuralNetwork, NeuralNetworkLayer, WeightParams } from "../codec/model-types.js";
-import { readWeights, withFloat32, weightStorage } from "../codec/weight-storage.js";
+import { withFloat32, weightStorage } from "../codec/weight-storage.js";
+import { readWeights } from "./read-weights.js";
 import { create } from "@bufbuild/protobuf";
 import { WeightParamsSchema } from "../gen/NeuralNetwork_pb.js";
 import { float16BitsToFloat32Bits, float32BitsToFloat16Bits } from "../codec/float16.js";

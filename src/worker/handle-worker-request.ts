@@ -10,6 +10,12 @@ import { encodeModel } from "../codec/encode-model.js";
 import type { Model } from "../codec/model-types.js";
 import { isQuantizeError, QuantizeError } from "../errors.js";
 import { inspectModel } from "../inspect-model.js";
+import { packageCompression, type PackageCompression } from "../mlprogram/compress-package.js";
+import { parseConfigJson } from "../mlprogram/config-json.js";
+import { inspectProgram } from "../mlprogram/inspect-program.js";
+import type { MlPackage } from "../mlprogram/ml-package.js";
+import { programReport } from "../mlprogram/report-program.js";
+import { decodeMlPackageZip, encodeMlPackageZip } from "../mlprogram/zip-archive.js";
 import { compareModels } from "../predict/compare-models.js";
 import { runKernels } from "../kernels/index.js";
 import { quantizeWeights, type TensorDecision, type TensorLeft } from "../quantize/quantize-weights.js";
@@ -17,8 +23,8 @@ import { reportJson } from "../report/format-report.js";
 import { weightReport } from "../report/weight-report.js";
 import { withDecisions } from "../report/with-decisions.js";
 import { assertHasNetwork, validateWeights } from "../validate-model.js";
-import type { WorkerFailure, WorkerReply, WorkerRequest } from "./worker-messages.js";
-import { quantizedFileName } from "./quantized-file-name.js";
+import type { WorkerFailure, WorkerPackageCompression, WorkerReply, WorkerRequest } from "./worker-messages.js";
+import { compressedPackageFileName, quantizedFileName } from "./quantized-file-name.js";
 import { sizeSnrChart } from "./size-snr-chart.js";
 import { toChartOptions, toQuantizeOptions } from "./worker-options.js";
 import { type DecodeImage, decodeImageInBrowser, readWorkerSamples } from "./worker-samples.js";
@@ -33,7 +39,11 @@ export type PostReply = (reply: WorkerReply, transfer: Transferable[]) => void;
  * replies `chart-progress` as it goes, then `charted` with every point of
  * {@link sizeSnrChart}; `compare` reads the samples (images decoded with
  * `decodeImage`), replies `compare-progress` after each sample, then `compared`
- * with what {@link index!compareModels} found, layer by layer. A failure replies
+ * with what {@link index!compareModels} found, layer by layer; `inspect-package`
+ * replies `package-inspected` with the zipped program's summary;
+ * `compress-package` replies `package-compressed` with the compressed package
+ * zipped (transferred) and its per-weight report (the passes report no progress
+ * on the way). A failure replies
  * `failed` with the CLI's one-line message. Never throws, never rejects.
  *
  * The request's bytes are decoded in place (their buffer is the worker's once
@@ -44,7 +54,8 @@ export type PostReply = (reply: WorkerReply, transfer: Transferable[]) => void;
  * @param decodeImage - how `compare` turns image files into pixels; by default
  *   the browser's decoders (createImageBitmap and OffscreenCanvas)
  * @returns a promise settled once the last reply is posted: at once but for
- *   `compare`, which reads images asynchronously
+ *   `compare`, which reads images asynchronously, and the package requests,
+ *   which unzip asynchronously
  */
 export function handleWorkerRequest(request: WorkerRequest, post: PostReply, decodeImage: DecodeImage = decodeImageInBrowser): Promise<void> {
   const { id } = request;
@@ -106,10 +117,41 @@ export function handleWorkerRequest(request: WorkerRequest, post: PostReply, dec
           })
           .catch((error: unknown) => post({ type: "failed", id, error: failureOf(error) }, []));
       }
+      case "inspect-package":
+        return readPackage(request.name, request.bytes)
+          .then((pkg) => post({ type: "package-inspected", id, summary: inspectProgram(pkg) }, []))
+          .catch((error: unknown) => post({ type: "failed", id, error: failureOf(error) }, []));
+      case "compress-package": {
+        const { name } = request;
+        // Checked before the zip is read, as the CLI checks its flags before reading the input.
+        const compression = compressionOf(request.compression);
+        const fileName = compressedPackageFileName(
+          name,
+          request.compression.kind === "flags" ? request.compression : { kind: "config", functions: compression.function.split(", ") },
+        );
+        return readPackage(name, request.bytes)
+          .then((input) => {
+            const output = compression.compress(input);
+            const report = programReport(input, output.package);
+            // Unzipping mlp.linear8.mlpackage.zip gives mlp.linear8.mlpackage, as the CLI's zip output does.
+            const bytes = ownBuffer(encodeMlPackageZip(output.package, { folder: fileName.replace(/\.zip$/i, "") }));
+            const result = {
+              bytes,
+              fileName,
+              function: compression.function,
+              report,
+              before: inspectProgram(input),
+              after: inspectProgram(output.package),
+              skipped: output.skipped,
+            };
+            post({ type: "package-compressed", id, result }, [bytes.buffer as ArrayBuffer]);
+          })
+          .catch((error: unknown) => post({ type: "failed", id, error: failureOf(error) }, []));
+      }
       default:
         throw new QuantizeError(
           "invalid-option",
-          `unknown request type ${JSON.stringify((request as { type: unknown }).type)}; valid: inspect, quantize, chart, compare`,
+          `unknown request type ${JSON.stringify((request as { type: unknown }).type)}; valid: inspect, quantize, chart, compare, inspect-package, compress-package`,
         );
     }
   } catch (error) {
@@ -138,6 +180,34 @@ function readModel(name: string, bytes: Uint8Array): Model {
   if (!(bytes instanceof Uint8Array)) throw new QuantizeError("invalid-protobuf", `${name}: the bytes posted are not a Uint8Array`);
   if (bytes.length === 0) throw new QuantizeError("invalid-protobuf", `${name} is empty (0 bytes), not a Core ML model`);
   return decodeModel(bytes, { reuseInput: true });
+}
+
+/** Decodes a zipped package as the CLI reads a zip operand (same messages, prefixed with the name). */
+async function readPackage(name: string, bytes: Uint8Array): Promise<MlPackage> {
+  if (!(bytes instanceof Uint8Array)) throw new QuantizeError("invalid-option", `${name}: the bytes posted are not a Uint8Array`);
+  if (bytes.length === 0) throw new QuantizeError("unsupported-model", `${name} is empty (0 bytes), not a zipped .mlpackage`);
+  try {
+    return await decodeMlPackageZip(bytes);
+  } catch (error) {
+    if (isQuantizeError(error)) throw new QuantizeError(error.code, error.message, { path: name, cause: error });
+    throw error;
+  }
+}
+
+/** The pass a package request names: the flags, or the config text read as `--config` reads a file. */
+function compressionOf(request: WorkerPackageCompression): PackageCompression {
+  if (request.kind === "flags") return packageCompression({ kind: "flags", mode: request.mode, nbits: request.nbits });
+  const source = request.source ?? "config";
+  if (typeof request.text !== "string") throw new QuantizeError("invalid-option", `${source}: the config posted is not a string`);
+  let config: unknown;
+  try {
+    // Integer literals kept apart from floats: coremltools refuses an int where it takes a float.
+    config = parseConfigJson(request.text);
+  } catch (cause) {
+    if (isQuantizeError(cause)) throw new QuantizeError(cause.code, `${source} is not JSON: ${cause.message}`, { cause });
+    throw cause;
+  }
+  return packageCompression({ kind: "config", config, source });
 }
 
 /** `bytes` alone in a buffer of exactly its length, so transferring the buffer moves nothing else. */

@@ -1,6 +1,7 @@
 /**
  * Quantizing in a Web Worker: the page's side ({@link quantizeInWorker},
- * {@link inspectInWorker}, {@link sizeSnrChartInWorker}, {@link compareInWorker}) and the worker's ({@link handleWorkerRequest}; the
+ * {@link inspectInWorker}, {@link sizeSnrChartInWorker}, {@link compareInWorker},
+ * {@link inspectPackageInWorker}, {@link compressPackageInWorker}) and the worker's ({@link handleWorkerRequest}; the
  * worker script itself is `worker-script.js`, which binds it).
  *
  * @packageDocumentation
@@ -10,6 +11,8 @@ export {
   inspectInWorker,
   sizeSnrChartInWorker,
   compareInWorker,
+  inspectPackageInWorker,
+  compressPackageInWorker,
   type CompareInWorkerOptions,
   type QuantizeWorker,
   type QuantizeInWorkerOptions,
@@ -17,7 +20,15 @@ export {
   type SizeSnrChartInWorkerOptions,
 } from "./quantize-in-worker.js";
 export { handleWorkerRequest, type PostReply } from "./handle-worker-request.js";
-export type { WorkerQuantizeOptions, WorkerChartOptions, WorkerSelector } from "./worker-options.js";
+export type {
+  WorkerQuantizeOptions,
+  WorkerHalfPrecisionOptions,
+  WorkerNbitOptions,
+  WorkerAutoOptions,
+  WorkerSelection,
+  WorkerChartOptions,
+  WorkerSelector,
+} from "./worker-options.js";
 export {
   sizeSnrChart,
   SIZE_SNR_MODES,
@@ -31,6 +42,14 @@ export {
   type SizeSnrSeries,
   type SizeSnrSetting,
 } from "./size-snr-chart.js";
-export { quantizedFileName } from "./quantized-file-name.js";
+export { quantizedFileName, compressedPackageFileName, type CompressedPackageNaming } from "./quantized-file-name.js";
 export type { WorkerSamples, WorkerSampleFile, DecodeImage } from "./worker-samples.js";
-export type { WorkerRequest, WorkerReply, WorkerFailure, WorkerQuantizeResult, KernelsName } from "./worker-messages.js";
+export type {
+  WorkerRequest,
+  WorkerReply,
+  WorkerFailure,
+  WorkerQuantizeResult,
+  WorkerPackageCompression,
+  WorkerPackageResult,
+  KernelsName,
+} from "./worker-messages.js";

@@ -9,7 +9,8 @@ import { QuantizeError } from "../errors.js";
 import type { ModelSummary } from "../inspect-model.js";
 import type { ModelComparison } from "../predict/compare-models.js";
 import type { Progress } from "../quantize/quantize-weights.js";
-import type { WorkerFailure, WorkerQuantizeResult, WorkerReply, WorkerRequest } from "./worker-messages.js";
+import type { ProgramSummary } from "../mlprogram/inspect-program.js";
+import type { WorkerFailure, WorkerPackageCompression, WorkerPackageResult, WorkerQuantizeResult, WorkerReply, WorkerRequest } from "./worker-messages.js";
 import type { SizeSnrChart, SizeSnrProgress } from "./size-snr-chart.js";
 import type { WorkerChartOptions, WorkerQuantizeOptions } from "./worker-options.js";
 import type { WorkerSamples } from "./worker-samples.js";
@@ -214,7 +215,66 @@ export function compareInWorker(
   );
 }
 
+/**
+ * An ML Program package's summary (what `inspect` prints for one: functions,
+ * constants, the op inputs weights feed, totals), computed in a Web Worker from a
+ * zip of the `.mlpackage` folder. The bytes are transferred as with
+ * {@link quantizeInWorker}.
+ *
+ * @param worker - a worker running the library's worker script
+ * @param zip - the zipped package's bytes (its files at the root, or in one folder)
+ * @param control - the zip's name (default `model.mlpackage.zip`), an abort signal
+ * @returns the summary
+ * @throws {@link index!QuantizeError} (the promise rejects) with the CLI's code
+ *   and one-line message for a zip that is not a package; the signal's reason
+ *   when aborted; an `Error` when the worker fails to run
+ */
+export function inspectPackageInWorker(worker: QuantizeWorker, zip: Uint8Array, control: InspectInWorkerOptions = {}): Promise<ProgramSummary> {
+  return request(
+    worker,
+    (id) => ({ type: "inspect-package", id, name: control.name ?? DEFAULT_PACKAGE_NAME, bytes: movable(zip) }),
+    control,
+    (reply) => (reply.type === "package-inspected" ? { value: reply.summary } : undefined),
+  );
+}
+
+/**
+ * Compresses a zipped ML Program package in a Web Worker as `quantize` does:
+ * with a mode and bit width (`--mode`, `--nbits`) or a coremltools config
+ * (`--config`). The bytes are transferred as with {@link quantizeInWorker}. The
+ * passes report no progress: show an indeterminate one; aborting `signal`
+ * terminates the worker.
+ *
+ * @param worker - a worker running the library's worker script
+ * @param zip - the zipped package's bytes
+ * @param compression - the mode and bit width, or the config's JSON text
+ * @param control - the zip's name (default `model.mlpackage.zip`), an abort signal
+ * @returns the compressed package zipped (its weight.bin byte for byte the
+ *   CLI's), its name, the per-weight report and both packages' summaries
+ * @throws {@link index!QuantizeError} (the promise rejects) as {@link inspectPackageInWorker},
+ *   and `invalid-option` for a bit width the mode does not take or a bad config
+ * @example
+ * ```ts
+ * const zip = new Uint8Array(await file.arrayBuffer());
+ * const { bytes, fileName, report } = await compressPackageInWorker(worker, zip, { kind: "flags", mode: "linear", nbits: 8 }, { name: file.name });
+ * ```
+ */
+export function compressPackageInWorker(
+  worker: QuantizeWorker,
+  zip: Uint8Array,
+  compression: WorkerPackageCompression,
+  control: InspectInWorkerOptions = {},
+): Promise<WorkerPackageResult> {
+  return request(
+    worker,
+    (id) => ({ type: "compress-package", id, name: control.name ?? DEFAULT_PACKAGE_NAME, bytes: movable(zip), compression }),
+    control,
+    (reply) => (reply.type === "package-compressed" ? { value: reply.result } : undefined),
+  );
+}
+
 const DEFAULT_NAME = "model.mlmodel";
+const DEFAULT_PACKAGE_NAME = "model.mlpackage.zip";
 
 /** The buffers a request moves to the worker: every file's bytes in it. */
 function transferOf(message: WorkerRequest): ArrayBuffer[] {
@@ -222,6 +282,8 @@ function transferOf(message: WorkerRequest): ArrayBuffer[] {
     case "inspect":
     case "quantize":
     case "chart":
+    case "inspect-package":
+    case "compress-package":
       return [message.bytes.buffer as ArrayBuffer];
     case "compare": {
       const files = message.samples.kind === "files" ? message.samples.files.map((f) => f.bytes) : [];

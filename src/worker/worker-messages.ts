@@ -6,6 +6,10 @@
  */
 import type { ErrorCode } from "../errors.js";
 import type { ModelSummary } from "../inspect-model.js";
+import type { SkippedWeight } from "../mlprogram/compression-pass.js";
+import type { PackageMode } from "../mlprogram/compress-package.js";
+import type { ProgramSummary } from "../mlprogram/inspect-program.js";
+import type { ProgramReport } from "../mlprogram/report-program.js";
 import type { ModelComparison } from "../predict/compare-models.js";
 import type { Progress, TensorLeft } from "../quantize/quantize-weights.js";
 import type { WeightReport } from "../report/weight-report.js";
@@ -62,7 +66,69 @@ export type WorkerRequest =
       readonly quantized: Uint8Array;
       /** What to run them on. */
       readonly samples: WorkerSamples;
+    }
+  | {
+      /** Summarise a zipped ML Program package (what `inspect` prints for one). */
+      readonly type: "inspect-package";
+      /** Pairs the request with its replies. */
+      readonly id: number;
+      /** The zip's name, for messages. */
+      readonly name: string;
+      /** The zip's bytes (a zipped `.mlpackage` folder); their buffer is the worker's once posted. */
+      readonly bytes: Uint8Array;
+    }
+  | {
+      /** Compress a zipped ML Program package as `quantize` does with `--nbits`/`--mode` or `--config`. */
+      readonly type: "compress-package";
+      /** Pairs the request with its replies. */
+      readonly id: number;
+      /** The zip's name, for messages and the output's name. */
+      readonly name: string;
+      /** The zip's bytes (a zipped `.mlpackage` folder); their buffer is the worker's once posted. */
+      readonly bytes: Uint8Array;
+      /** What to run. */
+      readonly compression: WorkerPackageCompression;
     };
+
+/** What to run on a package: the CLI's `--mode` and `--nbits`, or the text of a `--config` file. */
+export type WorkerPackageCompression =
+  | {
+      /** A mode and a bit width. */
+      readonly kind: "flags";
+      /** As `--mode` names it. */
+      readonly mode: PackageMode;
+      /** 8 or 4 for the linear modes; 1, 2, 3, 4, 6 or 8 for the LUT modes. */
+      readonly nbits: number;
+    }
+  | {
+      /** A coremltools config, as `--config` reads it. */
+      readonly kind: "config";
+      /** The JSON text: one `{function, joint_compression, config}` object, or a list of them run in order. */
+      readonly text: string;
+      /**
+       * Names the config in messages (a file name).
+       * @defaultValue `"config"`
+       */
+      readonly source?: string;
+    };
+
+/** What compressing a package in the worker produced. */
+export interface WorkerPackageResult {
+  /** The compressed package as a zip holding its folder; its weight.bin and model.mlmodel are byte for byte the CLI's. */
+  readonly bytes: Uint8Array;
+  /** A name for it: `<name>.<mode><bits>.mlpackage.zip` (see {@link compressedPackageFileName}). */
+  readonly fileName: string;
+  /** The coremltools functions run, comma-separated. */
+  readonly function: string;
+  /** Per-weight storage, bytes and errors (SNR, sse), as `quantize` prints them for a package. */
+  readonly report: ProgramReport;
+  /** The input package's summary. */
+  readonly before: ProgramSummary;
+  /** The output package's summary. */
+  readonly after: ProgramSummary;
+  /** Weights the config selected but the pass left as they were, each with why. */
+  readonly skipped: readonly SkippedWeight[];
+}
 
 /** Why a request failed: a QuantizeError's code and one-line message, or `internal` for a bug. */
 export interface WorkerFailure {
@@ -164,6 +230,22 @@ export type WorkerReply =
       readonly id: number;
       /** What compareModels found, with the per-layer rows. */
       readonly comparison: ModelComparison;
+    }
+  | {
+      /** The answer to `inspect-package`. */
+      readonly type: "package-inspected";
+      /** The request's id. */
+      readonly id: number;
+      /** The program's summary. */
+      readonly summary: ProgramSummary;
+    }
+  | {
+      /** The answer to `compress-package` (the passes report no progress on the way). */
+      readonly type: "package-compressed";
+      /** The request's id. */
+      readonly id: number;
+      /** The compressed package and what it cost. */
+      readonly result: WorkerPackageResult;
     }
   | {
       /** The request failed. */

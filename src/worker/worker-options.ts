@@ -5,10 +5,9 @@
  *
  * @packageDocumentation
  */
-import type { AutoMode } from "../quantize/auto-bits.js";
 import { describeValue } from "../describe-value.js";
 import { QuantizeError } from "../errors.js";
-import type { QuantizationMode, QuantizeOptions, Float16Overflow } from "../quantize/quantize-weights.js";
+import type { AutoOptions, HalfPrecisionOptions, NbitOptions, QuantizeCommonOptions, QuantizeOptions } from "../quantize/quantize-weights.js";
 import type { NeuralNetworkLayer } from "../codec/model-types.js";
 import { AdvancedQuantizedLayerSelector, QuantizedLayerSelector, type AdvancedSelectorOptions, type LayerSelector } from "../selectors.js";
 import type { SizeSnrChartOptions } from "./size-snr-chart.js";
@@ -38,25 +37,41 @@ export type WorkerSelector = (
 };
 
 /**
- * {@link QuantizeOptions} that can be posted to a worker: no callbacks (progress
- * comes back as messages), and the selector as {@link WorkerSelector} data.
+ * The selector as posted, in place of the selector object of
+ * {@link QuantizeOptions}. The other fields of QuantizeCommonOptions stay on the
+ * page: callbacks and the signal (progress and cancelling are messages).
  */
-export interface WorkerQuantizeOptions {
-  /** Bits per weight: 16, 1..8 or `"auto"` (see {@link QuantizeOptions}). */
-  readonly nbits: number | "auto";
-  /** @defaultValue "linear" (ignored at 16 bits and with `"auto"`, as the CLI does) */
-  readonly mode?: Exclude<QuantizationMode, "custom_lut" | "dequantization"> | "kmeans";
-  /** With `nbits: "auto"`. @defaultValue 40 */
-  readonly targetSnrDb?: number;
-  /** With `nbits: "auto"`. @defaultValue ["linear", "kmeans_lut"] */
-  readonly modes?: readonly AutoMode[];
-  /** At 16 bits, values beyond ±65504. @defaultValue "error" */
-  readonly float16Overflow?: Float16Overflow;
-  /** Fuse batchnorm, scale and bias layers into the layer before (below 16 bits). @defaultValue true */
-  readonly fuse?: boolean;
+export interface WorkerSelection {
   /** Which layers to change. @defaultValue `{ kind: "default" }` */
   readonly selector?: WorkerSelector;
 }
+
+/** {@link index!HalfPrecisionOptions} that can be posted to a worker (`nbits: 16`). */
+export type WorkerHalfPrecisionOptions = Omit<HalfPrecisionOptions, keyof QuantizeCommonOptions | "mode"> &
+  WorkerSelection & {
+    /** No mode at 16 bits (quantizeWeights ignores one there); declared so that `mode` reads as undefined on this variant. */
+    readonly mode?: undefined;
+  };
+
+/**
+ * {@link index!NbitOptions} that can be posted to a worker (`nbits` 1..8): every
+ * mode but `dequantization` (a worker quantizes).
+ */
+export type WorkerNbitOptions = Omit<NbitOptions, keyof QuantizeCommonOptions | "mode"> &
+  WorkerSelection & {
+    /** How weights are quantized; `kmeans` is an alias of `kmeans_lut`. @defaultValue "linear" */
+    readonly mode?: Exclude<NonNullable<NbitOptions["mode"]>, "dequantization">;
+  };
+
+/** {@link index!AutoOptions} that can be posted to a worker (`nbits: "auto"`). */
+export type WorkerAutoOptions = Omit<AutoOptions, keyof QuantizeCommonOptions | "mode"> & WorkerSelection;
+
+/**
+ * {@link QuantizeOptions} that can be posted to a worker, one variant per kind of
+ * work as there: half precision, n-bit in a mode of the library, or `"auto"`.
+ * (`custom_lut` has no worker variant: its lookup-table function cannot be posted.)
+ */
+export type WorkerQuantizeOptions = WorkerHalfPrecisionOptions | WorkerNbitOptions | WorkerAutoOptions;
 
 /**
  * The quantizeWeights options for posted {@link WorkerQuantizeOptions}, built as the
@@ -70,16 +85,22 @@ export interface WorkerQuantizeOptions {
  *   refused selector option
  */
 export function toQuantizeOptions(options: WorkerQuantizeOptions): QuantizeOptions {
-  const { nbits, mode, targetSnrDb, modes, float16Overflow, fuse, selector } = options;
-  return {
-    nbits,
-    mode: nbits === 16 || nbits === "auto" ? "linear" : (mode ?? "linear"),
-    fuse: fuse ?? true,
-    ...(targetSnrDb === undefined ? {} : { targetSnrDb }),
-    ...(modes === undefined ? {} : { modes }),
-    ...(float16Overflow === undefined ? {} : { float16Overflow }),
-    ...(selector === undefined ? {} : selectorOption(selector)),
-  };
+  const shared = { fuse: options.fuse ?? true, ...(options.selector === undefined ? {} : selectorOption(options.selector)) };
+  if (options.nbits === "auto") {
+    const { targetSnrDb, modes } = options;
+    return {
+      ...shared,
+      nbits: "auto",
+      ...(targetSnrDb === undefined ? {} : { targetSnrDb }),
+      ...(modes === undefined ? {} : { modes }),
+    };
+  }
+  if (options.nbits === 16) {
+    // An n-bit variant's `mode` is ignored at 16 bits, as the CLI ignores --mode there.
+    const float16Overflow = "float16Overflow" in options ? options.float16Overflow : undefined;
+    return { ...shared, nbits: 16, ...(float16Overflow === undefined ? {} : { float16Overflow }) };
+  }
+  return { ...shared, nbits: options.nbits, mode: options.mode ?? "linear" };
 }
 
 /**
@@ -87,7 +108,7 @@ export function toQuantizeOptions(options: WorkerQuantizeOptions): QuantizeOptio
  * {@link sizeSnrChart}): those of {@link WorkerQuantizeOptions} that do not pick
  * the bits or mode.
  */
-export type WorkerChartOptions = Pick<WorkerQuantizeOptions, "float16Overflow" | "fuse" | "selector">;
+export type WorkerChartOptions = Pick<WorkerHalfPrecisionOptions, "float16Overflow" | "selector"> & Pick<WorkerNbitOptions, "fuse">;
 
 /**
  * The sizeSnrChart options for posted {@link WorkerChartOptions}, built as

@@ -8,10 +8,11 @@
 import type { Model } from "../codec/model-types.js";
 import { describeValue } from "../describe-value.js";
 import { QuantizeError } from "../errors.js";
-import { arrayValue, type SampleInput, sampleInputs } from "../node/sample-values.js";
+import { arrayValue, type SampleInput, sampleInputs } from "../predict/sample-values.js";
 import type { ImageValue, InputValue, PredictInputs } from "../predict/feature-io.js";
 import { type NpyArray, parseNpy } from "../predict/npy.js";
 import { MAX_RANDOM_SAMPLES, randomInputs } from "../predict/random-inputs.js";
+import { resizeLanczosAlpha } from "../predict/resize-lanczos.js";
 
 /** One dropped file: its name (which input it is for) and its bytes. */
 export interface WorkerSampleFile {
@@ -28,7 +29,8 @@ export interface WorkerSampleFile {
  *   after another), every file is one sample of it; otherwise the files make one
  *   sample, each named `<input>.npy` (or `<input>.png`, … for an image input).
  *   `.npy` files hold arrays (or uint8 pixels `[H, W, 3]`, not resized); any
- *   other file is an image, decoded by the browser and resized to the input's size.
+ *   other file is an image, decoded by the browser and resized to the input's
+ *   size as the CLI does (Pillow's Lanczos, as coremltools).
  */
 export type WorkerSamples =
   | {
@@ -137,11 +139,17 @@ async function fileValue(input: SampleInput, file: WorkerSampleFile, decodeImage
 
 /**
  * Decodes an image with the browser's decoders (`createImageBitmap`, PNG, JPEG,
- * BMP, WebP, …), resized to `width` x `height` without keeping the aspect ratio,
- * and drawn on an `OffscreenCanvas` to read its RGBA pixels. Works in a page and
- * in a worker. The browser's resampling is not the Lanczos filter the CLI uses
- * (sharp), so resized images give slightly different pixels than `compare
- * --samples` does; images already of the input's size give the same.
+ * BMP, WebP, …) at its own size, reads its RGBA pixels from an `OffscreenCanvas`,
+ * and resizes them to `width` x `height` without keeping the aspect ratio with
+ * Pillow's Lanczos, colours weighed by alpha (`resizeLanczosAlpha`): the resize
+ * the CLI runs after sharp decodes, so an image gives the pixels of `compare
+ * --samples` (and of coremltools). Colour profiles are ignored, as the CLI and
+ * PIL do. Works in a page and in a worker.
+ *
+ * Where the CLI's pixels can still differ: semi-transparent pixels (a canvas
+ * keeps colours premultiplied by alpha, losing low bits), JPEGs whose EXIF
+ * orientation the browser applies (the CLI ignores it), and JPEGs if the
+ * browser's decoder rounds differently from sharp's.
  *
  * @param bytes - the encoded image
  * @param width - pixels a row wanted
@@ -157,18 +165,22 @@ export async function decodeImageInBrowser(bytes: Uint8Array, width: number, hei
   }
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { resizeWidth: width, resizeHeight: height, resizeQuality: "high" });
+    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
   } catch (cause) {
     throw new QuantizeError("invalid-input", `${where}: not an image this browser can decode (give .npy, .png, .jpg or .bmp files)`, { cause });
   }
+  const from = { width: bitmap.width, height: bitmap.height };
+  let rgba: Uint8Array;
   try {
-    const context = new OffscreenCanvas(width, height).getContext("2d");
+    const context = new OffscreenCanvas(from.width, from.height).getContext("2d");
     if (context === null) invalid(`${where}: no 2D canvas here to read the image's pixels`);
     context.drawImage(bitmap, 0, 0);
-    return { width, height, data: context.getImageData(0, 0, width, height).data };
+    const data = context.getImageData(0, 0, from.width, from.height).data;
+    rgba = new Uint8Array(data.buffer, data.byteOffset, data.length);
   } finally {
     bitmap.close();
   }
+  return { width, height, data: resizeLanczosAlpha(rgba, 4, from, { width, height }) };
 }
 
 function stem(name: string): string {

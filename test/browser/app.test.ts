@@ -7,7 +7,7 @@
  * (.ci/run installs chromium) it runs, and fails if the browser is missing.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -17,14 +17,20 @@ import { encodeModel } from "../../src/codec/encode-model.js";
 import type { NeuralNetworkLayer } from "../../src/codec/model-types.js";
 import { ModelSchema } from "../../src/gen/Model_pb.js";
 import { inspectModel } from "../../src/inspect-model.js";
-import { compareModels } from "../../src/predict/compare-models.js";
+import { decodeMlPackage } from "../../src/mlprogram/ml-package.js";
+import { isWeightInput } from "../../src/mlprogram/report-program.js";
+import { inspectProgram } from "../../src/mlprogram/inspect-program.js";
+import { encodeMlPackageZip, readZipArchive } from "../../src/mlprogram/zip-archive.js";
+import { compareModels, type ModelComparison } from "../../src/predict/compare-models.js";
 import { randomInputs } from "../../src/predict/random-inputs.js";
 import { quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { AdvancedQuantizedLayerSelector } from "../../src/selectors.js";
 import { failureOf } from "../../src/worker/handle-worker-request.js";
 import { sizeSnrChart } from "../../src/worker/size-snr-chart.js";
+import { cli } from "../support/cli.js";
 import { GOLDEN_MODELS_DIR } from "../support/golden.js";
 import { fixtureModelFile } from "../predict/support.js";
+import { FIXTURES as PACKAGE_FIXTURES, packageFiles, WEIGHT_BIN_PATH } from "../mlprogram/fixtures.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** As the machine notes advise: no background traffic, which this network refuses. */
@@ -352,6 +358,98 @@ describeInBrowser("the page, in Chromium", () => {
     await page.getByLabel("Minimum convolution weight count").fill("");
   });
 
+  test("compare: images of other sizes are resized as the CLI resizes them; the page's figures are `compare --json`'s", async () => {
+    const name = "mobilenet_classifier.mlmodel";
+    const bytes = readFileSync(fixtureModelFile("mobilenet_classifier"));
+    await upload(name, bytes);
+    await page.locator("#summary-head").filter({ hasText: name }).waitFor();
+    await page.getByLabel("Bits per weight", { exact: true }).selectOption("8");
+    await page.getByLabel("Mode", { exact: true }).selectOption("linear");
+    await page
+      .locator("details")
+      .filter({ hasText: "Layer selection" })
+      .evaluate((d) => d.setAttribute("open", ""));
+    await page.getByLabel("Minimum convolution kernel channels").fill("1");
+    await page.getByLabel("Minimum convolution weight count").fill("1");
+    await page.getByRole("button", { name: "Quantize", exact: true }).click();
+    await page.locator("#compare").waitFor({ state: "visible" });
+    const quantized = await download(/mobilenet_classifier\.linear8\.mlmodel/);
+
+    // The model takes 32x32: a 48x40 PNG and a 40x36 JPEG are shrunk, a 20x24
+    // BMP enlarged (both sides resampled, by different scales); ramps with a
+    // sharp edge, where resampling filters differ. The JPEG checks too that the
+    // browser decodes it to sharp's pixels.
+    const pattern = (width: number, height: number, shift: number): Uint8Array =>
+      Uint8Array.from({ length: width * height * 3 }, (_, i) => {
+        const p = Math.floor(i / 3);
+        const [x, y, c] = [p % width, Math.floor(p / width), i % 3];
+        return (x * (40 + c * 15) + y * (25 - c * 7) + (x > width / 3 ? 120 : 0) + shift) % 256;
+      });
+    const mod = await import("sharp");
+    const sharp = (typeof mod === "function" ? mod : (mod as { default: typeof import("sharp")["default"] }).default) as typeof import("sharp")["default"];
+    const png = await sharp(pattern(48, 40, 3), { raw: { width: 48, height: 40, channels: 3 } })
+      .png()
+      .toBuffer();
+    const files = [
+      { name: "a.png", mimeType: "image/png", buffer: png },
+      { name: "b.bmp", mimeType: "image/bmp", buffer: bmp(20, 24, pattern(20, 24, 77)) },
+      {
+        name: "c.jpg",
+        mimeType: "image/jpeg",
+        buffer: await sharp(pattern(40, 36, 9), { raw: { width: 40, height: 36, channels: 3 } })
+          .jpeg({ quality: 90 })
+          .toBuffer(),
+      },
+    ];
+    await page.getByLabel(/Choose or drop images/).setInputFiles(files);
+    await page.getByRole("button", { name: "Compare", exact: true }).click();
+    await page.locator("#compare-result").waitFor({ state: "visible" });
+    await page.locator("#compare-head").filter({ hasText: "on 3 samples" }).waitFor();
+
+    const dir = mkdtempSync(join(tmpdir(), "app-resize-"));
+    try {
+      mkdirSync(join(dir, "images"));
+      for (const f of files) writeFileSync(join(dir, "images", f.name), f.buffer);
+      writeFileSync(join(dir, "original.mlmodel"), bytes);
+      writeFileSync(join(dir, "quantized.mlmodel"), quantized);
+      const result = await cli([
+        "compare",
+        join(dir, "original.mlmodel"),
+        join(dir, "quantized.mlmodel"),
+        "--samples",
+        join(dir, "images"),
+        "--layers",
+        "--json",
+      ]);
+      expect(result.stderr).toBe("");
+      const comparison = JSON.parse(result.stdout) as ModelComparison;
+      // The figures the page shows, from the CLI's numbers formatted as the page formats them.
+      const db = (v: number | string): string => (v === "Infinity" ? "exact" : `${(v as number).toFixed(1)} dB`);
+      const precise = (v: number): string => (v === 0 ? "0" : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(4) : v.toExponential(2));
+      const label = comparison.outputs.find((o) => o.kind === "label");
+      expect(await page.locator("#compare-outputs tbody tr:first-child td:nth-child(3)").textContent()).toBe(
+        label?.kind === "label" ? `${(label.agreement * 100).toFixed(2)}% top-1` : "?",
+      );
+      const rows = page.locator("#compare-layers tbody tr");
+      expect(await rows.locator("td:nth-child(4)").allTextContents()).toEqual(comparison.layers.map((l) => l.blob));
+      const compared = comparison.layers.flatMap((l, i) => (l.status === "compared" ? [{ i, l }] : []));
+      expect(compared.length).toBeGreaterThan(3);
+      for (const { i, l } of compared) {
+        const cells = await rows.nth(i).locator("td").allTextContents();
+        expect([l.blob, cells[4], cells[5], cells[6]]).toEqual([
+          l.blob,
+          db(l.snrDb),
+          l.aloneSnrDb === undefined ? "" : db(l.aloneSnrDb),
+          precise(l.maxAbsError),
+        ]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await page.getByLabel("Minimum convolution kernel channels").fill("");
+    await page.getByLabel("Minimum convolution weight count").fill("");
+  });
+
   test("an ML Program: its summary says so, and Quantize gives the CLI's message", async () => {
     const program = Buffer.from(toBinary(ModelSchema, create(ModelSchema, { specificationVersion: 7, Type: { case: "mlProgram", value: {} } })));
     await upload("program.mlmodel", program);
@@ -360,6 +458,101 @@ describeInBrowser("the page, in Chromium", () => {
     const alert = page.getByRole("alert");
     await alert.waitFor({ state: "visible" });
     expect(await alert.textContent()).toMatch(/^this is an ML Program \(mlProgram\) model; this tool compresses neuralNetwork weights/);
+  });
+
+  describe("ML Program packages", () => {
+    const INPUT = "models/mlp_fp32_ios16.mlpackage";
+    /** The golden package zipped as zipping its folder gives. */
+    const zipped = (relative: string): Buffer =>
+      Buffer.from(encodeMlPackageZip(decodeMlPackage(packageFiles(relative)), { folder: relative.split("/").at(-1) as string }));
+    /** The weight.bin of a downloaded (or written) zip of a package folder. */
+    const weightBinOf = async (zip: Uint8Array): Promise<Buffer> => {
+      const files = await readZipArchive(zip);
+      const found = [...files].find(([path]) => path.endsWith(`/${WEIGHT_BIN_PATH}`));
+      if (found === undefined) throw new Error(`no weight.bin in ${[...files.keys()].join(", ")}`);
+      return Buffer.from(found[1]);
+    };
+
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), "app-packages-"));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    test("a zipped .mlpackage: the program's table; .mlmodel-only controls disabled; 8-bit linear downloads the CLI's weight.bin", async () => {
+      await upload("mlp_fp32_ios16.mlpackage.zip", zipped(INPUT));
+      await page.locator("#package-summary").waitFor({ state: "visible" });
+      expect(await page.locator("#summary").isHidden()).toBe(true);
+      const weights = inspectProgram(decodeMlPackage(packageFiles(INPUT))).weights.filter(isWeightInput);
+      expect(await page.locator("#package-summary-table tbody tr").count()).toBe(weights.length);
+      expect(await page.locator("#package-summary-head").textContent()).toMatch(/^mlp_fp32_ios16\.mlpackage\.zip: ML Program, specification version 7;/);
+      // What applies to .mlmodel files only is disabled, with the note saying so.
+      expect(await page.getByLabel(/Half-precision overflow/).isDisabled()).toBe(true);
+      expect(await page.getByLabel(/Fuse batchnorm/).isDisabled()).toBe(true);
+      expect(await page.getByRole("button", { name: /Chart every mode/ }).isDisabled()).toBe(true);
+      expect(await page.locator("#package-note").textContent()).toContain(".mlmodel files only");
+      const bits = page.getByLabel("Bits per weight", { exact: true });
+      await page.getByLabel("Mode", { exact: true }).selectOption("linear");
+      expect(await bits.locator("option:not([disabled])").evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual(["8", "4"]);
+      await page.getByLabel("Mode", { exact: true }).selectOption("kmeans_lut");
+      expect(await bits.locator("option:not([disabled])").evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual([
+        "8",
+        "6",
+        "4",
+        "3",
+        "2",
+        "1",
+      ]);
+      await page.getByLabel("Mode", { exact: true }).selectOption("linear");
+      await bits.selectOption("8");
+      // By keyboard.
+      await page.getByRole("button", { name: "Quantize" }).focus();
+      await page.keyboard.press("Enter");
+      await page.locator("#result-package").waitFor({ state: "visible" });
+      expect(await page.locator("#result-model").isHidden()).toBe(true);
+      expect(await page.locator("#result-totals").textContent()).toMatch(/^mlp_fp32_ios16\.linear8\.mlpackage\.zip: linear_quantize_weights; /);
+      expect(await page.locator("#package-result-table tbody tr").count()).toBeGreaterThan(0);
+      const downloaded = await download(/Download the package/);
+      const cliOut = join(dir, "cli.linear8.mlpackage.zip");
+      const r = await cli(["quantize", join(PACKAGE_FIXTURES, INPUT), "-o", cliOut, "--nbits", "8", "--mode", "linear", "--quiet"]);
+      expect(r.code).toBe(0);
+      expect((await weightBinOf(downloaded)).equals(await weightBinOf(readFileSync(cliOut)))).toBe(true);
+      const report = JSON.parse((await download(/JSON report/)).toString("utf8")) as { totals: { compressed: number } };
+      expect(report.totals.compressed).toBeGreaterThan(0);
+      await page.screenshot({ path: join(ARTIFACTS, "package-result.png"), fullPage: true });
+    });
+
+    test("a coremltools config: bits and mode give way to it; the download is the reference's expected weight.bin", async () => {
+      const c = (
+        JSON.parse(readFileSync(join(PACKAGE_FIXTURES, "cases.json"), "utf8")) as {
+          cases: { id: string; function: string; joint_compression: boolean; config: unknown; input: string; expected: string }[];
+        }
+      ).cases.find((x) => x.id === "attn_fp32_ios16__pal_uniform_4b_exclude_embed");
+      if (c === undefined) throw new Error("no case");
+      await upload("attn.mlpackage.zip", zipped(c.input));
+      await page.locator("#package-summary-head").filter({ hasText: "attn.mlpackage.zip" }).waitFor();
+      await page.getByLabel(/coremltools config/).fill(JSON.stringify({ function: c.function, joint_compression: c.joint_compression, config: c.config }));
+      expect(await page.getByLabel("Bits per weight", { exact: true }).isDisabled()).toBe(true);
+      await page.getByRole("button", { name: "Quantize" }).click();
+      await page.locator("#result-totals").filter({ hasText: "attn.palettize_weights.mlpackage.zip" }).waitFor();
+      const downloaded = await download(/Download the package/);
+      expect((await weightBinOf(downloaded)).equals(Buffer.from(packageFiles(c.expected).get(WEIGHT_BIN_PATH) as Uint8Array))).toBe(true);
+      // A config that is not JSON: the one-line message, naming it.
+      await page.getByLabel(/coremltools config/).fill("{nope");
+      await page.getByRole("button", { name: "Quantize" }).click();
+      const alert = page.getByRole("alert");
+      await alert.filter({ hasText: "config is not JSON" }).waitFor();
+      expect((await alert.textContent())?.includes("\n")).toBe(false);
+      await page.getByLabel(/coremltools config/).fill("");
+    });
+
+    test("a bad zip: the one-line message", async () => {
+      await upload("bad.zip", Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(40)]));
+      const alert = page.getByRole("alert");
+      await alert.filter({ hasText: "bad.zip: " }).waitFor();
+      expect(await alert.textContent()).toMatch(/^bad\.zip: [^\n]+$/);
+      expect(await page.getByRole("button", { name: "Quantize" }).isDisabled()).toBe(true);
+    });
   });
 
   test("offline once loaded: with the network off and the server stopped, a reload shows the page, which still quantizes", async () => {

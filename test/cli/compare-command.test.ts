@@ -14,7 +14,7 @@ import { EXIT } from "../../src/cli/run.js";
 import { decodeModel } from "../../src/codec/decode-model.js";
 import type { Model } from "../../src/codec/model-types.js";
 import { compareModels } from "../../src/predict/compare-models.js";
-import { comparisonJson, formatComparison } from "../../src/predict/format-comparison.js";
+import { comparisonJson, formatComparison } from "../../src/report/format-comparison.js";
 import type { ArrayValue } from "../../src/predict/feature-io.js";
 import { parseNpy } from "../../src/predict/npy.js";
 import { prepareModel } from "../../src/predict/predict.js";

@@ -267,33 +267,29 @@ describe("refusals: exit 1, one line, nothing on stdout", () => {
   });
 
   const out = (name: string): string => join(dir, "out", name);
+  // quantize, dequantize and report take packages (test/cli/mlpackage-commands.test.ts).
   const otherCommands: readonly [string, (pkg: string) => string[]][] = [
-    ["quantize", (pkg) => ["quantize", pkg, "-o", out("q.mlmodel"), "--nbits", "8", "--report", out("r.json")]],
-    ["dequantize", (pkg) => ["dequantize", pkg, "-o", out("d.mlmodel")]],
     ["int8-matmul", (pkg) => ["int8-matmul", pkg, "-o", out("m.mlmodel")]],
-    ["report (QUANTIZED)", (pkg) => ["report", EXAMPLE_MLMODEL, pkg]],
-    ["report (ORIGINAL), --json", (pkg) => ["report", pkg, EXAMPLE_MLMODEL, "--json"]],
     ["predict", (pkg) => ["predict", pkg, "--input", `x=${out("x.npy")}`]],
     ["compare", (pkg) => ["compare", EXAMPLE_MLMODEL, pkg, "--random", "2"]],
   ];
 
-  test.each(otherCommands)("%s on a package folder and on a zip: not supported yet, nothing written", async (name, argv) => {
+  test.each(otherCommands)("%s on a package folder and on a zip: not supported, nothing written", async (name, argv) => {
     mkdirSync(join(dir, "out"), { recursive: true });
     const zip = join(dir, "model.mlpackage.zip");
     writeFileSync(zip, writeZipArchive(packageFiles(ATTN), { folder: "model.mlpackage" }));
     for (const pkg of [join(FIXTURES, ATTN), zip]) {
       const r = await cli(argv(pkg));
-      expectOneLine(r, pkg, "inspect reads");
-      expect(r.stderr).toMatch(name === "predict" || name === "compare" ? /running ML Programs is not supported/ : /ML Program.* not supported yet/);
-      // The compression commands keep the advice of where to compress a package today.
-      if (name === "quantize" || name === "dequantize") expect(r.stderr).toContain("coremltools.optimize.coreml");
+      expectOneLine(r, pkg);
+      // int8-matmul says what compresses a package instead.
+      expect(r.stderr).toMatch(name === "int8-matmul" ? /for an ML Program use quantize/ : /running ML Programs is not supported/);
       expect(readdirSync(join(dir, "out"))).toEqual([]);
     }
   });
 
-  test("quantize refuses the package before looking at -o (which may not be writable)", async () => {
-    const r = await cli(["quantize", join(FIXTURES, ATTN), "-o", join(dir, "missing-dir", "out.mlmodel"), "--nbits", "8"]);
-    expectOneLine(r, "ML Program package", "not supported yet");
+  test("int8-matmul refuses the package before looking at -o (which may not be writable)", async () => {
+    const r = await cli(["int8-matmul", join(FIXTURES, ATTN), "-o", join(dir, "missing-dir", "out.mlmodel")]);
+    expectOneLine(r, "ML Program package", "use quantize");
   });
 });
 

@@ -6,7 +6,8 @@ import { create } from "@bufbuild/protobuf";
 import { packIndices } from "../../src/codec/bit-pack.js";
 import { decodeFloat16, encodeFloat16 } from "../../src/codec/float16.js";
 import type { WeightParams } from "../../src/codec/model-types.js";
-import { readWeights, withInt8, withLinear, withLut } from "../../src/codec/weight-storage.js";
+import { withInt8, withLinear, withLut } from "../../src/codec/weight-storage.js";
+import { readWeights } from "../../src/walker/read-weights.js";
 import { WeightParamsSchema } from "../../src/gen/NeuralNetwork_pb.js";
 import { expectQuantizeError } from "../support/expect-quantize-error.js";
 

@@ -6,6 +6,8 @@ import {
   encodeFloat16WithPeak,
   float16BitsToFloat32Bits,
   float32BitsToFloat16Bits,
+  float64ToFloat16Bits,
+  roundFloat64ToFloat16,
 } from "../../src/codec/float16.js";
 import { propertySeed } from "../support/property-seed.js";
 
@@ -509,5 +511,138 @@ describe("encodeFloat16WithPeak", () => {
     const values = new Float32Array(10_000).fill(1);
     values[9_999] = -70_000;
     expect(encodeFloat16WithPeak(values).peak).toBe(70_000);
+  });
+});
+
+/** The neighbouring float64 of x towards +Infinity (up) or -Infinity (down), for x > 0. */
+function nextDouble(x: number, direction: 1 | -1): number {
+  const bits = new BigInt64Array(new Float64Array([x]).buffer);
+  bits[0] = (bits[0] as bigint) + BigInt(direction);
+  return new Float64Array(bits.buffer)[0] as number;
+}
+
+/**
+ * The half nearest to a finite float64, ties to the even pattern, by comparing it
+ * with the exact midpoint of its neighbouring halves (a float64: at most 12
+ * significant bits); the distances themselves need not be exact in float64.
+ */
+function nearestHalf(x: number): number {
+  const sign = x < 0 || Object.is(x, -0) ? HALF_SIGN : 0;
+  const magnitude = Math.abs(x);
+  if (magnitude >= 2 ** 16) return sign | HALF_INFINITY;
+  // The largest half at or below the magnitude.
+  let lo = 0;
+  let hi = HALF_INFINITY;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if ((ladder[mid] as number) <= magnitude) lo = mid;
+    else hi = mid;
+  }
+  if (magnitude === ladder[lo]) return sign | lo;
+  const midpoint = ((ladder[lo] as number) + (ladder[lo + 1] as number)) / 2;
+  if (magnitude < midpoint) return sign | lo;
+  if (magnitude > midpoint) return sign | (lo + 1);
+  return sign | (lo % 2 === 0 ? lo : lo + 1);
+}
+
+describe("float64ToFloat16Bits", () => {
+  test("maps every finite half's value, of either sign, to that half", () => {
+    const failures: number[] = [];
+    for (let half = 0; half < HALF_INFINITY; half++) {
+      if (float64ToFloat16Bits(referenceHalfValue(half)) !== half) failures.push(half);
+      if (float64ToFloat16Bits(-referenceHalfValue(half)) !== (half | HALF_SIGN)) failures.push(half | HALF_SIGN);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  test("sends every midpoint between consecutive halves to the even one, and the float64 on either side to the nearer one", () => {
+    const failures: string[] = [];
+    for (let half = 0; half < HALF_INFINITY; half++) {
+      const midpoint = ((ladder[half] as number) + (ladder[half + 1] as number)) / 2;
+      const even = half % 2 === 0 ? half : half + 1;
+      const cases: [number, number][] = [
+        [midpoint, even],
+        [nextDouble(midpoint, -1), half],
+        [nextDouble(midpoint, 1), half + 1],
+      ];
+      for (const [x, expected] of cases) {
+        if (float64ToFloat16Bits(x) !== expected) failures.push(`${x} -> ${float64ToFloat16Bits(x).toString(16)}, want ${expected.toString(16)}`);
+        if (float64ToFloat16Bits(-x) !== (expected | HALF_SIGN)) failures.push(`${-x} -> ${float64ToFloat16Bits(-x).toString(16)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  test("rounds once where float64 -> float32 -> float16 rounds twice (a k-means centroid of the golden set)", () => {
+    const centroid = 0.21612548828125003;
+    expect(float64ToFloat16Bits(centroid)).toBe(0x32eb);
+    // The detour through float32 lands on the midpoint, then on the even half.
+    const float32Bits = new Uint32Array(new Float32Array([centroid]).buffer)[0] as number;
+    expect(float32BitsToFloat16Bits(float32Bits)).toBe(0x32ea);
+  });
+
+  test.each([
+    ["+0", 0, 0x0000],
+    ["-0", -0, 0x8000],
+    ["+Infinity", Infinity, 0x7c00],
+    ["-Infinity", -Infinity, 0xfc00],
+    ["the largest half", 65504, 0x7bff],
+    ["just below the overflow midpoint", nextDouble(65520, -1), 0x7bff],
+    ["the overflow midpoint (ties to the even 2^16: infinity)", 65520, 0x7c00],
+    ["beyond the half range", 1e300, 0x7c00],
+    ["below the range, negative", -1e300, 0xfc00],
+    ["the smallest subnormal half", 2 ** -24, 0x0001],
+    ["half the smallest subnormal (a tie, to +0)", 2 ** -25, 0x0000],
+    ["just above half the smallest subnormal", nextDouble(2 ** -25, 1), 0x0001],
+    ["the smallest float64", Number.MIN_VALUE, 0x0000],
+    ["minus the smallest float64", -Number.MIN_VALUE, 0x8000],
+    ["the largest subnormal half rounding up to the smallest normal", 2 ** -14 - 2 ** -26, 0x0400],
+    ["the smallest normal half", 2 ** -14, 0x0400],
+  ])("edge: %s", (_name, x, expected) => {
+    expect(float64ToFloat16Bits(x)).toBe(expected);
+  });
+
+  test("NaN stays NaN with its top payload bits", () => {
+    expect(float64ToFloat16Bits(Number.NaN)).toBe(0x7e00);
+    const payload = new Float64Array(new BigUint64Array([0xfff0_0400_0000_0001n]).buffer)[0] as number;
+    expect(float64ToFloat16Bits(payload)).toBe(0xfc01);
+    const lowPayload = new Float64Array(new BigUint64Array([0x7ff0_0000_0000_0001n]).buffer)[0] as number;
+    expect(float64ToFloat16Bits(lowPayload)).toBe(0x7c01);
+  });
+
+  test("rounds random float64 values within and around the half range like the oracle", () => {
+    fc.assert(
+      fc.property(fc.double({ min: -70000, max: 70000, noNaN: true }), (x) => {
+        expect(float64ToFloat16Bits(x)).toBe(nearestHalf(x));
+      }),
+      { seed: propertySeed(), numRuns: 20000 },
+    );
+  });
+
+  test("rounds random float64 values near halves (a half plus a few float64 steps) like the oracle", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: HALF_INFINITY - 1 }), fc.integer({ min: -3, max: 3 }), fc.boolean(), (half, steps, upper) => {
+        const midpoint = ((ladder[half] as number) + (ladder[half + 1] as number)) / 2;
+        let x = upper ? midpoint : (ladder[half] as number);
+        for (let s = 0; s < Math.abs(steps) && x > 0; s++) x = nextDouble(x, steps > 0 ? 1 : -1);
+        expect(float64ToFloat16Bits(x)).toBe(nearestHalf(x));
+      }),
+      { seed: propertySeed(), numRuns: 20000 },
+    );
+  });
+});
+
+describe("roundFloat64ToFloat16", () => {
+  test("gives the value of the half float64ToFloat16Bits picks", () => {
+    fc.assert(
+      fc.property(fc.double({ min: -70000, max: 70000, noNaN: true }), (x) => {
+        expect(roundFloat64ToFloat16(x)).toBe(referenceHalfValue(nearestHalf(x)));
+      }),
+      { seed: propertySeed(), numRuns: 20000 },
+    );
+    expect(roundFloat64ToFloat16(0.21612548828125003)).toBe(referenceHalfValue(0x32eb));
+    expect(Object.is(roundFloat64ToFloat16(-0), -0)).toBe(true);
+    expect(roundFloat64ToFloat16(1e9)).toBe(Infinity);
+    expect(roundFloat64ToFloat16(Number.NaN)).toBeNaN();
   });
 });

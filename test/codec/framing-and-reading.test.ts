@@ -6,7 +6,8 @@
 import { create } from "@bufbuild/protobuf";
 import { checkFraming } from "../../src/codec/check-framing.js";
 import type { WeightParams } from "../../src/codec/model-types.js";
-import { readWeights, withLinear } from "../../src/codec/weight-storage.js";
+import { withLinear } from "../../src/codec/weight-storage.js";
+import { readWeights } from "../../src/walker/read-weights.js";
 import { WeightParamsSchema } from "../../src/gen/NeuralNetwork_pb.js";
 import { expectQuantizeError } from "../support/expect-quantize-error.js";
 

@@ -54,7 +54,12 @@ describe("channelRanges", () => {
     fc.assert(
       fc.property(layoutAndValues(value), ([layout, array]) => {
         const values = Float32Array.from(array);
-        const [minA, maxA, minB, maxB] = Array.from({ length: 4 }, () => new Float64Array(layout.channels));
+        const [minA, maxA, minB, maxB] = Array.from({ length: 4 }, () => new Float64Array(layout.channels)) as [
+          Float64Array,
+          Float64Array,
+          Float64Array,
+          Float64Array,
+        ];
         expect(wasm.channelRanges(values, layout, minA, maxA)).toBe(true);
         expect(jsKernels.channelRanges(values, layout, minB, maxB)).toBe(true);
         sameBits(minA, minB);

@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { parseConfigJson } from "../../src/mlprogram/config-json.js";
 
 export const FIXTURES = join(__dirname, "..", "fixtures", "mlprogram");
 
@@ -46,6 +47,22 @@ export interface CasesFile {
 
 export function casesFile(): CasesFile {
   return JSON.parse(readFileSync(join(FIXTURES, "cases.json"), "utf8")) as CasesFile;
+}
+
+/**
+ * cases.json with each case's `config` and `config_given` read by
+ * {@link parseConfigJson}, as the CLI reads a config file: an integer literal
+ * (Python's int, `1`) comes as a bigint, told apart from a float (`1.0`), which
+ * coremltools' config checks depend on. The rest as {@link casesFile} reads it.
+ */
+export function casesFileWithConfigText(): CasesFile {
+  const text = readFileSync(join(FIXTURES, "cases.json"), "utf8");
+  const file = JSON.parse(text) as CasesFile;
+  const typed = parseConfigJson(text) as { cases: { config?: unknown; config_given?: unknown }[] };
+  return {
+    ...file,
+    cases: file.cases.map((c, i) => ({ ...c, config: typed.cases[i]?.config, config_given: typed.cases[i]?.config_given })),
+  };
 }
 
 /**

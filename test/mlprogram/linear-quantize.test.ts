@@ -2,7 +2,7 @@
  * Every `linear_quantize_weights` golden case without joint compression (see
  * golden-cases.ts), and the pass's own behaviour.
  */
-import { linearQuantizerConfigFromJson } from "../../src/mlprogram/compression-config.js";
+import { type LinearQuantizerConfig, linearQuantizerConfigFromJson } from "../../src/mlprogram/compression-config.js";
 import { linearQuantizeWeights } from "../../src/mlprogram/linear-quantize.js";
 import { decodeMlPackage, encodeMlPackage } from "../../src/mlprogram/index.js";
 import { packageFiles, WEIGHT_BIN_PATH } from "./fixtures.js";
@@ -31,6 +31,26 @@ describe("linearQuantizeWeights", () => {
     const after = encodeMlPackage(input);
     expect([...after.keys()]).toEqual([...before.keys()]);
     for (const [path, bytes] of before) expect(Buffer.from(after.get(path) as Uint8Array).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it("skips weights holding an infinity before any other skip or refusal", () => {
+    const cases: [string, LinearQuantizerConfig][] = [
+      // iOS18: per block, where odd_weight_0's block size would not divide.
+      ["models/mlp_fp32_ios18.mlpackage", { mode: "linear", dtype: "uint4", granularity: "per_block", blockSize: 16 }],
+      // iOS16: int4, which the program's opset refuses.
+      ["models/mlp_fp32_ios16.mlpackage", { dtype: "int4" }],
+    ];
+    for (const [model, global] of cases) {
+      const files = packageFiles(model);
+      const weightBin = new Uint8Array(files.get(WEIGHT_BIN_PATH) as Uint8Array);
+      for (const blob of decodeMlPackage(files).weights?.blobs ?? []) {
+        if (blob.dataType === "float32") new DataView(weightBin.buffer).setFloat32(blob.offset + 64, Number.POSITIVE_INFINITY, true);
+      }
+      files.set(WEIGHT_BIN_PATH, weightBin);
+      const { skipped } = linearQuantizeWeights(decodeMlPackage(files), { global });
+      expect(skipped.length).toBeGreaterThan(1);
+      expect(skipped.map((weight) => weight.reason)).toEqual(skipped.map(() => "it holds an infinity"));
+    }
   });
 
   it("takes camelCase configs equal to coremltools' JSON", () => {

@@ -8,77 +8,12 @@ import { palettizeWeights } from "../../src/mlprogram/palettize.js";
 import { packageFiles, WEIGHT_BIN_PATH } from "./fixtures.js";
 import { describeGoldenCases } from "./golden-cases.js";
 
-/** scikit-learn chose the reference's LUT: ours differs; these need the SSE comparison, not written yet. */
-const KMEANS_QUALITY = "quality case (scikit-learn k-means): compared byte for byte here; the SSE comparison is not written yet";
-/** Vector k-means is refused for now. */
-const KMEANS_VECTOR = "kmeans with clusterDim > 1 (vector k-means) is not implemented yet";
-/** The pipeline merges the two equal scaled LUTs; lay-out-blobs.ts writes a new blob referred to twice twice. */
-
 /**
  * Cases that cannot pass yet, with the reason. A case listed here must fail, so
- * the list stays true.
+ * the list stays true. The scikit-learn k-means cases (scalar and vector) pass by
+ * the quality rule (golden-cases.ts): our k-means is never worse than theirs.
  */
-const KNOWN_FAILING: Readonly<Record<string, string>> = {
-  mlp_fp32_ios16__pal_kmeans_1b: KMEANS_QUALITY,
-  mlp_fp32_ios16__pal_kmeans_2b: KMEANS_QUALITY,
-  mlp_fp32_ios16__pal_kmeans_4b: KMEANS_QUALITY,
-  mlp_fp32_ios16__pal_kmeans_6b: KMEANS_QUALITY,
-  mlp_fp32_ios16__pal_kmeans_8b: KMEANS_QUALITY,
-  mlp_fp32_ios16__pal_kmeans_8b_exclude_small: KMEANS_QUALITY,
-  mlp_fp32_ios16__pal_kmeans_6b_fc1_only: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_1b: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_2b: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_3b: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_4b: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_6b: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_8b: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_4b_grouped16: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_4b_per_channel_scale: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_4b_cluster_dim2: KMEANS_VECTOR,
-  mlp_fp32_ios18__pal_kmeans_2b_grouped_axis1: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_2b_cluster_dim4: KMEANS_VECTOR,
-  mlp_fp32_ios18__pal_kmeans_8b_exclude_small: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_2b_fc1_only: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_6b_fc1_only: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_3b_fc1_only: KMEANS_QUALITY,
-  mlp_fp32_ios18__pal_kmeans_4b_grouped_not_divisible: KMEANS_QUALITY,
-  mlp_fp16_ios16__pal_kmeans_2b: KMEANS_QUALITY,
-  mlp_fp16_ios16__pal_kmeans_4b: KMEANS_QUALITY,
-  mlp_fp16_ios16__pal_kmeans_6b: KMEANS_QUALITY,
-  mlp_fp16_ios16__pal_kmeans_8b_exclude_small: KMEANS_QUALITY,
-  mlp_fp16_ios18__pal_kmeans_1b: KMEANS_QUALITY,
-  mlp_fp16_ios18__pal_kmeans_2b: KMEANS_QUALITY,
-  mlp_fp16_ios18__pal_kmeans_3b: KMEANS_QUALITY,
-  mlp_fp16_ios18__pal_kmeans_4b: KMEANS_QUALITY,
-  mlp_fp16_ios18__pal_kmeans_6b: KMEANS_QUALITY,
-  mlp_fp16_ios18__pal_kmeans_8b: KMEANS_QUALITY,
-  mlp_fp16_ios18__pal_kmeans_4b_grouped16: KMEANS_QUALITY,
-  mlp_fp16_ios18__pal_kmeans_4b_per_channel_scale: KMEANS_QUALITY,
-  mlp_fp16_ios18__pal_kmeans_4b_cluster_dim2: KMEANS_VECTOR,
-  mlp_fp16_ios18__pal_kmeans_2b_grouped_axis1: KMEANS_QUALITY,
-  mlp_fp16_ios18__pal_kmeans_8b_exclude_small: KMEANS_QUALITY,
-  conv_fp32_ios16__pal_kmeans_2b: KMEANS_QUALITY,
-  conv_fp32_ios16__pal_kmeans_4b: KMEANS_QUALITY,
-  conv_fp32_ios18__pal_kmeans_2b: KMEANS_QUALITY,
-  conv_fp32_ios18__pal_kmeans_3b: KMEANS_QUALITY,
-  conv_fp32_ios18__pal_kmeans_4b: KMEANS_QUALITY,
-  conv_fp32_ios18__pal_kmeans_4b_grouped16: KMEANS_QUALITY,
-  conv_fp32_ios18__pal_kmeans_4b_cluster_dim2: KMEANS_VECTOR,
-  conv_fp32_ios18__pal_kmeans_2b_grouped_axis1: KMEANS_QUALITY,
-  conv_fp32_ios18__pal_kmeans_2b_cluster_dim4: KMEANS_VECTOR,
-  conv_fp16_ios18__pal_kmeans_4b: KMEANS_QUALITY,
-  conv_fp16_ios18__pal_kmeans_4b_grouped16: KMEANS_QUALITY,
-  conv_fp16_ios18__pal_kmeans_4b_per_channel_scale: KMEANS_QUALITY,
-  conv_fp16_ios18__pal_kmeans_4b_cluster_dim2: KMEANS_VECTOR,
-  conv_fp16_ios18__pal_kmeans_2b_grouped_axis1: KMEANS_QUALITY,
-  attn_fp32_ios16__pal_kmeans_4b: KMEANS_QUALITY,
-  attn_fp32_ios18__pal_kmeans_2b: KMEANS_QUALITY,
-  attn_fp32_ios18__pal_kmeans_4b: KMEANS_QUALITY,
-  attn_fp32_ios18__pal_kmeans_4b_grouped16: KMEANS_QUALITY,
-  attn_fp32_ios18__pal_kmeans_4b_cluster_dim2: KMEANS_VECTOR,
-  attn_fp32_ios18__pal_kmeans_2b_grouped_axis1: KMEANS_QUALITY,
-  attn_fp32_ios18__pal_kmeans_2b_cluster_dim4: KMEANS_VECTOR,
-};
+const KNOWN_FAILING: Readonly<Record<string, string>> = {};
 
 describeGoldenCases({
   name: "palettizeWeights",

@@ -15,6 +15,7 @@ import { loadSamples, MAX_SAMPLES } from "../../src/node/sample-data.js";
 import type { ImageValue, InputValue, PredictInputs } from "../../src/predict/feature-io.js";
 import { encodeNpy, parseNpy, type NpyArray } from "../../src/predict/npy.js";
 import { prepareModel } from "../../src/predict/predict.js";
+import { resizeLanczos, resizeLanczosAlpha } from "../../src/predict/resize-lanczos.js";
 import { FIXTURES, loadFixtureModel } from "../predict/support.js";
 
 type SharpFunction = typeof import("sharp")["default"];
@@ -245,6 +246,23 @@ describe("a directory of images", () => {
     expect(at(28, 28)).toEqual([10, 40, 240]);
     expect(Math.abs((at(15, 4)[0] as number) - 220)).toBeLessThan(40);
     expect(Math.abs((at(16, 4)[0] as number) - 10)).toBeLessThan(40);
+    // Byte for byte the pixels of our Pillow-exact resize (the one the page uses), not sharp's.
+    expect(image.data).toEqual(resizeLanczos(rgb, 3, { width, height }, { width: 32, height: 32 }));
+  });
+
+  test("a resized RGBA PNG: colours weighed by alpha as Pillow does, then the alpha dropped", async () => {
+    const width = 20;
+    const height = 10;
+    const rgba = Uint8Array.from({ length: width * height * 4 }, (_, i) => (i % 4 === 3 ? (i * 29) % 256 : (i * 13 + 7) % 256));
+    await sharp(rgba, { raw: { width, height, channels: 4 } })
+      .png()
+      .toFile(join(dir, "alpha.png"));
+    const image = await decodeImage(readFileSync(join(dir, "alpha.png")), { width: 8, height: 6 }, "alpha.png");
+    const resized = resizeLanczosAlpha(rgba, 4, { width, height }, { width: 8, height: 6 });
+    expect(image).toEqual({ width: 8, height: 6, data: resized.filter((_, i) => i % 4 !== 3) });
+    // Not what the colours give resized without their alpha.
+    const rgb = rgba.filter((_, i) => i % 4 !== 3);
+    expect(image.data).not.toEqual(resizeLanczos(rgb, 3, { width, height }, { width: 8, height: 6 }));
   });
 
   test("gray images stay one channel, RGBA loses its alpha, palette PNGs become RGB", async () => {
@@ -480,6 +498,11 @@ describe("without sharp", () => {
       writeFileSync(join(dir, "a.bmp"), bmp24(32, 32, pixels.data));
       const [sample] = await isolated.loadSamples(dir, model("mobilenet_classifier"));
       expect(sample?.image).toEqual({ width: 32, height: 32, data: pixels.data });
+      // Resizing is ours too.
+      const small = Uint8Array.from(pixels.data.subarray(0, 16 * 8 * 3));
+      writeFileSync(join(dir, "a.bmp"), bmp24(16, 8, small));
+      const [resized] = await isolated.loadSamples(dir, model("mobilenet_classifier"));
+      expect(resized?.image).toEqual({ width: 32, height: 32, data: resizeLanczos(small, 3, { width: 16, height: 8 }, { width: 32, height: 32 }) });
     });
   });
 });

@@ -20,7 +20,7 @@ import {
   type ModelComparison,
 } from "../../src/predict/compare-models.js";
 import type { ArrayOutput, PredictInputs, PredictOutputs } from "../../src/predict/feature-io.js";
-import { comparisonJson, formatComparison } from "../../src/predict/format-comparison.js";
+import { comparisonJson, formatComparison } from "../../src/report/format-comparison.js";
 import { prepareModel } from "../../src/predict/predict.js";
 import { randomInputs } from "../../src/predict/random-inputs.js";
 import { buildModel, expectError, loadFixtureModel } from "./support.js";

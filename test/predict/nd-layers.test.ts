@@ -316,9 +316,10 @@ describe("shape layers", () => {
             fc.tuple(fc.tuple(...sizes.map((d) => tensorArb(s.map((v, i) => (i === axis ? d : v))))), fc.constant(axis), fc.constant(sizes), fc.boolean()),
           ),
         ([parts, axis, sizes, negative]) => {
-          const axisParam = BigInt(negative ? axis - parts[0].shape.length : axis);
+          const first = parts[0] as Tensor; // sizes has at least two entries, one part each
+          const axisParam = BigInt(negative ? axis - first.shape.length : axis);
           const [y] = run({ name: "c", input: names(parts.length), output: ["y"], layer: { case: "concatND", value: { axis: axisParam } } }, parts);
-          const shape = [...parts[0].shape];
+          const shape = [...first.shape];
           shape[axis] = sizes.reduce((a, b) => a + b, 0);
           expect(y?.shape).toEqual(shape);
           for (let i = 0; i < size(shape); i++) {

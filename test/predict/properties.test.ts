@@ -8,7 +8,8 @@
 import * as fc from "fast-check";
 import { create } from "@bufbuild/protobuf";
 import type { Model, NeuralNetworkLayer, WeightParams } from "../../src/codec/model-types.js";
-import { readWeights, withFloat32 } from "../../src/codec/weight-storage.js";
+import { withFloat32 } from "../../src/codec/weight-storage.js";
+import { readWeights } from "../../src/walker/read-weights.js";
 import { isQuantizeError } from "../../src/errors.js";
 import { ActivationLinearSchema, ScaleLayerParamsSchema, WeightParamsSchema } from "../../src/gen/NeuralNetwork_pb.js";
 import { prepareModel, randomInputs, type ArrayValue, type PredictInputs, type Tensor } from "../../src/predict/index.js";

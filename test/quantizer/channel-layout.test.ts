@@ -26,13 +26,13 @@ describe("channelLayout", () => {
         // Walk every multi-index in row-major order and compare offsets.
         const index = shape.map(() => 0);
         for (let offset = 0; offset < outer * channels * inner; offset++) {
-          const o = index.slice(0, axis).reduce((acc, v, d) => acc * shape[d] + v, 0);
-          const c = index[axis];
-          const i = index.slice(axis + 1).reduce((acc, v, d) => acc * shape[axis + 1 + d] + v, 0);
+          const o = index.slice(0, axis).reduce((acc, v, d) => acc * (shape[d] as number) + v, 0);
+          const c = index[axis] as number;
+          const i = index.slice(axis + 1).reduce((acc, v, d) => acc * (shape[axis + 1 + d] as number) + v, 0);
           expect((o * channels + c) * inner + i).toBe(offset);
           for (let d = shape.length - 1; d >= 0; d--) {
-            index[d]++;
-            if (index[d] < shape[d]) break;
+            index[d] = (index[d] as number) + 1;
+            if ((index[d] as number) < (shape[d] as number)) break;
             index[d] = 0;
           }
         }

@@ -28,7 +28,7 @@ describe("channelRange", () => {
           const slice: number[] = [];
           for (let o = 0; o < layout.outer; o++) {
             for (let i = 0; i < layout.inner; i++) {
-              slice.push(values[(o * layout.channels + c) * layout.inner + i]);
+              slice.push(values[(o * layout.channels + c) * layout.inner + i] as number);
             }
           }
           expect(min[c]).toBe(Math.min(...slice));

@@ -47,12 +47,12 @@ export function bruteForceKmeans(xs: readonly number[], weights: readonly number
     let w = 0;
     let s = 0;
     for (let j = a; j < b; j++) {
-      w += weights[j];
-      s += weights[j] * xs[j];
+      w += weights[j] as number;
+      s += (weights[j] as number) * (xs[j] as number);
     }
     const mean = s / w;
     let cost = 0;
-    for (let j = a; j < b; j++) cost += weights[j] * (xs[j] - mean) ** 2;
+    for (let j = a; j < b; j++) cost += (weights[j] as number) * ((xs[j] as number) - mean) ** 2;
     return cost;
   };
   const best = (start: number, clusters: number): number => {
@@ -75,25 +75,25 @@ export function kmeansPlusPlusError(values: Float32Array, k: number, seed: numbe
   const n = values.length;
   const random = mulberry32(seed);
   const centroids = new Float64Array(k);
-  centroids[0] = values[Math.floor(random() * n)];
+  centroids[0] = values[Math.floor(random() * n)] as number;
   const nearest = new Float64Array(n).fill(Infinity);
   for (let c = 1; c < k; c++) {
     let total = 0;
     for (let i = 0; i < n; i++) {
-      const d = (values[i] - centroids[c - 1]) ** 2;
-      if (d < nearest[i]) nearest[i] = d;
-      total += nearest[i];
+      const d = ((values[i] as number) - (centroids[c - 1] as number)) ** 2;
+      if (d < (nearest[i] as number)) nearest[i] = d;
+      total += nearest[i] as number;
     }
     let pick = random() * total;
     let chosen = n - 1;
     for (let i = 0; i < n; i++) {
-      pick -= nearest[i];
+      pick -= nearest[i] as number;
       if (pick <= 0) {
         chosen = i;
         break;
       }
     }
-    centroids[c] = values[chosen];
+    centroids[c] = values[chosen] as number;
   }
   const labels = new Int32Array(n);
   for (let iteration = 0; iteration < 1000; iteration++) {
@@ -102,22 +102,22 @@ export function kmeansPlusPlusError(values: Float32Array, k: number, seed: numbe
     for (let i = 0; i < n; i++) {
       let best = 0;
       for (let c = 1; c < k; c++) {
-        if (Math.abs(values[i] - centroids[c]) < Math.abs(values[i] - centroids[best])) best = c;
+        if (Math.abs((values[i] as number) - (centroids[c] as number)) < Math.abs((values[i] as number) - (centroids[best] as number))) best = c;
       }
       labels[i] = best;
-      sums[best] += values[i];
-      counts[best]++;
+      sums[best] = (sums[best] as number) + (values[i] as number);
+      counts[best] = (counts[best] as number) + 1;
     }
     let moved = false;
     for (let c = 0; c < k; c++) {
       if (counts[c] === 0) continue;
-      const mean = sums[c] / counts[c];
+      const mean = (sums[c] as number) / (counts[c] as number);
       if (mean !== centroids[c]) moved = true;
       centroids[c] = mean;
     }
     if (!moved) break;
   }
   let error = 0;
-  for (let i = 0; i < n; i++) error += (Math.fround(centroids[labels[i]]) - values[i]) ** 2;
+  for (let i = 0; i < n; i++) error += (Math.fround(centroids[labels[i] as number] as number) - (values[i] as number)) ** 2;
   return error;
 }

@@ -44,12 +44,12 @@ describe("quantizeInt8", () => {
         const m = Math.max(...values.map(Math.abs));
         if (m === 0) return;
         for (let k = 0; k < values.length; k++) {
-          const q = r.values[k];
+          const q = r.values[k] as number;
           expect(Math.abs(q)).toBeLessThanOrEqual(127);
-          expect(q === Math.trunc((127 * values[k]) / m)).toBe(true);
+          expect(q === Math.trunc((127 * (values[k] as number)) / m)).toBe(true);
           // Truncation loses less than one step (m / 127); the float32 scale adds 2^-24
           // relative, or up to 2^-150 absolute when m / 127 is subnormal (times |q| <= 127).
-          expect(Math.abs(q * r.scale - values[k])).toBeLessThan(m / 127 + m * 2 ** -23 + 127 * 2 ** -150);
+          expect(Math.abs(q * r.scale - (values[k] as number))).toBeLessThan(m / 127 + m * 2 ** -23 + 127 * 2 ** -150);
         }
       }),
     );

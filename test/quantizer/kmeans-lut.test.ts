@@ -31,15 +31,15 @@ function expectWellFormed(values: Float32Array, lut: Float32Array, indices: Uint
   expect(lut.length).toBe(2 ** nbits);
   expect(indices.length).toBe(values.length);
   const used = Math.min(2 ** nbits, histogram(values).xs.length);
-  for (let c = 1; c < used; c++) expect(lut[c]).toBeGreaterThanOrEqual(lut[c - 1]);
+  for (let c = 1; c < used; c++) expect(lut[c]).toBeGreaterThanOrEqual(lut[c - 1] as number);
   for (let c = used; c < lut.length; c++) expect(Object.is(lut[c], 0)).toBe(true);
   for (let k = 0; k < values.length; k++) {
-    const q = indices[k];
+    const q = indices[k] as number;
     expect(q).toBeLessThan(used);
-    const d = Math.abs(lut[q] - values[k]);
+    const d = Math.abs((lut[q] as number) - (values[k] as number));
     // Nearest used entry, ties to the lower index (float64 midpoints: exact for these magnitudes).
     for (let c = 0; c < used; c++) {
-      const e = Math.abs(lut[c] - values[k]);
+      const e = Math.abs((lut[c] as number) - (values[k] as number));
       expect(c < q ? e > d : e >= d).toBe(true);
     }
   }
@@ -92,7 +92,7 @@ describe("kmeansLut: optimality", () => {
         // to the optimum (the cross term vanishes at the mean); it can never go below the
         // optimum, which is the least error of any k centroids.
         const roundingSlack = values.length * (100 * 2 ** -24) ** 2;
-        const scale = weights.reduce((a, w, j) => a + w * xs[j] * xs[j], 0);
+        const scale = weights.reduce((a, w, j) => a + w * (xs[j] as number) * (xs[j] as number), 0);
         expect(got).toBeGreaterThanOrEqual(best - 1e-12 * scale);
         expect(got).toBeLessThanOrEqual(best + roundingSlack + 1e-12 * scale);
       }),
@@ -199,7 +199,7 @@ describe("kmeansLut: round trip and scale", () => {
     for (const nbits of [4, 8]) {
       const r = kmeansLut(values, nbits, { exactBudget });
       expect(r.lut.length).toBe(2 ** nbits);
-      for (let c = 1; c < r.lut.length; c++) expect(r.lut[c]).toBeGreaterThan(r.lut[c - 1]);
+      for (let c = 1; c < r.lut.length; c++) expect(r.lut[c]).toBeGreaterThan(r.lut[c - 1] as number);
       expect(squaredError(values, r.lut, r.indices)).toBeLessThan(squaredError(values, Float32Array.of(0), new Uint8Array(values.length)));
     }
   }, 120_000);

@@ -38,7 +38,7 @@ describe("quantizeLinearLut", () => {
         // 0 * scale + bias: a bias of -0 gives +0 (+0 + -0 is +0), as the reference's
         // indices * scale + bias does; found by a random seed ([-0, 0] at 1 bit).
         expect(r.lut[0]).toBe(0 * (linear.scale[0] as number) + (linear.bias[0] as number));
-        for (let i = 1; i < r.lut.length; i++) expect(r.lut[i]).toBeGreaterThanOrEqual(r.lut[i - 1]);
+        for (let i = 1; i < r.lut.length; i++) expect(r.lut[i]).toBeGreaterThanOrEqual(r.lut[i - 1] as number);
       }),
     );
   });
@@ -53,7 +53,7 @@ describe("quantizeLinearLut", () => {
         if (step <= 1e-6) return;
         for (let k = 0; k < values.length; k++) {
           // Each entry is rounded once to float32: at most half an ulp of |entry| <= 2e4 here.
-          expect(Math.abs(restored[k] - values[k])).toBeLessThanOrEqual(step / 2 + 2e4 * 2 ** -24 + step * 1e-9);
+          expect(Math.abs((restored[k] as number) - (values[k] as number))).toBeLessThanOrEqual(step / 2 + 2e4 * 2 ** -24 + step * 1e-9);
         }
       }),
     );

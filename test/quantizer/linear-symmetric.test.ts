@@ -74,8 +74,8 @@ describe("quantizeLinearSymmetric, properties", () => {
         const half = 2 ** nbits / 2;
         for (let k = 0; k < values.length; k++) {
           const c = Math.floor(k / layout.inner) % layout.channels;
-          const step = r.scale[c];
-          const q = r.indices[k];
+          const step = r.scale[c] as number;
+          const q = r.indices[k] as number;
           if (Math.abs(step) <= 1e-6) {
             expect(q).toBe(0);
             continue;
@@ -84,8 +84,8 @@ describe("quantizeLinearSymmetric, properties", () => {
           expect(q).toBeLessThanOrEqual(2 ** nbits - 1);
           // The stored float32 step differs from the float64 one by at most 2^-24 relative,
           // which q * step can magnify by up to 2^n steps of 2^-24.
-          const reconstructed = q * step + r.bias[c];
-          expect(Math.abs(reconstructed - values[k])).toBeLessThanOrEqual(step * (0.5 + 2 * half * 2 ** -23));
+          const reconstructed = q * step + (r.bias[c] as number);
+          expect(Math.abs(reconstructed - (values[k] as number))).toBeLessThanOrEqual(step * (0.5 + 2 * half * 2 ** -23));
         }
       }),
     );

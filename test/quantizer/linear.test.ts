@@ -24,7 +24,7 @@ const layoutAndValues = fc
 function channelValues(values: Float32Array, layout: ChannelLayout, c: number): number[] {
   const out: number[] = [];
   for (let o = 0; o < layout.outer; o++) {
-    for (let i = 0; i < layout.inner; i++) out.push(values[(o * layout.channels + c) * layout.inner + i]);
+    for (let i = 0; i < layout.inner; i++) out.push(values[(o * layout.channels + c) * layout.inner + i] as number);
   }
   return out;
 }
@@ -99,7 +99,7 @@ describe("quantizeLinear, properties", () => {
           for (let o = 0; o < layout.outer; o++) {
             for (let i = 0; i < layout.inner; i++) {
               const k = (o * layout.channels + c) * layout.inner + i;
-              const q = r.indices[k];
+              const q = r.indices[k] as number;
               expect(q).toBeLessThanOrEqual(levels);
               if (Math.abs(step) <= 1e-6) {
                 expect(q).toBe(0);
@@ -109,9 +109,9 @@ describe("quantizeLinear, properties", () => {
               // rounding of inv and the product (~1e-13 steps here). Reconstructing with the
               // stored float32 step adds up to q * step * 2^-24 (its relative rounding). The
               // sum is done in float64, so no float32 rounding of the result enters.
-              const reconstructed = q * r.scale[c] + r.bias[c];
+              const reconstructed = q * (r.scale[c] as number) + (r.bias[c] as number);
               const slack = step * (1e-9 + levels * 2 ** -24);
-              expect(Math.abs(reconstructed - values[k])).toBeLessThanOrEqual(step / 2 + slack);
+              expect(Math.abs(reconstructed - (values[k] as number))).toBeLessThanOrEqual(step / 2 + slack);
             }
           }
         }

@@ -10,8 +10,8 @@ function sortedDistinct(xs: readonly number[], counts: readonly number[], shift 
   const count = new Uint32Array(m + 1);
   const sum = new Float64Array(m + 1);
   for (let j = 0; j < m; j++) {
-    count[j + 1] = count[j] + counts[j];
-    sum[j + 1] = sum[j] + counts[j] * (xs[j] - shift);
+    count[j + 1] = (count[j] as number) + (counts[j] as number);
+    sum[j + 1] = (sum[j] as number) + (counts[j] as number) * ((xs[j] as number) - shift);
   }
   return { values: Float32Array.from(xs), count, sum, shift };
 }
@@ -19,8 +19,8 @@ function sortedDistinct(xs: readonly number[], counts: readonly number[], shift 
 function error(data: SortedDistinct, bounds: Int32Array, centroids: Float64Array): number {
   let total = 0;
   for (let c = 0; c < centroids.length; c++) {
-    for (let j = bounds[c]; j < bounds[c + 1]; j++) {
-      total += (data.count[j + 1] - data.count[j]) * (data.values[j] - centroids[c]) ** 2;
+    for (let j = bounds[c] as number; j < (bounds[c + 1] as number); j++) {
+      total += ((data.count[j + 1] as number) - (data.count[j] as number)) * ((data.values[j] as number) - (centroids[c] as number)) ** 2;
     }
   }
   return total;
@@ -77,13 +77,13 @@ describe("lloydRefine", () => {
         const iterations = lloydRefine(data, bounds, centroids, 10_000);
         expect(iterations).toBeLessThan(10_000);
         expect(error(data, bounds, centroids)).toBeLessThanOrEqual(before * (1 + 1e-12) + 1e-12);
-        for (let c = 0; c + 1 < bounds.length; c++) expect(bounds[c + 1]).toBeGreaterThanOrEqual(bounds[c]);
+        for (let c = 0; c + 1 < bounds.length; c++) expect(bounds[c + 1]).toBeGreaterThanOrEqual(bounds[c] as number);
         // Fixed point: every value is in the cluster of its nearest centroid (ties lower).
         for (let c = 0; c < centroids.length; c++) {
-          for (let j = bounds[c]; j < bounds[c + 1]; j++) {
-            const d = Math.abs(xs[j] - centroids[c]);
+          for (let j = bounds[c] as number; j < (bounds[c + 1] as number); j++) {
+            const d = Math.abs((xs[j] as number) - (centroids[c] as number));
             for (let other = 0; other < centroids.length; other++) {
-              const e = Math.abs(xs[j] - centroids[other]);
+              const e = Math.abs((xs[j] as number) - (centroids[other] as number));
               expect(other < c ? e > d : e >= d).toBe(true); // a tie belongs to the lower cluster
             }
           }

@@ -12,9 +12,9 @@ function prefixSums(xs: readonly number[], weights: readonly number[]): PrefixSu
   const sum = new Float64Array(m + 1);
   const sumSquares = new Float64Array(m + 1);
   for (let j = 0; j < m; j++) {
-    weight[j + 1] = weight[j] + weights[j];
-    sum[j + 1] = sum[j] + weights[j] * xs[j];
-    sumSquares[j + 1] = sumSquares[j] + weights[j] * xs[j] * xs[j];
+    weight[j + 1] = (weight[j] as number) + (weights[j] as number);
+    sum[j + 1] = (sum[j] as number) + (weights[j] as number) * (xs[j] as number);
+    sumSquares[j + 1] = (sumSquares[j] as number) + (weights[j] as number) * (xs[j] as number) * (xs[j] as number);
   }
   return { weight, sum, sumSquares };
 }
@@ -24,11 +24,11 @@ function partitionCost(xs: readonly number[], weights: readonly number[], bounds
   for (let c = 0; c + 1 < bounds.length; c++) {
     let w = 0;
     let s = 0;
-    for (let j = bounds[c]; j < bounds[c + 1]; j++) {
-      w += weights[j];
-      s += weights[j] * xs[j];
+    for (let j = bounds[c] as number; j < (bounds[c + 1] as number); j++) {
+      w += weights[j] as number;
+      s += (weights[j] as number) * (xs[j] as number);
     }
-    for (let j = bounds[c]; j < bounds[c + 1]; j++) total += weights[j] * (xs[j] - s / w) ** 2;
+    for (let j = bounds[c] as number; j < (bounds[c + 1] as number); j++) total += (weights[j] as number) * ((xs[j] as number) - s / w) ** 2;
   }
   return total;
 }
@@ -63,9 +63,9 @@ describe("optimalPartition", () => {
         expect(bounds.length).toBe(k + 1);
         expect(bounds[0]).toBe(0);
         expect(bounds[k]).toBe(xs.length);
-        for (let c = 0; c < k; c++) expect(bounds[c + 1]).toBeGreaterThan(bounds[c]);
+        for (let c = 0; c < k; c++) expect(bounds[c + 1]).toBeGreaterThan(bounds[c] as number);
         const best = bruteForceKmeans(xs, weights, k);
-        const scale = weights.reduce((a, w, j) => a + w * xs[j] * xs[j], 1);
+        const scale = weights.reduce((a, w, j) => a + w * (xs[j] as number) * (xs[j] as number), 1);
         expect(Math.abs(partitionCost(xs, weights, bounds) - best)).toBeLessThanOrEqual(1e-12 * scale);
       }),
     );

@@ -6,7 +6,8 @@
  */
 import { encodeModel } from "../../src/codec/encode-model.js";
 import type { Model, NeuralNetworkLayer } from "../../src/codec/model-types.js";
-import { readWeights, storedByteLength } from "../../src/codec/weight-storage.js";
+import { storedByteLength } from "../../src/codec/weight-storage.js";
+import { readWeights } from "../../src/walker/read-weights.js";
 import { quantizeWeights } from "../../src/quantize/quantize-weights.js";
 import { weightReport, type TensorReport, type WeightReport } from "../../src/report/weight-report.js";
 import { layerWeights } from "../../src/walker/weights.js";

@@ -291,7 +291,8 @@ function deconvFull(c: DeconvCase, x: Float32Array, w: readonly number[]): { FH:
           for (let ky = 0; ky < c.kh; ky++)
             for (let kx = 0; kx < c.kw; kx++) {
               const wv = w[((ci * perGroup + col) * c.kh + ky) * c.kw + kx] as number;
-              full[(co * FH + iy * c.sy + ky) * FW + ix * c.sx + kx] += wv * (x[(ci * c.H + iy) * c.W + ix] as number);
+              const at = (co * FH + iy * c.sy + ky) * FW + ix * c.sx + kx;
+              full[at] = (full[at] as number) + wv * (x[(ci * c.H + iy) * c.W + ix] as number);
             }
         }
     }

@@ -24,13 +24,19 @@ export const activationLayer: LayerImpl<"activation"> = {
         throw invalidParameter(context, "activation has no nonlinearity set");
       case "PReLU": {
         const alpha = perChannelWeights(decodedWeights(layer, context.path), context, "PReLU.alpha");
-        return ([x]) => [perChannel(context, "PReLU", x.shape, x.data, alpha, alpha, preluKernel)];
+        return (inputs) => {
+          const x = inputs[0] as Tensor;
+          return [perChannel(context, "PReLU", x.shape, x.data, alpha, alpha, preluKernel)];
+        };
       }
       case "parametricSoftplus": {
         const weights = decodedWeights(layer, context.path);
         const alpha = perChannelWeights(weights, context, "parametricSoftplus.alpha");
         const beta = perChannelWeights(weights, context, "parametricSoftplus.beta");
-        return ([x]) => [perChannel(context, "parametricSoftplus", x.shape, x.data, alpha, beta, softplusKernel)];
+        return (inputs) => {
+          const x = inputs[0] as Tensor;
+          return [perChannel(context, "parametricSoftplus", x.shape, x.data, alpha, beta, softplusKernel)];
+        };
       }
       default:
         return plainActivation(fn);
@@ -39,7 +45,8 @@ export const activationLayer: LayerImpl<"activation"> = {
 };
 
 function plainActivation(fn: PlainNonlinearity): PreparedLayer {
-  return ([x]) => {
+  return (inputs) => {
+    const x = inputs[0] as Tensor;
     const out = new Float32Array(x.data.length);
     activate(x.data, out, fn);
     return [tensor(x.shape, out)];
@@ -55,16 +62,16 @@ function activate(src: Float32Array, out: Float32Array, fn: PlainNonlinearity): 
   switch (fn.case) {
     case "linear": {
       const { alpha, beta } = fn.value;
-      for (let i = 0; i < n; i++) out[i] = alpha * src[i] + beta;
+      for (let i = 0; i < n; i++) out[i] = alpha * (src[i] as number) + beta;
       return;
     }
     case "ReLU":
-      for (let i = 0; i < n; i++) out[i] = Math.max(0, src[i]);
+      for (let i = 0; i < n; i++) out[i] = Math.max(0, src[i] as number);
       return;
     case "leakyReLU": {
       const { alpha } = fn.value;
       for (let i = 0; i < n; i++) {
-        const v = src[i];
+        const v = src[i] as number;
         out[i] = v >= 0 ? v : alpha * v;
       }
       return;
@@ -72,41 +79,41 @@ function activate(src: Float32Array, out: Float32Array, fn: PlainNonlinearity): 
     case "thresholdedReLU": {
       const { alpha } = fn.value;
       for (let i = 0; i < n; i++) {
-        const v = src[i];
+        const v = src[i] as number;
         out[i] = v >= alpha ? v : 0;
       }
       return;
     }
     case "tanh":
-      for (let i = 0; i < n; i++) out[i] = Math.tanh(src[i]);
+      for (let i = 0; i < n; i++) out[i] = Math.tanh(src[i] as number);
       return;
     case "scaledTanh": {
       const { alpha, beta } = fn.value;
-      for (let i = 0; i < n; i++) out[i] = alpha * Math.tanh(beta * src[i]);
+      for (let i = 0; i < n; i++) out[i] = alpha * Math.tanh(beta * (src[i] as number));
       return;
     }
     case "sigmoid":
-      for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-src[i]));
+      for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-(src[i] as number)));
       return;
     case "sigmoidHard": {
       const { alpha, beta } = fn.value;
-      for (let i = 0; i < n; i++) out[i] = Math.min(Math.max(alpha * src[i] + beta, 0), 1);
+      for (let i = 0; i < n; i++) out[i] = Math.min(Math.max(alpha * (src[i] as number) + beta, 0), 1);
       return;
     }
     case "ELU": {
       const { alpha } = fn.value;
       // expm1: e^x - 1 without the cancellation near 0.
       for (let i = 0; i < n; i++) {
-        const v = src[i];
+        const v = src[i] as number;
         out[i] = v >= 0 ? v : alpha * Math.expm1(v);
       }
       return;
     }
     case "softsign":
-      for (let i = 0; i < n; i++) out[i] = src[i] / (1 + Math.abs(src[i]));
+      for (let i = 0; i < n; i++) out[i] = (src[i] as number) / (1 + Math.abs(src[i] as number));
       return;
     case "softplus":
-      for (let i = 0; i < n; i++) out[i] = softplus(src[i]);
+      for (let i = 0; i < n; i++) out[i] = softplus(src[i] as number);
       return;
     default: {
       const never: never = fn;
@@ -151,9 +158,9 @@ function perChannel(
   // The kernel is one of two module-level functions: the call site stays cheap.
   for (let o = 0; o < outer; o++) {
     for (let ch = 0; ch < c; ch++) {
-      const pa = a.length === 1 ? a[0] : a[ch];
-      const pb = b.length === 1 ? b[0] : b[ch];
-      for (const end = i + hw; i < end; i++) out[i] = kernel(src[i], pa, pb);
+      const pa = (a.length === 1 ? a[0] : a[ch]) as number;
+      const pb = (b.length === 1 ? b[0] : b[ch]) as number;
+      for (const end = i + hw; i < end; i++) out[i] = kernel(src[i] as number, pa, pb);
     }
   }
   return tensor(shape, out);

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import type { LayerImpl } from "../../layer-runner.js";
+import type { LayerImpl, Tensor } from "../../layer-runner.js";
 import { decodedWeights, tensor } from "../../tensor.js";
 import { chwView } from "../chw-view.js";
 import { checkCount } from "../layer-errors.js";
@@ -14,14 +14,15 @@ export const biasLayer: LayerImpl<"bias"> = {
   prepare(params, layer, context) {
     checkCount(context, "bias", layer.input, 1);
     const bias = channelParameter(context, "bias", "bias", params.shape, decodedWeights(layer, context.path).get("bias"));
-    return ([x]) => {
+    return (inputs) => {
+      const x = inputs[0] as Tensor;
       const view = chwView(x.shape);
       const b = expandParameter(context, "bias", bias, view);
       const chw = view.channels * view.height * view.width;
       const src = x.data;
       const out = new Float32Array(src.length);
       for (let base = 0; base < src.length; base += chw) {
-        for (let j = 0; j < chw; j++) out[base + j] = src[base + j] + b[j];
+        for (let j = 0; j < chw; j++) out[base + j] = (src[base + j] as number) + (b[j] as number);
       }
       return [tensor(x.shape, out)];
     };

@@ -40,8 +40,8 @@ export function channelParameter(
 ): ChannelParameter {
   const dims = declared.map(Number);
   let shape: [number, number, number];
-  if (dims.length === 1) shape = [dims[0], 1, 1];
-  else if (dims.length === 3) shape = [dims[0], dims[1], dims[2]];
+  if (dims.length === 1) shape = [dims[0] as number, 1, 1];
+  else if (dims.length === 3) shape = dims as [number, number, number];
   else throw invalidParameter(context, `${kind} weight "${field}" has shape ${formatShape(dims)}; expected [1], [C], [1, H, W] or [C, H, W]`);
   const size = sizeOf(shape);
   if (values === undefined || values.length !== size) {

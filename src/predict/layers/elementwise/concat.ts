@@ -28,7 +28,8 @@ export const concatLayer: LayerImpl<"concat"> = {
  * @throws {@link QuantizeError} `invalid-input` when ranks or other axes differ
  */
 function concatAlong(context: LayerContext, inputs: readonly Tensor[], back: number): Tensor {
-  const first = inputs[0].shape;
+  // checkCount made sure there is at least one input.
+  const first = (inputs[0] as Tensor).shape;
   requireRank(context, back === 5 ? "concat along the sequence axis" : "concat", first, back);
   const axis = first.length - back;
   const outShape = [...first];
@@ -37,10 +38,10 @@ function concatAlong(context: LayerContext, inputs: readonly Tensor[], back: num
     if (t.shape.length !== first.length || t.shape.some((d, i) => i !== axis && d !== first[i])) {
       throw inputShapeError(context, `concat inputs must match except on axis -${back}: ${inputs.map((x) => formatShape(x.shape)).join(", ")}`);
     }
-    outShape[axis] += t.shape[axis];
+    outShape[axis] = (outShape[axis] as number) + (t.shape[axis] as number);
   }
   let pre = 1;
-  for (let i = 0; i < axis; i++) pre *= first[i];
+  for (let i = 0; i < axis; i++) pre *= first[i] as number;
   const out = new Float32Array(sizeOf(outShape));
   // For each leading index, the inputs' blocks one after another.
   let at = 0;

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { LayerImpl } from "../../layer-runner.js";
+import type { LayerImpl, Tensor } from "../../layer-runner.js";
 import { tensor } from "../../tensor.js";
 import { chwView, requireRank } from "../chw-view.js";
 import { checkCount, formatShape, inputShapeError } from "../layer-errors.js";
@@ -14,7 +14,9 @@ export const dotLayer: LayerImpl<"dot"> = {
   prepare(params, layer, context) {
     checkCount(context, "dot", layer.input, 2);
     const cosine = params.cosineSimilarity;
-    return ([a, b]) => {
+    return (inputs) => {
+      const a = inputs[0] as Tensor;
+      const b = inputs[1] as Tensor;
       requireRank(context, "dot", a.shape, 3);
       const { outer, channels: c, height: h, width: w } = chwView(a.shape);
       const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
@@ -27,9 +29,11 @@ export const dotLayer: LayerImpl<"dot"> = {
         let aa = 0;
         let bb = 0;
         for (let i = o * c; i < (o + 1) * c; i++) {
-          dot += a.data[i] * b.data[i];
-          aa += a.data[i] * a.data[i];
-          bb += b.data[i] * b.data[i];
+          const x = a.data[i] as number;
+          const y = b.data[i] as number;
+          dot += x * y;
+          aa += x * x;
+          bb += y * y;
         }
         out[o] = cosine ? dot / (Math.sqrt(aa) * Math.sqrt(bb)) : dot;
       }

@@ -47,15 +47,16 @@ export const minLayer: LayerImpl<"min"> = {
 function combinePrepared(inputs: readonly string[], context: LayerContext, kind: Combination): PreparedLayer {
   checkCount(context, kind, inputs, 1, Infinity);
   // One input: the layer passes it through (unchanged, so shared).
-  return inputs.length === 1 ? ([x]) => [x] : combineLayer(context, kind);
+  return inputs.length === 1 ? ([x]) => [x as Tensor] : combineLayer(context, kind);
 }
 
 /** `mul * x + add` for each value (exact for `1 * x + alpha` and `alpha * x + 0`). */
 function affine(mul: number, add: number): PreparedLayer {
-  return ([x]) => {
+  return (inputs) => {
+    const x = inputs[0] as Tensor;
     const src = x.data;
     const out = new Float32Array(src.length);
-    for (let i = 0; i < src.length; i++) out[i] = mul * src[i] + add;
+    for (let i = 0; i < src.length; i++) out[i] = mul * (src[i] as number) + add;
     return [tensor(x.shape, out)];
   };
 }
@@ -82,22 +83,23 @@ export function combine(context: LayerContext, kind: Combination, inputs: readon
   );
   const n = sizeOf(shape);
   const out = new Float32Array(n);
-  out.set(broadcastTo(inputs[0].data, inputs[0].shape, shape));
-  for (let k = 1; k < inputs.length; k++) {
-    const b = broadcastTo(inputs[k].data, inputs[k].shape, shape);
+  const [first, ...rest] = inputs as readonly [Tensor, ...Tensor[]];
+  out.set(broadcastTo(first.data, first.shape, shape));
+  for (const input of rest) {
+    const b = broadcastTo(input.data, input.shape, shape);
     switch (kind) {
       case "add":
       case "average":
-        for (let i = 0; i < n; i++) out[i] += b[i];
+        for (let i = 0; i < n; i++) out[i] = (out[i] as number) + (b[i] as number);
         break;
       case "multiply":
-        for (let i = 0; i < n; i++) out[i] *= b[i];
+        for (let i = 0; i < n; i++) out[i] = (out[i] as number) * (b[i] as number);
         break;
       case "max":
-        for (let i = 0; i < n; i++) out[i] = Math.max(out[i], b[i]);
+        for (let i = 0; i < n; i++) out[i] = Math.max(out[i] as number, b[i] as number);
         break;
       case "min":
-        for (let i = 0; i < n; i++) out[i] = Math.min(out[i], b[i]);
+        for (let i = 0; i < n; i++) out[i] = Math.min(out[i] as number, b[i] as number);
         break;
       default: {
         const never: never = kind;
@@ -107,7 +109,7 @@ export function combine(context: LayerContext, kind: Combination, inputs: readon
   }
   if (kind === "average") {
     const count = inputs.length;
-    for (let i = 0; i < n; i++) out[i] /= count;
+    for (let i = 0; i < n; i++) out[i] = (out[i] as number) / count;
   }
   return tensor(shape, out);
 }

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { FlattenLayerParams_FlattenOrder as Order } from "../../../gen/NeuralNetwork_pb.js";
-import type { LayerImpl } from "../../layer-runner.js";
+import type { LayerImpl, Tensor } from "../../layer-runner.js";
 import { tensor } from "../../tensor.js";
 import { chwView, requireRank } from "../chw-view.js";
 import { checkCount, unsupportedOption } from "../layer-errors.js";
@@ -20,7 +20,8 @@ export const flattenLayer: LayerImpl<"flatten"> = {
     if (mode !== Order.CHANNEL_FIRST && mode !== Order.CHANNEL_LAST) {
       throw unsupportedOption(context, `flatten mode ${mode} is not supported`);
     }
-    return ([x]) => {
+    return (inputs) => {
+      const x = inputs[0] as Tensor;
       requireRank(context, "flatten", x.shape, 3);
       const { outer, channels: c, height: h, width: w } = chwView(x.shape);
       const outShape = [...x.shape.slice(0, -3), c * h * w, 1, 1];

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { LayerImpl } from "../../layer-runner.js";
+import type { LayerImpl, Tensor } from "../../layer-runner.js";
 import { tensor } from "../../tensor.js";
 import { checkCount, formatShape, inputShapeError, invalidParameter } from "../layer-errors.js";
 import { transposeData } from "../strided-copy.js";
@@ -20,9 +20,11 @@ export const permuteLayer: LayerImpl<"permute"> = {
     if (axis.length !== 4 || [0, 1, 2, 3].some((a) => !axis.includes(a))) {
       throw invalidParameter(context, `permute axis ${formatShape(axis)} is not a permutation of [0, 1, 2, 3]`);
     }
-    const [a0, a1, a2, a3] = axis.map((a) => BLOB_AXIS[a]);
+    // A permutation of 0..3 (checked above): four entries, each a BLOB_AXIS index.
+    const [a0, a1, a2, a3] = axis.map((a) => BLOB_AXIS[a]) as [number, number, number, number];
     const perm = [a0, 1, a1, a2, a3];
-    return ([x]) => {
+    return (inputs) => {
+      const x = inputs[0] as Tensor;
       if (x.shape.length !== 5) {
         throw inputShapeError(context, `permute needs a rank-5 blob [Seq, Batch, C, H, W], got ${formatShape(x.shape)}`);
       }

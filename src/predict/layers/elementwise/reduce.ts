@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import { ReduceLayerParams_ReduceAxis as Axis, ReduceLayerParams_ReduceOperation as Mode } from "../../../gen/NeuralNetwork_pb.js";
-import type { LayerImpl } from "../../layer-runner.js";
+import type { LayerImpl, Tensor } from "../../layer-runner.js";
 import { tensor } from "../../tensor.js";
 import { requireRank } from "../chw-view.js";
 import { checkCount, invalidParameter, unsupportedOption } from "../layer-errors.js";
@@ -36,7 +36,8 @@ export const reduceLayer: LayerImpl<"reduce"> = {
       throw invalidParameter(context, `reduce ARGMAX takes axis C, H or W, not ${axes.name}`);
     }
     const epsilon = params.epsilon === 0 ? DEFAULT_REDUCE_EPSILON : params.epsilon;
-    return ([x]) => {
+    return (inputs) => {
+      const x = inputs[0] as Tensor;
       const shape = x.shape;
       const rank = shape.length;
       requireRank(context, `reduce over ${axes.name}`, shape, axes.count + axes.skip);
@@ -71,7 +72,7 @@ function reduceData(src: Float32Array, pre: number, n: number, post: number, mod
     if (seeded) {
       // The first row seeds max, min and argmax (index 0).
       // (For max and min, best is acc itself.)
-      for (let q = 0; q < post; q++) best[q] = n > 0 ? src[start + q] : NaN;
+      for (let q = 0; q < post; q++) best[q] = n > 0 ? (src[start + q] as number) : NaN;
       if (mode === Mode.ARGMAX) acc.fill(0);
     } else {
       acc.fill(mode === Mode.PROD ? 1 : 0);
@@ -81,32 +82,32 @@ function reduceData(src: Float32Array, pre: number, n: number, post: number, mod
       switch (mode) {
         case Mode.SUM:
         case Mode.AVG:
-          for (let q = 0; q < post; q++) acc[q] += src[row + q];
+          for (let q = 0; q < post; q++) acc[q] = (acc[q] as number) + (src[row + q] as number);
           break;
         case Mode.PROD:
-          for (let q = 0; q < post; q++) acc[q] *= src[row + q];
+          for (let q = 0; q < post; q++) acc[q] = (acc[q] as number) * (src[row + q] as number);
           break;
         case Mode.LOGSUM:
-          for (let q = 0; q < post; q++) acc[q] += Math.log(src[row + q] + epsilon);
+          for (let q = 0; q < post; q++) acc[q] = (acc[q] as number) + Math.log((src[row + q] as number) + epsilon);
           break;
         case Mode.SUMSQUARE:
         case Mode.L2:
-          for (let q = 0; q < post; q++) acc[q] += src[row + q] * src[row + q];
+          for (let q = 0; q < post; q++) acc[q] = (acc[q] as number) + (src[row + q] as number) * (src[row + q] as number);
           break;
         case Mode.L1:
-          for (let q = 0; q < post; q++) acc[q] += Math.abs(src[row + q]);
+          for (let q = 0; q < post; q++) acc[q] = (acc[q] as number) + Math.abs(src[row + q] as number);
           break;
         case Mode.MAX:
-          for (let q = 0; q < post; q++) if (src[row + q] > best[q]) best[q] = src[row + q];
+          for (let q = 0; q < post; q++) if ((src[row + q] as number) > (best[q] as number)) best[q] = src[row + q] as number;
           break;
         case Mode.MIN:
-          for (let q = 0; q < post; q++) if (src[row + q] < best[q]) best[q] = src[row + q];
+          for (let q = 0; q < post; q++) if ((src[row + q] as number) < (best[q] as number)) best[q] = src[row + q] as number;
           break;
         case Mode.ARGMAX:
           // Strictly greater: ties keep the first index.
           for (let q = 0; q < post; q++) {
-            if (src[row + q] > best[q]) {
-              best[q] = src[row + q];
+            if ((src[row + q] as number) > (best[q] as number)) {
+              best[q] = src[row + q] as number;
               acc[q] = k;
             }
           }
@@ -116,17 +117,17 @@ function reduceData(src: Float32Array, pre: number, n: number, post: number, mod
     const o = p * post;
     switch (mode) {
       case Mode.AVG:
-        for (let q = 0; q < post; q++) out[o + q] = acc[q] / n;
+        for (let q = 0; q < post; q++) out[o + q] = (acc[q] as number) / n;
         break;
       case Mode.L2:
-        for (let q = 0; q < post; q++) out[o + q] = Math.sqrt(acc[q]);
+        for (let q = 0; q < post; q++) out[o + q] = Math.sqrt(acc[q] as number);
         break;
       case Mode.MAX:
       case Mode.MIN:
-        for (let q = 0; q < post; q++) out[o + q] = best[q];
+        for (let q = 0; q < post; q++) out[o + q] = best[q] as number;
         break;
       default:
-        for (let q = 0; q < post; q++) out[o + q] = acc[q];
+        for (let q = 0; q < post; q++) out[o + q] = acc[q] as number;
     }
   }
   return out;

@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 import { ReorganizeDataLayerParams_ReorganizationType as Mode } from "../../../gen/NeuralNetwork_pb.js";
-import type { LayerImpl } from "../../layer-runner.js";
+import type { LayerImpl, Tensor } from "../../layer-runner.js";
 import { tensor } from "../../tensor.js";
 import { chwView, requireRank } from "../chw-view.js";
 import { checkCount, formatShape, inputShapeError, invalidParameter, unsupportedOption } from "../layer-errors.js";
@@ -27,7 +27,8 @@ export const reorganizeDataLayer: LayerImpl<"reorganizeData"> = {
     }
     const b = Number(params.blockSize);
     if (b < 2) throw invalidParameter(context, `reorganizeData blockSize must be greater than 1, got ${b}`);
-    return ([x]) => {
+    return (inputs) => {
+      const x = inputs[0] as Tensor;
       requireRank(context, "reorganizeData", x.shape, 3);
       const { outer, channels: c, height: h, width: w } = chwView(x.shape);
       const lead = x.shape.slice(0, -3);

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import type { LayerImpl } from "../../layer-runner.js";
+import type { LayerImpl, Tensor } from "../../layer-runner.js";
 import { decodedWeights, tensor } from "../../tensor.js";
 import { chwView } from "../chw-view.js";
 import { checkCount } from "../layer-errors.js";
@@ -16,7 +16,8 @@ export const scaleLayer: LayerImpl<"scale"> = {
     const weights = decodedWeights(layer, context.path);
     const scale = channelParameter(context, "scale", "scale", params.shapeScale, weights.get("scale"));
     const bias = params.hasBias ? channelParameter(context, "scale", "bias", params.shapeBias, weights.get("bias")) : undefined;
-    return ([x]) => {
+    return (inputs) => {
+      const x = inputs[0] as Tensor;
       const view = chwView(x.shape);
       const s = expandParameter(context, "scale", scale, view);
       const b = bias === undefined ? undefined : expandParameter(context, "scale", bias, view);
@@ -25,9 +26,9 @@ export const scaleLayer: LayerImpl<"scale"> = {
       const out = new Float32Array(src.length);
       for (let base = 0; base < src.length; base += chw) {
         if (b === undefined) {
-          for (let j = 0; j < chw; j++) out[base + j] = src[base + j] * s[j];
+          for (let j = 0; j < chw; j++) out[base + j] = (src[base + j] as number) * (s[j] as number);
         } else {
-          for (let j = 0; j < chw; j++) out[base + j] = src[base + j] * s[j] + b[j];
+          for (let j = 0; j < chw; j++) out[base + j] = (src[base + j] as number) * (s[j] as number) + (b[j] as number);
         }
       }
       return [tensor(x.shape, out)];

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { SliceLayerParams_SliceAxis as SliceAxis } from "../../../gen/NeuralNetwork_pb.js";
-import type { LayerImpl } from "../../layer-runner.js";
+import type { LayerImpl, Tensor } from "../../layer-runner.js";
 import { stridesOf, tensor } from "../../tensor.js";
 import { requireRank } from "../chw-view.js";
 import { checkCount, formatShape, inputShapeError, invalidParameter, unsupportedOption } from "../layer-errors.js";
@@ -32,10 +32,11 @@ export const sliceLayer: LayerImpl<"slice"> = {
       // The proto reads it as an empty range, coremltools' shape rules as "to the end".
       throw unsupportedOption(context, "slice with endIndex 0 is not supported: its meaning is ambiguous");
     }
-    return ([x]) => {
+    return (inputs) => {
+      const x = inputs[0] as Tensor;
       requireRank(context, "slice", x.shape, back);
       const axis = x.shape.length - back;
-      const size = x.shape[axis];
+      const size = x.shape[axis] as number;
       const clamp = (i: number): number => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
       const from = clamp(start);
       const to = clamp(end);
@@ -45,8 +46,8 @@ export const sliceLayer: LayerImpl<"slice"> = {
       }
       const outShape = x.shape.map((d, i) => (i === axis ? count : d));
       const strides = stridesOf(x.shape);
-      const offset = from * strides[axis];
-      strides[axis] *= step;
+      const offset = from * (strides[axis] as number);
+      strides[axis] = (strides[axis] as number) * step;
       return [tensor(outShape, stridedCopy(x.data, outShape, strides, offset))];
     };
   },

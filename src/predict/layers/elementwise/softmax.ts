@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { LayerImpl } from "../../layer-runner.js";
+import type { LayerImpl, Tensor } from "../../layer-runner.js";
 import { tensor } from "../../tensor.js";
 import { chwView, requireRank } from "../chw-view.js";
 import { checkCount } from "../layer-errors.js";
@@ -13,7 +13,8 @@ import { checkCount } from "../layer-errors.js";
 export const softmaxLayer: LayerImpl<"softmax"> = {
   prepare(_params, layer, context) {
     checkCount(context, "softmax", layer.input, 1);
-    return ([x]) => {
+    return (inputs) => {
+      const x = inputs[0] as Tensor;
       requireRank(context, "softmax", x.shape, 3);
       const { outer, channels: c, height: h, width: w } = chwView(x.shape);
       return [tensor(x.shape, softmaxChannels(x.data, outer, c, h * w))];
@@ -37,19 +38,19 @@ function softmaxChannels(src: Float32Array, outer: number, c: number, hw: number
     sum.fill(0);
     for (let ch = 0; ch < c; ch++) {
       const row = base + ch * hw;
-      for (let q = 0; q < hw; q++) if (src[row + q] > peak[q]) peak[q] = src[row + q];
+      for (let q = 0; q < hw; q++) if ((src[row + q] as number) > (peak[q] as number)) peak[q] = src[row + q] as number;
     }
     for (let ch = 0; ch < c; ch++) {
       const row = base + ch * hw;
       for (let q = 0; q < hw; q++) {
-        const e = Math.exp(src[row + q] - peak[q]);
+        const e = Math.exp((src[row + q] as number) - (peak[q] as number));
         exps[ch * hw + q] = e;
-        sum[q] += e;
+        sum[q] = (sum[q] as number) + e;
       }
     }
     for (let ch = 0; ch < c; ch++) {
       const row = base + ch * hw;
-      for (let q = 0; q < hw; q++) out[row + q] = exps[ch * hw + q] / sum[q];
+      for (let q = 0; q < hw; q++) out[row + q] = (exps[ch * hw + q] as number) / (sum[q] as number);
     }
   }
   return out;

@@ -17,7 +17,8 @@ export const splitLayer: LayerImpl<"split"> = {
     if (parts === 0 || (declared !== 0 && declared !== parts)) {
       throw invalidParameter(context, `split has nOutputs ${declared} but ${parts} outputs`);
     }
-    return ([x]) => {
+    return (inputs) => {
+      const x = inputs[0] as Tensor;
       requireRank(context, "split", x.shape, 3);
       const { outer, channels: c, height: h, width: w } = chwView(x.shape);
       if (c % parts !== 0) {

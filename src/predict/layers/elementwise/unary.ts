@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { UnaryFunctionLayerParams_Operation as Op } from "../../../gen/NeuralNetwork_pb.js";
-import type { LayerImpl } from "../../layer-runner.js";
+import type { LayerImpl, Tensor } from "../../layer-runner.js";
 import { tensor } from "../../tensor.js";
 import { checkCount, unsupportedOption } from "../layer-errors.js";
 
@@ -22,35 +22,36 @@ export const unaryLayer: LayerImpl<"unary"> = {
     const shift = params.shift;
     const alpha = params.alpha;
     const epsilon = params.epsilon === 0 ? DEFAULT_UNARY_EPSILON : params.epsilon;
-    return ([x]) => {
+    return (inputs) => {
+      const x = inputs[0] as Tensor;
       const src = x.data;
       const n = src.length;
       const out = new Float32Array(n);
       // One loop per operation; the shift and scale come first in each.
       switch (op) {
         case Op.SQRT:
-          for (let i = 0; i < n; i++) out[i] = Math.sqrt(scale * src[i] + shift);
+          for (let i = 0; i < n; i++) out[i] = Math.sqrt(scale * (src[i] as number) + shift);
           break;
         case Op.RSQRT:
-          for (let i = 0; i < n; i++) out[i] = 1 / Math.sqrt(scale * src[i] + shift + epsilon);
+          for (let i = 0; i < n; i++) out[i] = 1 / Math.sqrt(scale * (src[i] as number) + shift + epsilon);
           break;
         case Op.INVERSE:
-          for (let i = 0; i < n; i++) out[i] = 1 / (scale * src[i] + shift + epsilon);
+          for (let i = 0; i < n; i++) out[i] = 1 / (scale * (src[i] as number) + shift + epsilon);
           break;
         case Op.POWER:
-          for (let i = 0; i < n; i++) out[i] = (scale * src[i] + shift) ** alpha;
+          for (let i = 0; i < n; i++) out[i] = (scale * (src[i] as number) + shift) ** alpha;
           break;
         case Op.EXP:
-          for (let i = 0; i < n; i++) out[i] = Math.exp(scale * src[i] + shift);
+          for (let i = 0; i < n; i++) out[i] = Math.exp(scale * (src[i] as number) + shift);
           break;
         case Op.LOG:
-          for (let i = 0; i < n; i++) out[i] = Math.log(scale * src[i] + shift);
+          for (let i = 0; i < n; i++) out[i] = Math.log(scale * (src[i] as number) + shift);
           break;
         case Op.ABS:
-          for (let i = 0; i < n; i++) out[i] = Math.abs(scale * src[i] + shift);
+          for (let i = 0; i < n; i++) out[i] = Math.abs(scale * (src[i] as number) + shift);
           break;
         case Op.THRESHOLD:
-          for (let i = 0; i < n; i++) out[i] = Math.max(alpha, scale * src[i] + shift);
+          for (let i = 0; i < n; i++) out[i] = Math.max(alpha, scale * (src[i] as number) + shift);
           break;
         default:
           throw unsupportedOption(context, `unary operation ${String(op)} is not supported`);

@@ -72,7 +72,10 @@ export function convTranspose2d(
             if (oy < 0 || oy >= OH) continue;
             const inRow = inPlane + iy * W;
             const outRow = oy * OW + shiftX;
-            for (let ix = ix0; ix < ix1; ix++) acc[outRow + ix * SX] += w * (input[inRow + ix] as number);
+            for (let ix = ix0; ix < ix1; ix++) {
+              const at = outRow + ix * SX;
+              acc[at] = (acc[at] as number) + w * (input[inRow + ix] as number);
+            }
           }
         }
       }

@@ -3,12 +3,12 @@
  *
  * @packageDocumentation
  */
-import { shortenMiddle } from "../report/display-width.js";
-import { formatTable } from "../report/format-table.js";
-import { escapeJsonForTerminal } from "../report/terminal-text.js";
-import type { ComparedLayer, LayerComparison, LayerRef } from "./compare-layers.js";
-import { COREMLTOOLS_NOISE_FLOOR, MEANINGFUL_CEILING_DB } from "./compare-metrics.js";
-import type { ModelComparison, OutputComparison } from "./compare-models.js";
+import { shortenMiddle } from "./display-width.js";
+import { formatTable } from "./format-table.js";
+import { escapeJsonForTerminal } from "./terminal-text.js";
+import type { ComparedLayer, LayerComparison, LayerRef } from "../predict/compare-layers.js";
+import { COREMLTOOLS_NOISE_FLOOR, MEANINGFUL_CEILING_DB } from "../predict/compare-metrics.js";
+import type { ModelComparison, OutputComparison } from "../predict/compare-models.js";
 
 /**
  * The comparison as text: one table of outputs (agreement for labels and

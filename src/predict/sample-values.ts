@@ -7,11 +7,11 @@
 import type { Model, NeuralNetwork } from "../codec/model-types.js";
 import { QuantizeError } from "../errors.js";
 import { NeuralNetworkImageShapeMapping, NeuralNetworkMultiArrayShapeMapping } from "../gen/NeuralNetwork_pb.js";
-import { arrayInputBlob, arrayInputSpec, type ArrayInputSpec, type ImageValue, type InputValue } from "../predict/feature-io.js";
-import { imageInputSpec, type ImageInputSpec } from "../predict/image-input.js";
-import type { BlobLayout } from "../predict/layer-runner.js";
-import type { NpyArray } from "../predict/npy.js";
-import { MAX_NETWORK_NESTING } from "../predict/prepare-network.js";
+import { arrayInputBlob, arrayInputSpec, type ArrayInputSpec, type ImageValue, type InputValue } from "./feature-io.js";
+import { imageInputSpec, type ImageInputSpec } from "./image-input.js";
+import type { BlobLayout } from "./layer-runner.js";
+import type { NpyArray } from "./npy.js";
+import { MAX_NETWORK_NESTING } from "./prepare-network.js";
 
 /** A model input, resolved once: what values it takes. */
 export type SampleInput =
