@@ -179,7 +179,8 @@ function readConfigFile(file: string): unknown {
 
 /**
  * Refuses, before any work, an output the package cannot go to: standard output,
- * the input itself (unless `--force`), a destination that cannot be written.
+ * a name not ending in `.mlpackage` or `.zip`, the input itself (unless `--force`),
+ * a destination that cannot be written.
  *
  * @returns whether the output is a zip (OUT ends in `.zip`)
  */
@@ -189,6 +190,9 @@ function checkProgramOutput(command: ProgramCommand): boolean {
   if (!command.force && isSameFile(input, output))
     throw new QuantizeError("invalid-option", `-o ${output} is the input package; write elsewhere or pass --force`);
   const toZip = /\.zip$/i.test(output);
+  // A package written under any other name would be a folder that Xcode and coremltools do not take for a model.
+  if (!toZip && !/\.mlpackage\/*$/i.test(output))
+    throw new QuantizeError("invalid-option", `-o ${output}: an ML Program is written as a folder named *.mlpackage, or a zip of one named *.zip`);
   if (toZip) resolveOutputTarget(output);
   else checkPackageDestination(output);
   return toZip;

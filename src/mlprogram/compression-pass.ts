@@ -7,12 +7,11 @@
  * @packageDocumentation
  */
 import { QuantizeError } from "../errors.js";
-import { DataType, type Block, type Operation, type Program, type Value } from "../gen/MIL_pb.js";
+import { DataType, type Block, type Operation, type Value } from "../gen/MIL_pb.js";
 import type { CompressionConfig } from "./compression-config.js";
-import { layOutBlobs } from "./lay-out-blobs.js";
+import { type BlockContext, rewriteProgramBlocks } from "./lay-out-blobs.js";
 import type { MlPackage } from "./ml-package.js";
-import { MIN_BLOB_ELEMENTS, opNameOf, tensorShape, type NewBlobs } from "./program-values.js";
-import { blobsByOffset, type WeightBlob } from "./weight-bin.js";
+import { MIN_BLOB_ELEMENTS, opNameOf, tensorShape } from "./program-values.js";
 
 /** The first opset (iOS18) whose constexpr ops take their parameters as inputs (and have 4-bit, per-block, grouped and vector forms). */
 const FIRST_INPUT_OPSET = 8;
@@ -49,14 +48,7 @@ export interface ConstConsumer {
 }
 
 /** What a pass needs, besides its own state, to rewrite one block specialization. */
-export interface BlockContext {
-  /** The opset of the block specialization (`CoreML7`, ...). */
-  readonly opset: string;
-  /** The blobs of the package's weight.bin, by offset. */
-  readonly blobs: ReadonlyMap<number, WeightBlob>;
-  /** The blobs the pass writes, gathered for {@link layOutBlobs}. */
-  readonly newBlobs: NewBlobs;
-}
+export type { BlockContext } from "./lay-out-blobs.js";
 
 /**
  * The ops replacing a `const` or a constexpr op (the last one's outputs take the
@@ -109,21 +101,7 @@ export function resolveCompressionConfig<C, R>(config: CompressionConfig<C>, res
  * @throws {@link QuantizeError} `unsupported-model` for a model that is not an ML Program
  */
 export function compressProgram(pkg: MlPackage, replacerFor: (context: BlockContext) => ConstReplacer): MlPackage {
-  const type = pkg.model.Type;
-  if (type.case !== "mlProgram") throw new QuantizeError("unsupported-model", `the package's model is a ${type.case ?? "empty"} model, not an ML Program`);
-  const blobs = pkg.weights === undefined ? new Map<number, WeightBlob>() : blobsByOffset(pkg.weights);
-  const newBlobs: NewBlobs = new Map();
-  const functions: Program["functions"] = {};
-  for (const [name, fn] of Object.entries(type.value.functions)) {
-    const blockSpecializations = Object.fromEntries(
-      Object.entries(fn.blockSpecializations).map(([opset, block]) => [opset, replaceConsts(block, replacerFor({ opset, blobs, newBlobs }))]),
-    );
-    functions[name] = { ...fn, blockSpecializations };
-  }
-  const laidOut = layOutBlobs(functions, blobs, newBlobs);
-  // The reference's output has no Program attributes (buildInfo is dropped on the way).
-  const program: Program = { ...type.value, functions: laidOut.functions, attributes: {} };
-  return { ...pkg, model: { ...pkg.model, Type: { case: "mlProgram", value: program } }, weights: laidOut.weights };
+  return rewriteProgramBlocks(pkg, (block, context) => replaceConsts(block, replacerFor(context)));
 }
 
 /** One block (its nested blocks first): each const or constexpr op offered to `replace`, replaced in place, its consumers rebound to the replacement's end. */

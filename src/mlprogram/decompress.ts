@@ -6,13 +6,12 @@
  * @packageDocumentation
  */
 import { create } from "@bufbuild/protobuf";
-import { QuantizeError } from "../errors.js";
-import { DataType, OperationSchema, type Block, type Operation, type Program } from "../gen/MIL_pb.js";
+import { DataType, OperationSchema, type Block, type Operation } from "../gen/MIL_pb.js";
 import { blockValues, isConstexprOp, type TensorData } from "./evaluate-constexpr.js";
-import { layOutBlobs } from "./lay-out-blobs.js";
+import { rewriteProgramBlocks } from "./lay-out-blobs.js";
 import type { MlPackage } from "./ml-package.js";
 import { constantValue, inlineValue, namedOutput, type NewBlobs, tensorShape } from "./program-values.js";
-import { blobsByOffset, type WeightBlob } from "./weight-bin.js";
+import type { WeightBlob } from "./weight-bin.js";
 
 /** What {@link decompressWeights} gives. */
 export interface DecompressResult {
@@ -29,7 +28,7 @@ export interface DecompressResult {
  *
  * @param pkg - the package; not modified
  * @returns the decompressed package
- * @throws {@link QuantizeError} `unsupported-model` for a model that is not an ML
+ * @throws `QuantizeError` `unsupported-model` for a model that is not an ML
  *   Program or a constexpr op of a type this library does not know;
  *   `invalid-weights` when an op's parameters do not fit together
  * @example
@@ -38,21 +37,7 @@ export interface DecompressResult {
  * ```
  */
 export function decompressWeights(pkg: MlPackage): DecompressResult {
-  const type = pkg.model.Type;
-  if (type.case !== "mlProgram") throw new QuantizeError("unsupported-model", `the package's model is a ${type.case ?? "empty"} model, not an ML Program`);
-  const blobs = pkg.weights === undefined ? new Map<number, WeightBlob>() : blobsByOffset(pkg.weights);
-  const newBlobs: NewBlobs = new Map();
-  const functions: Program["functions"] = {};
-  for (const [name, fn] of Object.entries(type.value.functions)) {
-    const blockSpecializations = Object.fromEntries(
-      Object.entries(fn.blockSpecializations).map(([opset, block]) => [opset, decompressBlock(block, blobs, newBlobs)]),
-    );
-    functions[name] = { ...fn, blockSpecializations };
-  }
-  const laidOut = layOutBlobs(functions, blobs, newBlobs);
-  // The reference's output has no Program attributes (buildInfo is dropped on the way).
-  const program: Program = { ...type.value, functions: laidOut.functions, attributes: {} };
-  return { package: { ...pkg, model: { ...pkg.model, Type: { case: "mlProgram", value: program } }, weights: laidOut.weights } };
+  return { package: rewriteProgramBlocks(pkg, (block, { blobs, newBlobs }) => decompressBlock(block, blobs, newBlobs)) };
 }
 
 /** One block (nested blocks first): constexpr ops replaced by consts, then the consts nothing reads removed. */

@@ -7,8 +7,9 @@
  */
 import { QuantizeError } from "../errors.js";
 import type { Block, Program, Value } from "../gen/MIL_pb.js";
+import type { MlPackage } from "./ml-package.js";
 import type { NewBlobs } from "./program-values.js";
-import { blobOffsets, type BlobContents, type WeightBin, type WeightBlob } from "./weight-bin.js";
+import { blobOffsets, blobsByOffset, type BlobContents, type WeightBin, type WeightBlob } from "./weight-bin.js";
 
 /** Each constexpr op's parameters in the order the reference writes their blobs (MLPROGRAM.md 3.2). */
 const PARAMETER_ORDER: Readonly<Record<string, readonly string[]>> = {
@@ -105,4 +106,44 @@ export function layOutBlobs(
   );
   const blobs = contents.map((blob, i) => ({ dataType: blob.dataType, data: blob.data, paddingBits: blob.paddingBits ?? 0, offset: offsets[i] as number }));
   return { functions: placedFunctions, weights: { blobs } };
+}
+
+/** What a rewrite of one block specialization is given besides the block. */
+export interface BlockContext {
+  /** The opset of the block specialization (`CoreML7`, ...). */
+  readonly opset: string;
+  /** The blobs of the package's weight.bin, by offset. */
+  readonly blobs: ReadonlyMap<number, WeightBlob>;
+  /** The blobs the rewrite writes, gathered for {@link layOutBlobs}. */
+  readonly newBlobs: NewBlobs;
+}
+
+/**
+ * Rewrites every block specialization of every function of an ML Program, then
+ * lays out weight.bin again ({@link layOutBlobs}). The Program attributes are
+ * dropped, as the reference's output has none (buildInfo is lost on the way). A
+ * package without weight.bin stays without one when no value needs a blob, since
+ * its manifest may have no weights item.
+ *
+ * @param pkg - the package; not modified
+ * @param rewrite - the new block for each block specialization
+ * @returns the new package
+ * @throws {@link QuantizeError} `unsupported-model` for a model that is not an ML Program
+ */
+export function rewriteProgramBlocks(pkg: MlPackage, rewrite: (block: Block, context: BlockContext) => Block): MlPackage {
+  const type = pkg.model.Type;
+  if (type.case !== "mlProgram") throw new QuantizeError("unsupported-model", `the package's model is a ${type.case ?? "empty"} model, not an ML Program`);
+  const blobs = pkg.weights === undefined ? new Map<number, WeightBlob>() : blobsByOffset(pkg.weights);
+  const newBlobs: NewBlobs = new Map();
+  const functions: Program["functions"] = {};
+  for (const [name, fn] of Object.entries(type.value.functions)) {
+    const blockSpecializations = Object.fromEntries(
+      Object.entries(fn.blockSpecializations).map(([opset, block]) => [opset, rewrite(block, { opset, blobs, newBlobs })]),
+    );
+    functions[name] = { ...fn, blockSpecializations };
+  }
+  const laidOut = layOutBlobs(functions, blobs, newBlobs);
+  const weights = pkg.weights === undefined && laidOut.weights.blobs.length === 0 ? undefined : laidOut.weights;
+  const value: Program = { ...type.value, functions: laidOut.functions, attributes: {} };
+  return { ...pkg, model: { ...pkg.model, Type: { case: "mlProgram", value } }, weights };
 }

@@ -13,7 +13,7 @@ import { tensorError, type TensorError } from "../measure/tensor-error.js";
 import { blockValues, constantTensor, type TensorData } from "./evaluate-constexpr.js";
 import { packageProgram, type MlPackage } from "./ml-package.js";
 import { opNameOf } from "./program-values.js";
-import { walkProgram, type ProgramConstant, type WeightInput } from "./walk-program.js";
+import { storedBytes, walkProgram, type ProgramConstant, type WeightInput } from "./walk-program.js";
 import { blobsByOffset, type WeightBlob } from "./weight-bin.js";
 
 /**
@@ -209,7 +209,7 @@ function weightsOf(pkg: MlPackage): ProgramWeights {
     };
     inputs.set(pairingKey(input), { input, storage: storageOf(input, constants), values });
   }
-  return { inputs, bytes: bytesOf(walk.constants) };
+  return { inputs, bytes: storedBytes(walk.constants) };
 }
 
 /** `main/CoreML8/fc1.weight`, `.../concat_0.values[1]`. */
@@ -224,21 +224,7 @@ function flatten(block: Block): Operation[] {
 function storageOf(input: WeightInput, constants: readonly ProgramConstant[]): ProgramWeightStorage {
   let largest: ProgramConstant | undefined;
   for (const c of constants) if (largest === undefined || c.storage.byteLength > largest.storage.byteLength) largest = c;
-  return { chain: input.chain, storedDataType: largest?.dataType ?? input.dataType, bytes: bytesOf(constants) };
-}
-
-/** Bytes of constants, a blob several of them read counted once. */
-function bytesOf(constants: readonly ProgramConstant[]): number {
-  const blobs = new Set<number>();
-  let bytes = 0;
-  for (const c of constants) {
-    if (c.storage.kind === "blob") {
-      if (blobs.has(c.storage.offset)) continue;
-      blobs.add(c.storage.offset);
-    }
-    bytes += c.storage.byteLength;
-  }
-  return bytes;
+  return { chain: input.chain, storedDataType: largest?.dataType ?? input.dataType, bytes: storedBytes(constants) };
 }
 
 /** Σ(y − x)² over the pairs where both are finite, in float64. */

@@ -372,3 +372,23 @@ function storageOf(value: Value, tensor: TensorFacts, where: string, blobs: Read
   }
   return { kind: "inline", field: immediate.case, byteLength };
 }
+
+/**
+ * The bytes a set of constants takes in the package: inline values, and each
+ * weight.bin blob once however many of them read it.
+ *
+ * @param constants - constants of one program
+ * @returns the bytes
+ */
+export function storedBytes(constants: readonly ProgramConstant[]): number {
+  const blobs = new Set<number>();
+  let bytes = 0;
+  for (const c of constants) {
+    if (c.storage.kind === "blob") {
+      if (blobs.has(c.storage.offset)) continue;
+      blobs.add(c.storage.offset);
+    }
+    bytes += c.storage.byteLength;
+  }
+  return bytes;
+}

@@ -66,11 +66,10 @@ export function optimalPartition(sums: PrefixSums, k: number, onLayer?: (layer: 
   }
   const stride = m + 1;
   const splits = new Int32Array((k - 2) * stride);
-  const scratch = new LayerScratch(m - k + 1);
   for (let j = 2; j < k; j++) {
     const split = splits.subarray((j - 2) * stride, (j - 1) * stride);
     const hi = m - (k - j);
-    fillLayer(prev, cur, split, weight, sum, sumSquares, j, hi, scratch);
+    fillLayer(prev, cur, split, weight, sum, sumSquares, j, hi, j - 1, hi - 1);
     const swap = prev;
     prev = cur;
     cur = swap;
@@ -100,24 +99,10 @@ export function optimalPartition(sums: PrefixSums, k: number, onLayer?: (layer: 
 }
 
 /**
- * Scratch space for {@link fillLayer}: column lists, one per recursion depth, each
- * as long as the rows at the depth above (a reduced column list never outgrows its rows).
- */
-class LayerScratch {
-  readonly columns: Int32Array[] = [];
-
-  constructor(rows: number) {
-    // Depth d + 1 receives depth d's reduced columns: at most depth d's row count.
-    this.columns.push(new Int32Array(rows));
-    for (let n = rows; n > 1; n = n >>> 1) this.columns.push(new Int32Array(n));
-  }
-}
-
-/**
- * Fills `cur[i]` for `i` in `lo..hi` with `min over t in lo - 1..i - 1` of
- * `prev[t] + cost(t, i)`, and `split[i]` with the first minimising `t`, by SMAWK:
- * the matrix (row `i`, column `t`, +∞ where `t >= i`) is totally monotone, so its
- * first row minima are found in O(rows) cost evaluations.
+ * Fills `cur[i]` for `i` in `lo..hi` with `min over t in optLo..min(optHi, i - 1)` of
+ * `prev[t] + cost(t, i)`, and `split[i]` with the first minimising `t`: the middle `i`
+ * is solved by a scan, then each half recurses on its side of that `t`. Recursion depth
+ * is log2 of the row length.
  */
 function fillLayer(
   prev: Float64Array,
@@ -128,77 +113,28 @@ function fillLayer(
   sumSquares: Float64Array,
   lo: number,
   hi: number,
-  scratch: LayerScratch,
+  optLo: number,
+  optHi: number,
 ): void {
-  const rows = hi - lo + 1;
-  const top = scratch.columns[0] as Int32Array;
-  for (let c = 0; c < rows; c++) top[c] = lo - 1 + c;
-  rowMinima(prev, cur, split, weight, sum, sumSquares, lo, 1, rows, rows, scratch, 0);
-}
-
-/**
- * SMAWK on rows `start + r * step` (`r < count`) and the `columnCount` increasing
- * columns in `scratch.columns[depth]`: reduce the columns to at most one per row
- * (ties keep the earlier column), solve the odd rows one level down on a copy, then
- * scan each even row between its neighbours' minima. Depth is log2 of the row count.
- */
-function rowMinima(
-  prev: Float64Array,
-  cur: Float64Array,
-  split: Int32Array,
-  weight: Float64Array,
-  sum: Float64Array,
-  sumSquares: Float64Array,
-  start: number,
-  step: number,
-  count: number,
-  columnCount: number,
-  scratch: LayerScratch,
-  depth: number,
-): void {
-  const cols = scratch.columns[depth] as Int32Array;
-  // Reduce, in place: the stack never grows past the column being read.
-  let size = 0;
-  for (let c = 0; c < columnCount; c++) {
-    const t = cols[c] as number;
-    while (size > 0) {
-      const row = start + (size - 1) * step;
-      if (entry(prev, weight, sum, sumSquares, row, cols[size - 1] as number) <= entry(prev, weight, sum, sumSquares, row, t)) break;
-      size--;
+  if (lo > hi) return;
+  const i = (lo + hi) >>> 1;
+  const wi = weight[i] as number;
+  const si = sum[i] as number;
+  const qi = sumSquares[i] as number;
+  const last = optHi < i - 1 ? optHi : i - 1;
+  let best = INFINITY;
+  let bestT = optLo;
+  for (let t = optLo; t <= last; t++) {
+    const w = wi - (weight[t] as number);
+    const s = si - (sum[t] as number);
+    const cost = (prev[t] as number) + (qi - (sumSquares[t] as number)) - (s * s) / w;
+    if (cost < best) {
+      best = cost;
+      bestT = t;
     }
-    if (size < count) cols[size++] = t;
   }
-  const oddCount = count >>> 1;
-  if (oddCount > 0) {
-    const below = scratch.columns[depth + 1] as Int32Array;
-    below.set(cols.subarray(0, size));
-    rowMinima(prev, cur, split, weight, sum, sumSquares, start + step, 2 * step, oddCount, size, scratch, depth + 1);
-  }
-  // Interpolate: each even row's first minimum lies between its neighbours' ones.
-  let c = 0;
-  for (let r = 0; r < count; r += 2) {
-    const row = start + r * step;
-    const endColumn = r + 1 < count ? (split[row + step] as number) : (cols[size - 1] as number);
-    let best = entry(prev, weight, sum, sumSquares, row, cols[c] as number);
-    let bestT = cols[c] as number;
-    while ((cols[c] as number) < endColumn) {
-      c++;
-      const t = cols[c] as number;
-      const value = entry(prev, weight, sum, sumSquares, row, t);
-      if (value < best) {
-        best = value;
-        bestT = t;
-      }
-    }
-    cur[row] = best;
-    split[row] = bestT;
-  }
-}
-
-/** `prev[t] + cost(t, i)`: +∞ where `t >= i` (no points left for the last cluster). */
-function entry(prev: Float64Array, weight: Float64Array, sum: Float64Array, sumSquares: Float64Array, i: number, t: number): number {
-  if (t >= i) return INFINITY;
-  const w = (weight[i] as number) - (weight[t] as number);
-  const s = (sum[i] as number) - (sum[t] as number);
-  return (prev[t] as number) + ((sumSquares[i] as number) - (sumSquares[t] as number)) - (s * s) / w;
+  cur[i] = best;
+  split[i] = bestT;
+  fillLayer(prev, cur, split, weight, sum, sumSquares, lo, i - 1, optLo, bestT);
+  fillLayer(prev, cur, split, weight, sum, sumSquares, i + 1, hi, bestT, optHi);
 }

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { ProgramSummary } from "../mlprogram/inspect-program.js";
-import type { ProgramConstant, WeightInput } from "../mlprogram/walk-program.js";
+import { storedBytes, type ProgramConstant, type WeightInput } from "../mlprogram/walk-program.js";
 import { displayWidth, shortenMiddle } from "./display-width.js";
 import { formatBytes, formatTable, TABLE_WIDTH } from "./format-table.js";
 import { escapeForTerminal } from "./terminal-text.js";
@@ -64,7 +64,7 @@ export function formatProgramSummary(file: string, summary: ProgramSummary): str
     const rows = weights.map((w) => {
       const constants = w.sources.flatMap((path) => byPath.get(path) ?? []);
       const chain = w.chain.length === 0 ? "" : ` #${chains.indexOf(w.chain.join(" > ")) + 1}`;
-      return [opCell(w), w.opType, `[${w.shape.join(", ")}]`, w.dataType, storageCell(w, constants) + chain, formatBytes(bytesOf(constants))];
+      return [opCell(w), w.opType, `[${w.shape.join(", ")}]`, w.dataType, storageCell(w, constants) + chain, formatBytes(storedBytes(constants))];
     });
     lines.push(
       "",
@@ -135,20 +135,6 @@ function storageCell(w: WeightInput, constants: readonly ProgramConstant[]): str
   const type = largest.dataType === w.dataType ? "" : `${largest.dataType} `;
   if (largest.storage.kind === "inline") return `${type}inline`;
   return `${type}@${largest.storage.offset}`;
-}
-
-/** Bytes of the constants, a blob read by several of them counted once. */
-function bytesOf(constants: readonly ProgramConstant[]): number {
-  const blobs = new Set<number>();
-  let bytes = 0;
-  for (const c of constants) {
-    if (c.storage.kind === "blob") {
-      if (blobs.has(c.storage.offset)) continue;
-      blobs.add(c.storage.offset);
-    }
-    bytes += c.storage.byteLength;
-  }
-  return bytes;
 }
 
 /**

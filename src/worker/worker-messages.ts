@@ -7,7 +7,7 @@
 import type { ErrorCode } from "../errors.js";
 import type { ModelSummary } from "../inspect-model.js";
 import type { SkippedWeight } from "../mlprogram/compression-pass.js";
-import type { PackageMode } from "../mlprogram/compress-package.js";
+import type { PackageCompressionRequest } from "../mlprogram/compress-package.js";
 import type { ProgramSummary } from "../mlprogram/inspect-program.js";
 import type { ProgramReport } from "../mlprogram/report-program.js";
 import type { ModelComparison } from "../predict/compare-models.js";
@@ -92,14 +92,7 @@ export type WorkerRequest =
 
 /** What to run on a package: the CLI's `--mode` and `--nbits`, or the text of a `--config` file. */
 export type WorkerPackageCompression =
-  | {
-      /** A mode and a bit width. */
-      readonly kind: "flags";
-      /** As `--mode` names it. */
-      readonly mode: PackageMode;
-      /** 8 or 4 for the linear modes; 1, 2, 3, 4, 6 or 8 for the LUT modes. */
-      readonly nbits: number;
-    }
+  | Extract<PackageCompressionRequest, { readonly kind: "flags" }>
   | {
       /** A coremltools config, as `--config` reads it. */
       readonly kind: "config";

@@ -248,8 +248,14 @@ describe("outputs", () => {
     expect(existsSync(missing)).toBe(false);
   });
 
+  test("an OUT named neither *.mlpackage nor *.zip is refused before any work; nothing is written", async () => {
+    const out = join(dir, "out.mlmodel");
+    expectOneLine(await cli(["quantize", join(FIXTURES, c.input), "-o", out, "--nbits", "8"]), out, "*.mlpackage", "*.zip");
+    expect(existsSync(out)).toBe(false);
+  });
+
   test("a folder that is not a package is never replaced", async () => {
-    const folder = join(dir, "not-a-package");
+    const folder = join(dir, "not-a-package.mlpackage");
     mkdirSync(folder);
     writeFileSync(join(folder, "keep.txt"), "keep");
     expectOneLine(await cli(["quantize", join(FIXTURES, c.input), "-o", folder, "--nbits", "8"]), folder, "not an .mlpackage");
