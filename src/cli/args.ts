@@ -522,7 +522,7 @@ function parseKnown(argv: readonly string[], known: CommandName | undefined): Co
   if (name === "predict") return predictCommand(operands, values);
   const [file, ...extra] = operands;
   if (file === undefined) throw new UsageError(`${name} needs ${name === "inspect" ? "a MODEL" : "an IN"} file`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
+  if (extra[0] !== undefined) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
   if (name === "inspect") return { command: "inspect", model: file, json: values.json === true };
   if (values.output === undefined || values.output === "") throw new UsageError(`${name} needs -o OUT`);
   if (values.output === STDIO && values.report === STDIO) {
@@ -544,7 +544,7 @@ function helpCommand(operands: readonly string[], values: Values): Extract<Comma
   const option = Object.keys(values)[0];
   if (option !== undefined) throw new UsageError(`help does not take --${option}`);
   const [topic, ...extra] = operands;
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
+  if (extra[0] !== undefined) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
   if (topic === undefined || topic === "help") return { command: "help" };
   if (!isCommandName(topic)) throw new UsageError(`unknown command ${quoteLong(topic)}${suggestion(topic, COMMAND_NAMES, "")}`);
   return { command: "help", topic };
@@ -577,15 +577,18 @@ function suggestion(word: string, candidates: readonly string[], prefix: string)
 export function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 2 || a.length > 100 || b.length > 100) return Math.abs(a.length - b.length) + 3;
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  // Every index below is in range: d has a.length + 1 rows of b.length + 1 entries.
   for (let i = 1; i <= a.length; i++) {
+    const row = d[i] as number[];
+    const above = d[i - 1] as number[];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2][j - 2] + 1);
-      d[i][j] = v;
+      let v = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      row[j] = v;
     }
   }
-  return d[a.length][b.length];
+  return (d[a.length] as number[])[b.length] as number;
 }
 
 /** The command word: the first operand, as the common options read the line (errors are left to the strict parse). */
@@ -600,7 +603,7 @@ function commandOf(argv: readonly string[]): string | undefined {
 function predictCommand(operands: readonly string[], values: Values): Extract<Command, { command: "predict" }> {
   const [model, ...extra] = operands;
   if (model === undefined) throw new UsageError("predict needs a MODEL file");
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
+  if (extra[0] !== undefined) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
   const inputs = (values.input ?? []).map((text): InputFile => {
     const at = text.indexOf("=");
     if (at <= 0 || at === text.length - 1) throw new UsageError(`--input needs NAME=FILE, got ${quoteLong(text)}`);
@@ -628,7 +631,7 @@ function predictCommand(operands: readonly string[], values: Values): Extract<Co
 function compareCommand(operands: readonly string[], values: Values): Extract<Command, { command: "compare" }> {
   const [original, quantized, ...extra] = operands;
   if (original === undefined || quantized === undefined) throw new UsageError("compare needs an ORIGINAL and a QUANTIZED file");
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
+  if (extra[0] !== undefined) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
   refuseTwoFromStdin(original, quantized);
   if (values.samples !== undefined && values.random !== undefined) throw new UsageError("give --samples PATH or --random N, not both");
   if (values.seed !== undefined && values.random === undefined) throw new UsageError("--seed goes with --random");
@@ -651,7 +654,7 @@ function compareCommand(operands: readonly string[], values: Values): Extract<Co
 function reportCommand(operands: readonly string[], values: Values): Extract<Command, { command: "report" }> {
   const [original, quantized, ...extra] = operands;
   if (original === undefined || quantized === undefined) throw new UsageError("report needs an ORIGINAL and a QUANTIZED file");
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
+  if (extra[0] !== undefined) throw new UsageError(`unexpected argument ${quoteLong(extra[0])}`);
   refuseTwoFromStdin(original, quantized);
   return { command: "report", original, quantized, json: values.json === true };
 }

@@ -66,7 +66,7 @@ function readAhead(path: string): Prefetch | undefined {
     buffer = new Uint8Array(size);
     // A first byte no model has: left to the command, which reads no further (a
     // file of 2 GiB of zeros would take seconds to read whole).
-    if (readSync(fd, buffer, 0, 1, 0) !== 1 || cannotStartModel(buffer[0])) throw new Error("not a model");
+    if (readSync(fd, buffer, 0, 1, 0) !== 1 || cannotStartModel(buffer[0] as number)) throw new Error("not a model");
   } catch (error) {
     closeSync(fd);
     throw error;

@@ -107,6 +107,26 @@ describe("quantizeWeightsParallel from dist/ (ES modules, in-process)", () => {
   );
 
   test(
+    "half precision, auto and dequantization run on this thread and report progress as quantizeWeights does",
+    async () => {
+      const eightBit = quantizeWeights(model("cnn"), { nbits: 8 });
+      for (const [name, input, options] of [
+        ["half", model("cnn"), { nbits: 16 }],
+        ["auto", model("cnn"), { nbits: "auto" }],
+        ["dequantization", eightBit, { nbits: 8, mode: "dequantization" }],
+      ]) {
+        const expected = [];
+        const same = bytes(quantizeWeights(input, { ...options, onProgress: (p) => expected.push(p) }));
+        const got = [];
+        const { result, started } = await countingStarts(() => quantizeWeightsParallel(input, { ...options, threads: 2, onProgress: (p) => got.push(p) }));
+        expect({ name, started, reports: got, same: bytes(result).equals(same) }).toEqual({ name, started: 0, reports: expected, same: true });
+        expect({ name, some: expected.length > 0 }).toEqual({ name, some: true });
+      }
+    },
+    SLOW,
+  );
+
+  test(
     "threads: that many workers start (none for 1), never more than the cores or the tensors; refused values are invalid-option",
     async () => {
       let tensors = 0; // cnn's n-bit tensors, as quantizeWeights counts them
@@ -143,7 +163,6 @@ describe("quantizeWeightsParallel from dist/ (ES modules, in-process)", () => {
             nbits: 4,
             mode: "kmeans_lut",
             threads: 2,
-
             signal: controller.signal,
             onProgress: () => {
               reports++;
@@ -178,4 +197,31 @@ describe("quantizeWeightsParallel from dist/ (ES modules, in-process)", () => {
     },
     SLOW,
   );
+
+  test("signal, quantizeWeights from the same entry: already aborted it throws an AbortError; aborted after a tensor it stops there", () => {
+    const thrown = (run) => {
+      try {
+        run();
+      } catch (error) {
+        return error.name;
+      }
+      return "returned";
+    };
+    let reports = 0;
+    const between = new AbortController();
+    expect({
+      already: thrown(() => quantizeWeights(model("cnn"), { nbits: 8, signal: AbortSignal.abort() })),
+      between: thrown(() =>
+        quantizeWeights(model("cnn"), {
+          nbits: 8,
+          signal: between.signal,
+          onProgress: () => {
+            reports++;
+            between.abort();
+          },
+        }),
+      ),
+      reports,
+    }).toEqual({ already: "AbortError", between: "AbortError", reports: 1 });
+  });
 });

@@ -1,7 +1,8 @@
 /**
- * quantizeWeightsParallel as an app uses it: bundled by esbuild (with and without
- * the worker script beside it), run in a child Node process. Progress for every
- * kind of work, the fall-back to one thread, `workerUrl`, and cancellation.
+ * quantizeWeightsParallel as an app bundles it: by esbuild into one file, with and
+ * without the worker script beside it, run in a child Node process: the fall-back
+ * to one thread and `workerUrl`. Results, progress, `threads` and cancellation
+ * of dist/ as shipped are tested in-process by test/esm/parallel.test.mjs.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -66,38 +67,6 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("quantizeWeightsParallel", () => {
-  test("reports progress for half precision, auto and dequantization too (it reported none)", () => {
-    const counts = run(
-      join(work, "full"),
-      `
-      const counts = {};
-      for (const [name, options] of [["half", { nbits: 16 }], ["auto", { nbits: "auto" }], ["dequantization", { nbits: 8, mode: "dequantization" }], ["kmeans", { nbits: 4, mode: "kmeans_lut" }]]) {
-        let calls = 0;
-        const input = name === "dequantization" ? lib.quantizeWeights(model("cnn"), { nbits: 8 }) : model("cnn");
-        await lib.quantizeWeightsParallel(input, { ...options, threads: 2, onProgress: () => calls++ });
-        counts[name] = calls;
-      }
-      return counts;`,
-    ) as Record<string, number>;
-    for (const name of ["half", "auto", "dequantization", "kmeans"]) expect({ name, some: (counts[name] ?? 0) > 0 }).toEqual({ name, some: true });
-  });
-
-  test("k-means in workers: progress within the tensor under way too, between the 14 per-tensor reports", () => {
-    expect(
-      run(
-        join(work, "full"),
-        `
-      const reports = [];
-      await lib.quantizeWeightsParallel(model("cnn"), { nbits: 5, mode: "kmeans_lut", threads: 2, onProgress: (p) => reports.push(p) });
-      const within = reports.filter((p) => p.fraction !== undefined);
-      return {
-        after: reports.filter((p) => p.fraction === undefined).map((p) => p.done),
-        within: within.length > 0 && within.every((p) => p.fraction > 0 && p.fraction < 1 && p.done < p.total),
-      };`,
-      ),
-    ).toEqual({ after: Array.from({ length: 14 }, (_, i) => i + 1), within: true });
-  });
-
   test("bundled without its worker script, falls back to one thread with the same result (it rejected)", () => {
     expect(
       run(
@@ -124,29 +93,5 @@ describe("quantizeWeightsParallel", () => {
       return { missing: same(missing, expected), real: same(real, expected) };`,
       ),
     ).toEqual({ missing: true, real: true });
-  });
-
-  test("a signal already aborted rejects at once with its reason; aborted mid-run, the workers end and it rejects", () => {
-    expect(
-      run(
-        join(work, "full"),
-        `
-      const reasons = [];
-      const aborted = new AbortController();
-      aborted.abort(new Error("stop now"));
-      await lib.quantizeWeightsParallel(model("cnn"), { nbits: 4, mode: "kmeans_lut", threads: 2, signal: aborted.signal }).catch((e) => reasons.push(e.message));
-      const controller = new AbortController();
-      let after = 0;
-      await lib.quantizeWeightsParallel(model("cnn"), { nbits: 4, mode: "kmeans_lut", threads: 2, signal: controller.signal,
-        onProgress: () => { after++; controller.abort(); } }).catch((e) => reasons.push(e.name));
-      const sync = new AbortController();
-      sync.abort();
-      try { lib.quantizeWeights(model("cnn"), { nbits: 8, signal: sync.signal }); } catch (e) { reasons.push("sync " + e.name); }
-      const between = new AbortController();
-      let seen = 0;
-      try { lib.quantizeWeights(model("cnn"), { nbits: 8, signal: between.signal, onProgress: () => { seen++; between.abort(); } }); } catch (e) { reasons.push("between " + e.name + " " + seen); }
-      return { reasons, after };`,
-      ),
-    ).toEqual({ reasons: ["stop now", "AbortError", "sync AbortError", "between AbortError 1"], after: 1 });
   });
 });

@@ -1,7 +1,7 @@
 /**
- * Global setup of the "esm" Jest project: its tests import dist/ as shipped, so
- * dist/ is rebuilt (`npm run build`) when any source under src/ is newer than
- * its output. The build lock is the one ensureBuiltCli (test/robustness/helpers.ts)
+ * Global setup of the "esm" Jest project: checks that Node runs with the native
+ * ES modules Jest needs, and, as its tests import dist/ as shipped, rebuilds dist/
+ * (`npm run build`) when any source under src/ is newer than its output. The build lock is the one ensureBuiltCli (test/robustness/helpers.ts)
  * takes, so the two never build at once.
  */
 import { spawnSync } from "node:child_process";
@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import vm from "node:vm";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const LOCK = join(tmpdir(), "coreml-quantize-robustness-build.lock");
@@ -53,6 +54,10 @@ function lock() {
 }
 
 export default function ensureBuiltDist() {
+  // Without the flag Jest reads the .mjs files as CommonJS and fails on their first import.
+  if (typeof vm.SyntheticModule !== "function") {
+    throw new Error("esm tests: Node runs without --experimental-vm-modules; run them with `npm test -- test/esm` (not plain `npx jest`).");
+  }
   if (staleOutputs().length === 0) return;
   lock();
   try {
