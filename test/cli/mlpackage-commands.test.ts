@@ -12,24 +12,16 @@ import { decodeMlPackage, encodeMlPackage } from "../../src/mlprogram/ml-package
 import { inspectProgram } from "../../src/mlprogram/inspect-program.js";
 import type { ProgramReport } from "../../src/mlprogram/report-program.js";
 import { decodeMlPackageZip, readZipArchive, writeZipArchive } from "../../src/mlprogram/zip-archive.js";
-import { FIXTURES, packageFiles, WEIGHT_BIN_PATH } from "../mlprogram/fixtures.js";
+import { casesFile, FIXTURES, packageFiles, WEIGHT_BIN_PATH } from "../mlprogram/fixtures.js";
+import type { GoldenCase } from "../mlprogram/golden-cases.js";
 import { cli, expectOneLine, type CliResult } from "../support/cli.js";
 
 const EXAMPLE_MLMODEL = join(__dirname, "..", "..", "examples", "cnn.mlmodel");
 
-interface Case {
-  readonly id: string;
-  readonly function: string;
-  readonly joint_compression: boolean;
-  readonly input: string;
-  readonly config: unknown;
-  readonly expected?: string;
-  readonly warnings?: readonly string[];
-  /** The reference's record of each weight it compressed: `op.input`, and the sum of squared errors. */
-  readonly weights?: readonly { readonly input: string; readonly sse: number }[];
-}
+/** A reference case, with its record of each weight it compressed: `op.input`, and the sum of squared errors. */
+type Case = GoldenCase & { readonly weights?: readonly { readonly input: string; readonly sse: number }[] };
 
-const CASES = (JSON.parse(readFileSync(join(FIXTURES, "cases.json"), "utf8")) as { cases: Case[] }).cases;
+const CASES = casesFile().cases as unknown as Case[];
 
 function caseOf(id: string): Case {
   const found = CASES.find((c) => c.id === id);

@@ -16,20 +16,14 @@ import { handleWorkerRequest } from "../../src/worker/handle-worker-request.js";
 import { compressPackageInWorker, inspectPackageInWorker } from "../../src/worker/quantize-in-worker.js";
 import { compressedPackageFileName } from "../../src/worker/quantized-file-name.js";
 import type { WorkerPackageCompression, WorkerReply, WorkerRequest } from "../../src/worker/worker-messages.js";
-import { FIXTURES, packageFiles, WEIGHT_BIN_PATH } from "../mlprogram/fixtures.js";
+import { casesFile, FIXTURES, packageFiles, WEIGHT_BIN_PATH } from "../mlprogram/fixtures.js";
+import type { GoldenCase } from "../mlprogram/golden-cases.js";
 import { cli } from "../support/cli.js";
 import { StandInWorker } from "./stand-in-worker.js";
 
-interface Case {
-  readonly id: string;
-  readonly function: string;
-  readonly joint_compression: boolean;
-  readonly input: string;
-  readonly config: unknown;
-  readonly expected?: string;
-}
+type Case = GoldenCase;
 
-const CASES = (JSON.parse(readFileSync(join(FIXTURES, "cases.json"), "utf8")) as { cases: Case[] }).cases;
+const CASES = casesFile().cases as unknown as Case[];
 const INPUT = "models/mlp_fp32_ios16.mlpackage";
 
 let dir = "";
