@@ -241,6 +241,7 @@ export {
   type CompressionFunction,
   type PackageMode,
   type PackageCompressionRequest,
+  type PackageFlagsRequest,
   type PackageCompression,
 } from "./mlprogram/compress-package.js";
 export { formatProgramSummary } from "./report/format-program-summary.js";

@@ -72,16 +72,19 @@ export function packageNbits(mode: PackageMode): readonly number[] {
   return widths.sort((a, b) => b - a);
 }
 
+/** A mode and a bit width to run on a package, as the CLI's `--mode` and `--nbits` say it. */
+export interface PackageFlagsRequest {
+  /** A mode and a bit width (`--mode`, `--nbits`). */
+  readonly kind: "flags";
+  /** The mode. */
+  readonly mode: PackageMode;
+  /** The bit width: 8 or 4 for the linear modes; one of `PALETTIZE_NBITS` (1, 2, 3, 4, 6, 8) for the LUT modes. */
+  readonly nbits: number;
+}
+
 /** What to run on a package: a mode and bit width, as the CLI's flags say it, or a coremltools config object. */
 export type PackageCompressionRequest =
-  | {
-      /** A mode and a bit width (`--mode`, `--nbits`). */
-      readonly kind: "flags";
-      /** The mode. */
-      readonly mode: PackageMode;
-      /** The bit width: 8 or 4 for the linear modes; one of `PALETTIZE_NBITS` (1, 2, 3, 4, 6, 8) for the LUT modes. */
-      readonly nbits: number;
-    }
+  | PackageFlagsRequest
   | {
       /** A coremltools config (`--config`). */
       readonly kind: "config";

@@ -115,5 +115,6 @@ export {
   type CompressionFunction,
   type PackageMode,
   type PackageCompressionRequest,
+  type PackageFlagsRequest,
   type PackageCompression,
 } from "./compress-package.js";

@@ -7,7 +7,7 @@
 import type { ErrorCode } from "../errors.js";
 import type { ModelSummary } from "../inspect-model.js";
 import type { SkippedWeight } from "../mlprogram/compression-pass.js";
-import type { PackageCompressionRequest } from "../mlprogram/compress-package.js";
+import type { PackageFlagsRequest } from "../mlprogram/compress-package.js";
 import type { ProgramSummary } from "../mlprogram/inspect-program.js";
 import type { ProgramReport } from "../mlprogram/report-program.js";
 import type { ModelComparison } from "../predict/compare-models.js";
@@ -92,7 +92,7 @@ export type WorkerRequest =
 
 /** What to run on a package: the CLI's `--mode` and `--nbits`, or the text of a `--config` file. */
 export type WorkerPackageCompression =
-  | Extract<PackageCompressionRequest, { readonly kind: "flags" }>
+  | PackageFlagsRequest
   | {
       /** A coremltools config, as `--config` reads it. */
       readonly kind: "config";
