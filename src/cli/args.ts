@@ -716,21 +716,11 @@ function quantizeFlags(values: Values): QuantizeFlags {
   };
 }
 
+/** The options of `quantize` that still apply with `--config`: where the output goes and how much is printed. */
+const CONFIG_KEEPS: readonly OptionName[] = ["output", "force", "config", "quiet"];
+
 /** The options `--config` replaces: with it, the file says everything. */
-const CONFIG_EXCLUDES: readonly OptionName[] = [
-  "nbits",
-  "mode",
-  "skip-layer-types",
-  "min-conv-kernel-channels",
-  "min-conv-weight-count",
-  "no-fuse",
-  "target-snr",
-  "modes",
-  "write-config",
-  "fp16-overflow",
-  "report",
-  "sample-data",
-];
+const CONFIG_EXCLUDES: readonly OptionName[] = COMMANDS.quantize.options.filter((option) => !CONFIG_KEEPS.includes(option));
 
 function configFlag(values: Values): string {
   const config = values.config ?? "";

@@ -97,6 +97,22 @@ describeInBrowser("the page, in Chromium", () => {
     await page.getByLabel(/Choose a .mlmodel file/).setInputFiles({ name, mimeType: "application/octet-stream", buffer });
   }
 
+  /** Uploads a model and quantizes it to 8-bit linear with every convolution selected; waits for the compare section. */
+  async function quantizeEveryConv8Bit(name: string, bytes: Buffer): Promise<void> {
+    await upload(name, bytes);
+    await page.locator("#summary-head").filter({ hasText: name }).waitFor();
+    await page.getByLabel("Bits per weight", { exact: true }).selectOption("8");
+    await page.getByLabel("Mode", { exact: true }).selectOption("linear");
+    await page
+      .locator("details")
+      .filter({ hasText: "Layer selection" })
+      .evaluate((d) => d.setAttribute("open", ""));
+    await page.getByLabel("Minimum convolution kernel channels").fill("1");
+    await page.getByLabel("Minimum convolution weight count").fill("1");
+    await page.getByRole("button", { name: "Quantize", exact: true }).click();
+    await page.locator("#compare").waitFor({ state: "visible" });
+  }
+
   async function download(button: RegExp): Promise<Buffer> {
     const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: button }).click()]);
     const path = await file.path();
@@ -298,18 +314,7 @@ describeInBrowser("the page, in Chromium", () => {
     const bytes = readFileSync(fixtureModelFile("mobilenet_classifier"));
     const original = decodeModel(new Uint8Array(bytes));
     const selector = { minimumConvWeightCount: 1, minimumConvKernelChannels: 1 };
-    await upload(name, bytes);
-    await page.locator("#summary-head").filter({ hasText: name }).waitFor();
-    await page.getByLabel("Bits per weight", { exact: true }).selectOption("8");
-    await page.getByLabel("Mode", { exact: true }).selectOption("linear");
-    await page
-      .locator("details")
-      .filter({ hasText: "Layer selection" })
-      .evaluate((d) => d.setAttribute("open", ""));
-    await page.getByLabel("Minimum convolution kernel channels").fill("1");
-    await page.getByLabel("Minimum convolution weight count").fill("1");
-    await page.getByRole("button", { name: "Quantize", exact: true }).click();
-    await page.locator("#compare").waitFor({ state: "visible" });
+    await quantizeEveryConv8Bit(name, bytes);
 
     await page.getByLabel("How many").fill("3");
     await page.getByLabel("Seed").fill("4");
@@ -361,18 +366,7 @@ describeInBrowser("the page, in Chromium", () => {
   test("compare: images of other sizes are resized as the CLI resizes them; the page's figures are `compare --json`'s", async () => {
     const name = "mobilenet_classifier.mlmodel";
     const bytes = readFileSync(fixtureModelFile("mobilenet_classifier"));
-    await upload(name, bytes);
-    await page.locator("#summary-head").filter({ hasText: name }).waitFor();
-    await page.getByLabel("Bits per weight", { exact: true }).selectOption("8");
-    await page.getByLabel("Mode", { exact: true }).selectOption("linear");
-    await page
-      .locator("details")
-      .filter({ hasText: "Layer selection" })
-      .evaluate((d) => d.setAttribute("open", ""));
-    await page.getByLabel("Minimum convolution kernel channels").fill("1");
-    await page.getByLabel("Minimum convolution weight count").fill("1");
-    await page.getByRole("button", { name: "Quantize", exact: true }).click();
-    await page.locator("#compare").waitFor({ state: "visible" });
+    await quantizeEveryConv8Bit(name, bytes);
     const quantized = await download(/mobilenet_classifier\.linear8\.mlmodel/);
 
     // The model takes 32x32: a 48x40 PNG and a 40x36 JPEG are shrunk, a 20x24
