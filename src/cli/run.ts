@@ -340,6 +340,8 @@ function packageKindOf(path: string): "package" | "zip" | undefined {
   if (isPackageFolder(path)) return "package";
   let fd: number | undefined;
   try {
+    // Only a regular file is looked into: opening a FIFO or a device would take bytes the model reader must get.
+    if (!statSync(path).isFile()) return undefined;
     fd = openSync(path, "r");
     const head = new Uint8Array(ZIP_SIGNATURE_LENGTH);
     const n = readSync(fd, head, 0, head.length, 0);
